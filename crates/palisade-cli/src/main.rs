@@ -1,0 +1,36 @@
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Palisade's command line: secrets, DSNs, passwords, SQL and MongoDB guards, redaction and
+/// rate limits.
+#[derive(Debug, Parser)]
+#[command(
+    name = "palisade",
+    version,
+    about,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One subcommand group per Palisade crate; each arrives with its crate's issue.
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::clap_error(&err),
+    };
+    match cli.command {}
+}

@@ -1,0 +1,13 @@
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod canary;
+mod fake_clock;
+mod logs;
+mod services;
+
+pub use canary::Canary;
+pub use fake_clock::FakeClock;
+pub use logs::{LogCapture, capture_logs};
+pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};

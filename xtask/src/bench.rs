@@ -1,0 +1,91 @@
+//! `cargo xtask bench`: every crate's benchmarks, then one table of figure, peer figure,
+//! ratio and target.
+//!
+//! Each benchmark writes its results as JSON lines to `target/bench-results/*.jsonl`, one
+//! object per comparison: `{"crate", "name", "figure", "peer", "peer_figure", "unit",
+//! "target", "met"}`; `ratio` is figure / peer figure.
+
+use std::fs;
+
+use anyhow::{Context, Result, bail};
+use xshell::cmd;
+
+use crate::project::Project;
+
+/// Runs the benchmarks (of one package, or all) and prints the table.
+///
+/// # Errors
+/// When a benchmark fails to build or run, or a result line is malformed.
+pub fn run(project: &Project, package: Option<&str>) -> Result<()> {
+    let sh = project.shell()?;
+    let results = project.target().join("bench-results");
+    let _ = fs::remove_dir_all(&results);
+    fs::create_dir_all(&results)?;
+    let selection: Vec<String> = match package {
+        Some(p) => vec!["--package".into(), p.into()],
+        None => vec!["--workspace".into()],
+    };
+    cmd!(sh, "cargo bench --locked --all-features {selection...}")
+        .env("PALISADE_BENCH_RESULTS", &results)
+        .run()?;
+    let mut rows = Vec::new();
+    for entry in fs::read_dir(&results)? {
+        let path = entry?.path();
+        for line in fs::read_to_string(&path)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let row: serde_json::Value = serde_json::from_str(line)
+                .with_context(|| format!("bad result line in {}", path.display()))?;
+            rows.push(row);
+        }
+    }
+    print_table(&rows)
+}
+
+fn print_table(rows: &[serde_json::Value]) -> Result<()> {
+    if rows.is_empty() {
+        println!("bench: no benchmark wrote results (no crate has benchmarks yet)");
+        return Ok(());
+    }
+    println!(
+        "{:<20} {:<40} {:>14} {:<28} {:>14} {:>8} {:<18} met",
+        "crate", "benchmark", "figure", "peer", "peer figure", "ratio", "target"
+    );
+    let mut missed = 0;
+    for row in rows {
+        let text = |key: &str| {
+            row.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or("-")
+                .to_owned()
+        };
+        let number = |key: &str| row.get(key).and_then(serde_json::Value::as_f64);
+        let unit = text("unit");
+        let figure = number("figure").context("a result without a figure")?;
+        let peer_figure = number("peer_figure");
+        let ratio = peer_figure.map_or_else(|| "-".to_owned(), |p| format!("{:.3}", figure / p));
+        let met = row
+            .get("met")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        if !met {
+            missed += 1;
+        }
+        println!(
+            "{:<20} {:<40} {:>14} {:<28} {:>14} {:>8} {:<18} {}",
+            text("crate"),
+            text("name"),
+            format!("{figure:.1} {unit}"),
+            text("peer"),
+            peer_figure.map_or_else(|| "-".to_owned(), |p| format!("{p:.1} {unit}")),
+            ratio,
+            text("target"),
+            if met { "yes" } else { "NO" }
+        );
+    }
+    if missed > 0 {
+        bail!("{missed} benchmark target(s) not met");
+    }
+    Ok(())
+}

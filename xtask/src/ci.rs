@@ -1,0 +1,143 @@
+//! `cargo xtask ci`: every check, each timed, none skipped.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use xshell::cmd;
+
+use crate::project::Project;
+use crate::tools::CARGO_NEXTEST;
+use crate::{deny, fuzz, services, tidy};
+
+/// One CI step: a name and the work.
+struct Step {
+    name: &'static str,
+    work: fn(&Project) -> Result<()>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        work: fmt,
+    },
+    Step {
+        name: "tidy",
+        work: tidy::run,
+    },
+    Step {
+        name: "clippy",
+        work: clippy,
+    },
+    Step {
+        name: "rustdoc",
+        work: rustdoc,
+    },
+    Step {
+        name: "services up",
+        work: services::up,
+    },
+    Step {
+        name: "tests (nextest)",
+        work: nextest,
+    },
+    Step {
+        name: "doc tests",
+        work: doctests,
+    },
+    Step {
+        name: "deny",
+        work: deny::run,
+    },
+    Step {
+        name: "fuzz build",
+        work: fuzz::build,
+    },
+];
+
+/// Runs every step, even after a failure, prints one summary line per step with its time,
+/// and fails when any step failed.
+///
+/// # Errors
+/// When any step fails; the summary names which.
+pub fn run(project: &Project) -> Result<()> {
+    let started = Instant::now();
+    let mut results: Vec<(&str, Duration, Result<()>)> = Vec::new();
+    for step in STEPS {
+        eprintln!("\n==> ci: {}", step.name);
+        let begun = Instant::now();
+        let outcome = (step.work)(project);
+        let took = begun.elapsed();
+        match &outcome {
+            Ok(()) => eprintln!("==> ci: {} ok in {}", step.name, seconds(took)),
+            Err(err) => eprintln!("==> ci: {} FAILED in {}: {err:#}", step.name, seconds(took)),
+        }
+        results.push((step.name, took, outcome));
+    }
+    eprintln!("\nci summary");
+    let mut failed = Vec::new();
+    for (name, took, outcome) in &results {
+        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
+        eprintln!("  {name:<16} {verdict:<7} {:>9}", seconds(*took));
+        if outcome.is_err() {
+            failed.push(*name);
+        }
+    }
+    eprintln!(
+        "  {:<16} {:<7} {:>9}",
+        "total",
+        "",
+        seconds(started.elapsed())
+    );
+    if !failed.is_empty() {
+        bail!("ci failed: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+fn fmt(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(sh, "cargo fmt --all -- --check").run()?;
+    Ok(())
+}
+
+fn clippy(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(
+        sh,
+        "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings"
+    )
+    .run()?;
+    Ok(())
+}
+
+fn rustdoc(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(
+        sh,
+        "cargo doc --workspace --all-features --no-deps --locked"
+    )
+    .env("RUSTDOCFLAGS", "-D warnings")
+    .run()?;
+    Ok(())
+}
+
+fn nextest(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    CARGO_NEXTEST.ensure(&sh)?;
+    cmd!(
+        sh,
+        "cargo nextest run --workspace --all-features --locked --profile ci --no-tests=fail"
+    )
+    .run()?;
+    Ok(())
+}
+
+fn doctests(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(sh, "cargo test --doc --workspace --all-features --locked").run()?;
+    Ok(())
+}

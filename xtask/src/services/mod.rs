@@ -1,0 +1,272 @@
+//! `cargo xtask services up|down|status`: the real services tests run against, as plain
+//! background processes on loopback ports of our own, with data under `target/services/`.
+
+mod mariadb;
+mod packages;
+mod postgres;
+mod process;
+pub mod python;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project::Project;
+use process::ServiceDir;
+
+/// The test services, in start order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// PostgreSQL (Debian `postgresql`).
+    Postgres,
+    /// MariaDB (Debian `mariadb-server`).
+    Mariadb,
+    /// Redis (Debian `redis-server`).
+    Redis,
+    /// SecantusDB, MongoDB wire (PyPI `secantusdb`, GPL: run as a process, never vendored).
+    Mongodb,
+    /// moto's AWS emulator (PyPI `moto[server]`).
+    Aws,
+}
+
+impl Service {
+    /// Every service.
+    pub const ALL: [Self; 5] = [
+        Self::Postgres,
+        Self::Mariadb,
+        Self::Redis,
+        Self::Mongodb,
+        Self::Aws,
+    ];
+
+    /// The key in the services file, shared with `palisade-test`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mariadb => "mariadb",
+            Self::Redis => "redis",
+            Self::Mongodb => "mongodb",
+            Self::Aws => "aws",
+        }
+    }
+
+    /// The loopback port, chosen away from each server's default so a system instance never
+    /// answers in its place.
+    #[must_use]
+    pub const fn port(self) -> u16 {
+        match self {
+            Self::Postgres => 55432,
+            Self::Mariadb => 53306,
+            Self::Redis => 56379,
+            Self::Mongodb => 57017,
+            Self::Aws => 55050,
+        }
+    }
+
+    /// The URL tests connect to.
+    #[must_use]
+    pub fn url(self) -> String {
+        let port = self.port();
+        match self {
+            Self::Postgres => format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            Self::Mariadb => format!(
+                "mysql://{user}:{user}@127.0.0.1:{port}/{user}",
+                user = mariadb::TEST_USER
+            ),
+            Self::Redis => format!("redis://127.0.0.1:{port}/"),
+            Self::Mongodb => format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+            Self::Aws => format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn dir(self, project: &Project) -> ServiceDir {
+        let program = match self {
+            Self::Postgres => "postgres",
+            Self::Mariadb => "mariadbd",
+            Self::Redis => "redis-server",
+            Self::Mongodb => "secantusd",
+            Self::Aws => "moto_server",
+        };
+        ServiceDir {
+            dir: services_dir(project).join(self.name()),
+            program,
+        }
+    }
+
+    fn start(self, project: &Project, dir: &ServiceDir) -> Result<()> {
+        let port = self.port().to_string();
+        let venv = python::Venv::services(project);
+        match self {
+            Self::Postgres => return postgres::start(dir, self.port()),
+            Self::Mariadb => return mariadb::start(dir, self.port()),
+            Self::Redis => {
+                let mut cmd = Command::new("redis-server");
+                cmd.args([
+                    "--port",
+                    &port,
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .args(["--daemonize", "no", "--logfile", ""])
+                .arg("--dir")
+                .arg(&dir.dir);
+                dir.spawn(cmd)?;
+            }
+            Self::Mongodb => {
+                let data = dir.dir.join("data");
+                let mut cmd = Command::new(venv.bin("secantusd-py"));
+                cmd.args(["--host", "127.0.0.1", "--port", &port, "--storage-path"])
+                    .arg(&data);
+                dir.spawn(cmd)?;
+            }
+            Self::Aws => {
+                let mut cmd = Command::new(venv.bin("moto_server"));
+                cmd.args(["-H", "127.0.0.1", "-p", &port]);
+                dir.spawn(cmd)?;
+            }
+        }
+        dir.wait_ready(self.name(), self.port())
+    }
+
+    /// What a running service needs before tests use it (users, databases), idempotent.
+    fn provision(self, dir: &ServiceDir) -> Result<()> {
+        match self {
+            Self::Mariadb => mariadb::provision(dir).context("mariadb provisioning failed"),
+            _ => Ok(()),
+        }
+    }
+
+    fn stop(self, dir: &ServiceDir) -> Result<bool> {
+        match self {
+            Self::Postgres => postgres::stop(dir),
+            _ => dir.stop(),
+        }
+    }
+}
+
+fn services_dir(project: &Project) -> PathBuf {
+    project.target().join("services")
+}
+
+/// The file `palisade-test` reads to find the services.
+#[must_use]
+pub fn services_file(project: &Project) -> PathBuf {
+    services_dir(project).join("services.json")
+}
+
+/// Installs what is missing and starts every service that is not already running, then
+/// writes the services file. Idempotent.
+///
+/// # Errors
+/// When an install fails, a port is taken by a process that is not ours, or a service does
+/// not come up (its log's last lines are in the error).
+pub fn up(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    packages::ensure(&sh)?;
+    python::Venv::services(project).ensure(&sh)?;
+    for service in Service::ALL {
+        let dir = service.dir(project);
+        fs::create_dir_all(&dir.dir)?;
+        if let Some(pid) = dir.running_pid() {
+            eprintln!("services: {} already running (pid {pid})", service.name());
+            service.provision(&dir)?;
+            continue;
+        }
+        dir.forget_pid();
+        if process::port_in_use(service.port()) {
+            bail!(
+                "{}: port {} is in use by a process this project did not start; stop it and run `cargo xtask services up` again",
+                service.name(),
+                service.port()
+            );
+        }
+        service
+            .start(project, &dir)
+            .with_context(|| format!("{} failed to start", service.name()))?;
+        service.provision(&dir)?;
+        let pid = dir
+            .running_pid()
+            .map_or_else(|| "?".to_owned(), |p| p.to_string());
+        eprintln!(
+            "services: {} up on 127.0.0.1:{} (pid {pid})",
+            service.name(),
+            service.port()
+        );
+    }
+    write_services_file(project)
+}
+
+/// Stops exactly the processes this project started, by their PID files.
+///
+/// # Errors
+/// When a recorded process cannot be stopped.
+pub fn down(project: &Project) -> Result<()> {
+    for service in Service::ALL.into_iter().rev() {
+        let dir = service.dir(project);
+        let stopped = service
+            .stop(&dir)
+            .with_context(|| format!("stopping {}", service.name()))?;
+        eprintln!(
+            "services: {} {}",
+            service.name(),
+            if stopped {
+                "stopped"
+            } else {
+                "was not running"
+            }
+        );
+    }
+    let _ = fs::remove_file(services_file(project));
+    Ok(())
+}
+
+/// Prints each service's state, PID and URL.
+///
+/// # Errors
+/// When any service is not running.
+pub fn status(project: &Project) -> Result<()> {
+    println!("{:<9} {:<8} {:>8}  url", "service", "state", "pid");
+    let mut down = Vec::new();
+    for service in Service::ALL {
+        let pid = service.dir(project).running_pid();
+        let state = if pid.is_some() { "running" } else { "stopped" };
+        let pid = pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        println!(
+            "{:<9} {state:<8} {pid:>8}  {}",
+            service.name(),
+            service.url()
+        );
+        if state != "running" {
+            down.push(service.name());
+        }
+    }
+    if !down.is_empty() {
+        bail!(
+            "not running: {} (start them with `cargo xtask services up`)",
+            down.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn write_services_file(project: &Project) -> Result<()> {
+    let mut services = serde_json::Map::new();
+    for service in Service::ALL {
+        services.insert(
+            service.name().to_owned(),
+            serde_json::json!({ "url": service.url(), "host": "127.0.0.1", "port": service.port() }),
+        );
+    }
+    let json = serde_json::json!({ "version": 1, "services": services });
+    let path = services_file(project);
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_string_pretty(&json)?)?;
+    fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+}
