@@ -10,6 +10,14 @@ fn prepare(project: &Project) -> Result<(Shell, Vec<String>)> {
     let sh = project.shell()?;
     ensure_nightly(&sh)?;
     CARGO_FUZZ.ensure(&sh)?;
+    // cargo-fuzz has no --locked: this fails, as --locked would, when fuzz/Cargo.lock is stale.
+    cmd!(
+        sh,
+        "cargo +nightly metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml"
+    )
+    .quiet()
+    .ignore_stdout()
+    .run()?;
     let list = cmd!(sh, "cargo +nightly fuzz list").read()?;
     let targets: Vec<String> = list
         .lines()
