@@ -241,7 +241,7 @@ fn check_sdk_isolation(project: &Project, problems: &mut Vec<String>) -> Result<
     for krate in SDK_FREE {
         let tree = cmd!(
             sh,
-            "cargo tree --locked --offline -p {krate} --all-features -e normal,build --prefix none"
+            "cargo tree --locked -p {krate} --all-features -e normal,build --prefix none"
         )
         .quiet()
         .read()

@@ -2,6 +2,24 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod chain;
+mod dotenv;
+mod env;
+mod error;
+mod file;
+mod json_field;
 mod reference;
+mod registry;
+mod source;
+mod value;
 
+pub use chain::Chain;
+pub use dotenv::DotEnvSource;
+pub use env::EnvSource;
+pub use error::{BoxError, SecretError};
+pub use file::FileSource;
+pub use json_field::select_field;
 pub use reference::{RefError, Scheme, SecretRef};
+pub use registry::Registry;
+pub use source::{Fetch, FetchResult, SecretSource};
+pub use value::{Metadata, SecretValue};

@@ -1,0 +1,138 @@
+//! `SecretError`: why a secret could not be read. Never contains a secret value.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::SecretRef;
+
+/// A boxed cause from a backend (an SDK or transport error already stripped of values).
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Why a secret could not be read.
+///
+/// Messages name the reference (which is not a secret), the field, the file and the line,
+/// never a value. [`is_not_found`](Self::is_not_found) separates "this source does not have
+/// it" (a [`Chain`](crate::Chain) tries the next source) from every other failure, which a
+/// chain reports instead of silently falling through.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The source has no secret under this reference.
+    NotFound {
+        /// The reference looked up.
+        reference: SecretRef,
+    },
+    /// No source handles the reference's scheme.
+    SchemeUnsupported {
+        /// The reference.
+        reference: SecretRef,
+    },
+    /// The value is not a JSON object, so `#field` cannot select from it.
+    NotJsonObject {
+        /// The reference, with its field.
+        reference: SecretRef,
+    },
+    /// The JSON object has no such field.
+    FieldMissing {
+        /// The reference, with its field.
+        reference: SecretRef,
+    },
+    /// The value is not UTF-8 where text is needed.
+    NotUtf8 {
+        /// The reference.
+        reference: SecretRef,
+    },
+    /// The value is larger than the source allows.
+    TooLarge {
+        /// The reference.
+        reference: SecretRef,
+        /// The limit, in bytes.
+        max: u64,
+    },
+    /// A `.env` file has a line that does not parse.
+    DotEnvLine {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+    },
+    /// Reading a file failed.
+    Io {
+        /// The reference.
+        reference: SecretRef,
+        /// The I/O error (its message names the operation, not the content).
+        cause: io::Error,
+    },
+    /// The backend could not be reached or failed (an outage, a timeout, a 5xx).
+    Unavailable {
+        /// The reference.
+        reference: SecretRef,
+        /// The underlying error.
+        cause: BoxError,
+    },
+    /// The backend refused the credentials or the caller's permissions.
+    AccessDenied {
+        /// The reference.
+        reference: SecretRef,
+    },
+}
+
+impl SecretError {
+    /// Whether the source simply does not have the secret (as opposed to failing to answer).
+    #[must_use]
+    pub const fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFound { reference } => write!(f, "secret {reference} not found"),
+            Self::SchemeUnsupported { reference } => {
+                write!(
+                    f,
+                    "no secret source handles the scheme `{}` of {reference}",
+                    reference.scheme()
+                )
+            }
+            Self::NotJsonObject { reference } => {
+                write!(
+                    f,
+                    "secret {reference} is not a JSON object, so its field cannot be selected"
+                )
+            }
+            Self::FieldMissing { reference } => write!(
+                f,
+                "secret {reference} has no field `{}`",
+                reference.field().unwrap_or_default()
+            ),
+            Self::NotUtf8 { reference } => write!(f, "secret {reference} is not valid UTF-8"),
+            Self::TooLarge { reference, max } => {
+                write!(f, "secret {reference} is larger than {max} bytes")
+            }
+            Self::DotEnvLine { path, line } => {
+                write!(f, "{} line {line} is not a valid .env line", path.display())
+            }
+            Self::Io { reference, .. } => write!(f, "cannot read secret {reference}"),
+            Self::Unavailable { reference, .. } => {
+                write!(f, "secret source for {reference} is unavailable")
+            }
+            Self::AccessDenied { reference } => {
+                write!(f, "access to secret {reference} was denied")
+            }
+        }
+    }
+}
+
+impl StdError for SecretError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Io { cause, .. } => Some(cause),
+            Self::Unavailable { cause, .. } => Some(cause.as_ref()),
+            _ => None,
+        }
+    }
+}

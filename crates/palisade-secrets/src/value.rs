@@ -1,0 +1,123 @@
+//! `SecretValue`: a secret's bytes, wrapped, with what the source knows about them.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretBox};
+use zeroize::Zeroize;
+
+/// What a source knows about a value besides the value: its version, where backends have one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metadata {
+    /// The backend's version id (AWS `VersionId`, Vault's version number, Key Vault's version),
+    /// so a cache can tell that a secret rotated.
+    pub version: Option<String>,
+}
+
+impl Metadata {
+    /// Metadata with a version.
+    #[must_use]
+    pub fn with_version(version: impl Into<String>) -> Self {
+        Self {
+            version: Some(version.into()),
+        }
+    }
+}
+
+/// A secret value: bytes held in a [`secrecy::SecretBox`] (zeroized on drop, never printed),
+/// plus [`Metadata`].
+///
+/// There is no `Display`; `Debug` prints `SecretValue { value: "***", .. }` and the metadata.
+/// [`expose_str`](Self::expose_str) and [`expose_bytes`](Self::expose_bytes) are the only ways
+/// to read the value, and easy to find with grep.
+///
+/// ```
+/// use palisade_secrets::SecretValue;
+///
+/// let value = SecretValue::from_string("hunter2".to_owned());
+/// assert_eq!(value.expose_str(), Some("hunter2"));
+/// assert_eq!(format!("{value:?}"), r#"SecretValue { value: "***", version: None, .. }"#);
+/// ```
+pub struct SecretValue {
+    bytes: SecretBox<[u8]>,
+    metadata: Metadata,
+}
+
+impl SecretValue {
+    /// Wraps text, taking ownership so no copy is left behind.
+    #[must_use]
+    pub fn from_string(text: String) -> Self {
+        Self::from_bytes(text.into_bytes())
+    }
+
+    /// Wraps bytes (such as AWS `SecretBinary`), taking ownership. When the vector has spare
+    /// capacity, the bytes are copied into an exact allocation and the original is zeroized
+    /// (a shrinking reallocation would free it unwiped).
+    #[must_use]
+    pub fn from_bytes(mut bytes: Vec<u8>) -> Self {
+        let exact: Box<[u8]> = if bytes.len() == bytes.capacity() {
+            bytes.into_boxed_slice()
+        } else {
+            let copy = Box::from(bytes.as_slice());
+            bytes.zeroize();
+            copy
+        };
+        Self {
+            bytes: SecretBox::new(exact),
+            metadata: Metadata::default(),
+        }
+    }
+
+    /// The same value with this metadata.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// The value as text, or `None` when it is not UTF-8.
+    #[must_use]
+    pub fn expose_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.expose_secret()).ok()
+    }
+
+    /// The value's bytes.
+    #[must_use]
+    pub fn expose_bytes(&self) -> &[u8] {
+        self.bytes.expose_secret()
+    }
+
+    /// The value's length in bytes (reported by `palisade secret check`; the length of a
+    /// secret is not the secret).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.expose_secret().len()
+    }
+
+    /// Whether the value is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What the source knows about the value.
+    #[must_use]
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+}
+
+impl Clone for SecretValue {
+    fn clone(&self) -> Self {
+        Self::from_bytes(self.expose_bytes().to_vec()).with_metadata(self.metadata.clone())
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretValue")
+            .field("value", &"***")
+            .field("version", &self.metadata.version)
+            .finish_non_exhaustive()
+    }
+}
