@@ -63,18 +63,7 @@ pub(crate) fn lookup(
     let entries = match dotenvy::from_path_iter(path) {
         Ok(entries) => entries,
         Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(dotenvy::Error::Io(cause)) => {
-            return Err(SecretError::Io {
-                reference: reference.clone(),
-                cause,
-            });
-        }
-        Err(_) => {
-            return Err(SecretError::DotEnvLine {
-                path: path.to_owned(),
-                line: 1,
-            });
-        }
+        Err(e) => return Err(failure(e, path, reference)),
     };
     let mut found = None;
     for entry in entries {
@@ -86,32 +75,38 @@ pub(crate) fn lookup(
                 }
             }
             Ok((_, value)) => wipe(value),
-            Err(dotenvy::Error::LineParse(mut line, _)) => {
-                let number = line_number(path, &line);
-                line.zeroize();
+            Err(e) => {
                 if let Some(previous) = found.take() {
                     wipe(previous);
                 }
-                return Err(SecretError::DotEnvLine {
-                    path: path.to_owned(),
-                    line: number,
-                });
-            }
-            Err(dotenvy::Error::Io(cause)) => {
-                return Err(SecretError::Io {
-                    reference: reference.clone(),
-                    cause,
-                });
-            }
-            Err(_) => {
-                return Err(SecretError::DotEnvLine {
-                    path: path.to_owned(),
-                    line: 1,
-                });
+                return Err(failure(e, path, reference));
             }
         }
     }
     Ok(found)
+}
+
+/// Maps a dotenvy error to ours: I/O stays I/O; a parse error becomes the line's number, and
+/// the line's text (which dotenvy carries, and which may hold a secret) is zeroized.
+fn failure(error: dotenvy::Error, path: &Path, reference: &SecretRef) -> SecretError {
+    match error {
+        dotenvy::Error::Io(cause) => SecretError::Io {
+            reference: reference.clone(),
+            cause,
+        },
+        dotenvy::Error::LineParse(mut line, _) => {
+            let number = line_number(path, &line);
+            line.zeroize();
+            SecretError::DotEnvLine {
+                path: path.to_owned(),
+                line: number,
+            }
+        }
+        _ => SecretError::DotEnvLine {
+            path: path.to_owned(),
+            line: 1,
+        },
+    }
 }
 
 /// The 1-based number of the first line of `path` at which `line` (the text dotenvy could not

@@ -16,47 +16,23 @@ use anyhow::{Context, Result, bail};
 use crate::project::Project;
 use process::ServiceDir;
 
-/// The test services, in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    /// PostgreSQL (Debian `postgresql`).
-    Postgres,
-    /// MariaDB (Debian `mariadb-server`).
-    Mariadb,
-    /// Redis (Debian `redis-server`).
-    Redis,
-    /// SecantusDB, MongoDB wire (PyPI `secantusdb`, GPL: run as a process, never vendored).
-    Mongodb,
-    /// moto's AWS emulator (PyPI `moto[server]`).
-    Aws,
+/// The test services: the one list, shared with `palisade-test`, which reads the file `up` writes.
+pub use palisade_test::Service;
+
+/// What xtask knows about each service beyond its name: where it listens and how it runs.
+trait Run {
+    fn port(self) -> u16;
+    fn loopback_url(self) -> String;
+    fn dir(self, project: &Project) -> ServiceDir;
+    fn start(self, project: &Project, dir: &ServiceDir) -> Result<()>;
+    fn provision(self, dir: &ServiceDir) -> Result<()>;
+    fn stop(self, dir: &ServiceDir) -> Result<bool>;
 }
 
-impl Service {
-    /// Every service.
-    pub const ALL: [Self; 5] = [
-        Self::Postgres,
-        Self::Mariadb,
-        Self::Redis,
-        Self::Mongodb,
-        Self::Aws,
-    ];
-
-    /// The key in the services file, shared with `palisade-test`.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Mariadb => "mariadb",
-            Self::Redis => "redis",
-            Self::Mongodb => "mongodb",
-            Self::Aws => "aws",
-        }
-    }
-
+impl Run for Service {
     /// The loopback port, chosen away from each server's default so a system instance never
     /// answers in its place.
-    #[must_use]
-    pub const fn port(self) -> u16 {
+    fn port(self) -> u16 {
         match self {
             Self::Postgres => 55432,
             Self::Mariadb => 53306,
@@ -67,8 +43,7 @@ impl Service {
     }
 
     /// The URL tests connect to.
-    #[must_use]
-    pub fn url(self) -> String {
+    fn loopback_url(self) -> String {
         let port = self.port();
         match self {
             Self::Postgres => format!("postgres://postgres@127.0.0.1:{port}/postgres"),
@@ -241,7 +216,7 @@ pub fn status(project: &Project) -> Result<()> {
         println!(
             "{:<9} {state:<8} {pid:>8}  {}",
             service.name(),
-            service.url()
+            service.loopback_url()
         );
         if state != "running" {
             down.push(service.name());
@@ -261,7 +236,7 @@ fn write_services_file(project: &Project) -> Result<()> {
     for service in Service::ALL {
         services.insert(
             service.name().to_owned(),
-            serde_json::json!({ "url": service.url(), "host": "127.0.0.1", "port": service.port() }),
+            serde_json::json!({ "url": service.loopback_url(), "host": "127.0.0.1", "port": service.port() }),
         );
     }
     let json = serde_json::json!({ "version": 1, "services": services });
