@@ -4,6 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::SecretRef;
 
@@ -85,6 +86,14 @@ impl SecretError {
     pub const fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
+
+    /// Whether the source failed to answer (an outage, a timeout, an unreadable file), as
+    /// opposed to answering "no" (not found, access denied, a value that does not fit).
+    /// [`Cached`](crate::Cached) serves a stale value only for an outage.
+    #[must_use]
+    pub const fn is_outage(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Io { .. })
+    }
 }
 
 impl fmt::Display for SecretError {
@@ -134,5 +143,72 @@ impl StdError for SecretError {
             Self::Unavailable { cause, .. } => Some(cause.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// A copy of a shared error for one of several callers that waited on the same backend call
+/// (see [`Cached`](crate::Cached)). The copy keeps the variant and the reference; a cause that
+/// cannot be cloned is shared behind an `Arc`.
+pub(crate) fn duplicate(shared: &Arc<SecretError>) -> SecretError {
+    match &**shared {
+        SecretError::NotFound { reference } => SecretError::NotFound {
+            reference: reference.clone(),
+        },
+        SecretError::SchemeUnsupported { reference } => SecretError::SchemeUnsupported {
+            reference: reference.clone(),
+        },
+        SecretError::NotJsonObject { reference } => SecretError::NotJsonObject {
+            reference: reference.clone(),
+        },
+        SecretError::FieldMissing { reference } => SecretError::FieldMissing {
+            reference: reference.clone(),
+        },
+        SecretError::NotUtf8 { reference } => SecretError::NotUtf8 {
+            reference: reference.clone(),
+        },
+        SecretError::TooLarge { reference, max } => SecretError::TooLarge {
+            reference: reference.clone(),
+            max: *max,
+        },
+        SecretError::DotEnvLine { path, line } => SecretError::DotEnvLine {
+            path: path.clone(),
+            line: *line,
+        },
+        SecretError::Io { reference, cause } => SecretError::Io {
+            reference: reference.clone(),
+            cause: io::Error::new(cause.kind(), SharedCause(Arc::clone(shared))),
+        },
+        SecretError::Unavailable { reference, .. } => SecretError::Unavailable {
+            reference: reference.clone(),
+            cause: Box::new(SharedCause(Arc::clone(shared))),
+        },
+        SecretError::AccessDenied { reference } => SecretError::AccessDenied {
+            reference: reference.clone(),
+        },
+    }
+}
+
+/// The cause of a shared error: displays as that cause and continues its `source()` chain.
+#[derive(Debug)]
+struct SharedCause(Arc<SecretError>);
+
+impl SharedCause {
+    fn cause(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+impl fmt::Display for SharedCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cause() {
+            Some(cause) => fmt::Display::fmt(cause, f),
+            None => fmt::Display::fmt(&self.0, f),
+        }
+    }
+}
+
+impl StdError for SharedCause {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.cause().and_then(StdError::source)
     }
 }

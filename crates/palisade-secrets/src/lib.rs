@@ -2,6 +2,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache_policy;
+mod cached;
 mod chain;
 mod dotenv;
 mod env;
@@ -13,6 +15,8 @@ mod registry;
 mod source;
 mod value;
 
+pub use cache_policy::{CachePolicy, CachePolicyError};
+pub use cached::{Cached, CachedSecret};
 pub use chain::Chain;
 pub use dotenv::DotEnvSource;
 pub use env::EnvSource;
