@@ -213,6 +213,7 @@ fn debug_shows_the_parts() {
     );
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn serde_uses_the_string_form() {
     let r = SecretRef::parse("vault:secret/database/prod#dsn").unwrap();
