@@ -5,6 +5,8 @@
 mod cache_policy;
 mod cached;
 mod chain;
+mod credentials;
+mod dsn;
 mod dotenv;
 mod env;
 mod error;
@@ -18,6 +20,8 @@ mod value;
 pub use cache_policy::{CachePolicy, CachePolicyError};
 pub use cached::{Cached, CachedSecret};
 pub use chain::Chain;
+pub use credentials::{Credentials, CredentialsError, Intent, ResolveError};
+pub use dsn::{Dsn, DsnError, Engine, Host, TlsPolicy, TlsVerdict};
 pub use dotenv::DotEnvSource;
 pub use env::EnvSource;
 pub use error::{BoxError, SecretError};

@@ -1,0 +1,177 @@
+//! The TLS policy: in production, a DSN that reaches a remote host must ask for TLS.
+
+use std::net::IpAddr;
+
+use super::{Dsn, DsnError, Engine};
+
+/// How strictly [`Dsn::check_tls`] judges a DSN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TlsPolicy {
+    /// Report the verdict, refuse nothing.
+    #[default]
+    Development,
+    /// Refuse a remote host without TLS, and TLS with certificate checks turned off.
+    Production,
+}
+
+/// What [`Dsn::check_tls`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsVerdict {
+    /// Every host is the local machine: loopback, a Unix socket, shared memory, or a SQLite
+    /// file. TLS is not needed.
+    Local,
+    /// TLS is required by this parameter (or, for `mongodb+srv`, by the scheme).
+    Encrypted {
+        /// The parameter (or scheme) that asks for TLS.
+        by: &'static str,
+    },
+    /// A remote host without TLS (only returned under [`TlsPolicy::Development`]).
+    Unencrypted,
+}
+
+/// The parameter to add, per engine, when TLS is missing.
+const fn advice(engine: Engine, ado: bool) -> &'static str {
+    match engine {
+        Engine::Postgres => "sslmode=verify-full",
+        Engine::MySql => "ssl-mode=VERIFY_IDENTITY",
+        Engine::Mssql if ado => "Encrypt=Strict",
+        Engine::Mssql => "encrypt=true",
+        Engine::MongoDb => "tls=true",
+        Engine::Sqlite => "",
+    }
+}
+
+/// Parameters that ask for TLS: key, accepted values (ASCII case-insensitive), per engine.
+const REQUIRES: [(Engine, &str, &[&str]); 7] = [
+    (Engine::Postgres, "sslmode", &["require", "verify-ca", "verify-full"]),
+    (Engine::MySql, "ssl-mode", &["required", "verify_ca", "verify_identity"]),
+    (Engine::MySql, "sslmode", &["required", "verify_ca", "verify_identity"]),
+    (Engine::MySql, "ssl", &["true", "1"]),
+    (Engine::Mssql, "encrypt", &["yes", "true", "strict", "mandatory"]),
+    (Engine::MongoDb, "tls", &["true"]),
+    (Engine::MongoDb, "ssl", &["true"]),
+];
+
+/// Parameters that turn certificate checks off when set to a true value.
+const WEAKENS: [(Engine, &str); 4] = [
+    (Engine::Mssql, "TrustServerCertificate"),
+    (Engine::MongoDb, "tlsInsecure"),
+    (Engine::MongoDb, "tlsAllowInvalidCertificates"),
+    (Engine::MongoDb, "tlsAllowInvalidHostnames"),
+];
+
+impl Dsn {
+    /// Judges the DSN's transport security under `policy`.
+    ///
+    /// A DSN is [`TlsVerdict::Local`] when every host it can reach is the local machine:
+    /// `localhost`, `127.0.0.0/8`, `::1`, a Unix socket (an empty PostgreSQL host, a
+    /// percent-encoded socket path, `host=/dir`, MySQL's `socket=`), SQL Server's `(local)`,
+    /// `.` or `lpc:`, or SQLite. Otherwise it needs TLS: `sslmode=require|verify-ca|verify-full`
+    /// (PostgreSQL), `ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY` or `ssl=true` (MySQL and
+    /// MariaDB), `Encrypt=yes|true|strict|mandatory` (SQL Server), `tls=true` or `ssl=true`
+    /// (MongoDB; `mongodb+srv` implies it unless `tls=false`). The last occurrence of a
+    /// parameter counts, as in libpq.
+    ///
+    /// ```
+    /// use palisade_secrets::{Dsn, DsnError, TlsPolicy, TlsVerdict};
+    ///
+    /// let remote: Dsn = "postgres://app:pw@db.example.com/app".parse()?;
+    /// assert_eq!(
+    ///     remote.check_tls(TlsPolicy::Production),
+    ///     Err(DsnError::TlsMissing { engine: remote.engine(), add: "sslmode=verify-full" })
+    /// );
+    /// assert_eq!(remote.check_tls(TlsPolicy::Development), Ok(TlsVerdict::Unencrypted));
+    ///
+    /// let secure: Dsn = "postgres://app:pw@db.example.com/app?sslmode=verify-full".parse()?;
+    /// assert_eq!(secure.check_tls(TlsPolicy::Production), Ok(TlsVerdict::Encrypted { by: "sslmode" }));
+    ///
+    /// let local: Dsn = "postgres://app:pw@localhost/app".parse()?;
+    /// assert_eq!(local.check_tls(TlsPolicy::Production), Ok(TlsVerdict::Local));
+    /// # Ok::<(), DsnError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Under [`TlsPolicy::Production`]: [`DsnError::TlsMissing`] naming the parameter to add,
+    /// or [`DsnError::TlsUnverified`] naming the parameter that turns certificate checks off.
+    pub fn check_tls(&self, policy: TlsPolicy) -> Result<TlsVerdict, DsnError> {
+        let engine = self.engine();
+        if engine == Engine::Sqlite || self.is_local() {
+            return Ok(TlsVerdict::Local);
+        }
+        if policy == TlsPolicy::Production
+            && let Some(param) = WEAKENS.iter().find_map(|&(weak_engine, key)| {
+                (weak_engine == engine && self.last_param(key).is_some_and(|v| is_true(&v)))
+                    .then_some(key)
+            })
+        {
+            return Err(DsnError::TlsUnverified { param });
+        }
+        let verdict = match self.encrypted_by() {
+            Some(by) => TlsVerdict::Encrypted { by },
+            None => TlsVerdict::Unencrypted,
+        };
+        if policy == TlsPolicy::Production && verdict == TlsVerdict::Unencrypted {
+            return Err(DsnError::TlsMissing {
+                engine,
+                add: advice(engine, self.is_ado()),
+            });
+        }
+        Ok(verdict)
+    }
+
+    fn encrypted_by(&self) -> Option<&'static str> {
+        let engine = self.engine();
+        let by_param = REQUIRES
+            .iter()
+            .filter(|(required_engine, ..)| *required_engine == engine)
+            .find_map(|&(_, key, values)| {
+                let value = self.last_param(key)?;
+                values
+                    .iter()
+                    .any(|accepted| value.eq_ignore_ascii_case(accepted))
+                    .then_some(key)
+            });
+        if by_param.is_some() {
+            return by_param;
+        }
+        let tls_turned_off = ["tls", "ssl"]
+            .iter()
+            .any(|key| self.last_param(key).is_some_and(|v| v.eq_ignore_ascii_case("false")));
+        (self.is_srv() && !tls_turned_off).then_some("mongodb+srv")
+    }
+
+    fn is_local(&self) -> bool {
+        let engine = self.engine();
+        if engine == Engine::MySql && self.last_param("socket").is_some() {
+            return true;
+        }
+        let mut hosts = self.reachable_hosts();
+        !hosts.is_empty() && hosts.iter_mut().all(|host| is_local_host(host))
+    }
+}
+
+fn is_true(value: &str) -> bool {
+    ["true", "yes", "1"]
+        .iter()
+        .any(|accepted| value.trim().eq_ignore_ascii_case(accepted))
+}
+
+/// Loopback names and addresses, Unix socket paths (`/dir`, `@abstract`) and the empty host
+/// (PostgreSQL's default socket).
+pub(super) fn is_local_host(host: &str) -> bool {
+    let host = host.trim();
+    if host.is_empty() || host.starts_with('/') || host.starts_with('@') {
+        return true;
+    }
+    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
