@@ -25,9 +25,12 @@ pub fn run(project: &Project, package: Option<&str>) -> Result<()> {
         Some(p) => vec!["--package".into(), p.into()],
         None => vec!["--workspace".into()],
     };
-    cmd!(sh, "cargo bench --locked --all-features {selection...}")
-        .env("PALISADE_BENCH_RESULTS", &results)
-        .run()?;
+    cmd!(
+        sh,
+        "cargo bench --locked --all-features --benches {selection...}"
+    )
+    .env("PALISADE_BENCH_RESULTS", &results)
+    .run()?;
     let mut rows = Vec::new();
     for entry in fs::read_dir(&results)? {
         let path = entry?.path();

@@ -3,9 +3,11 @@
 use std::process::ExitCode;
 
 /// Success (`--help` and `--version` included).
-const OK: u8 = 0;
+pub(crate) const OK: u8 = 0;
+/// A finding or a refusal.
+pub(crate) const FINDING: u8 = 1;
 /// A usage or input error.
-const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 
 /// Prints a clap error (or help or version) and returns its exit code: 0 for help and version,
 /// [`USAGE`] for everything else.

@@ -2,7 +2,11 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dsn;
 mod exit;
+mod output;
+mod resolve;
+mod secret;
 
 use std::process::ExitCode;
 
@@ -25,12 +29,22 @@ struct Cli {
 
 /// One subcommand group per Palisade crate; each arrives with its crate's issue.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Resolve secret references.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
+    /// Check database connection strings.
+    #[command(subcommand)]
+    Dsn(dsn::DsnCommand),
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return exit::clap_error(&err),
     };
-    match cli.command {}
+    match cli.command {
+        Command::Secret(command) => secret::run(command),
+        Command::Dsn(command) => dsn::run(command),
+    }
 }

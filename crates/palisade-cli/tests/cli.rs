@@ -51,3 +51,164 @@ fn no_arguments_prints_usage_and_fails() {
     assert_eq!(code, 2);
     assert!(stderr.contains("Usage: palisade"), "{stderr}");
 }
+
+/// Runs `palisade` with extra environment variables and stdin.
+fn palisade_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn secret_check_reports_source_and_length_never_the_value() {
+    let canary = palisade_test::Canary::new();
+    let env = [("PALISADE_CLI_SECRET", canary.value())];
+    let (code, stdout, stderr) =
+        palisade_with(&["secret", "check", "env:PALISADE_CLI_SECRET"], &env, "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "env:PALISADE_CLI_SECRET: found (source env, version none, 36 bytes)\n"
+    );
+    canary.assert_absent("stdout", &stdout);
+    canary.assert_absent("stderr", &stderr);
+
+    let (code, stdout, _) = palisade_with(
+        &[
+            "secret",
+            "check",
+            "env:PALISADE_CLI_SECRET",
+            "--format",
+            "json",
+        ],
+        &env,
+        "",
+    );
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"kind": "secret", "reference": "env:PALISADE_CLI_SECRET", "source": "env", "version": null, "length": 36})
+    );
+
+    let (code, stdout, _) = palisade_with(
+        &["secret", "check", "env:PALISADE_CLI_SECRET", "--reveal"],
+        &env,
+        "",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(stdout, canary.value(), "--reveal prints exactly the value");
+}
+
+#[test]
+fn secret_check_of_a_missing_secret_is_a_finding_and_a_bad_reference_a_usage_error() {
+    let (code, stdout, stderr) = palisade(&["secret", "check", "env:PALISADE_SURELY_UNSET"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "palisade: secret env:PALISADE_SURELY_UNSET not found\n"
+    );
+
+    let (code, _, stderr) = palisade(&["secret", "check", "postgres://app:hunter2@db/app"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("palisade: not a secret reference:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn dsn_check_prints_the_redacted_dsn_and_refuses_plaintext_in_production() {
+    let canary = palisade_test::Canary::new();
+    let dsn = format!("postgres://app:{}@db.example.com:5432/app", canary.value());
+    let env = [("PALISADE_CLI_DSN", dsn.as_str())];
+    let (code, stdout, stderr) = palisade_with(
+        &["dsn", "check", "env:PALISADE_CLI_DSN", "--production"],
+        &env,
+        "",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout,
+        "dsn: postgres://app:***@db.example.com:5432/app\n\
+         engine: PostgreSQL\n\
+         hosts: db.example.com:5432\n\
+         database: app\n\
+         tls: refused: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`\n"
+    );
+    canary.assert_absent("stdout", &stdout);
+    canary.assert_absent("stderr", &stderr);
+
+    let (code, stdout, _) = palisade_with(&["dsn", "check", "env:PALISADE_CLI_DSN"], &env, "");
+    assert_eq!(
+        code, 0,
+        "without --production the verdict is reported, not enforced"
+    );
+    assert!(stdout.ends_with("tls: unencrypted\n"), "{stdout}");
+}
+
+#[test]
+fn dsn_check_reads_stdin_and_speaks_json() {
+    let canary = palisade_test::Canary::new();
+    let dsn = format!(
+        "mongodb+srv://app:{}@cluster0.example.net/app?retryWrites=true\n",
+        canary.value()
+    );
+    let (code, stdout, stderr) = palisade_with(
+        &["dsn", "check", "-", "--production", "--format", "json"],
+        &[],
+        &dsn,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    canary.assert_absent("stdout", &stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "kind": "dsn",
+            "dsn": "mongodb+srv://app:***@cluster0.example.net/app?retryWrites=true",
+            "engine": "MongoDB",
+            "hosts": [{"name": "cluster0.example.net", "port": null}],
+            "database": "app",
+            "tls": "encrypted",
+            "tls_by": "mongodb+srv",
+            "refusal": null,
+            "production": true,
+        })
+    );
+}
+
+#[test]
+fn a_malformed_dsn_is_an_input_error_that_does_not_quote_it() {
+    let (code, stdout, stderr) = palisade_with(
+        &["dsn", "check", "-"],
+        &[],
+        "postgres://app:hunter2@db:99999/app",
+    );
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "palisade: DSN port of host 1 is not a number from 1 to 65535\n"
+    );
+}

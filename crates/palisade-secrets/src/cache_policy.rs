@@ -105,8 +105,7 @@ impl CachePolicy {
     /// [`CachePolicyError::TtlOutOfRange`] outside [`MIN_TTL`](Self::MIN_TTL)..=
     /// [`MAX_TTL`](Self::MAX_TTL).
     pub const fn new(ttl: Duration) -> Result<Self, CachePolicyError> {
-        if ttl.as_nanos() < Self::MIN_TTL.as_nanos() || ttl.as_nanos() > Self::MAX_TTL.as_nanos()
-        {
+        if ttl.as_nanos() < Self::MIN_TTL.as_nanos() || ttl.as_nanos() > Self::MAX_TTL.as_nanos() {
             return Err(CachePolicyError::TtlOutOfRange);
         }
         let refresh_ahead = if Self::DEFAULT_REFRESH_AHEAD.as_nanos() < ttl.as_nanos() {
@@ -117,7 +116,11 @@ impl CachePolicy {
                 None => Duration::ZERO,
             }
         };
-        Ok(Self { ttl, refresh_ahead, ..Self::DEFAULT })
+        Ok(Self {
+            ttl,
+            refresh_ahead,
+            ..Self::DEFAULT
+        })
     }
 
     /// Starts refreshing this long before expiry (zero turns refresh-ahead off).
@@ -128,7 +131,10 @@ impl CachePolicy {
         if window.as_nanos() >= self.ttl.as_nanos() {
             return Err(CachePolicyError::RefreshAheadNotBelowTtl);
         }
-        Ok(Self { refresh_ahead: window, ..self })
+        Ok(Self {
+            refresh_ahead: window,
+            ..self
+        })
     }
 
     /// Serves the last good value for at most this long past expiry while the backend fails
@@ -155,13 +161,19 @@ impl CachePolicy {
         if pause.is_zero() || pause.as_nanos() > self.max_stale.as_nanos() {
             return Err(CachePolicyError::ErrorRetryOutOfRange);
         }
-        Ok(Self { error_retry: pause, ..self })
+        Ok(Self {
+            error_retry: pause,
+            ..self
+        })
     }
 
     /// Keeps at most this many secrets; past it, the one fetched longest ago is dropped.
     #[must_use]
     pub const fn with_max_entries(self, max_entries: NonZeroUsize) -> Self {
-        Self { max_entries, ..self }
+        Self {
+            max_entries,
+            ..self
+        }
     }
 
     /// How long a fetched value is fresh.

@@ -365,7 +365,10 @@ impl<S: SecretSource> Inner<S> {
                 evict(slots, now);
             }
             if let Some(previous) = slots.insert(reference.clone(), slot) {
-                let (before, after) = (&previous.value.metadata().version, &value.metadata().version);
+                let (before, after) = (
+                    &previous.value.metadata().version,
+                    &value.metadata().version,
+                );
                 if before != after {
                     tracing::info!(
                         %reference,

@@ -89,7 +89,8 @@ impl SecretSource for Scripted {
             let reference = reference.clone();
             match self.answer.lock().unwrap().clone() {
                 Answer::Value { text, version } => {
-                    Ok(SecretValue::from_string(text).with_metadata(Metadata::with_version(version)))
+                    Ok(SecretValue::from_string(text)
+                        .with_metadata(Metadata::with_version(version)))
                 }
                 Answer::Outage => Err(SecretError::Unavailable {
                     reference,
@@ -235,7 +236,11 @@ fn a_caller_that_gives_up_does_not_strand_the_others() {
         follower.await.unwrap()
     });
     assert_eq!(text(&value.unwrap()), "s3cret");
-    assert_eq!(cache.source().calls(), 2, "the follower took over the abandoned call");
+    assert_eq!(
+        cache.source().calls(),
+        2,
+        "the follower took over the abandoned call"
+    );
 }
 
 #[test]
@@ -249,7 +254,11 @@ fn a_fresh_hit_never_calls_the_backend_and_expiry_does() {
         assert_eq!(cache.source().calls(), 1);
         clock.advance(TTL - AHEAD - Duration::from_secs(1));
         cache.get(&secret_ref).await.unwrap();
-        assert_eq!(cache.source().calls(), 1, "still fresh, before the refresh window");
+        assert_eq!(
+            cache.source().calls(),
+            1,
+            "still fresh, before the refresh window"
+        );
         cache.source().rotate("two", "v2");
         clock.advance(AHEAD + Duration::from_secs(1));
         let secret = cache.get(&secret_ref).await.unwrap();
@@ -268,7 +277,11 @@ fn refresh_ahead_runs_in_the_background_and_serves_the_cached_value_meanwhile() 
         cache.source().rotate("two", "v2");
         clock.advance(TTL - AHEAD + Duration::from_secs(1));
         let during = cache.get(&secret_ref).await.unwrap();
-        assert_eq!(text(&during), "one", "answered from the cache, not after the refresh");
+        assert_eq!(
+            text(&during),
+            "one",
+            "answered from the cache, not after the refresh"
+        );
         assert_eq!(version(&during), "v1");
         for _ in 0..100 {
             if cache.source().calls() == 2 {
@@ -282,8 +295,16 @@ fn refresh_ahead_runs_in_the_background_and_serves_the_cached_value_meanwhile() 
             tokio::task::yield_now().await;
         }
         let after = cache.get(&secret_ref).await.unwrap();
-        assert_eq!(version(&after), "v2", "rotation is visible after the refresh");
-        assert_eq!(cache.source().calls(), 2, "the refreshed value is fresh again");
+        assert_eq!(
+            version(&after),
+            "v2",
+            "rotation is visible after the refresh"
+        );
+        assert_eq!(
+            cache.source().calls(),
+            2,
+            "the refreshed value is fresh again"
+        );
     });
 }
 
@@ -339,7 +360,11 @@ fn stale_if_error_serves_the_last_good_value_flagged_and_bounded() {
 
         let again = cache.get(&secret_ref).await.unwrap();
         assert!(again.is_stale());
-        assert_eq!(cache.source().calls(), 2, "the backend is not hammered while it is down");
+        assert_eq!(
+            cache.source().calls(),
+            2,
+            "the backend is not hammered while it is down"
+        );
 
         clock.advance(RETRY);
         assert!(cache.get(&secret_ref).await.unwrap().is_stale());
@@ -347,7 +372,10 @@ fn stale_if_error_serves_the_last_good_value_flagged_and_bounded() {
 
         clock.advance(MAX_STALE - RETRY);
         let error = cache.get(&secret_ref).await.unwrap_err();
-        assert!(error.is_outage(), "past max_stale the outage is reported: {error}");
+        assert!(
+            error.is_outage(),
+            "past max_stale the outage is reported: {error}"
+        );
 
         cache.source().rotate("back", "v2");
         let recovered = cache.get(&secret_ref).await.unwrap();
@@ -368,7 +396,10 @@ fn not_found_and_access_denied_are_answers_not_outages() {
         cache.source().answer(Answer::Denied);
         clock.advance(TTL);
         let denied = cache.get(&secret_ref).await.unwrap_err();
-        assert!(matches!(denied, SecretError::AccessDenied { .. }), "{denied}");
+        assert!(
+            matches!(denied, SecretError::AccessDenied { .. }),
+            "{denied}"
+        );
 
         cache.source().answer(Answer::NotFound);
         assert!(cache.get(&secret_ref).await.unwrap_err().is_not_found());
@@ -384,7 +415,11 @@ fn refresh_now_fetches_a_new_value_and_rotation_is_logged_with_versions() {
     runtime().block_on(async {
         assert_eq!(version(&cache.get(&secret_ref).await.unwrap()), "v1");
         cache.source().rotate("new-password", "v2");
-        assert_eq!(version(&cache.get(&secret_ref).await.unwrap()), "v1", "cached");
+        assert_eq!(
+            version(&cache.get(&secret_ref).await.unwrap()),
+            "v1",
+            "cached"
+        );
         let refreshed = cache.refresh_now(&secret_ref).await.unwrap();
         assert_eq!(text(&refreshed), "new-password");
         assert_eq!(version(&refreshed), "v2");
@@ -393,7 +428,10 @@ fn refresh_now_fetches_a_new_value_and_rotation_is_logged_with_versions() {
     });
     let logs = capture.text();
     assert!(logs.contains("secret rotated"), "{logs}");
-    assert!(logs.contains("previous_version=\"v1\"") && logs.contains("version=\"v2\""), "{logs}");
+    assert!(
+        logs.contains("previous_version=\"v1\"") && logs.contains("version=\"v2\""),
+        "{logs}"
+    );
     assert!(!logs.contains("password\""), "{logs}");
     assert!(!logs.contains("new-password"), "{logs}");
 }
@@ -405,8 +443,18 @@ fn refresh_now_during_an_outage_reports_it_instead_of_serving_stale() {
     runtime().block_on(async {
         cache.get(&secret_ref).await.unwrap();
         cache.source().answer(Answer::Outage);
-        assert!(cache.refresh_now(&secret_ref).await.unwrap_err().is_outage());
-        assert_eq!(text(&cache.get(&secret_ref).await.unwrap()), "good", "still cached");
+        assert!(
+            cache
+                .refresh_now(&secret_ref)
+                .await
+                .unwrap_err()
+                .is_outage()
+        );
+        assert_eq!(
+            text(&cache.get(&secret_ref).await.unwrap()),
+            "good",
+            "still cached"
+        );
     });
 }
 

@@ -5,9 +5,7 @@
     reason = "a test fails by panicking, with the location"
 )]
 
-use palisade_secrets::{
-    Credentials, CredentialsError, EnvSource, Intent, ResolveError, SecretRef,
-};
+use palisade_secrets::{Credentials, CredentialsError, EnvSource, Intent, ResolveError, SecretRef};
 
 fn reference(text: &str) -> SecretRef {
     text.parse().unwrap()
@@ -24,11 +22,20 @@ fn resolve(credentials: &Credentials, intent: Intent) -> Result<String, ResolveE
 #[test]
 fn each_intent_gets_its_own_credential() {
     // cargo sets both variables for every test process; they stand in for two DSNs.
-    let credentials =
-        Credentials::new(reference("env:CARGO_PKG_NAME"), reference("env:CARGO_MANIFEST_DIR"))
-            .unwrap();
-    assert_eq!(resolve(&credentials, Intent::Read).unwrap(), "palisade-secrets");
-    assert!(resolve(&credentials, Intent::Write).unwrap().ends_with("palisade-secrets"));
+    let credentials = Credentials::new(
+        reference("env:CARGO_PKG_NAME"),
+        reference("env:CARGO_MANIFEST_DIR"),
+    )
+    .unwrap();
+    assert_eq!(
+        resolve(&credentials, Intent::Read).unwrap(),
+        "palisade-secrets"
+    );
+    assert!(
+        resolve(&credentials, Intent::Write)
+            .unwrap()
+            .ends_with("palisade-secrets")
+    );
 }
 
 #[test]
@@ -43,7 +50,10 @@ fn a_write_credential_is_not_used_for_reads_unless_allowed() {
         err.to_string(),
         "no read-only credential is configured; configure one, or allow the read-write credential for reads explicitly"
     );
-    assert_eq!(resolve(&write_only, Intent::Write).unwrap(), "palisade-secrets");
+    assert_eq!(
+        resolve(&write_only, Intent::Write).unwrap(),
+        "palisade-secrets"
+    );
     let allowed = write_only.allow_write_for_read();
     assert_eq!(resolve(&allowed, Intent::Read).unwrap(), "palisade-secrets");
 }

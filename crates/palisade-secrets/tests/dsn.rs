@@ -34,7 +34,11 @@ fn every_form_parses_to_its_known_answer() {
         let text = case["dsn"].as_str().unwrap();
         let dsn = Dsn::parse(text).unwrap_or_else(|err| panic!("{text}: {err}"));
         assert_eq!(format!("{:?}", dsn.engine()), case["engine"], "{text}");
-        assert_eq!(dsn.to_string(), case["redacted"].as_str().unwrap(), "{text}");
+        assert_eq!(
+            dsn.to_string(),
+            case["redacted"].as_str().unwrap(),
+            "{text}"
+        );
         assert_eq!(dsn.expose_secret(), text, "byte for byte");
         assert_eq!(dsn.username().as_deref(), case["user"].as_str(), "{text}");
         assert_eq!(
@@ -52,13 +56,22 @@ fn every_form_parses_to_its_known_answer() {
             })
             .collect();
         assert_eq!(dsn.hosts(), hosts, "{text}");
-        assert_eq!(dsn.database().as_deref(), case["database"].as_str(), "{text}");
+        assert_eq!(
+            dsn.database().as_deref(),
+            case["database"].as_str(),
+            "{text}"
+        );
         if let Some(params) = case.get("params") {
             let expected: Vec<(String, String)> = params
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+                .map(|pair| {
+                    (
+                        pair[0].as_str().unwrap().to_owned(),
+                        pair[1].as_str().unwrap().to_owned(),
+                    )
+                })
                 .collect();
             let actual: Vec<(String, String)> = dsn
                 .params()
@@ -67,13 +80,27 @@ fn every_form_parses_to_its_known_answer() {
                 .collect();
             assert_eq!(actual, expected, "{text}");
         }
-        assert_eq!(verdict_text(&dsn), case["production"].as_str().unwrap(), "{text}");
+        assert_eq!(
+            verdict_text(&dsn),
+            case["production"].as_str().unwrap(),
+            "{text}"
+        );
         if let Some(password) = dsn.password() {
-            assert!(!dsn.to_string().contains(password.expose_secret()), "{text}");
-            assert!(!format!("{dsn:?}").contains(password.expose_secret()), "{text}");
+            assert!(
+                !dsn.to_string().contains(password.expose_secret()),
+                "{text}"
+            );
+            assert!(
+                !format!("{dsn:?}").contains(password.expose_secret()),
+                "{text}"
+            );
         }
         let reparsed = Dsn::parse(&dsn.to_string()).unwrap();
-        assert_eq!(reparsed.hosts(), dsn.hosts(), "the redacted form still parses: {text}");
+        assert_eq!(
+            reparsed.hosts(),
+            dsn.hosts(),
+            "the redacted form still parses: {text}"
+        );
     }
 }
 
@@ -81,7 +108,9 @@ fn every_form_parses_to_its_known_answer() {
 fn malformed_dsns_are_refused_by_part_without_quoting_it() {
     for case in data("dsn_refusals.json") {
         let text = case["dsn"].as_str().unwrap();
-        let err = Dsn::parse(text).err().unwrap_or_else(|| panic!("accepted: {text}"));
+        let err = Dsn::parse(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
         assert_eq!(err.to_string(), case["error"].as_str().unwrap(), "{text}");
         assert!(!err.to_string().contains("hunter2"), "{text}");
         assert!(!format!("{err:?}").contains("hunter2"), "{text}");
@@ -91,7 +120,10 @@ fn malformed_dsns_are_refused_by_part_without_quoting_it() {
 #[test]
 fn debug_is_pinned_and_every_output_hides_the_password() {
     let canary = Canary::new();
-    let text = format!("postgres://app:{}@db.example.com/app?sslmode=require", canary.value());
+    let text = format!(
+        "postgres://app:{}@db.example.com/app?sslmode=require",
+        canary.value()
+    );
     let dsn = Dsn::parse(&text).unwrap();
     assert_eq!(
         format!("{dsn:?}"),
@@ -134,12 +166,22 @@ fn a_dsn_is_read_from_a_secret_value() {
 #[test]
 fn development_policy_reports_without_refusing() {
     let dsn = Dsn::parse("mongodb://app:pw@mongo.example.com/?tlsInsecure=true").unwrap();
-    assert_eq!(dsn.check_tls(TlsPolicy::Development), Ok(TlsVerdict::Unencrypted));
+    assert_eq!(
+        dsn.check_tls(TlsPolicy::Development),
+        Ok(TlsVerdict::Unencrypted)
+    );
     assert!(dsn.check_tls(TlsPolicy::Production).is_err());
 }
 
 fn scheme() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["postgres", "postgresql", "mysql", "mariadb", "mssql", "mongodb"])
+    prop::sample::select(vec![
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mariadb",
+        "mssql",
+        "mongodb",
+    ])
 }
 
 /// Passwords from characters no other generated part uses, so "the display does not contain
@@ -150,7 +192,10 @@ fn password() -> impl Strategy<Value = String> {
 
 fn host() -> impl Strategy<Value = (String, Option<u16>)> {
     (
-        prop_oneof!["[a-z][a-z0-9-]{0,10}(\\.[a-z0-9]{1,8}){0,2}", Just("[2001:db8::7]".to_owned())],
+        prop_oneof![
+            "[a-z][a-z0-9-]{0,10}(\\.[a-z0-9]{1,8}){0,2}",
+            Just("[2001:db8::7]".to_owned())
+        ],
         prop::option::of(1u16..),
     )
 }

@@ -15,7 +15,9 @@ const SERVER_KEYS: [&str; 6] = [
 
 pub(super) fn is_server_key(key: &str) -> bool {
     let key = key.trim();
-    SERVER_KEYS.iter().any(|name| key.eq_ignore_ascii_case(name))
+    SERVER_KEYS
+        .iter()
+        .any(|name| key.eq_ignore_ascii_case(name))
 }
 
 /// A value without its surrounding quotes or braces and with doubled quotes undone.
@@ -63,7 +65,10 @@ pub(super) fn server_host(value: &str) -> Option<Server<'_>> {
         value.split_once(':').map_or(value, |(_, rest)| rest)
     } else if lower_prefix("np:") {
         let pipe = value.get(3..).unwrap_or_default();
-        pipe.trim_start_matches('\\').split('\\').next().unwrap_or_default()
+        pipe.trim_start_matches('\\')
+            .split('\\')
+            .next()
+            .unwrap_or_default()
     } else {
         value
     };
@@ -93,9 +98,15 @@ mod tests {
 
     #[test]
     fn server_values_name_their_host() {
-        assert_eq!(server_host("tcp:db.example.com,1433"), Some(Server::Host("db.example.com")));
+        assert_eq!(
+            server_host("tcp:db.example.com,1433"),
+            Some(Server::Host("db.example.com"))
+        );
         assert_eq!(server_host(r"db\SQLEXPRESS"), Some(Server::Host("db")));
-        assert_eq!(server_host(r"np:\\db\pipe\sql\query"), Some(Server::Host("db")));
+        assert_eq!(
+            server_host(r"np:\\db\pipe\sql\query"),
+            Some(Server::Host("db"))
+        );
         assert_eq!(server_host("(local)"), Some(Server::Local));
         assert_eq!(server_host("lpc:."), Some(Server::Local));
         assert_eq!(server_host("bad host"), None);

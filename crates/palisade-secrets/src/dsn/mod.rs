@@ -66,7 +66,9 @@ const SECRET_KEYS: [&str; 6] = [
 ];
 
 fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS.iter().any(|name| key.trim().eq_ignore_ascii_case(name))
+    SECRET_KEYS
+        .iter()
+        .any(|name| key.trim().eq_ignore_ascii_case(name))
 }
 
 /// The mask that replaces every secret in [`Display`](fmt::Display) and `Debug`.

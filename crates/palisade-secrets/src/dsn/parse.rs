@@ -86,7 +86,11 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     let after_colon = scheme_end + 1;
     let has_slashes = text[after_colon..].starts_with("//");
     if engine == Engine::Sqlite {
-        let path_start = if has_slashes { after_colon + 2 } else { after_colon };
+        let path_start = if has_slashes {
+            after_colon + 2
+        } else {
+            after_colon
+        };
         let (path, params) = path_and_query(text, path_start);
         return Ok(Layout {
             engine,
@@ -118,7 +122,11 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
                 ),
                 None => (userinfo, None),
             };
-            (Some(user), password, authority_start + at + 1..authority_end)
+            (
+                Some(user),
+                password,
+                authority_start + at + 1..authority_end,
+            )
         }
         None => (None, None, authority_start..authority_end),
     };
@@ -222,7 +230,11 @@ fn url_pairs(text: &str, params: Range<usize>) -> Result<Vec<Pair>, DsnError> {
                 key: range.start..range.start + eq,
                 value: range.start + eq + 1..range.end,
             }),
-            _ => return Err(DsnError::ParamMalformed { position: index + 1 }),
+            _ => {
+                return Err(DsnError::ParamMalformed {
+                    position: index + 1,
+                });
+            }
         }
     }
     Ok(found)
@@ -248,7 +260,9 @@ fn ado_layout(text: &str) -> Result<Layout, DsnError> {
             server_seen = true;
             let value = super::ado::unquote(&text[pair.value.clone()]);
             if super::ado::server_host(&value).is_none() {
-                return Err(DsnError::HostInvalid { position: index + 1 });
+                return Err(DsnError::HostInvalid {
+                    position: index + 1,
+                });
             }
         }
     }
@@ -267,7 +281,9 @@ fn ado_pairs(text: &str) -> Result<Vec<Pair>, DsnError> {
     let mut position = 0;
     while at < bytes.len() {
         position += 1;
-        let segment_end = text[at..].find(';').map_or(text.len(), |offset| at + offset);
+        let segment_end = text[at..]
+            .find(';')
+            .map_or(text.len(), |offset| at + offset);
         let Some(eq) = text[at..segment_end].find('=') else {
             if text[at..segment_end].trim().is_empty() {
                 at = segment_end + 1;
@@ -290,7 +306,9 @@ fn ado_pairs(text: &str) -> Result<Vec<Pair>, DsnError> {
                 let close = if open == b'{' { b'}' } else { open };
                 let end = closing_quote(bytes, quoted_at + 1, close)
                     .ok_or(DsnError::QuoteUnterminated { position })?;
-                let rest_end = text[end..].find(';').map_or(text.len(), |offset| end + offset);
+                let rest_end = text[end..]
+                    .find(';')
+                    .map_or(text.len(), |offset| end + offset);
                 if !text[end..rest_end].trim().is_empty() {
                     return Err(DsnError::ParamMalformed { position });
                 }

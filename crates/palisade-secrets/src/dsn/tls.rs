@@ -44,11 +44,27 @@ const fn advice(engine: Engine, ado: bool) -> &'static str {
 
 /// Parameters that ask for TLS: key, accepted values (ASCII case-insensitive), per engine.
 const REQUIRES: [(Engine, &str, &[&str]); 7] = [
-    (Engine::Postgres, "sslmode", &["require", "verify-ca", "verify-full"]),
-    (Engine::MySql, "ssl-mode", &["required", "verify_ca", "verify_identity"]),
-    (Engine::MySql, "sslmode", &["required", "verify_ca", "verify_identity"]),
+    (
+        Engine::Postgres,
+        "sslmode",
+        &["require", "verify-ca", "verify-full"],
+    ),
+    (
+        Engine::MySql,
+        "ssl-mode",
+        &["required", "verify_ca", "verify_identity"],
+    ),
+    (
+        Engine::MySql,
+        "sslmode",
+        &["required", "verify_ca", "verify_identity"],
+    ),
     (Engine::MySql, "ssl", &["true", "1"]),
-    (Engine::Mssql, "encrypt", &["yes", "true", "strict", "mandatory"]),
+    (
+        Engine::Mssql,
+        "encrypt",
+        &["yes", "true", "strict", "mandatory"],
+    ),
     (Engine::MongoDb, "tls", &["true"]),
     (Engine::MongoDb, "ssl", &["true"]),
 ];
@@ -135,9 +151,10 @@ impl Dsn {
         if by_param.is_some() {
             return by_param;
         }
-        let tls_turned_off = ["tls", "ssl"]
-            .iter()
-            .any(|key| self.last_param(key).is_some_and(|v| v.eq_ignore_ascii_case("false")));
+        let tls_turned_off = ["tls", "ssl"].iter().any(|key| {
+            self.last_param(key)
+                .is_some_and(|v| v.eq_ignore_ascii_case("false"))
+        });
         (self.is_srv() && !tls_turned_off).then_some("mongodb+srv")
     }
 

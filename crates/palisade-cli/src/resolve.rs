@@ -1,0 +1,51 @@
+//! Reading a secret through a reference, with the sources this build of the CLI has.
+
+use std::io::Read;
+
+use palisade_secrets::{Registry, SecretError, SecretRef, SecretSource, SecretValue};
+
+/// Why a value could not be read.
+pub(crate) enum ResolveFailure {
+    /// The argument is not a reference (exit 2).
+    Usage(String),
+    /// The source did not produce the value (exit 1).
+    Secret(SecretError),
+}
+
+/// The sources the CLI resolves: environment, `.env` files and files.
+pub(crate) fn registry() -> Registry {
+    Registry::standard()
+}
+
+/// Parses `argument` as a reference.
+pub(crate) fn reference(argument: &str) -> Result<SecretRef, ResolveFailure> {
+    SecretRef::parse(argument)
+        .map_err(|err| ResolveFailure::Usage(format!("not a secret reference: {err}")))
+}
+
+/// Fetches `reference` from the CLI's registry.
+pub(crate) fn fetch(reference: &SecretRef) -> Result<SecretValue, ResolveFailure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| ResolveFailure::Usage(format!("cannot start the async runtime: {err}")))?;
+    let registry = registry();
+    runtime
+        .block_on(registry.fetch(reference))
+        .map_err(ResolveFailure::Secret)
+}
+
+/// Reads `argument` as a reference, or stdin when it is `-`.
+pub(crate) fn value_of(argument: &str) -> Result<SecretValue, ResolveFailure> {
+    if argument == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|err| ResolveFailure::Usage(format!("cannot read stdin: {err}")))?;
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        return Ok(SecretValue::from_bytes(bytes));
+    }
+    fetch(&reference(argument)?)
+}
