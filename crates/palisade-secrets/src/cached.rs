@@ -176,15 +176,25 @@ impl<S: SecretSource + 'static> Cached<S> {
     /// The source's error when there is no usable cached value: on a miss, after expiry
     /// unless stale-if-error applies, and always for "not found" and "access denied".
     pub async fn get(&self, reference: &SecretRef) -> Result<CachedSecret, SecretError> {
-        let now = self.inner.clock.now();
+        // The hit path reads the coarse clock (a TTL is seconds; a tick is milliseconds) and
+        // keeps this future small: the slow paths are boxed, so a hit moves and allocates
+        // nothing but the value it returns.
+        let now = self.inner.clock.now_coarse();
         match self.inner.lookup(reference, now) {
-            Lookup::Hit { secret, refresh } => {
-                if refresh {
-                    self.refresh_ahead(reference).await;
-                }
+            Lookup::Hit {
+                secret,
+                refresh: false,
+            } => Ok(secret),
+            Lookup::Hit {
+                secret,
+                refresh: true,
+            } => {
+                Box::pin(self.refresh_ahead(reference)).await;
                 Ok(secret)
             }
-            Lookup::Miss { seen } => self.inner.fly_together(reference, seen, Mode::Read).await,
+            Lookup::Miss { seen } => {
+                Box::pin(self.inner.fly_together(reference, seen, Mode::Read)).await
+            }
         }
     }
 

@@ -114,19 +114,36 @@ impl Dsn {
     /// A [`DsnError`] naming the malformed part by position, never quoting it.
     pub fn parse(text: &str) -> Result<Self, DsnError> {
         let layout = parse::layout(text)?;
-        let pairs = parse::pairs(text, &layout)?;
-        let mut secrets: Vec<Range<usize>> = pairs
-            .iter()
-            .filter(|pair| text.get(pair.key.clone()).is_some_and(is_secret_key))
-            .map(|pair| pair.value.clone())
-            .collect();
-        secrets.extend(layout.password.clone());
         for range in layout.user.iter().chain(&layout.password) {
             decode(text, range).map_err(|_| DsnError::CredentialNotUtf8)?;
         }
-        secrets.sort_by_key(|range| range.start);
+        // One pass: copy the text into the redacted form, masking the userinfo password and
+        // every secret parameter (they come in text order).
+        let mut redacted = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut mask = |range: Range<usize>| {
+            redacted.push_str(text.get(copied..range.start).unwrap_or_default());
+            redacted.push_str(MASK);
+            copied = range.end;
+        };
+        if let Some(password) = layout.password.clone() {
+            mask(password);
+        }
+        parse::each_pair(text, &layout, &mut |pair| {
+            let key = text.get(pair.key.clone()).unwrap_or_default();
+            // A percent-encoded key (`pass%77ord`) is still that key.
+            let secret = if key.contains('%') {
+                is_secret_key(&percent_decode_str(key).decode_utf8_lossy())
+            } else {
+                is_secret_key(key)
+            };
+            if secret {
+                mask(pair.value);
+            }
+        })?;
+        redacted.push_str(text.get(copied..).unwrap_or_default());
         Ok(Self {
-            redacted: splice(text, &secrets),
+            redacted,
             text: SecretString::from(text),
             layout,
         })
@@ -354,19 +371,6 @@ fn ado_port(value: &str) -> Option<u16> {
 
 fn decode<'a>(text: &'a str, range: &Range<usize>) -> Result<Cow<'a, str>, std::str::Utf8Error> {
     percent_decode_str(text.get(range.clone()).unwrap_or_default()).decode_utf8()
-}
-
-/// `text` with each (sorted, disjoint) range replaced by the mask.
-fn splice(text: &str, secrets: &[Range<usize>]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for range in secrets {
-        out.push_str(text.get(at..range.start).unwrap_or_default());
-        out.push_str(MASK);
-        at = range.end;
-    }
-    out.push_str(text.get(at..).unwrap_or_default());
-    out
 }
 
 impl FromStr for Dsn {

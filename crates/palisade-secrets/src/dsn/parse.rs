@@ -137,7 +137,7 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     } else {
         (None, path_and_query(text, authority_end).1)
     };
-    let layout = Layout {
+    Ok(Layout {
         engine,
         form: Form::Url,
         scheme,
@@ -147,9 +147,7 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
         path,
         params,
         srv,
-    };
-    pairs(text, &layout)?;
-    Ok(layout)
+    })
 }
 
 /// The path from `start` up to `?`, and the query after it.
@@ -207,17 +205,31 @@ pub(super) fn host_and_port(entry: &str) -> (Option<&str>, Option<&str>) {
 
 /// Every `key=value` pair of the query (URL) or of the whole string (ADO), validated.
 pub(super) fn pairs(text: &str, layout: &Layout) -> Result<Vec<Pair>, DsnError> {
+    let mut found = Vec::new();
+    each_pair(text, layout, &mut |pair| found.push(pair))?;
+    Ok(found)
+}
+
+/// Calls `visit` with each pair in order, without collecting them.
+pub(super) fn each_pair(
+    text: &str,
+    layout: &Layout,
+    visit: &mut dyn FnMut(Pair),
+) -> Result<(), DsnError> {
     let Some(params) = layout.params.clone() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     match layout.form {
-        Form::Url => url_pairs(text, params),
-        Form::Ado => ado_pairs(text),
+        Form::Url => url_pairs(text, params, visit),
+        Form::Ado => ado_pairs(text, visit),
     }
 }
 
-fn url_pairs(text: &str, params: Range<usize>) -> Result<Vec<Pair>, DsnError> {
-    let mut found = Vec::new();
+fn url_pairs(
+    text: &str,
+    params: Range<usize>,
+    visit: &mut dyn FnMut(Pair),
+) -> Result<(), DsnError> {
     let mut start = params.start;
     for (index, segment) in text[params].split('&').enumerate() {
         let range = start..start + segment.len();
@@ -226,7 +238,7 @@ fn url_pairs(text: &str, params: Range<usize>) -> Result<Vec<Pair>, DsnError> {
             continue;
         }
         match segment.find('=') {
-            Some(eq) if eq > 0 => found.push(Pair {
+            Some(eq) if eq > 0 => visit(Pair {
                 key: range.start..range.start + eq,
                 value: range.start + eq + 1..range.end,
             }),
@@ -237,7 +249,7 @@ fn url_pairs(text: &str, params: Range<usize>) -> Result<Vec<Pair>, DsnError> {
             }
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 fn ado_layout(text: &str) -> Result<Layout, DsnError> {
@@ -252,7 +264,7 @@ fn ado_layout(text: &str) -> Result<Layout, DsnError> {
         params: Some(0..text.len()),
         srv: false,
     };
-    let pairs = ado_pairs(text)?;
+    let pairs = pairs(text, &layout)?;
     let mut server_seen = false;
     for (index, pair) in pairs.iter().enumerate() {
         let key = text[pair.key.clone()].trim();
@@ -274,9 +286,8 @@ fn ado_layout(text: &str) -> Result<Layout, DsnError> {
 
 /// ADO pairs: `;`-separated, values optionally in `"..."`, `'...'` (a doubled quote is a
 /// quote) or `{...}` (a doubled `}` is a brace), so a password may contain `;`.
-fn ado_pairs(text: &str) -> Result<Vec<Pair>, DsnError> {
+fn ado_pairs(text: &str, visit: &mut dyn FnMut(Pair)) -> Result<(), DsnError> {
     let bytes = text.as_bytes();
-    let mut found = Vec::new();
     let mut at = 0;
     let mut position = 0;
     while at < bytes.len() {
@@ -316,13 +327,13 @@ fn ado_pairs(text: &str) -> Result<Vec<Pair>, DsnError> {
             }
             _ => segment_end,
         };
-        found.push(Pair {
+        visit(Pair {
             key,
             value: value_start..value_end,
         });
         at = value_end + 1;
     }
-    Ok(found)
+    Ok(())
 }
 
 /// The index just past the quote that closes a value opened before `from`; a doubled closing
