@@ -3,16 +3,19 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use foldhash::fast::RandomState;
 use palisade_clock::{Clock, SystemClock};
 use tokio::sync::OnceCell;
 
 use crate::error::duplicate;
+use crate::published::{Published, lock};
 use crate::{CachePolicy, Fetch, SecretError, SecretRef, SecretSource, SecretValue};
 
 /// A value read through [`Cached`]: the secret, and whether it is stale.
@@ -106,9 +109,8 @@ struct Inner<S> {
     source: S,
     policy: CachePolicy,
     clock: Arc<dyn Clock>,
-    /// Read without locks; replaced whole (copy on write) under `write`.
-    slots: ArcSwap<Slots>,
-    write: Mutex<()>,
+    /// Read without locks or shared writes; replaced whole (copy on write).
+    slots: Published<Slots>,
     flights: Mutex<HashMap<SecretRef, Arc<Flight>, RandomState>>,
     generation: AtomicU64,
 }
@@ -142,6 +144,26 @@ enum Mode {
     Forced,
 }
 
+/// The future [`Cached::get`] returns: a ready value for a hit, a boxed one otherwise.
+enum Get<'a> {
+    Ready(Option<Result<CachedSecret, SecretError>>),
+    Slow(Pin<Box<dyn Future<Output = Result<CachedSecret, SecretError>> + Send + 'a>>),
+}
+
+impl Future for Get<'_> {
+    type Output = Result<CachedSecret, SecretError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut *self {
+            Self::Ready(result) => match result.take() {
+                Some(result) => Poll::Ready(result),
+                None => Poll::Pending,
+            },
+            Self::Slow(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
 enum Lookup {
     Hit { secret: CachedSecret, refresh: bool },
     Miss { seen: Option<u64> },
@@ -162,8 +184,7 @@ impl<S: SecretSource + 'static> Cached<S> {
                 source,
                 policy,
                 clock,
-                slots: ArcSwap::from_pointee(Slots::default()),
-                write: Mutex::new(()),
+                slots: Published::new(Slots::default()),
                 flights: Mutex::new(HashMap::default()),
                 generation: AtomicU64::new(0),
             }),
@@ -175,26 +196,29 @@ impl<S: SecretSource + 'static> Cached<S> {
     /// # Errors
     /// The source's error when there is no usable cached value: on a miss, after expiry
     /// unless stale-if-error applies, and always for "not found" and "access denied".
-    pub async fn get(&self, reference: &SecretRef) -> Result<CachedSecret, SecretError> {
-        // The hit path reads the coarse clock (a TTL is seconds; a tick is milliseconds) and
-        // keeps this future small: the slow paths are boxed, so a hit moves and allocates
-        // nothing but the value it returns.
+    pub fn get<'a>(
+        &'a self,
+        reference: &'a SecretRef,
+    ) -> impl Future<Output = Result<CachedSecret, SecretError>> + Send + 'a {
+        // A hit is decided here, before the caller awaits, on the coarse clock (a TTL is
+        // seconds; a tick is milliseconds): the returned future is then a ready value, and
+        // only the slow paths are boxed futures.
         let now = self.inner.clock.now_coarse();
         match self.inner.lookup(reference, now) {
             Lookup::Hit {
                 secret,
                 refresh: false,
-            } => Ok(secret),
+            } => Get::Ready(Some(Ok(secret))),
             Lookup::Hit {
                 secret,
                 refresh: true,
-            } => {
-                Box::pin(self.refresh_ahead(reference)).await;
+            } => Get::Slow(Box::pin(async move {
+                self.refresh_ahead(reference).await;
                 Ok(secret)
-            }
-            Lookup::Miss { seen } => {
-                Box::pin(self.inner.fly_together(reference, seen, Mode::Read)).await
-            }
+            })),
+            Lookup::Miss { seen } => Get::Slow(Box::pin(async move {
+                self.inner.fly_together(reference, seen, Mode::Read).await
+            })),
         }
     }
 
@@ -219,7 +243,7 @@ impl<S: SecretSource + 'static> Cached<S> {
     /// How many secrets are cached.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.inner.slots.load().len()
+        self.inner.slots.read(Slots::len)
     }
 
     /// Whether nothing is cached.
@@ -257,7 +281,11 @@ impl<S: SecretSource + 'static> Cached<S> {
 
 impl<S: SecretSource> Inner<S> {
     fn lookup(&self, reference: &SecretRef, now: Instant) -> Lookup {
-        let slots = self.slots.load();
+        self.slots
+            .read(|slots| Self::lookup_in(slots, reference, now))
+    }
+
+    fn lookup_in(slots: &Slots, reference: &SecretRef, now: Instant) -> Lookup {
         let Some(slot) = slots.get(reference) else {
             return Lookup::Miss { seen: None };
         };
@@ -288,7 +316,7 @@ impl<S: SecretSource> Inner<S> {
     }
 
     fn current(&self, reference: &SecretRef) -> Option<Arc<Slot>> {
-        self.slots.load().get(reference).cloned()
+        self.slots.read(|slots| slots.get(reference).cloned())
     }
 
     /// Joins (or starts) the one backend call for `reference` and returns its outcome.
@@ -445,10 +473,7 @@ impl<S: SecretSource> Inner<S> {
 
     /// Copy-on-write update of the slot map; readers never wait for it.
     fn update(&self, edit: impl FnOnce(&mut Slots)) {
-        let _writer = lock(&self.write);
-        let mut slots = Slots::clone(&self.slots.load());
-        edit(&mut slots);
-        self.slots.store(Arc::new(slots));
+        self.slots.update(edit);
     }
 }
 
@@ -473,12 +498,6 @@ fn after(instant: Instant, duration: Duration) -> Instant {
     instant.checked_add(duration).unwrap_or(instant)
 }
 
-/// A poisoned lock only means another thread panicked mid-update of plain bookkeeping; the
-/// data is still consistent (every update is a single insert or remove), so carry on.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<S: SecretSource + 'static> SecretSource for Cached<S> {
     /// Reads through the cache. A stale value is returned as a value: callers that need the
     /// stale flag use [`Cached::get`].
@@ -501,7 +520,7 @@ impl<S: fmt::Debug> fmt::Debug for Cached<S> {
         f.debug_struct("Cached")
             .field("source", &self.inner.source)
             .field("policy", &self.inner.policy)
-            .field("entries", &self.inner.slots.load().len())
+            .field("entries", &self.inner.slots.read(Slots::len))
             .finish_non_exhaustive()
     }
 }

@@ -12,6 +12,7 @@ mod env;
 mod error;
 mod file;
 mod json_field;
+mod published;
 mod reference;
 mod registry;
 mod source;

@@ -142,7 +142,10 @@ fn debug_is_pinned_and_every_output_hides_the_password() {
     assert_eq!(dsn.param("password").as_deref(), Some("***"));
     assert_eq!(dsn.password().unwrap().expose_secret(), canary.value());
 
-    let encoded_key = format!("postgres://db.example.com/app?pass%77ord={}", canary.value());
+    let encoded_key = format!(
+        "postgres://db.example.com/app?pass%77ord={}",
+        canary.value()
+    );
     canary.assert_not_in_display(&Dsn::parse(&encoded_key).unwrap());
 
     let ado = format!("Server=db;Password={};", canary.value());

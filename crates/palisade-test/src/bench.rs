@@ -58,7 +58,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Nanoseconds per call of `ours` and of `peer`, each the median of [`ROUNDS`] batches run
+/// Nanoseconds per call of `ours` and of `peer`, each the median of 41 batches run
 /// alternately (ours, peer, ours, ...). Wrap results in [`black_box`] inside the closures.
 pub fn time_pair(mut ours: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
     let ours_n = calibrate(&mut ours);
