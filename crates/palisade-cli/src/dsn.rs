@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::exit;
 use crate::output::{self, Format};
-use crate::resolve::{self, ResolveFailure};
+use crate::resolve;
 
 /// Database connection strings.
 #[derive(Debug, Subcommand)]
@@ -38,14 +38,7 @@ pub(crate) fn run(command: DsnCommand) -> ExitCode {
 fn check(args: &CheckArgs) -> ExitCode {
     let value = match resolve::value_of(&args.reference) {
         Ok(value) => value,
-        Err(ResolveFailure::Usage(message)) => {
-            output::error(&message);
-            return ExitCode::from(exit::USAGE);
-        }
-        Err(ResolveFailure::Secret(err)) => {
-            output::error(&err);
-            return ExitCode::from(exit::FINDING);
-        }
+        Err(failure) => return failure.report(),
     };
     let dsn = match Dsn::from_secret(&value) {
         Ok(dsn) => dsn,

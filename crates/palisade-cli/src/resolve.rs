@@ -1,8 +1,11 @@
 //! Reading a secret through a reference, with the sources this build of the CLI has.
 
 use std::io::Read;
+use std::process::ExitCode;
 
 use palisade_secrets::{Registry, SecretError, SecretRef, SecretSource, SecretValue};
+
+use crate::{exit, output};
 
 /// Why a value could not be read.
 pub(crate) enum ResolveFailure {
@@ -10,6 +13,23 @@ pub(crate) enum ResolveFailure {
     Usage(String),
     /// The source did not produce the value (exit 1).
     Secret(SecretError),
+}
+
+impl ResolveFailure {
+    /// Prints the failure on stderr and returns its exit code: 2 for usage, 1 for a source
+    /// that did not produce the value.
+    pub(crate) fn report(self) -> ExitCode {
+        match self {
+            Self::Usage(message) => {
+                output::error(&message);
+                ExitCode::from(exit::USAGE)
+            }
+            Self::Secret(err) => {
+                output::error(&err);
+                ExitCode::from(exit::FINDING)
+            }
+        }
+    }
 }
 
 /// The sources the CLI resolves: environment, `.env` files and files.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::exit;
 use crate::output::{self, Format};
-use crate::resolve::{self, ResolveFailure};
+use crate::resolve;
 
 /// Secret references: `env:NAME`, `dotenv:.env#NAME`, `file:/run/secrets/x`, with `#field`
 /// to select from a JSON object.
@@ -41,14 +41,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         .and_then(|reference| resolve::fetch(&reference).map(|value| (reference, value)));
     let (reference, value) = match result {
         Ok(found) => found,
-        Err(ResolveFailure::Usage(message)) => {
-            output::error(&message);
-            return ExitCode::from(exit::USAGE);
-        }
-        Err(ResolveFailure::Secret(err)) => {
-            output::error(&err);
-            return ExitCode::from(exit::FINDING);
-        }
+        Err(failure) => return failure.report(),
     };
     if args.reveal {
         let mut out = std::io::stdout().lock();

@@ -205,6 +205,7 @@ impl Dsn {
         match self.layout.form {
             Form::Ado => self
                 .ado_servers()
+                .into_iter()
                 .filter_map(|value| match ado::server_host(&value) {
                     Some(ado::Server::Host(name)) => Some(Host {
                         name: name.to_owned(),
@@ -327,13 +328,12 @@ impl Dsn {
             .map(|pair| self.decode_value(pair))
     }
 
-    fn ado_servers(&self) -> impl Iterator<Item = Cow<'_, str>> {
+    fn ado_servers(&self) -> Vec<Cow<'_, str>> {
         self.pairs()
-            .into_iter()
+            .iter()
             .filter(|pair| ado::is_server_key(self.slice(&pair.key)))
-            .map(|pair| self.decode_value(&pair))
-            .collect::<Vec<_>>()
-            .into_iter()
+            .map(|pair| self.decode_value(pair))
+            .collect()
     }
 
     /// Every host the DSN may connect to, decoded, for the TLS verdict. PostgreSQL's `host`
@@ -342,6 +342,7 @@ impl Dsn {
         if self.is_ado() {
             return self
                 .ado_servers()
+                .into_iter()
                 .map(|value| match ado::server_host(&value) {
                     Some(ado::Server::Host(name)) => name.to_owned(),
                     _ => String::new(),
