@@ -1,84 +1,65 @@
 //! `Published<T>`: a value replaced whole by writers and read by many threads without a lock,
 //! a fence or a shared write on the read path.
 //!
-//! Each thread keeps its own snapshot (`Arc<T>`) per published value and a version number;
-//! a read compares the thread's version with the published one (one shared load of a word
-//! that only writers change) and reads the snapshot. Only after a write does a reader take
-//! the lock, once, to refresh its snapshot. Reference counts are never touched on the read
-//! path, so threads reading the same value never contend on a cache line.
+//! Each thread keeps its own snapshot (`Arc<T>`) of the value in per-object thread-local
+//! storage (the `thread_local` crate), with the version it was taken at; a read compares that
+//! version with the published one (one shared load of a word that only writers change) and
+//! reads the snapshot. Only after a write does a reader take the lock, once, to refresh its
+//! snapshot. Reference counts are never touched on the read path, so threads reading the same
+//! value never contend on a cache line.
 //!
-//! The cost of that: a thread's snapshot of an old value lives until the thread next reads
-//! this value (or any other published value, once this one is dropped), or exits.
+//! The cost of that: a thread's snapshot of an old value lives until the thread next reads,
+//! or until the `Published` is dropped (a thread that exits leaves its slot to the next
+//! thread that gets its id). [`Published::forget_snapshots`] drops them all at once.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Tells published values apart in a thread's snapshot list.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+use crossbeam_utils::CachePadded;
+use thread_local::ThreadLocal;
 
-struct Snapshot {
-    id: u64,
+struct Snapshot<T> {
     version: u64,
-    /// Dead once the published value is dropped: the snapshot is then discarded.
-    alive: Weak<()>,
-    value: Arc<dyn Any + Send + Sync>,
+    value: Arc<T>,
 }
 
-thread_local! {
-    static SNAPSHOTS: RefCell<Vec<Snapshot>> = const { RefCell::new(Vec::new()) };
-}
-
-pub(crate) struct Published<T> {
-    id: u64,
+pub(crate) struct Published<T: Send + Sync> {
     version: AtomicU64,
-    alive: Arc<()>,
     current: Mutex<Arc<T>>,
+    /// Padded: snapshots of neighbouring threads sit side by side in `ThreadLocal`'s storage,
+    /// and a read writes its `RefCell` flag; without padding two cores would share a line.
+    snapshots: ThreadLocal<CachePadded<RefCell<Snapshot<T>>>>,
 }
 
 impl<T: Send + Sync + 'static> Published<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             version: AtomicU64::new(0),
-            alive: Arc::new(()),
             current: Mutex::new(Arc::new(value)),
+            snapshots: ThreadLocal::new(),
         }
     }
 
     /// Reads the current value through this thread's snapshot.
     pub(crate) fn read<R>(&self, read: impl Fn(&T) -> R) -> R {
         let version = self.version.load(Ordering::Acquire);
-        let through_snapshot = SNAPSHOTS.try_with(|cell| {
-            // A read inside a read (not done today) falls back to the lock.
-            let mut snapshots = cell.try_borrow_mut().ok()?;
-            let index = match snapshots.iter().position(|s| s.id == self.id) {
-                Some(index) => index,
-                None => {
-                    snapshots.retain(|s| s.alive.strong_count() > 0);
-                    snapshots.push(Snapshot {
-                        id: self.id,
-                        version,
-                        alive: Arc::downgrade(&self.alive),
-                        value: self.load_full(),
-                    });
-                    snapshots.len() - 1
-                }
-            };
-            let snapshot = snapshots.get_mut(index)?;
-            if snapshot.version != version {
-                // Loaded after `version` was read: at least that new.
-                snapshot.value = self.load_full();
-                snapshot.version = version;
-            }
-            snapshot.value.downcast_ref::<T>().map(&read)
+        let cell = self.snapshots.get_or(|| {
+            CachePadded::new(RefCell::new(Snapshot {
+                version,
+                value: self.load_full(),
+            }))
         });
-        match through_snapshot {
-            Ok(Some(result)) => result,
-            // Thread-local storage is being torn down, or a nested read.
-            _ => read(&self.load_full()),
+        // A read inside a read (not done today) falls back to the lock.
+        let Ok(mut snapshot) = cell.try_borrow_mut() else {
+            return read(&self.load_full());
+        };
+        if snapshot.version != version {
+            // Loaded after `version` was read: at least that new.
+            snapshot.value = self.load_full();
+            snapshot.version = version;
         }
+        read(&snapshot.value)
     }
 
     /// The current value, with its own reference (takes the lock).
@@ -127,22 +108,28 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_dropped_values_are_discarded() {
-        let first = Published::new(String::from("first"));
-        assert_eq!(first.read(String::len), 5);
-        let held = first.load_full();
-        drop(first);
+    fn snapshots_are_released_with_the_published_value() {
+        let published = Published::new(String::from("first"));
+        assert_eq!(published.read(String::len), 5);
+        let held = published.load_full();
         assert_eq!(
             Arc::strong_count(&held),
-            2,
-            "this thread's snapshot still holds it"
+            3,
+            "current, this thread's snapshot, held"
         );
-        let second = Published::new(String::from("second"));
-        assert_eq!(second.read(String::len), 6);
+        published.update(|text| text.push('!'));
+        assert_eq!(published.read(String::len), 6);
         assert_eq!(
             Arc::strong_count(&held),
             1,
-            "discarded at the next first read"
+            "replaced in the snapshot at the next read"
+        );
+        let held = published.load_full();
+        drop(published);
+        assert_eq!(
+            Arc::strong_count(&held),
+            1,
+            "every snapshot dropped with it"
         );
     }
 }

@@ -1,10 +1,17 @@
 //! `SecretRef`: one syntax that names a secret in any source.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::str::FromStr;
+
+use foldhash::fast::FixedState;
 
 /// The longest reference accepted, in bytes (an ARN or a Key Vault URL fits easily).
 const MAX_LEN: usize = 4096;
+/// The seed of [`SecretRef`]'s precomputed hash (a reference comes from configuration, not from
+/// an attacker, so a fixed seed is safe; the map that holds it still seeds its own hasher).
+const DIGEST_SEED: u64 = 0x7061_6c69_7361_6465;
 /// The longest scheme accepted, in bytes.
 const MAX_SCHEME_LEN: usize = 32;
 
@@ -97,11 +104,13 @@ impl fmt::Display for Scheme {
 /// assert_eq!(reference.to_string(), "aws-sm:prod/database#dsn");
 /// # Ok::<(), palisade_secrets::RefError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct SecretRef {
     scheme: Scheme,
     locator: String,
     field: Option<String>,
+    /// The parts' hash, computed once: a cache looks a reference up on every read.
+    digest: u64,
 }
 
 impl SecretRef {
@@ -166,11 +175,18 @@ impl SecretRef {
         if locator.contains('#') {
             return Err(RefError::FieldInvalid);
         }
+        let digest = FixedState::with_seed(DIGEST_SEED).hash_one((scheme.as_str(), locator, field));
         Ok(Self {
             scheme,
             locator: locator.to_owned(),
             field: field.map(str::to_owned),
+            digest,
         })
+    }
+
+    /// The parts, in the order they are compared.
+    fn parts(&self) -> (&Scheme, &str, Option<&str>) {
+        (&self.scheme, &self.locator, self.field.as_deref())
     }
 
     /// The source the reference names.
@@ -189,6 +205,42 @@ impl SecretRef {
     #[must_use]
     pub fn field(&self) -> Option<&str> {
         self.field.as_deref()
+    }
+}
+
+impl PartialEq for SecretRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.parts() == other.parts()
+    }
+}
+
+impl Eq for SecretRef {}
+
+impl Hash for SecretRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.digest);
+    }
+}
+
+impl PartialOrd for SecretRef {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SecretRef {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+impl fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretRef")
+            .field("scheme", &self.scheme)
+            .field("locator", &self.locator)
+            .field("field", &self.field)
+            .finish()
     }
 }
 

@@ -213,6 +213,43 @@ fn debug_shows_the_parts() {
     );
 }
 
+#[test]
+fn equality_order_and_hash_follow_the_parts() {
+    use std::collections::{BTreeSet, HashSet};
+    let texts = [
+        "env:A",
+        "env:B",
+        "file:/a",
+        "aws-sm:a#x",
+        "aws-sm:a#y",
+        "aws-sm:a",
+        "x+y:a",
+    ];
+    let refs: Vec<SecretRef> = texts.iter().map(|t| SecretRef::parse(t).unwrap()).collect();
+    let again: Vec<SecretRef> = texts.iter().map(|t| SecretRef::parse(t).unwrap()).collect();
+    assert_eq!(refs, again);
+    let hashed: HashSet<&SecretRef> = refs.iter().chain(&again).collect();
+    assert_eq!(
+        hashed.len(),
+        texts.len(),
+        "equal references hash alike, others differ"
+    );
+    let ordered: Vec<String> = refs
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut by_parts = refs.clone();
+    by_parts.sort_by(|a, b| {
+        (a.scheme(), a.locator(), a.field()).cmp(&(b.scheme(), b.locator(), b.field()))
+    });
+    let by_parts: Vec<String> = by_parts.iter().map(ToString::to_string).collect();
+    assert_eq!(ordered, by_parts);
+    assert_ne!(refs[3], refs[4], "the field tells references apart");
+    assert_ne!(refs[3], refs[5], "so does its absence");
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn serde_uses_the_string_form() {
