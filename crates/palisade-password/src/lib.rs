@@ -1,3 +1,20 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod encoding;
+mod error;
+mod hasher;
+mod pepper;
+mod policy;
+mod pool;
+mod scheme;
+mod stored;
+mod verified;
+
+pub use error::{Error, PepperError, PolicyError, Result};
+pub use hasher::PasswordHasher;
+pub use pepper::{Pepper, Peppers};
+pub use policy::{Policy, StoredLimits};
+pub use scheme::Scheme;
+pub use verified::{RehashReason, Verified};

@@ -6,6 +6,7 @@ pub mod bench;
 mod canary;
 mod fake_clock;
 mod logs;
+pub mod python;
 mod services;
 
 pub use canary::Canary;

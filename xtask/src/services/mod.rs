@@ -146,6 +146,7 @@ pub fn up(project: &Project) -> Result<()> {
     let sh = project.shell()?;
     packages::ensure(&sh)?;
     python::Venv::services(project).ensure(&sh)?;
+    python::Venv::with_requirements(project, "password").ensure(&sh)?;
     for service in Service::ALL {
         let dir = service.dir(project);
         fs::create_dir_all(&dir.dir)?;

@@ -18,6 +18,8 @@ const PACKAGES: &[(&str, Installed)] = &[
     ("redis-server", || {
         Path::new("/usr/bin/redis-server").exists()
     }),
+    // `htpasswd -B` makes palisade-password's `$2y$` known-answer hashes.
+    ("apache2-utils", || Path::new("/usr/bin/htpasswd").exists()),
 ];
 
 /// Installs every missing package. Debian's `policy-rc.d` keeps apt from starting the
