@@ -5,6 +5,7 @@
 mod dsn;
 mod exit;
 mod output;
+mod password;
 mod resolve;
 mod secret;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Check database connection strings.
     #[command(subcommand)]
     Dsn(dsn::DsnCommand),
+    /// Hash and verify passwords (read from stdin).
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +50,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Secret(command) => secret::run(command),
         Command::Dsn(command) => dsn::run(command),
+        Command::Password(command) => password::run(command),
     }
 }

@@ -58,14 +58,19 @@ pub(crate) fn fetch(reference: &SecretRef) -> Result<SecretValue, ResolveFailure
 /// Reads `argument` as a reference, or stdin when it is `-`.
 pub(crate) fn value_of(argument: &str) -> Result<SecretValue, ResolveFailure> {
     if argument == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|err| ResolveFailure::Usage(format!("cannot read stdin: {err}")))?;
-        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            bytes.pop();
-        }
-        return Ok(SecretValue::from_bytes(bytes));
+        return stdin();
     }
     fetch(&reference(argument)?)
+}
+
+/// All of stdin, without its trailing line break.
+pub(crate) fn stdin() -> Result<SecretValue, ResolveFailure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|err| ResolveFailure::Usage(format!("cannot read stdin: {err}")))?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Ok(SecretValue::from_bytes(bytes))
 }

@@ -212,3 +212,83 @@ fn a_malformed_dsn_is_an_input_error_that_does_not_quote_it() {
         "palisade: DSN port of host 1 is not a number from 1 to 65535\n"
     );
 }
+
+#[test]
+fn password_hash_then_verify_reads_the_password_from_stdin() {
+    let canary = palisade_test::Canary::new();
+    let (code, stdout, stderr) = palisade_with(&["password", "hash"], &[], canary.value());
+    assert_eq!(code, 0, "{stderr}");
+    let hash = stdout.trim();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    canary.assert_absent("hash", hash);
+
+    let (code, stdout, _) = palisade_with(&["password", "verify", hash], &[], canary.value());
+    assert_eq!((code, stdout.as_str()), (0, "ok\n"));
+    let (code, stdout, _) = palisade_with(&["password", "verify", hash], &[], "wrong\n");
+    assert_eq!((code, stdout.as_str()), (1, "mismatch\n"));
+    let (code, stdout, _) = palisade_with(
+        &["password", "verify", hash, "--format", "json"],
+        &[],
+        "wrong",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "{\"kind\":\"password-verify\",\"result\":\"mismatch\"}\n"
+    );
+}
+
+#[test]
+fn password_verify_of_a_legacy_hash_prints_the_upgrade() {
+    let weaker = palisade_password::Policy::argon2id(7_168, 5, 1).unwrap();
+    let old = palisade_password::PasswordHasher::new(weaker)
+        .unwrap()
+        .hash("hunter2")
+        .unwrap();
+    let (code, stdout, _) = palisade_with(&["password", "verify", &old], &[], "hunter2\n");
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"ok, rehash due"));
+    assert!(
+        lines
+            .get(1)
+            .unwrap()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+
+    let (code, stdout, _) = palisade_with(
+        &["password", "verify", &old, "--format", "json"],
+        &[],
+        "hunter2",
+    );
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["kind"], "password-verify");
+    assert_eq!(report["result"], "ok");
+    assert_eq!(report["scheme"], "argon2id");
+    assert_eq!(report["rehash_due"], true);
+    assert_eq!(report["reason"], "weaker-parameters");
+    let upgraded = report["upgraded_hash"].as_str().unwrap();
+    let (code, stdout, _) = palisade_with(&["password", "verify", upgraded], &[], "hunter2");
+    assert_eq!((code, stdout.as_str()), (0, "ok\n"));
+}
+
+#[test]
+fn password_verify_of_a_malformed_hash_is_an_input_error_that_does_not_quote_it() {
+    let canary = palisade_test::Canary::new();
+    let stored = format!("$2b$12${}", canary.value());
+    let (code, stdout, stderr) = palisade_with(&["password", "verify", &stored], &[], "pw");
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "palisade: stored bcrypt hash is malformed: it is not a 60-character bcrypt hash\n"
+    );
+    canary.assert_absent("stderr", &stderr);
+    let (code, _, stderr) = palisade_with(&["password", "hash"], &[], &"p".repeat(5000));
+    assert_eq!(code, 2);
+    assert_eq!(stderr, "palisade: password is longer than 4096 bytes\n");
+}

@@ -79,3 +79,98 @@ impl Pool {
         self.admitted.load(Ordering::Acquire)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_fails_fast_and_a_cancelled_waiter_leaves_it() {
+        let pool = Arc::new(Pool::new(1, 1));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel();
+        let running = tokio::spawn({
+            let pool = Arc::clone(&pool);
+            async move {
+                pool.run(move || {
+                    started.send(()).unwrap();
+                    released.recv().unwrap();
+                    1
+                })
+                .await
+            }
+        });
+        has_started.await.unwrap();
+        let spawn_job = |value: i32| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.run(move || value).await })
+        };
+        let waiting = spawn_job(2);
+        while pool.admitted() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.run(|| 3).await.unwrap_err(), Error::Busy);
+        assert_eq!(pool.admitted(), 2, "a refused caller takes no place");
+
+        waiting.abort();
+        assert!(waiting.await.unwrap_err().is_cancelled());
+        assert_eq!(pool.admitted(), 1, "the cancelled waiter left the queue");
+
+        let again = spawn_job(4);
+        while pool.admitted() < 2 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap().unwrap(), 1);
+        assert_eq!(again.await.unwrap().unwrap(), 4);
+        assert_eq!(pool.admitted(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_than_the_bound_run_at_once() {
+        let pool = Arc::new(Pool::new(2, 100));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<_> = (0..12)
+            .map(|_| {
+                let (pool, running, most) =
+                    (Arc::clone(&pool), Arc::clone(&running), Arc::clone(&most));
+                tokio::spawn(async move {
+                    pool.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&most), "{most} ran at once");
+    }
+
+    #[test]
+    fn without_a_runtime_the_job_runs_on_the_calling_thread() {
+        let pool = Pool::new(1, 0);
+        let caller = std::thread::current().id();
+        let ran_on = block_on(pool.run(move || std::thread::current().id()));
+        assert_eq!(ran_on.unwrap(), caller);
+    }
+
+    /// Polls a future to completion on this thread, outside any runtime.
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
+        }
+    }
+}

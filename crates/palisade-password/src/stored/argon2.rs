@@ -30,7 +30,7 @@ impl Argon2Hash {
             _ => Algorithm::Argon2id,
         };
         let hash = phc(text, scheme)?;
-        let version = match hash.version.map(u32::from) {
+        let version = match hash.version {
             None | Some(0x10) => Version::V0x10,
             Some(0x13) => Version::V0x13,
             Some(_) => return Err(Error::malformed(scheme, "its version is not 16 or 19")),
