@@ -7,6 +7,7 @@ use argon2::{Algorithm, Argon2, Version};
 use zeroize::Zeroizing;
 
 use crate::error::Result;
+use crate::memory::Memory;
 use crate::pool::Pool;
 use crate::stored::Stored;
 use crate::verified::Rehash;
@@ -49,6 +50,7 @@ struct Inner {
     /// same parse, the same Argon2id work and the same comparison as a real verify.
     dummy: String,
     pool: Pool,
+    memory: Memory,
 }
 
 impl PasswordHasher {
@@ -81,9 +83,11 @@ impl PasswordHasher {
             .concurrency()
             .or_else(|| std::thread::available_parallelism().ok())
             .map_or(1, std::num::NonZeroUsize::get);
+        let policy_blocks = usize::try_from(policy.m_cost()).unwrap_or(usize::MAX);
         Ok(Self {
             inner: Arc::new(Inner {
                 pool: Pool::new(concurrency, policy.queue_bound()),
+                memory: Memory::new(concurrency, policy_blocks),
                 policy,
                 peppers,
                 dummy,
@@ -114,6 +118,7 @@ impl PasswordHasher {
             Some(DIGEST_LEN),
         )
         .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the policy"))?;
+        let block_count = params.block_count();
         let argon2 = match pepper {
             Some(pepper) => Argon2::new_with_secret(
                 pepper.secret(),
@@ -125,8 +130,16 @@ impl PasswordHasher {
             None => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
         };
         let mut digest = Zeroizing::new([0u8; DIGEST_LEN]);
-        argon2
-            .hash_password_into(password.as_bytes(), &salt, digest.as_mut_slice())
+        self.inner
+            .memory
+            .with(block_count, |blocks| {
+                argon2.hash_password_into_with_memory(
+                    password.as_bytes(),
+                    &salt,
+                    digest.as_mut_slice(),
+                    blocks,
+                )
+            })
             .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the input"))?;
         Ok(phc_string(policy, pepper, &salt, digest.as_slice()))
     }
@@ -156,7 +169,7 @@ impl PasswordHasher {
                 } else {
                     pepper_reason
                 };
-                (hash.matches(bytes, pepper)?, reason)
+                (hash.matches(bytes, pepper, &self.inner.memory)?, reason)
             }
             Stored::Bcrypt(hash) => (hash.matches(bytes)?, Some(RehashReason::LegacyScheme)),
             Stored::Pbkdf2(hash) => (hash.matches(bytes), Some(RehashReason::LegacyScheme)),

@@ -5,6 +5,7 @@
 mod encoding;
 mod error;
 mod hasher;
+mod memory;
 mod pepper;
 mod policy;
 mod pool;

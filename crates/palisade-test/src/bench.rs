@@ -72,6 +72,29 @@ pub fn time_pair(mut ours: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
     (median(ours_samples), median(peer_samples))
 }
 
+/// Milliseconds per call of `ours` and of `peer` for slow operations (a password hash): the
+/// median of `runs` single calls each, run alternately.
+pub fn median_pair_ms(runs: usize, mut ours: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
+    let mut ours_samples = Vec::with_capacity(runs);
+    let mut peer_samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        ours_samples.push(call_ms(&mut ours));
+        peer_samples.push(call_ms(&mut peer));
+    }
+    (median(ours_samples), median(peer_samples))
+}
+
+/// Milliseconds per call of `op`: the median of `runs` single calls.
+pub fn median_ms(runs: usize, mut op: impl FnMut()) -> f64 {
+    median((0..runs).map(|_| call_ms(&mut op)).collect())
+}
+
+fn call_ms(op: &mut dyn FnMut()) -> f64 {
+    let start = Instant::now();
+    op();
+    start.elapsed().as_secs_f64() * 1e3
+}
+
 /// Nanoseconds per call of `op` on one thread alone, and per call on each of `threads` threads
 /// running it at the same time (the mean over threads of each thread's median), interleaved
 /// round by round. A ratio near 1 means the threads do not contend.

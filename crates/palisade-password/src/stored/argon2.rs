@@ -4,6 +4,7 @@ use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
 
 use super::{decimal, phc, phc_salt_and_digest, same_digest};
 use crate::error::{Result, bounded};
+use crate::memory::Memory;
 use crate::{Error, Pepper, Scheme, StoredLimits};
 
 /// A stored Argon2 hash.
@@ -117,7 +118,12 @@ impl Argon2Hash {
     }
 
     /// Whether `password` (with `pepper`, when the hash names one) gives the stored digest.
-    pub(crate) fn matches(&self, password: &[u8], pepper: Option<&Pepper>) -> Result<bool> {
+    pub(crate) fn matches(
+        &self,
+        password: &[u8],
+        pepper: Option<&Pepper>,
+        memory: &Memory,
+    ) -> Result<bool> {
         let mut builder = ParamsBuilder::new();
         builder
             .m_cost(self.m_cost)
@@ -129,9 +135,10 @@ impl Argon2Hash {
                 .map_err(|_| Error::malformed(self.scheme, "its data parameter is too long"))?;
             builder.data(data);
         }
-        let params = builder
+        let params: argon2::Params = builder
             .build()
             .map_err(|_| Error::malformed(self.scheme, "argon2 refuses its parameters"))?;
+        let block_count = params.block_count();
         let argon2 = match pepper {
             Some(pepper) => {
                 Argon2::new_with_secret(pepper.secret(), self.algorithm, self.version, params)
@@ -140,8 +147,10 @@ impl Argon2Hash {
             None => Argon2::new(self.algorithm, self.version, params),
         };
         let mut computed = zeroize::Zeroizing::new(vec![0u8; self.digest.len()]);
-        argon2
-            .hash_password_into(password, &self.salt, &mut computed)
+        memory
+            .with(block_count, |blocks| {
+                argon2.hash_password_into_with_memory(password, &self.salt, &mut computed, blocks)
+            })
             .map_err(|_| Error::malformed(self.scheme, "argon2 refuses its salt or length"))?;
         Ok(same_digest(&computed, &self.digest))
     }
