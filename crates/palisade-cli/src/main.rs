@@ -6,6 +6,7 @@ mod dsn;
 mod exit;
 mod output;
 mod password;
+mod ratelimit;
 mod resolve;
 mod secret;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Hash and verify passwords (read from stdin).
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Explain rate limit specs.
+    #[command(subcommand)]
+    Ratelimit(ratelimit::RatelimitCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +55,6 @@ fn main() -> ExitCode {
         Command::Secret(command) => secret::run(command),
         Command::Dsn(command) => dsn::run(command),
         Command::Password(command) => password::run(command),
+        Command::Ratelimit(command) => ratelimit::run(command),
     }
 }

@@ -292,3 +292,31 @@ fn password_verify_of_a_malformed_hash_is_an_input_error_that_does_not_quote_it(
     assert_eq!(code, 2);
     assert_eq!(stderr, "palisade: password is longer than 4096 bytes\n");
 }
+
+#[test]
+fn ratelimit_explain_prints_burst_and_refill_or_points_at_the_error() {
+    let (code, stdout, _) = palisade(&["ratelimit", "explain", "5 per minute; 10 per 30 seconds"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "spec: 5/minute; 10/30 seconds\n\
+         5/minute: burst 5, then 1 more every 12s (window 60s)\n\
+         10/30 seconds: burst 10, then 1 more every 3s (window 30s)\n"
+    );
+    let (code, stdout, _) = palisade(&["ratelimit", "explain", "3/second", "--format", "json"]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["kind"], "ratelimit");
+    assert_eq!(report["spec"], "3/second");
+    assert_eq!(report["limits"][0]["burst"], 3);
+    assert_eq!(report["limits"][0]["period_seconds"], 1);
+
+    let (code, stdout, stderr) = palisade(&["ratelimit", "explain", "5/minute; 100 per fortnight"]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "palisade: rate limit spec has an unknown unit `fortnight` at bytes 18..27\n\
+         palisade:   5/minute; 100 per fortnight\n                              ^^^^^^^^^\n"
+    );
+}
