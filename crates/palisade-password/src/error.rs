@@ -132,22 +132,6 @@ impl Error {
     pub(crate) const fn malformed(scheme: Scheme, problem: &'static str) -> Self {
         Self::FormatMalformed { scheme, problem }
     }
-
-    /// The same error about a hash wrapped in another format (Django's `argon2$` prefix).
-    pub(crate) fn in_scheme(self, outer: Scheme) -> Self {
-        match self {
-            Self::FormatMalformed { problem, .. } => Self::FormatMalformed {
-                scheme: outer,
-                problem,
-            },
-            Self::ParamOutOfBounds { name, max, .. } => Self::ParamOutOfBounds {
-                scheme: outer,
-                name,
-                max,
-            },
-            other => other,
-        }
-    }
 }
 
 /// Checks `value <= max` for a stored hash's parameter.

@@ -3,13 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Version};
+use argon2::{Algorithm, Version};
 use zeroize::Zeroizing;
 
 use crate::error::Result;
 use crate::memory::Memory;
 use crate::pool::Pool;
-use crate::stored::Stored;
+use crate::stored::{Stored, keyed};
 use crate::verified::Rehash;
 use crate::{Error, Pepper, Peppers, Policy, RehashReason, Scheme, Verified, encoding};
 
@@ -118,28 +118,12 @@ impl PasswordHasher {
             Some(DIGEST_LEN),
         )
         .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the policy"))?;
-        let block_count = params.block_count();
-        let argon2 = match pepper {
-            Some(pepper) => Argon2::new_with_secret(
-                pepper.secret(),
-                Algorithm::Argon2id,
-                Version::V0x13,
-                params,
-            )
-            .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the pepper"))?,
-            None => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-        };
+        let argon2 = keyed(Algorithm::Argon2id, Version::V0x13, params, pepper)
+            .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the pepper"))?;
         let mut digest = Zeroizing::new([0u8; DIGEST_LEN]);
         self.inner
             .memory
-            .with(block_count, |blocks| {
-                argon2.hash_password_into_with_memory(
-                    password.as_bytes(),
-                    &salt,
-                    digest.as_mut_slice(),
-                    blocks,
-                )
-            })
+            .hash_into(&argon2, password.as_bytes(), &salt, digest.as_mut_slice())
             .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the input"))?;
         Ok(phc_string(policy, pepper, &salt, digest.as_slice()))
     }

@@ -10,7 +10,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use argon2::Block;
+use argon2::{Argon2, Block};
 
 /// Buffers of Argon2 blocks, at most `keep` of them kept between hashes.
 #[derive(Debug)]
@@ -31,8 +31,21 @@ impl Memory {
         }
     }
 
+    /// Hashes `password` and `salt` into `out` with `argon2`, in a kept buffer.
+    pub(crate) fn hash_into(
+        &self,
+        argon2: &Argon2<'_>,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        self.with(argon2.params().block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(password, salt, out, blocks)
+        })
+    }
+
     /// Runs `f` with at least `count` blocks.
-    pub(crate) fn with<R>(&self, count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    fn with<R>(&self, count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
         let mut blocks = lock(&self.free).pop().unwrap_or_default();
         if blocks.len() < count {
             blocks.resize(count, Block::new());

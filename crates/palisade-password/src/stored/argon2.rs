@@ -23,13 +23,21 @@ pub(crate) struct Argon2Hash {
 }
 
 impl Argon2Hash {
-    /// `$argon2id$v=19$m=..,t=..,p=..[,keyid=..][,data=..]$salt$hash`.
-    pub(crate) fn parse(text: &str, scheme: Scheme, limits: &StoredLimits) -> Result<Self> {
-        let algorithm = match scheme {
-            Scheme::Argon2i => Algorithm::Argon2i,
-            Scheme::Argon2d => Algorithm::Argon2d,
-            _ => Algorithm::Argon2id,
-        };
+    /// `$argon2id$v=19$m=..,t=..,p=..[,keyid=..][,data=..]$salt$hash`, the variant named by
+    /// its first field.
+    pub(crate) fn parse(text: &str, limits: &StoredLimits) -> Result<Self> {
+        let (algorithm, scheme) = variant(text);
+        Self::parse_as(text, algorithm, scheme, limits)
+    }
+
+    /// A PHC string of `algorithm`, reported (in errors and [`scheme`](Self::scheme)) as
+    /// `scheme`.
+    fn parse_as(
+        text: &str,
+        algorithm: Algorithm,
+        scheme: Scheme,
+        limits: &StoredLimits,
+    ) -> Result<Self> {
         let hash = phc(text, scheme)?;
         let version = match hash.version {
             None | Some(0x10) => Version::V0x10,
@@ -86,15 +94,7 @@ impl Argon2Hash {
                 "no PHC string follows the argon2 prefix",
             ));
         }
-        let inner = match phc.split('$').nth(1) {
-            Some("argon2i") => Scheme::Argon2i,
-            Some("argon2d") => Scheme::Argon2d,
-            _ => Scheme::Argon2id,
-        };
-        let mut hash =
-            Self::parse(phc, inner, limits).map_err(|e| e.in_scheme(Scheme::DjangoArgon2))?;
-        hash.scheme = Scheme::DjangoArgon2;
-        Ok(hash)
+        Self::parse_as(phc, variant(phc).0, Scheme::DjangoArgon2, limits)
     }
 
     pub(crate) const fn scheme(&self) -> Scheme {
@@ -135,23 +135,37 @@ impl Argon2Hash {
                 .map_err(|_| Error::malformed(self.scheme, "its data parameter is too long"))?;
             builder.data(data);
         }
-        let params: argon2::Params = builder
+        let params = builder
             .build()
             .map_err(|_| Error::malformed(self.scheme, "argon2 refuses its parameters"))?;
-        let block_count = params.block_count();
-        let argon2 = match pepper {
-            Some(pepper) => {
-                Argon2::new_with_secret(pepper.secret(), self.algorithm, self.version, params)
-                    .map_err(|_| Error::malformed(self.scheme, "argon2 refuses the pepper"))?
-            }
-            None => Argon2::new(self.algorithm, self.version, params),
-        };
+        let argon2 = keyed(self.algorithm, self.version, params, pepper)
+            .map_err(|_| Error::malformed(self.scheme, "argon2 refuses the pepper"))?;
         let mut computed = zeroize::Zeroizing::new(vec![0u8; self.digest.len()]);
         memory
-            .with(block_count, |blocks| {
-                argon2.hash_password_into_with_memory(password, &self.salt, &mut computed, blocks)
-            })
+            .hash_into(&argon2, password, &self.salt, &mut computed)
             .map_err(|_| Error::malformed(self.scheme, "argon2 refuses its salt or length"))?;
         Ok(same_digest(&computed, &self.digest))
+    }
+}
+
+/// The Argon2 variant a PHC string's first field names, and its scheme.
+fn variant(phc: &str) -> (Algorithm, Scheme) {
+    match phc.split('$').nth(1) {
+        Some("argon2i") => (Algorithm::Argon2i, Scheme::Argon2i),
+        Some("argon2d") => (Algorithm::Argon2d, Scheme::Argon2d),
+        _ => (Algorithm::Argon2id, Scheme::Argon2id),
+    }
+}
+
+/// An Argon2 context, keyed with the pepper's secret when there is one.
+pub(crate) fn keyed(
+    algorithm: Algorithm,
+    version: Version,
+    params: argon2::Params,
+    pepper: Option<&Pepper>,
+) -> std::result::Result<Argon2<'_>, argon2::Error> {
+    match pepper {
+        Some(pepper) => Argon2::new_with_secret(pepper.secret(), algorithm, version, params),
+        None => Ok(Argon2::new(algorithm, version, params)),
     }
 }

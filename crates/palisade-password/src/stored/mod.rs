@@ -5,7 +5,7 @@ mod bcrypt;
 mod pbkdf2;
 mod scrypt;
 
-pub(crate) use self::argon2::Argon2Hash;
+pub(crate) use self::argon2::{Argon2Hash, keyed};
 
 use crate::error::Result;
 use crate::{Error, Scheme, StoredLimits};
@@ -32,9 +32,9 @@ impl Stored {
         }
         let field = |n: usize| text.split('$').nth(n).unwrap_or_default();
         Ok(match (field(0), field(1)) {
-            ("", "argon2id") => Self::Argon2(Argon2Hash::parse(text, Scheme::Argon2id, limits)?),
-            ("", "argon2i") => Self::Argon2(Argon2Hash::parse(text, Scheme::Argon2i, limits)?),
-            ("", "argon2d") => Self::Argon2(Argon2Hash::parse(text, Scheme::Argon2d, limits)?),
+            ("", "argon2id" | "argon2i" | "argon2d") => {
+                Self::Argon2(Argon2Hash::parse(text, limits)?)
+            }
             ("argon2", _) => Self::Argon2(Argon2Hash::parse_django(text, limits)?),
             ("", "2a" | "2b" | "2y" | "2x") => {
                 Self::Bcrypt(bcrypt::BcryptHash::parse(text, limits)?)
