@@ -42,10 +42,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     let dsn = match Dsn::from_secret(&value) {
         Ok(dsn) => dsn,
-        Err(err) => {
-            output::error(&err);
-            return ExitCode::from(exit::USAGE);
-        }
+        Err(err) => return output::input_error(&err),
     };
     let policy = if args.production {
         TlsPolicy::Production
@@ -90,12 +87,10 @@ fn check(args: &CheckArgs) -> ExitCode {
         "refusal": refusal,
         "production": args.production,
     });
-    if output::report(args.format, &text, &json).is_err() {
-        return ExitCode::from(exit::USAGE);
-    }
-    if verdict.is_err() {
-        ExitCode::from(exit::FINDING)
+    let code = if verdict.is_err() {
+        exit::FINDING
     } else {
-        ExitCode::from(exit::OK)
-    }
+        exit::OK
+    };
+    output::reported(args.format, &text, &json, code)
 }

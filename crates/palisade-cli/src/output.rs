@@ -1,9 +1,12 @@
 //! `--format text|json`: how a report is printed.
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 
 use clap::ValueEnum;
 use serde_json::Value;
+
+use crate::exit;
 
 /// How a subcommand prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -32,4 +35,20 @@ pub(crate) fn report(format: Format, text: &[String], json: &Value) -> io::Resul
 /// Prints an error message on stderr, prefixed with the command name.
 pub(crate) fn error(message: &dyn std::fmt::Display) {
     let _ignored = writeln!(io::stderr().lock(), "palisade: {message}");
+}
+
+/// Prints an input or usage error (a message that never quotes a secret) and returns the
+/// usage exit code.
+pub(crate) fn input_error(message: &dyn std::fmt::Display) -> ExitCode {
+    error(message);
+    ExitCode::from(exit::USAGE)
+}
+
+/// Prints a report and returns `code`; when stdout cannot be written, says so and returns the
+/// usage exit code.
+pub(crate) fn reported(format: Format, text: &[String], json: &Value, code: u8) -> ExitCode {
+    match report(format, text, json) {
+        Ok(()) => ExitCode::from(code),
+        Err(err) => input_error(&format!("cannot write the report: {err}")),
+    }
 }

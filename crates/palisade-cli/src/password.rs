@@ -39,15 +39,14 @@ pub(crate) struct VerifyArgs {
 pub(crate) fn run(command: PasswordCommand) -> ExitCode {
     let hasher = match PasswordHasher::new(Policy::DEFAULT) {
         Ok(hasher) => hasher,
-        Err(err) => return failed(&err),
+        Err(err) => return output::input_error(&err),
     };
     let password = match resolve::stdin() {
         Ok(value) => value,
         Err(failure) => return failure.report(),
     };
     let Some(password) = password.expose_str() else {
-        output::error(&"the password on stdin is not UTF-8");
-        return ExitCode::from(exit::USAGE);
+        return output::input_error(&"the password on stdin is not UTF-8");
     };
     match command {
         PasswordCommand::Hash(args) => hash(&hasher, password, args.format),
@@ -57,13 +56,13 @@ pub(crate) fn run(command: PasswordCommand) -> ExitCode {
 
 fn hash(hasher: &PasswordHasher, password: &str, format: Format) -> ExitCode {
     match hasher.hash(password) {
-        Ok(hash) => printed(
+        Ok(hash) => output::reported(
             format,
             std::slice::from_ref(&hash),
             &json!({"kind": "password-hash", "hash": hash}),
             exit::OK,
         ),
-        Err(err) => failed(&err),
+        Err(err) => output::input_error(&err),
     }
 }
 
@@ -85,28 +84,14 @@ fn verify(hasher: &PasswordHasher, password: &str, args: &VerifyArgs) -> ExitCod
                 "reason": verified.rehash_reason().map(|r| r.name()),
                 "upgraded_hash": upgraded,
             });
-            printed(args.format, &text, &report, exit::OK)
+            output::reported(args.format, &text, &report, exit::OK)
         }
-        Err(Error::Mismatch) => printed(
+        Err(Error::Mismatch) => output::reported(
             args.format,
             &["mismatch".to_owned()],
             &json!({"kind": "password-verify", "result": "mismatch"}),
             exit::FINDING,
         ),
-        Err(err) => failed(&err),
+        Err(err) => output::input_error(&err),
     }
-}
-
-fn printed(format: Format, text: &[String], json: &serde_json::Value, code: u8) -> ExitCode {
-    match output::report(format, text, json) {
-        Ok(()) => ExitCode::from(code),
-        Err(err) => failed(&err),
-    }
-}
-
-/// An input the command cannot use (a malformed hash, a password past the maximum) or a
-/// machine failure: exit 2 with the typed error's message, which never quotes the input.
-fn failed(err: &dyn std::fmt::Display) -> ExitCode {
-    output::error(err);
-    ExitCode::from(exit::USAGE)
 }

@@ -52,8 +52,7 @@ fn explain(args: &ExplainArgs) -> ExitCode {
                         .map_or(1, |s| s.chars().count().max(1))
                 )
             );
-            output::error(&caret);
-            return ExitCode::from(exit::USAGE);
+            return output::input_error(&caret);
         }
     };
     let mut text = vec![format!("spec: {spec}")];
@@ -73,11 +72,5 @@ fn explain(args: &ExplainArgs) -> ExitCode {
         }));
     }
     let report = json!({"kind": "ratelimit", "spec": spec.to_string(), "limits": limits});
-    match output::report(args.format, &text, &report) {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(err) => {
-            output::error(&err);
-            ExitCode::from(exit::USAGE)
-        }
-    }
+    output::reported(args.format, &text, &report, exit::OK)
 }

@@ -20,10 +20,7 @@ impl ResolveFailure {
     /// that did not produce the value.
     pub(crate) fn report(self) -> ExitCode {
         match self {
-            Self::Usage(message) => {
-                output::error(&message);
-                ExitCode::from(exit::USAGE)
-            }
+            Self::Usage(message) => output::input_error(&message),
             Self::Secret(err) => {
                 output::error(&err);
                 ExitCode::from(exit::FINDING)

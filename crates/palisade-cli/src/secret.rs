@@ -50,10 +50,7 @@ fn check(args: &CheckArgs) -> ExitCode {
             .and_then(|()| out.flush())
         {
             Ok(()) => ExitCode::from(exit::OK),
-            Err(err) => {
-                output::error(&format!("cannot write the value: {err}"));
-                ExitCode::from(exit::USAGE)
-            }
+            Err(err) => output::input_error(&format!("cannot write the value: {err}")),
         };
     }
     let version = value.metadata().version.clone();
@@ -70,8 +67,5 @@ fn check(args: &CheckArgs) -> ExitCode {
         "version": version,
         "length": value.len(),
     });
-    match output::report(args.format, &[text], &json) {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(_) => ExitCode::from(exit::USAGE),
-    }
+    output::reported(args.format, &[text], &json, exit::OK)
 }

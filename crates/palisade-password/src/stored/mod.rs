@@ -30,8 +30,12 @@ impl Stored {
                 max: MAX_STORED_LEN,
             });
         }
-        let field = |n: usize| text.split('$').nth(n).unwrap_or_default();
-        Ok(match (field(0), field(1)) {
+        let mut fields = text.split('$');
+        let (first, second) = (
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        Ok(match (first, second) {
             ("", "argon2id" | "argon2i" | "argon2d") => {
                 Self::Argon2(Argon2Hash::parse(text, limits)?)
             }
