@@ -15,8 +15,9 @@ const ROOT_ATTRIBUTES: &[&str] = &[
     "#![doc = include_str!(\"../README.md\")]",
     "#![cfg_attr(docsrs, feature(doc_cfg))]",
 ];
-/// Crates that may print: the command-line tool (xtask lives outside `crates/`).
-const MAY_PRINT: &[&str] = &["palisade-cli"];
+/// Crates that may print: the command-line tool and the test kit, whose benchmark reporter
+/// prints each result line (xtask lives outside `crates/`).
+const MAY_PRINT: &[&str] = &["palisade-cli", "palisade-test"];
 /// Macros that print straight to the terminal.
 const PRINT_MACROS: &[&str] = &["println!(", "eprintln!(", "print!(", "eprint!(", "dbg!("];
 /// Crates that must never pull in a cloud SDK, and the SDK crate name prefixes.

@@ -10,7 +10,6 @@
 //! The Python peers run from the project venv (`cargo xtask services up` installs them), in
 //! `tests/python/hashes.py bench`, during this benchmark. Built with the `bench` profile
 //! (release, one codegen unit, thin LTO).
-#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -25,18 +24,15 @@ use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use palisade_password::{Error, PasswordHasher, Policy};
-use palisade_test::bench::{Row, keep, median_ms, median_pair_ms};
+use palisade_test::bench::{
+    Row, keep, median_ms, median_pair_ms, peak_rss_kib, report, reset_peak_rss,
+};
 use palisade_test::python::run_script;
 use serde_json::Value;
 
 const KRATE: &str = "palisade-password";
 const PASSWORD: &str = "correct horse battery staple";
 const FLOOD: usize = 2_000;
-
-fn report(row: &Row) {
-    println!("{}", row.line());
-    row.record().unwrap();
-}
 
 fn row(name: &str, ours: f64, peer: &str, peer_figure: f64, target: &str, met: bool) -> Row {
     Row {
@@ -61,25 +57,13 @@ fn seconds_as_ms(peers: &Value, key: &str) -> f64 {
     peers[key].as_f64().unwrap() * 1e3
 }
 
-/// Peak resident set size since the last reset, in KiB (Linux's `VmHWM`).
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Resets the peak resident set size to the current one.
-fn reset_peak_rss() {
-    std::fs::write("/proc/self/clear_refs", "5").unwrap();
-}
-
 fn flood(hasher: &PasswordHasher, stored: &str) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let bound = std::thread::available_parallelism().unwrap().get();
-    reset_peak_rss();
+    reset_peak_rss().unwrap();
     let (max_lag, busy) = runtime.block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let ticker = tokio::spawn({
@@ -114,7 +98,7 @@ fn flood(hasher: &PasswordHasher, stored: &str) {
         done.store(true, Ordering::Relaxed);
         (ticker.await.unwrap(), busy)
     });
-    let peak_mib = peak_rss_kib() as f64 / 1024.0;
+    let peak_mib = peak_rss_kib().unwrap() as f64 / 1024.0;
     let m_cost_mib = f64::from(hasher.policy().m_cost()) / 1024.0;
     let rss_target = bound as f64 * m_cost_mib + 64.0;
     report(&Row {

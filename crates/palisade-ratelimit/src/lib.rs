@@ -3,7 +3,20 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client_key;
+mod decision;
+mod direct;
+mod gcra;
+mod keyed;
+mod settings;
 mod spec;
+mod wait;
 
 pub use client_key::{ClientKey, IpGrouping, PrefixError};
+pub use decision::{Admitted, InsufficientCapacity, NotUntil};
+pub use direct::Limiter;
+pub use keyed::{Evictions, KeyedLimiter};
+pub use settings::{Mode, Settings};
 pub use spec::{Limit, Spec, SpecError, SpecErrorKind, Unit};
+#[cfg(feature = "tokio")]
+pub use wait::TokioSleep;
+pub use wait::{Jitter, Sleep};

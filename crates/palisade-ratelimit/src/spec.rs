@@ -10,7 +10,7 @@ use std::time::Duration;
 /// The longest spec accepted, in bytes.
 const MAX_SPEC_LEN: usize = 1024;
 /// The most limits one spec may join.
-const MAX_LIMITS: usize = 16;
+pub(crate) const MAX_LIMITS: usize = 16;
 
 /// A unit of time a limit is counted over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,6 +136,26 @@ impl Limit {
     #[must_use]
     pub fn refill_interval(&self) -> Duration {
         self.period() / self.count.get()
+    }
+
+    /// The same limit as a governor [`Quota`](governor::Quota): a burst of `count`, refilled
+    /// one every [`refill_interval`](Self::refill_interval) (at least a nanosecond), for code that
+    /// hands limits to governor or to crates built on it.
+    ///
+    /// ```
+    /// use palisade_ratelimit::Limit;
+    ///
+    /// let quota = "10 per 30 seconds".parse::<Limit>()?.quota();
+    /// assert_eq!(quota.burst_size().get(), 10);
+    /// assert_eq!(quota.replenish_interval(), std::time::Duration::from_secs(3));
+    /// # Ok::<(), palisade_ratelimit::SpecError>(())
+    /// ```
+    #[must_use]
+    pub fn quota(&self) -> governor::Quota {
+        let interval = self.refill_interval().max(Duration::from_nanos(1));
+        governor::Quota::with_period(interval)
+            .unwrap_or(governor::Quota::per_second(NonZeroU32::MAX))
+            .allow_burst(self.count)
     }
 
     /// Parses one limit; `offset` is where `text` starts in the whole spec (for errors).

@@ -2,7 +2,6 @@
 //! - a cached hit vs `std::env::var` reading the same value (target: cheaper, and < 100 ns);
 //! - a cached hit on two threads vs one (target: at most 1.5x per hit);
 //! - DSN parse + redacted Display vs the `url` crate parsing the same string (target: <= 1.0x).
-#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -15,7 +14,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use palisade_secrets::{CachePolicy, Cached, Dsn, EnvSource, SecretRef};
-use palisade_test::bench::{Row, keep, time_contended, time_pair};
+use palisade_test::bench::{Row, keep, report, time_contended, time_pair};
 
 /// Set by cargo for every process it runs; a value of realistic length (a path).
 const VARIABLE: &str = "CARGO_MANIFEST_DIR";
@@ -33,11 +32,6 @@ fn ready<F: Future>(future: F) -> F::Output {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("a cache hit must not wait"),
     }
-}
-
-fn report(row: &Row) {
-    println!("{}", row.line());
-    row.record().unwrap();
 }
 
 fn main() {

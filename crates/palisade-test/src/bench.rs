@@ -126,6 +126,56 @@ pub fn time_contended(threads: usize, op: impl Fn() + Sync) -> (f64, f64) {
     (median(alone), median(together))
 }
 
+/// The resident set size now, in KiB (Linux's `VmRSS`).
+///
+/// # Errors
+/// When `/proc/self/status` cannot be read or has no such line.
+pub fn rss_kib() -> std::io::Result<u64> {
+    status_kib("VmRSS:")
+}
+
+/// The peak resident set size since the last [`reset_peak_rss`], in KiB (Linux's `VmHWM`).
+///
+/// # Errors
+/// When `/proc/self/status` cannot be read or has no such line.
+pub fn peak_rss_kib() -> std::io::Result<u64> {
+    status_kib("VmHWM:")
+}
+
+/// Resets the peak resident set size to the current one.
+///
+/// # Errors
+/// When `/proc/self/clear_refs` cannot be written.
+pub fn reset_peak_rss() -> std::io::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5")
+}
+
+fn status_kib(field: &str) -> std::io::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("/proc/self/status has no {field}")))
+}
+
+/// Prints a row's [`line`](Row::line) and [`record`](Row::record)s it.
+///
+/// # Panics
+/// When the results file cannot be written: the benchmark fails loudly.
+#[allow(
+    clippy::print_stdout,
+    clippy::panic,
+    reason = "a benchmark reports on stdout and fails loudly"
+)]
+pub fn report(row: &Row) {
+    println!("{}", row.line());
+    if let Err(e) = row.record() {
+        panic!("cannot record a benchmark result: {e}");
+    }
+}
+
 /// Keeps a value alive and opaque to the optimiser (re-exported for benchmark closures).
 pub fn keep<T>(value: T) -> T {
     black_box(value)
@@ -203,6 +253,14 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_readings_are_plausible() {
+        let rss = rss_kib().unwrap_or(0);
+        let peak = peak_rss_kib().unwrap_or(0);
+        assert!(rss > 100, "{rss} KiB");
+        assert!(peak >= rss, "{peak} < {rss}");
+    }
 
     #[test]
     fn a_slower_operation_measures_slower() {

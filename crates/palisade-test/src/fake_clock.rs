@@ -72,6 +72,10 @@ impl Clock for FakeClock {
     fn system_now(&self) -> SystemTime {
         self.shared.wall_start + self.elapsed()
     }
+
+    fn monotonic_nanos(&self) -> u64 {
+        self.shared.elapsed_nanos.load(Ordering::SeqCst)
+    }
 }
 
 #[cfg(test)]
