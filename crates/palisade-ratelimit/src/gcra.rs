@@ -75,6 +75,46 @@ impl Rules {
         self.limits.len()
     }
 
+    /// Each limit's emission interval then each one's tolerance, in microseconds, as text: the
+    /// arguments the Redis script reads.
+    #[cfg(feature = "redis")]
+    pub(crate) fn script_arguments(&self) -> Vec<String> {
+        let micros = |nanos: u64| format!("{:.3}", nanos as f64 / 1_000.0);
+        let intervals = self.limits.iter().map(|(_, gcra)| micros(gcra.t));
+        let tolerances = self.limits.iter().map(|(_, gcra)| micros(gcra.tau));
+        intervals.chain(tolerances).collect()
+    }
+
+    /// The verdict a Redis script reply describes: `[1, full_in...]` in microseconds when
+    /// admitted, `[0, wait, limit number]` when refused; `None` when the reply has another shape.
+    #[cfg(feature = "redis")]
+    pub(crate) fn verdict_from_reply(&self, reply: &[i64]) -> Option<Verdict> {
+        let nanos = |micros: i64| u64::try_from(micros).ok().map(|m| m.saturating_mul(1_000));
+        match reply {
+            [1, full_in @ ..] if full_in.len() == self.width() => {
+                let tats: Option<Vec<u64>> = full_in.iter().map(|&m| nanos(m)).collect();
+                Some(Verdict::Admitted(self.snapshot(&tats?, 0)))
+            }
+            [0, wait, number] => {
+                let index = usize::try_from(*number).ok()?.checked_sub(1)?;
+                let &(limit, _) = self.limits.get(index)?;
+                let wait = nanos(*wait)?;
+                Some(Verdict::NotUntil {
+                    earliest: wait,
+                    wait,
+                    limit,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The limits, in spec order.
+    #[cfg(feature = "redis")]
+    pub(crate) fn limits(&self) -> impl Iterator<Item = &Limit> {
+        self.limits.iter().map(|(limit, _)| limit)
+    }
+
     /// Whether `n` cells can ever pass: no more than any limit's burst.
     pub(crate) fn capacity_for(&self, n: NonZeroU32) -> Result<(), InsufficientCapacity> {
         match self.limits.iter().find(|(limit, _)| n > limit.count()) {

@@ -7,6 +7,8 @@ mod decision;
 mod direct;
 mod gcra;
 mod keyed;
+#[cfg(feature = "redis")]
+mod redis_limiter;
 mod settings;
 mod spec;
 mod wait;
@@ -15,6 +17,9 @@ pub use client_key::{ClientKey, IpGrouping, PrefixError};
 pub use decision::{Admitted, InsufficientCapacity, NotUntil};
 pub use direct::Limiter;
 pub use keyed::{Evictions, KeyedLimiter};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_limiter::{OutagePolicy, RedisConfig, RedisConnectError, RedisLimiter, RedisStats};
 pub use settings::{Mode, Settings};
 pub use spec::{Limit, Spec, SpecError, SpecErrorKind, Unit};
 #[cfg(feature = "tokio")]

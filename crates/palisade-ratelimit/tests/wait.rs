@@ -122,6 +122,7 @@ fn waiting_for_more_than_the_burst_fails_at_once() {
     assert_eq!(three.unwrap().remaining(), 0);
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn tokio_sleep_is_tokios_timer() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -139,6 +140,7 @@ fn tokio_sleep_is_tokios_timer() {
     });
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn until_ready_runs_on_tokio() {
     let runtime = tokio::runtime::Builder::new_current_thread()
