@@ -6,6 +6,8 @@ mod client_key;
 mod decision;
 mod direct;
 mod gcra;
+#[cfg(feature = "tower")]
+mod http_layer;
 mod keyed;
 #[cfg(feature = "redis")]
 mod redis_limiter;
@@ -16,6 +18,9 @@ mod wait;
 pub use client_key::{ClientKey, IpGrouping, PrefixError};
 pub use decision::{Admitted, InsufficientCapacity, NotUntil};
 pub use direct::Limiter;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use http_layer::{PeerAddr, RateLimit, RateLimitLayer, TrustedProxies};
 pub use keyed::{Evictions, KeyedLimiter};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -128,10 +128,8 @@ pub struct RedisConnectError {
 /// let settings = Settings::new("5/minute; 100/hour".parse()?);
 /// let config = RedisConfig::new(OutagePolicy::FailClosed);
 /// let limiter = RedisLimiter::connect("redis://127.0.0.1:6379", &settings, config).await?;
-/// match limiter.check_key(&ClientKey::user("alice")).await {
-///     Ok(admitted) => println!("{} left", admitted.remaining()),
-///     Err(refused) => println!("retry in {:?}", refused.wait()),
-/// }
+/// let verdict = limiter.check_key(&ClientKey::user("alice")).await;
+/// let retry_after = verdict.err().map(|refused| refused.wait());
 /// # Ok(()) }
 /// ```
 pub struct RedisLimiter {

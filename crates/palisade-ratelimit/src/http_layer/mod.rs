@@ -1,0 +1,245 @@
+//! A `tower` layer: keyed limits for HTTP services, answering 429 with `Retry-After` and
+//! `RateLimit-*` headers.
+
+mod client_ip;
+mod headers;
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Extensions, Request, Response, StatusCode};
+use tower_layer::Layer;
+use tower_service::Service;
+
+pub use self::client_ip::TrustedProxies;
+use crate::{Admitted, ClientKey, IpGrouping, KeyedLimiter, NotUntil};
+
+/// The socket peer's address, as a request extension. Servers put it there (axum's
+/// `ConnectInfo<SocketAddr>` can be read instead with [`RateLimitLayer::peer_addr_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// Reads a value from a request's extensions.
+type FromExtensions<T> = Arc<dyn Fn(&Extensions) -> Option<T> + Send + Sync>;
+
+/// What decides: an in-process keyed limiter or, with the `redis` feature, a shared one.
+#[derive(Clone)]
+enum Backend {
+    Local(Arc<KeyedLimiter>),
+    #[cfg(feature = "redis")]
+    Redis(Arc<crate::RedisLimiter>),
+}
+
+impl Backend {
+    async fn decide(&self, key: &ClientKey) -> Result<Admitted, NotUntil> {
+        match self {
+            Self::Local(limiter) => limiter.check_key(key),
+            #[cfg(feature = "redis")]
+            Self::Redis(limiter) => limiter.check_key(key).await,
+        }
+    }
+}
+
+/// Limits requests per client: per authenticated user when the request carries one, otherwise
+/// per client IP address (grouped by [`IpGrouping`]). The address is the socket peer's unless
+/// that peer is one of the [`TrustedProxies`]; a spoofed `X-Forwarded-For` from anyone else
+/// never picks the key.
+///
+/// A refused request gets `429 Too Many Requests` with `Retry-After` (whole seconds) and the
+/// `RateLimit-Policy`, `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers of
+/// draft-ietf-httpapi-ratelimit-headers-06 (express-rate-limit's `draft-6`); admitted responses
+/// carry the same `RateLimit-*` headers. A request with no peer address (the server did not
+/// record it) gets `500`: that is a deployment mistake, and guessing a key would either let
+/// everyone through or lump everyone together.
+///
+/// ```
+/// use std::sync::Arc;
+/// use http::{Request, Response, StatusCode};
+/// use palisade_ratelimit::{KeyedLimiter, PeerAddr, RateLimitLayer, Settings};
+/// use tower::{Layer, ServiceExt, service_fn};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let limiter = Arc::new(KeyedLimiter::new(&Settings::new("1/minute".parse()?)));
+/// let app = RateLimitLayer::new(limiter).layer(service_fn(|_req: Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(String::from("hello")))
+/// }));
+/// let request = || {
+///     let mut request = Request::new(String::new());
+///     request.extensions_mut().insert(PeerAddr("203.0.113.9:50000".parse().unwrap()));
+///     request
+/// };
+/// let first = app.clone().oneshot(request()).await?;
+/// assert_eq!(first.status(), StatusCode::OK);
+/// assert_eq!(first.headers()["ratelimit-remaining"], "0");
+/// let second = app.oneshot(request()).await?;
+/// assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+/// assert_eq!(second.headers()["retry-after"], "60");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    backend: Backend,
+    grouping: IpGrouping,
+    proxies: Arc<TrustedProxies>,
+    peer_addr: FromExtensions<SocketAddr>,
+    user: Option<FromExtensions<String>>,
+}
+
+impl RateLimitLayer {
+    /// Limits with an in-process keyed limiter.
+    #[must_use]
+    pub fn new(limiter: Arc<KeyedLimiter>) -> Self {
+        Self::with_backend(Backend::Local(limiter))
+    }
+
+    /// Limits with a limiter shared through Redis.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    #[must_use]
+    pub fn redis(limiter: Arc<crate::RedisLimiter>) -> Self {
+        Self::with_backend(Backend::Redis(limiter))
+    }
+
+    fn with_backend(backend: Backend) -> Self {
+        Self {
+            backend,
+            grouping: IpGrouping::DEFAULT,
+            proxies: Arc::new(TrustedProxies::none()),
+            peer_addr: Arc::new(|extensions: &Extensions| {
+                extensions.get::<PeerAddr>().map(|peer| peer.0)
+            }),
+            user: None,
+        }
+    }
+
+    /// Believe forwarding headers from these proxies.
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Group client addresses this way (default: IPv4 /32, IPv6 /56).
+    #[must_use]
+    pub const fn ip_grouping(mut self, grouping: IpGrouping) -> Self {
+        self.grouping = grouping;
+        self
+    }
+
+    /// Where to find the socket peer's address (default: the [`PeerAddr`] extension).
+    #[must_use]
+    pub fn peer_addr_from(
+        mut self,
+        read: impl Fn(&Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.peer_addr = Arc::new(read);
+        self
+    }
+
+    /// Key authenticated requests by user: `read` returns the user id an authentication layer
+    /// put in the extensions, or `None` for an anonymous request (keyed by address).
+    #[must_use]
+    pub fn user_from(
+        mut self,
+        read: impl Fn(&Extensions) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.user = Some(Arc::new(read));
+        self
+    }
+
+    /// The key for a request, or `None` when it carries neither a user nor a peer address.
+    fn key<B>(&self, request: &Request<B>) -> Option<ClientKey> {
+        if let Some(user) = self
+            .user
+            .as_ref()
+            .and_then(|read| read(request.extensions()))
+        {
+            return Some(ClientKey::User(user));
+        }
+        let peer = (self.peer_addr)(request.extensions())?;
+        let ip = self.proxies.client_ip(peer, request.headers());
+        Some(self.grouping.key(ip))
+    }
+}
+
+impl fmt::Debug for RateLimitLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend: &dyn fmt::Debug = match &self.backend {
+            Backend::Local(limiter) => limiter,
+            #[cfg(feature = "redis")]
+            Backend::Redis(limiter) => limiter,
+        };
+        f.debug_struct("RateLimitLayer")
+            .field("limiter", backend)
+            .field("grouping", &self.grouping)
+            .field("proxies", &self.proxies)
+            .field("keyed_by_user", &self.user.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for RateLimitLayer {
+    type Service = RateLimit<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimit {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`RateLimitLayer`] wraps around another.
+#[derive(Clone, Debug)]
+pub struct RateLimit<S> {
+    inner: S,
+    layer: RateLimitLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RateLimit<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The service that was polled ready handles this request; a fresh clone waits for
+        // the next one (tower's usual pattern for services called from a future).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let key = self.layer.key(&request);
+        let backend = self.layer.backend.clone();
+        Box::pin(async move {
+            let Some(key) = key else {
+                tracing::error!(
+                    target: "palisade_ratelimit",
+                    "request has no peer address to key its rate limit; insert PeerAddr or configure peer_addr_from"
+                );
+                return Ok(headers::status_only(StatusCode::INTERNAL_SERVER_ERROR));
+            };
+            match backend.decide(&key).await {
+                Ok(admitted) => {
+                    let mut response = inner.call(request).await?;
+                    headers::admitted(response.headers_mut(), &admitted);
+                    Ok(response)
+                }
+                Err(refused) => Ok(headers::refused(&refused)),
+            }
+        })
+    }
+}
