@@ -113,33 +113,42 @@ fn in_child(job: &str) -> Vec<f64> {
         .collect()
 }
 
-/// In a child: bytes of RSS growth per key for `MEMORY_KEYS` clients.
+/// In a child: bytes of RSS growth per key for `MEMORY_KEYS` clients, in our limiter or
+/// governor's.
 fn memory_per_key(job: &str) {
     let keys: Vec<ClientKey> = (0..MEMORY_KEYS as u64).map(client).collect();
     let before = rss_kib().unwrap();
-    let grown = match job {
-        "ours" => {
-            let limiter = keyed(2 * MEMORY_KEYS);
-            for key in &keys {
-                keep(limiter.check_key(key).is_ok());
-            }
-            assert_eq!(limiter.len(), keys.len());
-            let grown = rss_kib().unwrap() - before;
-            keep(limiter);
-            grown
-        }
-        _ => {
-            let limiter = governor::RateLimiter::dashmap(spec("1000/second").limits()[0].quota());
-            for key in &keys {
-                keep(limiter.check_key(key).is_ok());
-            }
-            assert_eq!(limiter.len(), keys.len());
-            let grown = rss_kib().unwrap() - before;
-            keep(limiter);
-            grown
-        }
+    let tracked = match job {
+        "ours" => fill(
+            keyed(2 * MEMORY_KEYS),
+            &keys,
+            |l, k| l.check_key(k).is_ok(),
+            KeyedLimiter::len,
+        ),
+        _ => fill(
+            governor::RateLimiter::dashmap(spec("1000/second").limits()[0].quota()),
+            &keys,
+            |l, k| l.check_key(k).is_ok(),
+            |l| l.len(),
+        ),
     };
+    assert_eq!(tracked, keys.len());
+    let grown = rss_kib().unwrap() - before;
     println!("{}", grown as f64 * 1024.0 / MEMORY_KEYS as f64);
+}
+
+/// Sends every key through `limiter` and returns how many it tracks; the limiter stays alive
+/// (leaked) so the caller can read the RSS it holds.
+fn fill<L>(
+    limiter: L,
+    keys: &[ClientKey],
+    check: impl Fn(&L, &ClientKey) -> bool,
+    len: impl Fn(&L) -> usize,
+) -> usize {
+    for key in keys {
+        keep(check(&limiter, key));
+    }
+    len(Box::leak(Box::new(limiter)))
 }
 
 /// In a child: RSS after 1 million and after 10 million rotating clients, capped at 100,000.

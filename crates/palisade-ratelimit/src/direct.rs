@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use palisade_clock::{Clock, SystemClock};
 
-use crate::gcra::Rules;
-use crate::settings::{Mode, Settings};
+use crate::settings::{Configured, Mode, Settings};
 use crate::spec::MAX_LIMITS;
 use crate::{Admitted, InsufficientCapacity, NotUntil, Spec};
 
@@ -36,9 +35,7 @@ use crate::{Admitted, InsufficientCapacity, NotUntil, Spec};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Limiter {
-    rules: Rules,
-    spec: Spec,
-    mode: Mode,
+    configured: Configured,
     state: State,
     clock: Arc<dyn Clock>,
     /// The clock's `monotonic_nanos` when the limiter was made: TATs count from here.
@@ -56,9 +53,7 @@ impl Limiter {
     #[must_use]
     pub fn with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Self {
         Self {
-            rules: Rules::new(settings.spec().limits()),
-            spec: settings.spec().clone(),
-            mode: settings.mode(),
+            configured: Configured::new(settings),
             state: if settings.spec().limits().len() == 1 {
                 State::One(AtomicU64::new(0))
             } else {
@@ -92,21 +87,21 @@ impl Limiter {
         &self,
         n: NonZeroU32,
     ) -> Result<Result<Admitted, NotUntil>, InsufficientCapacity> {
-        self.rules.capacity_for(n)?;
+        self.configured.rules.capacity_for(n)?;
         Ok(self.decide(n))
     }
 
     fn decide(&self, n: NonZeroU32) -> Result<Admitted, NotUntil> {
-        if self.mode == Mode::Disabled {
-            return Ok(self.rules.fresh());
+        if let Some(admitted) = self.configured.bypass() {
+            return Ok(admitted);
         }
         let t0 = self.clock.monotonic_nanos().saturating_sub(self.epoch);
         let verdict = match &self.state {
-            State::One(tat) => self.rules.decide_atomic(tat, t0, n),
+            State::One(tat) => self.configured.rules.decide_atomic(tat, t0, n),
             State::Many(tats) => {
                 let mut tats = tats.lock().unwrap_or_else(PoisonError::into_inner);
-                match tats.get_mut(..self.rules.width()) {
-                    Some(tats) => self.rules.decide(tats, t0, n),
+                match tats.get_mut(..self.configured.rules.width()) {
+                    Some(tats) => self.configured.rules.decide(tats, t0, n),
                     None => unreachable!("a spec has at most MAX_LIMITS limits"),
                 }
             }
@@ -114,16 +109,10 @@ impl Limiter {
         verdict.into_result(&*self.clock)
     }
 
-    /// The spec this limiter enforces.
+    /// The settings this limiter was made with.
     #[must_use]
-    pub const fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Whether this limiter is disabled (admits everything).
-    #[must_use]
-    pub fn is_disabled(&self) -> bool {
-        self.mode == Mode::Disabled
+    pub const fn settings(&self) -> &Settings {
+        &self.configured.settings
     }
 }
 
@@ -136,9 +125,6 @@ enum State {
 
 impl fmt::Debug for Limiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Limiter")
-            .field("spec", &format_args!("{}", self.spec))
-            .field("mode", &self.mode)
-            .finish_non_exhaustive()
+        self.configured.debug("Limiter", f).finish_non_exhaustive()
     }
 }

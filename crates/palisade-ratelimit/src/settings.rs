@@ -1,8 +1,10 @@
 //! `Settings`: a limiter's configuration, as read from a config file.
 
+use std::fmt;
 use std::num::NonZeroUsize;
 
-use crate::Spec;
+use crate::gcra::Rules;
+use crate::{Admitted, Spec};
 
 /// Whether a limiter enforces its spec. Disabling is a deliberate setting (there is no
 /// environment variable that turns limits off), and a disabled limiter says so in `Debug`.
@@ -102,5 +104,39 @@ impl Settings {
 impl From<Spec> for Settings {
     fn from(spec: Spec) -> Self {
         Self::new(spec)
+    }
+}
+
+/// What every limiter keeps of its settings: the settings and the spec compiled for deciding.
+#[derive(Debug, Clone)]
+pub(crate) struct Configured {
+    pub(crate) settings: Settings,
+    pub(crate) rules: Rules,
+}
+
+impl Configured {
+    pub(crate) fn new(settings: &Settings) -> Self {
+        Self {
+            rules: Rules::new(settings.spec().limits()),
+            settings: settings.clone(),
+        }
+    }
+
+    /// A disabled limiter's answer, given without deciding; `None` when enforcing.
+    pub(crate) fn bypass(&self) -> Option<Admitted> {
+        (self.settings.mode() == Mode::Disabled).then(|| self.rules.fresh())
+    }
+
+    /// A limiter's `Debug`, begun with its spec and mode (never a client key or a URL).
+    pub(crate) fn debug<'a, 'b>(
+        &self,
+        name: &str,
+        f: &'a mut fmt::Formatter<'b>,
+    ) -> fmt::DebugStruct<'a, 'b> {
+        let mut debug = f.debug_struct(name);
+        debug
+            .field("spec", &format_args!("{}", self.settings.spec()))
+            .field("mode", &self.settings.mode());
+        debug
     }
 }

@@ -29,7 +29,11 @@ fn prefix(test: &str) -> String {
 }
 
 async fn limiter(test: &str, spec: &str, outage: OutagePolicy) -> RedisLimiter {
-    let config = RedisConfig::new(outage).with_prefix(prefix(test));
+    limiter_with_prefix(&prefix(test), spec, outage).await
+}
+
+async fn limiter_with_prefix(prefix: &str, spec: &str, outage: OutagePolicy) -> RedisLimiter {
+    let config = RedisConfig::new(outage).with_prefix(prefix);
     RedisLimiter::connect(
         &Service::Redis.url(),
         &Settings::new(spec.parse().unwrap()),
@@ -68,17 +72,17 @@ async fn the_burst_passes_then_the_wait_is_the_refill_interval() {
 #[tokio::test]
 async fn a_refusal_by_one_limit_writes_nothing_to_the_others() {
     let test_prefix = prefix("all-or-nothing");
-    let config = RedisConfig::new(OutagePolicy::FailClosed).with_prefix(test_prefix.clone());
-    let settings = Settings::new("10/second; 2/minute".parse().unwrap());
-    let url = Service::Redis.url();
-    let limiter = RedisLimiter::connect(&url, &settings, config)
-        .await
-        .unwrap();
+    let limiter = limiter_with_prefix(
+        &test_prefix,
+        "10/second; 2/minute",
+        OutagePolicy::FailClosed,
+    )
+    .await;
     let key = ClientKey::user("carol");
     limiter.check_key(&key).await.unwrap();
     limiter.check_key(&key).await.unwrap();
     let per_second = format!("{{{test_prefix}:user:carol}}:10/second");
-    let mut redis = raw_connection(&url).await;
+    let mut redis = raw_connection(&Service::Redis.url()).await;
     let before: Option<String> = redis::cmd("GET")
         .arg(&per_second)
         .query_async(&mut redis)
@@ -98,14 +102,9 @@ async fn a_refusal_by_one_limit_writes_nothing_to_the_others() {
 #[tokio::test]
 async fn keys_expire_once_their_limit_has_refilled() {
     let test_prefix = prefix("ttl");
-    let config = RedisConfig::new(OutagePolicy::FailClosed).with_prefix(test_prefix.clone());
-    let settings = Settings::new("2/second".parse().unwrap());
-    let url = Service::Redis.url();
-    let limiter = RedisLimiter::connect(&url, &settings, config)
-        .await
-        .unwrap();
+    let limiter = limiter_with_prefix(&test_prefix, "2/second", OutagePolicy::FailClosed).await;
     limiter.check_key(&ClientKey::user("dave")).await.unwrap();
-    let mut redis = raw_connection(&url).await;
+    let mut redis = raw_connection(&Service::Redis.url()).await;
     let ttl: i64 = redis::cmd("PTTL")
         .arg(format!("{{{test_prefix}:user:dave}}:2/second"))
         .query_async(&mut redis)

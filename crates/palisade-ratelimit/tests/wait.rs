@@ -6,11 +6,10 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use palisade_ratelimit::{Jitter, Limiter, Settings, Sleep};
-use palisade_test::FakeClock;
+use palisade_test::{FakeClock, poll_once, poll_without_runtime};
 
 /// Sleeps by moving the fake clock, and remembers every wait it was asked for.
 #[derive(Debug)]
@@ -50,21 +49,11 @@ fn setup(spec: &str) -> (Limiter, Advance) {
     (limiter, sleep)
 }
 
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-    }
-}
-
 #[test]
 fn a_throttled_client_runs_at_the_limits_rate() {
     let (limiter, sleep) = setup("4/second");
     for _ in 0..12 {
-        run(limiter.until_ready_with(&sleep, Jitter::NONE));
+        poll_without_runtime(limiter.until_ready_with(&sleep, Jitter::NONE));
     }
     // Four at once, then one every 250 ms.
     assert_eq!(sleep.clock.elapsed(), Duration::from_secs(2));
@@ -79,7 +68,7 @@ fn jitter_adds_between_nothing_and_its_bound_to_each_wait() {
     let (limiter, sleep) = setup("1/second");
     let jitter = Jitter::up_to(Duration::from_millis(100));
     for _ in 0..40 {
-        run(limiter.until_ready_with(&sleep, jitter));
+        poll_without_runtime(limiter.until_ready_with(&sleep, jitter));
     }
     let waits = sleep.waits.lock().unwrap();
     assert!(!waits.is_empty());
@@ -100,8 +89,7 @@ fn a_cancelled_wait_spends_nothing() {
     }
     {
         let mut waiting = pin!(limiter.until_ready_with(&Forever, Jitter::NONE));
-        let mut context = Context::from_waker(Waker::noop());
-        assert!(waiting.as_mut().poll(&mut context).is_pending());
+        assert!(poll_once(waiting.as_mut()).is_pending());
     } // dropped while waiting
     // Had the wait reserved the next slot, this request would be refused.
     sleep.clock.advance(Duration::from_secs(720));
@@ -115,10 +103,18 @@ fn a_cancelled_wait_spends_nothing() {
 #[test]
 fn waiting_for_more_than_the_burst_fails_at_once() {
     let (limiter, sleep) = setup("3/second");
-    let never = run(limiter.until_n_ready_with(NonZeroU32::new(4).unwrap(), &sleep, Jitter::NONE));
+    let never = poll_without_runtime(limiter.until_n_ready_with(
+        NonZeroU32::new(4).unwrap(),
+        &sleep,
+        Jitter::NONE,
+    ));
     assert_eq!(never.unwrap_err().limit().count().get(), 3);
     assert!(sleep.waits.lock().unwrap().is_empty());
-    let three = run(limiter.until_n_ready_with(NonZeroU32::new(3).unwrap(), &sleep, Jitter::NONE));
+    let three = poll_without_runtime(limiter.until_n_ready_with(
+        NonZeroU32::new(3).unwrap(),
+        &sleep,
+        Jitter::NONE,
+    ));
     assert_eq!(three.unwrap().remaining(), 0);
 }
 

@@ -6,19 +6,16 @@
 )]
 
 use std::fmt;
-use std::future::Future;
 use std::num::NonZeroUsize;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use palisade_secrets::{
     BoxError, CachePolicy, Cached, Fetch, Metadata, SecretError, SecretRef, SecretSource,
     SecretValue,
 };
-use palisade_test::{Canary, FakeClock, LogCapture};
+use palisade_test::{Canary, FakeClock, LogCapture, poll_without_runtime};
 use tokio::sync::watch;
 
 /// What the scripted source answers next.
@@ -141,17 +138,6 @@ fn text(secret: &palisade_secrets::CachedSecret) -> &str {
 
 fn version(secret: &palisade_secrets::CachedSecret) -> &str {
     secret.value().metadata().version.as_deref().unwrap()
-}
-
-/// Polls a future that never waits on anything outside itself, with no runtime at all.
-fn poll_without_runtime<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-    }
 }
 
 #[test]

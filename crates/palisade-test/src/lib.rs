@@ -6,10 +6,12 @@ pub mod bench;
 mod canary;
 mod fake_clock;
 mod logs;
+mod poll;
 pub mod python;
 mod services;
 
 pub use canary::Canary;
 pub use fake_clock::FakeClock;
 pub use logs::{LogCapture, capture_logs};
+pub use poll::{poll_once, poll_without_runtime};
 pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};

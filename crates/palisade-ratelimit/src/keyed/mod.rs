@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use palisade_clock::{Clock, SystemClock};
 
-use crate::gcra::Rules;
-use crate::settings::{Mode, Settings};
+use crate::settings::{Configured, Mode, Settings};
 use crate::{Admitted, ClientKey, InsufficientCapacity, NotUntil, Spec};
 
 use self::shard::Shard;
@@ -56,9 +55,7 @@ fn shard_count(max_keys: NonZeroUsize) -> usize {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct KeyedLimiter<K = ClientKey> {
-    rules: Rules,
-    spec: Spec,
-    mode: Mode,
+    configured: Configured,
     shards: Box<[Mutex<Shard<K>>]>,
     shard_bits: u32,
     max_keys: NonZeroUsize,
@@ -88,9 +85,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
             .map(|i| Mutex::new(Shard::new(base + usize::from(i < extra))))
             .collect();
         Self {
-            rules: Rules::new(settings.spec().limits()),
-            spec: settings.spec().clone(),
-            mode: settings.mode(),
+            configured: Configured::new(settings),
             shards,
             shard_bits: shard_count.trailing_zeros(),
             max_keys,
@@ -126,19 +121,19 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         key: &K,
         n: NonZeroU32,
     ) -> Result<Result<Admitted, NotUntil>, InsufficientCapacity> {
-        self.rules.capacity_for(n)?;
+        self.configured.rules.capacity_for(n)?;
         Ok(self.decide(key, n))
     }
 
     fn decide(&self, key: &K, n: NonZeroU32) -> Result<Admitted, NotUntil> {
-        if self.mode == Mode::Disabled {
-            return Ok(self.rules.fresh());
+        if let Some(admitted) = self.configured.bypass() {
+            return Ok(admitted);
         }
         let hash = self.hasher.hash_one(key);
         let t0 = self.clock.monotonic_nanos().saturating_sub(self.epoch);
         let (verdict, evicted) =
             self.shard(hash)
-                .decide(&self.rules, &self.hasher, hash, key, t0, n);
+                .decide(&self.configured.rules, &self.hasher, hash, key, t0, n);
         if evicted.any {
             self.evictions.fetch_add(1, Ordering::Relaxed);
             if evicted.live {
@@ -153,7 +148,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     pub fn retain_recent(&self) {
         let t0 = self.clock.monotonic_nanos().saturating_sub(self.epoch);
         for shard in &self.shards {
-            lock(shard).retain_recent(&self.hasher, self.rules.width(), t0);
+            lock(shard).retain_recent(&self.hasher, self.configured.rules.width(), t0);
         }
     }
 
@@ -184,16 +179,10 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         }
     }
 
-    /// The spec this limiter enforces.
+    /// The settings this limiter was made with.
     #[must_use]
-    pub const fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Whether this limiter is disabled (admits everything).
-    #[must_use]
-    pub fn is_disabled(&self) -> bool {
-        self.mode == Mode::Disabled
+    pub const fn settings(&self) -> &Settings {
+        &self.configured.settings
     }
 
     fn shard(&self, hash: u64) -> MutexGuard<'_, Shard<K>> {
@@ -224,9 +213,8 @@ pub struct Evictions {
 
 impl<K> fmt::Debug for KeyedLimiter<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyedLimiter")
-            .field("spec", &format_args!("{}", self.spec))
-            .field("mode", &self.mode)
+        self.configured
+            .debug("KeyedLimiter", f)
             .field("max_keys", &self.max_keys)
             .finish_non_exhaustive()
     }

@@ -9,9 +9,9 @@ use palisade_clock::SystemClock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, RedisError, ServerErrorKind, Value};
 
-use crate::gcra::{Rules, Verdict};
-use crate::settings::{Mode, Settings};
-use crate::{Admitted, InsufficientCapacity, NotUntil, Spec};
+use crate::gcra::Verdict;
+use crate::settings::{Configured, Settings};
+use crate::{Admitted, InsufficientCapacity, NotUntil};
 
 /// The GCRA script: the same decision as the in-process limiters, made atomically in Redis.
 const SCRIPT: &str = include_str!("gcra.lua");
@@ -134,9 +134,7 @@ pub struct RedisConnectError {
 /// ```
 pub struct RedisLimiter {
     connection: ConnectionManager,
-    rules: Rules,
-    spec: Spec,
-    mode: Mode,
+    configured: Configured,
     config: RedisConfig,
     hash: String,
     arguments: Vec<String>,
@@ -178,13 +176,11 @@ impl RedisLimiter {
         settings: &Settings,
         config: RedisConfig,
     ) -> Self {
-        let rules = Rules::new(settings.spec().limits());
+        let configured = Configured::new(settings);
         Self {
             connection,
-            arguments: rules.script_arguments(),
-            rules,
-            spec: settings.spec().clone(),
-            mode: settings.mode(),
+            arguments: configured.rules.script_arguments(),
+            configured,
             config,
             hash: redis::Script::new(SCRIPT).get_hash().to_owned(),
             decisions: AtomicU64::new(0),
@@ -212,14 +208,14 @@ impl RedisLimiter {
         key: &impl Display,
         n: NonZeroU32,
     ) -> Result<Result<Admitted, NotUntil>, InsufficientCapacity> {
-        self.rules.capacity_for(n)?;
+        self.configured.rules.capacity_for(n)?;
         Ok(self.decide(key, n).await)
     }
 
     /// Decides one request from each of `keys` in one round trip (a pipeline), in order.
     pub async fn check_keys<K: Display>(&self, keys: &[K]) -> Vec<Result<Admitted, NotUntil>> {
-        if self.mode == Mode::Disabled {
-            return keys.iter().map(|_| Ok(self.rules.fresh())).collect();
+        if let Some(admitted) = self.configured.bypass() {
+            return keys.iter().map(|_| Ok(admitted)).collect();
         }
         let commands: Vec<Cmd> = keys
             .iter()
@@ -249,8 +245,8 @@ impl RedisLimiter {
     }
 
     async fn decide(&self, key: &impl Display, n: NonZeroU32) -> Result<Admitted, NotUntil> {
-        if self.mode == Mode::Disabled {
-            return Ok(self.rules.fresh());
+        if let Some(admitted) = self.configured.bypass() {
+            return Ok(admitted);
         }
         let reply = self
             .invocation("EVALSHA", &self.hash, key, n)
@@ -274,8 +270,8 @@ impl RedisLimiter {
     /// `EVALSHA hash` or `EVAL script`, with one key per limit and the script's arguments.
     fn invocation(&self, command: &str, script: &str, key: &impl Display, n: NonZeroU32) -> Cmd {
         let mut cmd = redis::cmd(command);
-        cmd.arg(script).arg(self.rules.width());
-        for limit in self.rules.limits() {
+        cmd.arg(script).arg(self.configured.rules.width());
+        for limit in self.configured.rules.limits() {
             cmd.arg(format!("{{{}:{key}}}:{limit}", self.config.prefix));
         }
         cmd.arg(n.get()).arg(&self.arguments);
@@ -285,12 +281,15 @@ impl RedisLimiter {
     fn conclude(&self, reply: redis::RedisResult<Value>) -> Result<Admitted, NotUntil> {
         let verdict = reply.and_then(|value| {
             let numbers: Vec<i64> = redis::from_redis_value(value)?;
-            self.rules.verdict_from_reply(&numbers).ok_or_else(|| {
-                RedisError::from((
-                    ErrorKind::Parse,
-                    "the rate-limit script replied in an unknown shape",
-                ))
-            })
+            self.configured
+                .rules
+                .verdict_from_reply(&numbers)
+                .ok_or_else(|| {
+                    RedisError::from((
+                        ErrorKind::Parse,
+                        "the rate-limit script replied in an unknown shape",
+                    ))
+                })
         });
         match verdict {
             Ok(verdict) => {
@@ -310,10 +309,10 @@ impl RedisLimiter {
             "Redis rate limiter could not decide; applying the outage policy"
         );
         match self.config.outage {
-            OutagePolicy::FailOpen => Ok(self.rules.fresh()),
+            OutagePolicy::FailOpen => Ok(self.configured.rules.fresh()),
             OutagePolicy::FailClosed => {
                 let wait = crate::gcra::nanos(self.config.outage_retry_after);
-                let limit = self.rules.fresh().limit();
+                let limit = self.configured.rules.fresh().limit();
                 Verdict::NotUntil {
                     earliest: wait,
                     wait,
@@ -334,16 +333,10 @@ impl RedisLimiter {
         }
     }
 
-    /// The spec this limiter enforces.
+    /// The settings this limiter was made with.
     #[must_use]
-    pub const fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Whether this limiter is disabled (admits everything without asking Redis).
-    #[must_use]
-    pub fn is_disabled(&self) -> bool {
-        self.mode == Mode::Disabled
+    pub const fn settings(&self) -> &Settings {
+        &self.configured.settings
     }
 }
 
@@ -368,9 +361,8 @@ fn describe(error: &RedisError) -> &'static str {
 
 impl fmt::Debug for RedisLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisLimiter")
-            .field("spec", &format_args!("{}", self.spec))
-            .field("mode", &self.mode)
+        self.configured
+            .debug("RedisLimiter", f)
             .field("prefix", &self.config.prefix)
             .field("outage", &self.config.outage)
             .finish_non_exhaustive()
