@@ -78,6 +78,12 @@ pub enum SecretError {
         /// The reference.
         reference: SecretRef,
     },
+    /// The backend holds the secret but cannot decrypt it (AWS's `DecryptionFailure`: a KMS key
+    /// that is disabled, deleted or not usable by this caller).
+    Undecryptable {
+        /// The reference.
+        reference: SecretRef,
+    },
 }
 
 impl SecretError {
@@ -132,6 +138,9 @@ impl fmt::Display for SecretError {
             Self::AccessDenied { reference } => {
                 write!(f, "access to secret {reference} was denied")
             }
+            Self::Undecryptable { reference } => {
+                write!(f, "secret {reference} cannot be decrypted by its backend")
+            }
         }
     }
 }
@@ -183,6 +192,9 @@ pub(crate) fn duplicate(shared: &Arc<SecretError>) -> SecretError {
             cause: Box::new(SharedCause(Arc::clone(shared))),
         },
         SecretError::AccessDenied { reference } => SecretError::AccessDenied {
+            reference: reference.clone(),
+        },
+        SecretError::Undecryptable { reference } => SecretError::Undecryptable {
             reference: reference.clone(),
         },
     }

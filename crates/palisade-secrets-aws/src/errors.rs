@@ -1,0 +1,74 @@
+//! AWS errors as `SecretError`s: what went wrong, never what the secret is.
+
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use palisade_secrets::{SecretError, SecretRef};
+
+/// Error codes that mean the caller's credentials or permissions were refused.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "MissingAuthenticationTokenException",
+];
+
+/// Maps a `GetSecretValue` failure.
+pub(crate) fn map<R>(error: SdkError<GetSecretValueError, R>, reference: &SecretRef) -> SecretError
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let reference = reference.clone();
+    if let SdkError::ServiceError(service) = &error {
+        match service.err() {
+            GetSecretValueError::ResourceNotFoundException(_) => {
+                return SecretError::NotFound { reference };
+            }
+            GetSecretValueError::DecryptionFailure(_) => {
+                return SecretError::Undecryptable { reference };
+            }
+            other
+                if other
+                    .code()
+                    .is_some_and(|code| ACCESS_DENIED.contains(&code)) =>
+            {
+                return SecretError::AccessDenied { reference };
+            }
+            _ => {}
+        }
+    }
+    // Throttling, 5xx, timeouts, connection failures and anything else: the source did not
+    // answer, which a cache may ride out with its stale value.
+    SecretError::Unavailable {
+        reference,
+        cause: Box::new(Described(describe(&error))),
+    }
+}
+
+/// The kind of failure and AWS's error code, never the message (which may quote the request).
+fn describe<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> String {
+    match error {
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_owned(),
+        SdkError::TimeoutError(_) => "AWS did not answer in time".to_owned(),
+        SdkError::DispatchFailure(_) => "the request could not be sent".to_owned(),
+        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+        SdkError::ServiceError(service) => format!(
+            "AWS answered {}",
+            service.err().code().unwrap_or("an error without a code")
+        ),
+        _ => "the request failed".to_owned(),
+    }
+}
+
+/// A cause that is only words.
+#[derive(Debug)]
+struct Described(String);
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Described {}
