@@ -17,15 +17,11 @@ use std::time::{Duration, Instant};
 use palisade_ratelimit::{
     ClientKey, OutagePolicy, RedisConfig, RedisLimiter, RedisStats, Settings,
 };
-use palisade_test::{Canary, Service};
+use palisade_test::{Canary, Service, unique_name};
 
 /// A prefix no other test (or earlier run) uses.
 fn prefix(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("test:{test}:{}:{nanos}", std::process::id())
+    unique_name(&format!("test:{test}"))
 }
 
 async fn limiter(test: &str, spec: &str, outage: OutagePolicy) -> RedisLimiter {

@@ -271,11 +271,7 @@ async fn the_peer_address_can_come_from_another_extension() {
 #[tokio::test]
 async fn the_layer_can_share_its_limit_through_redis() {
     use palisade_ratelimit::{OutagePolicy, RedisConfig, RedisLimiter};
-    let prefix = format!(
-        "test:tower:{}:{:?}",
-        std::process::id(),
-        std::time::SystemTime::now()
-    );
+    let prefix = palisade_test::unique_name("test:tower");
     let config = RedisConfig::new(OutagePolicy::FailClosed).with_prefix(prefix);
     let settings = Settings::new("1/minute".parse().unwrap());
     let url = palisade_test::Service::Redis.url();

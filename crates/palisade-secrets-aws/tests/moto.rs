@@ -17,9 +17,11 @@ use aws_config::BehaviorVersion;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, Region};
 use aws_sdk_secretsmanager::primitives::Blob;
-use palisade_secrets::{CachePolicy, Cached, Fetch, SecretError, SecretRef, SecretSource};
+use palisade_secrets::{
+    CachePolicy, Cached, Fetch, SecretError, SecretRef, SecretSource, SecretValue,
+};
 use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource, StaticCredentials};
-use palisade_test::{Canary, FakeClock, Service};
+use palisade_test::{Canary, FakeClock, Service, unique_name};
 use secrecy::SecretString;
 
 const REGION: &str = "us-east-1";
@@ -50,11 +52,15 @@ async fn admin() -> Client {
 
 /// A secret name no other test (or earlier run) uses.
 fn name(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    unique_name(&format!("palisade/{test}"))
+}
+
+/// Reads `aws-sm:{locator}` through `source`.
+async fn read(source: &AwsSecretsManagerSource, locator: &str) -> SecretValue {
+    source
+        .fetch(&reference(&format!("aws-sm:{locator}")))
+        .await
         .unwrap()
-        .as_nanos();
-    format!("palisade/{test}/{}-{nanos}", std::process::id())
 }
 
 /// Creates a string secret and returns its version id.
@@ -94,11 +100,7 @@ async fn a_string_secret_is_read_with_its_version() {
     let admin = admin().await;
     let name = name("string");
     let version = create(&admin, &name, "s3cr3t-value").await;
-    let value = source()
-        .await
-        .fetch(&reference(&format!("aws-sm:{name}")))
-        .await
-        .unwrap();
+    let value = read(&source().await, &name).await;
     assert_eq!(value.expose_str(), Some("s3cr3t-value"));
     assert_eq!(value.metadata().version.as_deref(), Some(version.as_str()));
 }
@@ -114,10 +116,7 @@ async fn a_field_of_a_json_secret_is_selected() {
     )
     .await;
     let source = source().await;
-    let password = source
-        .fetch(&reference(&format!("aws-sm:{name}#password")))
-        .await
-        .unwrap();
+    let password = read(&source, &format!("{name}#password")).await;
     assert_eq!(password.expose_str(), Some("pa55"));
     let missing = source
         .fetch(&reference(&format!("aws-sm:{name}#token")))
@@ -141,11 +140,7 @@ async fn a_binary_secret_is_read_as_bytes() {
         .send()
         .await
         .unwrap();
-    let value = source()
-        .await
-        .fetch(&reference(&format!("aws-sm:{name}")))
-        .await
-        .unwrap();
+    let value = read(&source().await, &name).await;
     assert_eq!(value.expose_bytes(), bytes.as_slice());
     assert_eq!(value.expose_str(), None);
 }
@@ -158,21 +153,12 @@ async fn rotation_moves_awscurrent_and_old_versions_stay_readable() {
     let second = rotate(&admin, &name, "second").await;
     assert_ne!(first, second);
     let source = source().await;
-    let current = source
-        .fetch(&reference(&format!("aws-sm:{name}")))
-        .await
-        .unwrap();
+    let current = read(&source, &name).await;
     assert_eq!(current.expose_str(), Some("second"));
     assert_eq!(current.metadata().version.as_deref(), Some(second.as_str()));
-    let previous = source
-        .fetch(&reference(&format!("aws-sm:{name}@AWSPREVIOUS")))
-        .await
-        .unwrap();
+    let previous = read(&source, &format!("{name}@AWSPREVIOUS")).await;
     assert_eq!(previous.expose_str(), Some("first"));
-    let by_id = source
-        .fetch(&reference(&format!("aws-sm:{name}@{first}")))
-        .await
-        .unwrap();
+    let by_id = read(&source, &format!("{name}@{first}")).await;
     assert_eq!(by_id.expose_str(), Some("first"));
     assert_eq!(by_id.metadata().version.as_deref(), Some(first.as_str()));
 }
