@@ -29,9 +29,22 @@ impl ResolveFailure {
     }
 }
 
-/// The sources the CLI resolves: environment, `.env` files and files.
-pub(crate) fn registry() -> Registry {
-    Registry::standard()
+/// The sources the CLI resolves for `reference`: environment, `.env` files and files, plus the
+/// cloud store its scheme names when this build has it (connected only when needed, so an
+/// `env:` reference never waits on the AWS configuration chain).
+async fn registry_for(reference: &SecretRef) -> Registry {
+    let registry = Registry::standard();
+    #[cfg(feature = "aws")]
+    if reference.scheme() == &palisade_secrets::Scheme::AwsSecretsManager {
+        use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource};
+        let source = AwsSecretsManagerSource::connect(AwsOptions::new()).await;
+        return registry.with(
+            palisade_secrets::Scheme::AwsSecretsManager,
+            std::sync::Arc::new(source),
+        );
+    }
+    let _ = reference;
+    registry
 }
 
 /// Parses `argument` as a reference.
@@ -46,9 +59,8 @@ pub(crate) fn fetch(reference: &SecretRef) -> Result<SecretValue, ResolveFailure
         .enable_all()
         .build()
         .map_err(|err| ResolveFailure::Usage(format!("cannot start the async runtime: {err}")))?;
-    let registry = registry();
     runtime
-        .block_on(registry.fetch(reference))
+        .block_on(async { registry_for(reference).await.fetch(reference).await })
         .map_err(ResolveFailure::Secret)
 }
 
