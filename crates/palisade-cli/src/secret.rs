@@ -53,7 +53,7 @@ fn check(args: &CheckArgs) -> ExitCode {
             Err(err) => output::input_error(&format!("cannot write the value: {err}")),
         };
     }
-    let version = value.metadata().version.clone();
+    let version = value.metadata().version.as_deref().map(str::to_owned);
     let text = format!(
         "{reference}: found (source {}, version {}, {} bytes)",
         reference.scheme(),

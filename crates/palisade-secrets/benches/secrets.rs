@@ -9,12 +9,10 @@
 )]
 
 use std::fmt::Write as _;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use palisade_secrets::{CachePolicy, Cached, Dsn, EnvSource, SecretRef};
 use palisade_test::bench::{Row, keep, report, time_contended, time_pair};
+use palisade_test::ready_now;
 
 /// Set by cargo for every process it runs; a value of realistic length (a path).
 const VARIABLE: &str = "CARGO_MANIFEST_DIR";
@@ -22,30 +20,18 @@ const VARIABLE: &str = "CARGO_MANIFEST_DIR";
 const DSN: &str = "postgresql://app:s3cr%40t-passw0rd@db-primary.internal.example.com:5432/app?sslmode=verify-full&options=-csearch_path%3Dapp_schema&application_name=api&connect_timeout=5";
 const KRATE: &str = "palisade-secrets";
 
-/// Polls a future that is ready at once (a cache hit never waits).
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a cache hit must not wait"),
-    }
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes no arguments.
     let cache = Cached::new(EnvSource::new(), CachePolicy::DEFAULT);
     let reference: SecretRef = format!("env:{VARIABLE}").parse().unwrap();
-    let warm = ready(cache.get(&reference)).unwrap();
+    let warm = ready_now(cache.get(&reference)).unwrap();
     assert_eq!(
         warm.value().expose_str().unwrap(),
         std::env::var(VARIABLE).unwrap()
     );
 
     let hit = || {
-        keep(ready(cache.get(keep(&reference))).unwrap());
+        keep(ready_now(cache.get(keep(&reference))).unwrap());
     };
     let (ours, peer) = time_pair(hit, || {
         keep(std::env::var(keep(VARIABLE)).unwrap());

@@ -1,6 +1,7 @@
 //! `SecretValue`: a secret's bytes, wrapped, with what the source knows about them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretBox};
 use zeroize::Zeroize;
@@ -10,14 +11,14 @@ use zeroize::Zeroize;
 #[non_exhaustive]
 pub struct Metadata {
     /// The backend's version id (AWS `VersionId`, Vault's version number, Key Vault's version),
-    /// so a cache can tell that a secret rotated.
-    pub version: Option<String>,
+    /// so a cache can tell that a secret rotated. Shared, so a cache hit copies no text.
+    pub version: Option<Arc<str>>,
 }
 
 impl Metadata {
     /// Metadata with a version.
     #[must_use]
-    pub fn with_version(version: impl Into<String>) -> Self {
+    pub fn with_version(version: impl Into<Arc<str>>) -> Self {
         Self {
             version: Some(version.into()),
         }

@@ -15,5 +15,5 @@ pub use canary::Canary;
 pub use fake_clock::FakeClock;
 pub use logs::{LogCapture, capture_logs};
 pub use names::unique_name;
-pub use poll::{poll_once, poll_without_runtime};
+pub use poll::{poll_once, poll_without_runtime, ready_now};
 pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};

@@ -31,3 +31,22 @@ pub fn poll_without_runtime<F: Future>(future: F) -> F::Output {
 pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
 }
+
+/// The output of a future that must be ready on its first poll (a cache hit never waits).
+///
+/// # Panics
+/// When the future is still pending: the caller's claim that it never waits is false.
+///
+/// ```
+/// assert_eq!(palisade_test::ready_now(async { 7 }), 7);
+/// ```
+#[allow(
+    clippy::panic,
+    reason = "a test kit fails loudly when a future that must be ready waits"
+)]
+pub fn ready_now<F: Future>(future: F) -> F::Output {
+    match poll_once(pin!(future)) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the future waited, but it must be ready at once"),
+    }
+}
