@@ -55,6 +55,11 @@ fn name(test: &str) -> String {
     unique_name(&format!("palisade/{test}"))
 }
 
+/// The error `source` gives for `text`.
+async fn failure(source: &AwsSecretsManagerSource, text: &str) -> SecretError {
+    source.fetch(&reference(text)).await.unwrap_err()
+}
+
 /// Reads `aws-sm:{locator}` through `source`.
 async fn read(source: &AwsSecretsManagerSource, locator: &str) -> SecretValue {
     source
@@ -118,10 +123,7 @@ async fn a_field_of_a_json_secret_is_selected() {
     let source = source().await;
     let password = read(&source, &format!("{name}#password")).await;
     assert_eq!(password.expose_str(), Some("pa55"));
-    let missing = source
-        .fetch(&reference(&format!("aws-sm:{name}#token")))
-        .await
-        .unwrap_err();
+    let missing = failure(&source, &format!("aws-sm:{name}#token")).await;
     assert!(
         matches!(missing, SecretError::FieldMissing { .. }),
         "{missing:?}"
@@ -189,11 +191,7 @@ async fn a_missing_secret_is_not_found_and_an_outage_is_unavailable() {
 
 #[tokio::test]
 async fn other_schemes_are_refused() {
-    let err = source()
-        .await
-        .fetch(&reference("env:HOME"))
-        .await
-        .unwrap_err();
+    let err = failure(&source().await, "env:HOME").await;
     assert!(
         matches!(err, SecretError::SchemeUnsupported { .. }),
         "{err:?}"
@@ -207,10 +205,7 @@ async fn errors_and_debug_never_show_the_secret_or_the_credentials() {
     let name = name("canary");
     create(&admin, &name, &format!("{{\"a\": \"{}\"}}", canary.value())).await;
     let source = source().await;
-    let err = source
-        .fetch(&reference(&format!("aws-sm:{name}#b")))
-        .await
-        .unwrap_err();
+    let err = failure(&source, &format!("aws-sm:{name}#b")).await;
     canary.assert_not_in_error(&err);
     let not_object = reference(&format!("aws-sm:{name}#a.b"));
     if let Err(err) = source.fetch(&not_object).await {
