@@ -99,11 +99,7 @@ impl Rules {
                 let index = usize::try_from(*number).ok()?.checked_sub(1)?;
                 let &(limit, _) = self.limits.get(index)?;
                 let wait = nanos(*wait)?;
-                Some(Verdict::NotUntil {
-                    earliest: wait,
-                    wait,
-                    limit,
-                })
+                Some(Verdict::NotUntil { wait, limit })
             }
             _ => None,
         }
@@ -141,7 +137,6 @@ impl Rules {
         }
         if let Some((earliest, limit)) = refused {
             return Verdict::NotUntil {
-                earliest,
                 wait: earliest - t0,
                 limit,
             };
@@ -164,7 +159,6 @@ impl Rules {
             match gcra.test(current, t0, extra) {
                 Err(earliest) => {
                     return Verdict::NotUntil {
-                        earliest,
                         wait: earliest - t0,
                         limit,
                     };
@@ -229,15 +223,12 @@ impl Rules {
     }
 }
 
-/// What [`Rules::decide`] found, in epoch nanoseconds; the limiters turn it into instants.
+/// What [`Rules::decide`] found (a wait in nanoseconds); the limiters turn it into the public
+/// shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Admitted(Snapshot),
-    NotUntil {
-        earliest: u64,
-        wait: u64,
-        limit: Limit,
-    },
+    NotUntil { wait: u64, limit: Limit },
 }
 
 /// The tightest limit's state after a decision; the figures are worked out only when asked.
@@ -310,7 +301,6 @@ mod tests {
         assert_eq!(
             rules.decide(&mut tats, 0, ONE),
             Verdict::NotUntil {
-                earliest: 12 * SECOND,
                 wait: 12 * SECOND,
                 limit: "5/minute".parse().unwrap_or_else(|e| unreachable!("{e}")),
             }

@@ -217,13 +217,9 @@ impl RedisLimiter {
         if let Some(admitted) = self.configured.bypass() {
             return keys.iter().map(|_| Ok(admitted)).collect();
         }
-        let commands: Vec<Cmd> = keys
-            .iter()
-            .map(|key| self.invocation("EVALSHA", &self.hash, key, NonZeroU32::MIN))
-            .collect();
         let mut pipeline = redis::pipe();
-        for command in &commands {
-            pipeline.add_command(command.clone());
+        for key in keys {
+            pipeline.add_command(self.invocation("EVALSHA", &self.hash, key, NonZeroU32::MIN));
         }
         let replies: Vec<redis::RedisResult<Value>> = match pipeline
             .ignore_errors()
@@ -313,12 +309,7 @@ impl RedisLimiter {
             OutagePolicy::FailClosed => {
                 let wait = crate::gcra::nanos(self.config.outage_retry_after);
                 let limit = self.configured.rules.fresh().limit();
-                Verdict::NotUntil {
-                    earliest: wait,
-                    wait,
-                    limit,
-                }
-                .into_result(&SystemClock)
+                Verdict::NotUntil { wait, limit }.into_result(&SystemClock)
             }
         }
     }
