@@ -4,6 +4,9 @@
 
 pub mod bench;
 mod canary;
+#[cfg(feature = "emulators")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulators")))]
+pub mod emulators;
 mod fake_clock;
 mod logs;
 mod names;

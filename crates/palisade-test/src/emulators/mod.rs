@@ -1,0 +1,10 @@
+//! Emulators of documented HTTP APIs that have no server obtainable here (HashiCorp Vault,
+//! Azure Key Vault): small axum servers on loopback, plain or TLS, holding their state in
+//! memory and recording every request so tests can count what reached the "server".
+
+mod serve;
+mod tls;
+pub mod vault;
+
+pub use serve::{Recorded, Served};
+pub use tls::TestCertificate;
