@@ -92,6 +92,7 @@ impl fmt::Display for Scheme {
 /// | `file:/run/secrets/db_password` | the file's content, trailing newline trimmed |
 /// | `aws-sm:prod/database#dsn` | field `dsn` of the AWS secret `prod/database` |
 /// | `vault:secret/database/prod#dsn` | field `dsn` at path `database/prod` of the KV v2 mount `secret` |
+/// | `vault:secret/database/prod#dsn?version=3` | the same field of version 3 (also written `vault:secret/database/prod?version=3#dsn`) |
 /// | `azure-kv:https://NAME.vault.azure.net/database-dsn` | the Key Vault secret `database-dsn` |
 ///
 /// ```
@@ -140,6 +141,18 @@ impl SecretRef {
     /// # Errors
     /// As [`parse`](Self::parse).
     pub fn new(scheme: Scheme, locator: &str, field: Option<&str>) -> Result<Self, RefError> {
+        // `vault:MOUNT/PATH#field?version=3` is written with the query after the field; it
+        // is kept on the locator, so both spellings name the same reference.
+        if scheme == Scheme::Vault
+            && let Some((name, query)) = field.and_then(|f| f.split_once('?'))
+        {
+            if locator.contains('?') {
+                return Err(RefError::VaultPathInvalid {
+                    reason: "`?version=N` is given twice",
+                });
+            }
+            return Self::new(scheme, &format!("{locator}?{query}"), Some(name));
+        }
         if locator.is_empty() {
             return Err(RefError::LocatorEmpty);
         }

@@ -99,6 +99,31 @@ fn every_documented_form_parses() {
 }
 
 #[test]
+fn a_vault_version_may_follow_the_field_and_names_the_same_reference() {
+    let after_field = SecretRef::parse("vault:secret/database/prod#dsn?version=3").unwrap();
+    let before_field = SecretRef::parse("vault:secret/database/prod?version=3#dsn").unwrap();
+    assert_eq!(after_field, before_field);
+    assert_eq!(after_field.locator(), "secret/database/prod?version=3");
+    assert_eq!(after_field.field(), Some("dsn"));
+    assert_eq!(
+        after_field.to_string(),
+        "vault:secret/database/prod?version=3#dsn"
+    );
+    assert_eq!(
+        SecretRef::parse("vault:secret/db?version=1#dsn?version=2").unwrap_err(),
+        RefError::VaultPathInvalid {
+            reason: "`?version=N` is given twice"
+        }
+    );
+    assert_eq!(
+        SecretRef::parse("vault:secret/db#dsn?version=x").unwrap_err(),
+        RefError::VaultPathInvalid {
+            reason: "`version` must be a positive whole number"
+        }
+    );
+}
+
+#[test]
 fn every_refusal_is_typed() {
     let cases: &[(&str, RefError)] = &[
         ("DATABASE_URL", RefError::SchemeMissing),

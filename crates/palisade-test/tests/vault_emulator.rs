@@ -319,6 +319,29 @@ async fn errors_use_the_documented_status_codes_and_body() {
 }
 
 #[tokio::test]
+async fn a_sealed_vault_answers_503() {
+    let f = fixture().await;
+    f.vault.seal();
+    let (status, body) = f
+        .call(Method::GET, "/v1/auth/token/lookup-self", None)
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "errors": ["Vault is sealed"] })
+        )
+    );
+    f.vault.unseal();
+    assert_eq!(
+        f.call(Method::GET, "/v1/auth/token/lookup-self", None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn a_bearer_authorization_header_is_a_token_too() {
     let f = fixture().await;
     let response = f

@@ -44,6 +44,9 @@ fn answer(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Answer {
+    if state.sealed {
+        return errors(StatusCode::SERVICE_UNAVAILABLE, &["Vault is sealed"]);
+    }
     let Some(route) = uri.path().strip_prefix("/v1/") else {
         return errors(StatusCode::NOT_FOUND, &["unsupported path"]);
     };

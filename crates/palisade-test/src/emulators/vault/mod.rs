@@ -120,6 +120,17 @@ impl VaultEmulator {
         self.state().write(namespace, mount, path, data)
     }
 
+    /// Seals the emulated Vault: every request gets 503 `{"errors": ["Vault is sealed"]}` until
+    /// [`unseal`](Self::unseal), as a real Vault does while sealed or in maintenance.
+    pub fn seal(&self) {
+        self.state().sealed = true;
+    }
+
+    /// Unseals it again.
+    pub fn unseal(&self) {
+        self.state().sealed = false;
+    }
+
     /// Every request answered so far.
     #[must_use]
     pub fn requests(&self) -> Vec<Recorded> {

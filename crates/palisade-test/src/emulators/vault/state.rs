@@ -144,6 +144,8 @@ pub(super) struct State {
     pub(super) tokens: HashMap<String, Token>,
     /// Secrets by (namespace, mount), then path.
     pub(super) mounts: HashMap<(String, String), BTreeMap<String, Secret>>,
+    /// Every request gets 503 while sealed.
+    pub(super) sealed: bool,
     issued: u64,
 }
 
@@ -153,6 +155,7 @@ impl State {
             clock,
             tokens: HashMap::new(),
             mounts: HashMap::new(),
+            sealed: false,
             issued: 0,
         }
     }
