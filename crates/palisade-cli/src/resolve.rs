@@ -3,9 +3,9 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use palisade_secrets::{Registry, SecretError, SecretRef, SecretSource, SecretValue};
+use palisade_secrets::{SecretError, SecretRef, SecretSource, SecretValue};
 
-use crate::{exit, output};
+use crate::{backends, exit, output};
 
 /// Why a value could not be read.
 pub(crate) enum ResolveFailure {
@@ -29,24 +29,6 @@ impl ResolveFailure {
     }
 }
 
-/// The sources the CLI resolves for `reference`: environment, `.env` files and files, plus the
-/// cloud store its scheme names when this build has it (connected only when needed, so an
-/// `env:` reference never waits on the AWS configuration chain).
-async fn registry_for(reference: &SecretRef) -> Registry {
-    let registry = Registry::standard();
-    #[cfg(feature = "aws")]
-    if reference.scheme() == &palisade_secrets::Scheme::AwsSecretsManager {
-        use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource};
-        let source = AwsSecretsManagerSource::connect(AwsOptions::new()).await;
-        return registry.with(
-            palisade_secrets::Scheme::AwsSecretsManager,
-            std::sync::Arc::new(source),
-        );
-    }
-    let _ = reference;
-    registry
-}
-
 /// Parses `argument` as a reference.
 pub(crate) fn reference(argument: &str) -> Result<SecretRef, ResolveFailure> {
     SecretRef::parse(argument)
@@ -59,9 +41,13 @@ pub(crate) fn fetch(reference: &SecretRef) -> Result<SecretValue, ResolveFailure
         .enable_all()
         .build()
         .map_err(|err| ResolveFailure::Usage(format!("cannot start the async runtime: {err}")))?;
-    runtime
-        .block_on(async { registry_for(reference).await.fetch(reference).await })
-        .map_err(ResolveFailure::Secret)
+    runtime.block_on(async {
+        let registry = backends::registry_for(reference).await?;
+        registry
+            .fetch(reference)
+            .await
+            .map_err(ResolveFailure::Secret)
+    })
 }
 
 /// Reads `argument` as a reference, or stdin when it is `-`.

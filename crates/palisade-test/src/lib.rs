@@ -12,6 +12,9 @@ mod logs;
 mod names;
 mod poll;
 pub mod python;
+#[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
+pub mod secrets;
 mod services;
 
 pub use canary::Canary;
