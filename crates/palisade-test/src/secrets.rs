@@ -22,10 +22,7 @@ impl SecretSource for InMemory {
 ///
 /// # Panics
 /// When `cache` has no value for `reference` (the benchmark was not warmed up).
-#[allow(
-    clippy::panic,
-    reason = "a benchmark that cannot set up fails loudly"
-)]
+#[allow(clippy::panic, reason = "a benchmark that cannot set up fails loudly")]
 pub fn cached_hit_against_in_memory<S: SecretSource + 'static>(
     krate: &'static str,
     backend: &str,

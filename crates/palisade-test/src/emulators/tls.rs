@@ -23,9 +23,17 @@ impl TestCertificate {
     /// # Errors
     /// When rcgen cannot make the key or the certificate.
     pub fn for_localhost() -> io::Result<Self> {
+        Self::for_names(&["localhost", "127.0.0.1"])
+    }
+
+    /// A fresh certificate for these DNS names and IP addresses (`*.vault.azure.net` works).
+    ///
+    /// # Errors
+    /// When rcgen cannot make the key or the certificate.
+    pub fn for_names(names: &[&str]) -> io::Result<Self> {
+        let names = names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
         let CertifiedKey { cert, signing_key } =
-            generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .map_err(io::Error::other)?;
+            generate_simple_self_signed(names).map_err(io::Error::other)?;
         Ok(Self {
             pem: cert.pem(),
             certificate: cert.der().clone(),
