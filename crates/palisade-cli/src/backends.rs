@@ -1,5 +1,6 @@
 //! The cloud secret stores this build of the CLI can read, each configured the way its own
-//! command-line tool is (the standard AWS chain; `VAULT_ADDR` and friends), and connected only
+//! command-line tool is (the standard AWS chain; `VAULT_ADDR` and friends; the `AZURE_*`
+//! variables of Azure's credential chain), and connected only
 //! for a reference that names it, so an `env:` reference never waits on a cloud.
 
 use palisade_secrets::{Registry, SecretRef};
@@ -21,6 +22,17 @@ pub(crate) async fn registry_for(reference: &SecretRef) -> Result<Registry, Reso
     #[cfg(feature = "vault")]
     if reference.scheme() == &palisade_secrets::Scheme::Vault {
         return Ok(registry.with(palisade_secrets::Scheme::Vault, vault::source()?));
+    }
+    #[cfg(feature = "azure")]
+    if reference.scheme() == &palisade_secrets::Scheme::AzureKeyVault {
+        use palisade_secrets_azure::{AzureKeyVaultSource, AzureOptions};
+        let source = AzureKeyVaultSource::connect(AzureOptions::from_environment())
+            .await
+            .map_err(|err| ResolveFailure::Usage(err.to_string()))?;
+        return Ok(registry.with(
+            palisade_secrets::Scheme::AzureKeyVault,
+            std::sync::Arc::new(source),
+        ));
     }
     let _ = reference;
     Ok(registry)

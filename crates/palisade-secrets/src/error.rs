@@ -84,6 +84,22 @@ pub enum SecretError {
         /// The reference.
         reference: SecretRef,
     },
+    /// The backend holds the secret but it is disabled (Key Vault's `enabled: false`).
+    Disabled {
+        /// The reference.
+        reference: SecretRef,
+    },
+    /// The secret is past its expiry date (Key Vault's `exp`, which Key Vault reports but does
+    /// not enforce for secrets).
+    Expired {
+        /// The reference.
+        reference: SecretRef,
+    },
+    /// The secret is before its not-before date (Key Vault's `nbf`).
+    NotYetValid {
+        /// The reference.
+        reference: SecretRef,
+    },
 }
 
 impl SecretError {
@@ -141,6 +157,9 @@ impl fmt::Display for SecretError {
             Self::Undecryptable { reference } => {
                 write!(f, "secret {reference} cannot be decrypted by its backend")
             }
+            Self::Disabled { reference } => write!(f, "secret {reference} is disabled"),
+            Self::Expired { reference } => write!(f, "secret {reference} has expired"),
+            Self::NotYetValid { reference } => write!(f, "secret {reference} is not valid yet"),
         }
     }
 }
@@ -195,6 +214,15 @@ pub(crate) fn duplicate(shared: &Arc<SecretError>) -> SecretError {
             reference: reference.clone(),
         },
         SecretError::Undecryptable { reference } => SecretError::Undecryptable {
+            reference: reference.clone(),
+        },
+        SecretError::Disabled { reference } => SecretError::Disabled {
+            reference: reference.clone(),
+        },
+        SecretError::Expired { reference } => SecretError::Expired {
+            reference: reference.clone(),
+        },
+        SecretError::NotYetValid { reference } => SecretError::NotYetValid {
             reference: reference.clone(),
         },
     }
