@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
@@ -107,6 +108,12 @@ impl fmt::Display for Scheme {
 /// ```
 #[derive(Clone)]
 pub struct SecretRef {
+    /// Shared: a clone (a cache key, an error naming the reference) copies no text, and a
+    /// lookup with the same reference the cache holds compares one pointer.
+    parts: Arc<Parts>,
+}
+
+struct Parts {
     scheme: Scheme,
     locator: String,
     field: Option<String>,
@@ -190,40 +197,43 @@ impl SecretRef {
         }
         let digest = FixedState::with_seed(DIGEST_SEED).hash_one((scheme.as_str(), locator, field));
         Ok(Self {
-            scheme,
-            locator: locator.to_owned(),
-            field: field.map(str::to_owned),
-            digest,
+            parts: Arc::new(Parts {
+                scheme,
+                locator: locator.to_owned(),
+                field: field.map(str::to_owned),
+                digest,
+            }),
         })
     }
 
     /// The parts, in the order they are compared.
     fn parts(&self) -> (&Scheme, &str, Option<&str>) {
-        (&self.scheme, &self.locator, self.field.as_deref())
+        (&self.parts.scheme, &self.parts.locator, self.field())
     }
 
     /// The source the reference names.
     #[must_use]
     pub fn scheme(&self) -> &Scheme {
-        &self.scheme
+        &self.parts.scheme
     }
 
     /// Where in that source: a variable name, a path, a secret id or a URL.
     #[must_use]
     pub fn locator(&self) -> &str {
-        &self.locator
+        &self.parts.locator
     }
 
     /// The JSON field to select, or for `dotenv:` the variable name.
     #[must_use]
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.parts.field.as_deref()
     }
 }
 
 impl PartialEq for SecretRef {
     fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest && self.parts() == other.parts()
+        Arc::ptr_eq(&self.parts, &other.parts)
+            || (self.parts.digest == other.parts.digest && self.parts() == other.parts())
     }
 }
 
@@ -231,7 +241,7 @@ impl Eq for SecretRef {}
 
 impl Hash for SecretRef {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.digest);
+        state.write_u64(self.parts.digest);
     }
 }
 
@@ -250,17 +260,17 @@ impl Ord for SecretRef {
 impl fmt::Debug for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretRef")
-            .field("scheme", &self.scheme)
-            .field("locator", &self.locator)
-            .field("field", &self.field)
+            .field("scheme", self.scheme())
+            .field("locator", &self.locator())
+            .field("field", &self.field())
             .finish()
     }
 }
 
 impl fmt::Display for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.scheme, self.locator)?;
-        if let Some(field) = &self.field {
+        write!(f, "{}:{}", self.scheme(), self.locator())?;
+        if let Some(field) = self.field() {
             write!(f, "#{field}")?;
         }
         Ok(())

@@ -26,7 +26,8 @@ impl Metadata {
 }
 
 /// A secret value: bytes held in a [`secrecy::SecretBox`] (zeroized on drop, never printed),
-/// plus [`Metadata`].
+/// plus [`Metadata`]. Clones share the bytes: there is one copy of the secret in memory, wiped
+/// when the last clone drops, and a cache hit copies nothing.
 ///
 /// There is no `Display`; `Debug` prints `SecretValue { value: "***", .. }` and the metadata.
 /// [`expose_str`](Self::expose_str) and [`expose_bytes`](Self::expose_bytes) are the only ways
@@ -40,6 +41,12 @@ impl Metadata {
 /// assert_eq!(format!("{value:?}"), r#"SecretValue { value: "***", version: None, .. }"#);
 /// ```
 pub struct SecretValue {
+    /// Shared by clones: one copy of the secret in memory, zeroized when the last clone drops,
+    /// and a clone (a cache hit) is one reference count.
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     bytes: SecretBox<[u8]>,
     metadata: Metadata,
 }
@@ -64,35 +71,46 @@ impl SecretValue {
             copy
         };
         Self {
-            bytes: SecretBox::new(exact),
-            metadata: Metadata::default(),
+            shared: Arc::new(Shared {
+                bytes: SecretBox::new(exact),
+                metadata: Metadata::default(),
+            }),
         }
     }
 
-    /// The same value with this metadata.
+    /// The same value with this metadata. Other clones keep theirs (the bytes are copied for
+    /// this one if they are shared).
     #[must_use]
     pub fn with_metadata(mut self, metadata: Metadata) -> Self {
-        self.metadata = metadata;
-        self
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.metadata = metadata;
+            return self;
+        }
+        Self {
+            shared: Arc::new(Shared {
+                bytes: SecretBox::new(Box::from(self.expose_bytes())),
+                metadata,
+            }),
+        }
     }
 
     /// The value as text, or `None` when it is not UTF-8.
     #[must_use]
     pub fn expose_str(&self) -> Option<&str> {
-        std::str::from_utf8(self.bytes.expose_secret()).ok()
+        std::str::from_utf8(self.shared.bytes.expose_secret()).ok()
     }
 
     /// The value's bytes.
     #[must_use]
     pub fn expose_bytes(&self) -> &[u8] {
-        self.bytes.expose_secret()
+        self.shared.bytes.expose_secret()
     }
 
     /// The value's length in bytes (reported by `palisade secret check`; the length of a
     /// secret is not the secret).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.bytes.expose_secret().len()
+        self.shared.bytes.expose_secret().len()
     }
 
     /// Whether the value is empty.
@@ -104,13 +122,16 @@ impl SecretValue {
     /// What the source knows about the value.
     #[must_use]
     pub fn metadata(&self) -> &Metadata {
-        &self.metadata
+        &self.shared.metadata
     }
 }
 
 impl Clone for SecretValue {
+    /// Shares the bytes and the metadata: no copy of the secret is made.
     fn clone(&self) -> Self {
-        Self::from_bytes(self.expose_bytes().to_vec()).with_metadata(self.metadata.clone())
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -118,7 +139,7 @@ impl fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretValue")
             .field("value", &"***")
-            .field("version", &self.metadata.version)
+            .field("version", &self.metadata().version)
             .finish_non_exhaustive()
     }
 }
