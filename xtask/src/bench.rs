@@ -12,6 +12,9 @@ use xshell::cmd;
 
 use crate::project::Project;
 
+/// Peer benchmark packages under `peers/`, with the crate each one measures.
+const PEERS: &[(&str, &str)] = &[("aws-caching", "palisade-secrets-aws")];
+
 /// Runs the benchmarks (of one package, or all) and prints the table.
 ///
 /// # Errors
@@ -31,6 +34,20 @@ pub fn run(project: &Project, package: Option<&str>) -> Result<()> {
     )
     .env("PALISADE_BENCH_RESULTS", &results)
     .run()?;
+    // Peers whose dependencies must stay out of the workspace's graph live in their own
+    // packages under `peers/`, with their own lock files, built in the same target directory.
+    for (peer, compared) in PEERS {
+        if package.is_none_or(|p| p == *compared) {
+            let manifest = project.root().join("peers").join(peer).join("Cargo.toml");
+            let target = project.target();
+            cmd!(
+                sh,
+                "cargo bench --locked --manifest-path {manifest} --target-dir {target}"
+            )
+            .env("PALISADE_BENCH_RESULTS", &results)
+            .run()?;
+        }
+    }
     let mut rows = Vec::new();
     for entry in fs::read_dir(&results)? {
         let path = entry?.path();

@@ -43,5 +43,8 @@ fn the_client_secret_credential_is_chosen_from_the_environment() {
 fn a_vault_that_cannot_be_reached_is_an_outage() {
     let (code, stderr) = check("00000000-0000-0000-0000-000000000001");
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(stderr, format!("palisade: secret source for {REFERENCE} is unavailable\n"));
+    assert_eq!(
+        stderr,
+        format!("palisade: secret source for {REFERENCE} is unavailable\n")
+    );
 }

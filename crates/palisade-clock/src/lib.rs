@@ -31,6 +31,15 @@ pub trait Clock: Send + Sync + Debug + 'static {
     /// through `quanta` (governor's clock), about half the cost of `Instant::now()`, and may
     /// drift from `now()` by a few parts per million.
     fn monotonic_nanos(&self) -> u64;
+
+    /// The coarse monotonic time (see [`now_coarse`](Self::now_coarse)) as nanoseconds from
+    /// an origin fixed for the life of the clock, for the hottest deadline checks (a cache
+    /// hit): a plain number, compared without converting. The default is
+    /// [`monotonic_nanos`](Self::monotonic_nanos); [`SystemClock`] reads Linux's
+    /// `CLOCK_MONOTONIC_COARSE` directly.
+    fn coarse_nanos(&self) -> u64 {
+        self.monotonic_nanos()
+    }
 }
 
 /// The real clock: [`Instant::now`] and [`SystemTime::now`].
@@ -53,6 +62,11 @@ impl Clock for SystemClock {
 
     fn monotonic_nanos(&self) -> u64 {
         counter::nanos()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn coarse_nanos(&self) -> u64 {
+        coarse::nanos()
     }
 }
 
@@ -86,6 +100,15 @@ mod coarse {
             u64::try_from(now.tv_sec).unwrap_or(0),
             u32::try_from(now.tv_nsec).unwrap_or(0),
         )
+    }
+
+    /// The coarse clock in nanoseconds since boot (its own origin).
+    pub(super) fn nanos() -> u64 {
+        let now = clock_gettime(ClockId::MonotonicCoarse);
+        u64::try_from(now.tv_sec)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::try_from(now.tv_nsec).unwrap_or(0))
     }
 
     pub(super) fn now() -> Instant {
@@ -142,6 +165,25 @@ mod tests {
         assert!(
             counted.abs_diff(precise) < 2_000_000,
             "{counted} vs {precise}"
+        );
+    }
+
+    #[test]
+    fn coarse_nanos_advance_with_the_coarse_clock() {
+        let clock = SystemClock;
+        let (nanos, coarse) = (clock.coarse_nanos(), clock.now_coarse());
+        let start = clock.now();
+        let mut spin = 0_u64;
+        while clock.now() - start < Duration::from_millis(30) {
+            spin = std::hint::black_box(spin + 1);
+        }
+        let (later_nanos, later_coarse) = (clock.coarse_nanos(), clock.now_coarse());
+        let by_nanos = later_nanos - nanos;
+        let by_instant = u64::try_from((later_coarse - coarse).as_nanos()).unwrap();
+        assert!(by_nanos >= 20_000_000, "advanced {by_nanos} ns over 30 ms");
+        assert!(
+            by_nanos.abs_diff(by_instant) < 10_000_000,
+            "{by_nanos} vs {by_instant}"
         );
     }
 

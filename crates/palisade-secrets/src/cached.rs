@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use foldhash::fast::RandomState;
 use palisade_clock::{Clock, SystemClock};
@@ -119,12 +119,12 @@ struct Inner<S> {
 struct Slot {
     value: SecretValue,
     generation: u64,
-    fetched_at: Instant,
-    refresh_at: Instant,
-    expires_at: Instant,
-    stale_until: Instant,
+    fetched_at: Nanos,
+    refresh_at: Nanos,
+    expires_at: Nanos,
+    stale_until: Nanos,
     /// Set while the backend is failing past expiry: serve stale until then.
-    retry_at: Option<Instant>,
+    retry_at: Option<Nanos>,
     refresh_started: AtomicBool,
 }
 
@@ -145,13 +145,15 @@ enum Mode {
 }
 
 /// The future [`Cached::get`] returns: a ready value for a hit, a boxed one otherwise.
-enum Get<'a> {
-    Ready(Option<Result<CachedSecret, SecretError>>),
-    Slow(Pin<Box<dyn Future<Output = Result<CachedSecret, SecretError>> + Send + 'a>>),
+enum Get<'a, T> {
+    Ready(Option<Result<T, SecretError>>),
+    Slow(Pin<Box<dyn Future<Output = Result<T, SecretError>> + Send + 'a>>),
 }
 
-impl Future for Get<'_> {
-    type Output = Result<CachedSecret, SecretError>;
+impl<T> Unpin for Get<'_, T> {}
+
+impl<T> Future for Get<'_, T> {
+    type Output = Result<T, SecretError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut *self {
@@ -203,7 +205,7 @@ impl<S: SecretSource + 'static> Cached<S> {
         // A hit is decided here, before the caller awaits, on the coarse clock (a TTL is
         // seconds; a tick is milliseconds): the returned future is then a ready value, and
         // only the slow paths are boxed futures.
-        let now = self.inner.clock.now_coarse();
+        let now = self.inner.clock.coarse_nanos();
         match self.inner.lookup(reference, now) {
             Lookup::Hit {
                 secret,
@@ -218,6 +220,41 @@ impl<S: SecretSource + 'static> Cached<S> {
             })),
             Lookup::Miss { seen } => Get::Slow(Box::pin(async move {
                 self.inner.fly_together(reference, seen, Mode::Read).await
+            })),
+        }
+    }
+
+    /// Uses the secret `reference` names without taking a handle on it: `read` gets the value
+    /// and whether it is stale, and what it returns is the result. On a fresh hit `read` runs
+    /// on the cached value in place (no reference count taken, nothing copied): the cheapest
+    /// way to use a secret, and no handle to it outlives the call. Every other case goes
+    /// through [`get`](Self::get).
+    ///
+    /// ```
+    /// # use palisade_secrets::{CachePolicy, Cached, EnvSource, SecretRef};
+    /// # async fn run(cache: &Cached<EnvSource>) -> Result<(), palisade_secrets::SecretError> {
+    /// let reference: SecretRef = "env:API_KEY".parse().expect("a valid reference");
+    /// let length = cache.get_with(&reference, |key, _stale| key.len()).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn get_with<'a, R, F>(
+        &'a self,
+        reference: &'a SecretRef,
+        read: F,
+    ) -> impl Future<Output = Result<R, SecretError>> + Send + 'a
+    where
+        F: FnOnce(&SecretValue, bool) -> R + Send + 'a,
+        R: Send + 'a,
+    {
+        let now = self.inner.clock.coarse_nanos();
+        match self.inner.peek(reference, now, read) {
+            Ok(result) => Get::Ready(Some(Ok(result))),
+            Err(read) => Get::Slow(Box::pin(async move {
+                let secret = self.get(reference).await?;
+                Ok(read(secret.value(), secret.is_stale()))
             })),
         }
     }
@@ -280,12 +317,31 @@ impl<S: SecretSource + 'static> Cached<S> {
 }
 
 impl<S: SecretSource> Inner<S> {
-    fn lookup(&self, reference: &SecretRef, now: Instant) -> Lookup {
+    /// Runs `read` on a fresh value that needs no refresh yet, in place; hands `read` back
+    /// otherwise.
+    fn peek<R, F: FnOnce(&SecretValue, bool) -> R>(
+        &self,
+        reference: &SecretRef,
+        now: Nanos,
+        read: F,
+    ) -> Result<R, F> {
+        self.slots.read(move |slots| match slots.get(reference) {
+            Some(slot)
+                if now < slot.expires_at
+                    && (now < slot.refresh_at || slot.refresh_started.load(Ordering::Relaxed)) =>
+            {
+                Ok(read(&slot.value, false))
+            }
+            _ => Err(read),
+        })
+    }
+
+    fn lookup(&self, reference: &SecretRef, now: Nanos) -> Lookup {
         self.slots
             .read(|slots| Self::lookup_in(slots, reference, now))
     }
 
-    fn lookup_in(slots: &Slots, reference: &SecretRef, now: Instant) -> Lookup {
+    fn lookup_in(slots: &Slots, reference: &SecretRef, now: Nanos) -> Lookup {
         let Some(slot) = slots.get(reference) else {
             return Lookup::Miss { seen: None };
         };
@@ -349,7 +405,7 @@ impl<S: SecretSource> Inner<S> {
             Some(secret) => Ok(secret),
             None => {
                 let result = self.source.fetch(reference).await;
-                let now = self.clock.now();
+                let now = self.clock.coarse_nanos();
                 match result {
                     Ok(value) => {
                         self.store(reference, &value, now);
@@ -376,15 +432,15 @@ impl<S: SecretSource> Inner<S> {
     fn newer_than(&self, reference: &SecretRef, seen: Option<u64>) -> Option<CachedSecret> {
         let slot = self.current(reference)?;
         let newer = seen.is_none_or(|seen| slot.generation > seen);
-        (newer && slot.retry_at.is_none() && self.clock.now() < slot.expires_at).then(|| {
-            CachedSecret {
+        (newer && slot.retry_at.is_none() && self.clock.coarse_nanos() < slot.expires_at).then(
+            || CachedSecret {
                 value: slot.value.clone(),
                 stale: false,
-            }
-        })
+            },
+        )
     }
 
-    fn store(&self, reference: &SecretRef, value: &SecretValue, now: Instant) {
+    fn store(&self, reference: &SecretRef, value: &SecretValue, now: Nanos) {
         let policy = &self.policy;
         let expires_at = after(now, policy.ttl());
         let slot = Arc::new(Slot {
@@ -419,7 +475,7 @@ impl<S: SecretSource> Inner<S> {
         });
     }
 
-    fn failed(&self, reference: &SecretRef, err: SecretError, now: Instant, mode: Mode) -> Outcome {
+    fn failed(&self, reference: &SecretRef, err: SecretError, now: Nanos, mode: Mode) -> Outcome {
         if err.is_not_found() && mode != Mode::Ahead {
             self.update(|slots| {
                 slots.remove(reference);
@@ -479,7 +535,7 @@ impl<S: SecretSource> Inner<S> {
 
 /// Makes room for one more entry: drops everything past its stale bound, then, if still full,
 /// the entry fetched longest ago.
-fn evict(slots: &mut Slots, now: Instant) {
+fn evict(slots: &mut Slots, now: Nanos) {
     let before = slots.len();
     slots.retain(|_, slot| now < slot.stale_until);
     if slots.len() < before {
@@ -494,8 +550,12 @@ fn evict(slots: &mut Slots, now: Instant) {
     }
 }
 
-fn after(instant: Instant, duration: Duration) -> Instant {
-    instant.checked_add(duration).unwrap_or(instant)
+/// A reading of the clock's coarse nanoseconds ([`Clock::coarse_nanos`]): deadlines are plain
+/// numbers, so a hit compares integers.
+type Nanos = u64;
+
+fn after(instant: Nanos, duration: Duration) -> Nanos {
+    instant.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl<S: SecretSource + 'static> SecretSource for Cached<S> {

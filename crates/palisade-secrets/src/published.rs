@@ -42,7 +42,7 @@ impl<T: Send + Sync + 'static> Published<T> {
     }
 
     /// Reads the current value through this thread's snapshot.
-    pub(crate) fn read<R>(&self, read: impl Fn(&T) -> R) -> R {
+    pub(crate) fn read<R>(&self, read: impl FnOnce(&T) -> R) -> R {
         let version = self.version.load(Ordering::Acquire);
         let cell = self.snapshots.get_or(|| {
             CachePadded::new(RefCell::new(Snapshot {

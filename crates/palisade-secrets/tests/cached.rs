@@ -492,3 +492,37 @@ fn debug_output_never_shows_a_cached_value() {
     assert!(format!("{cache:?}").starts_with("Cached { source: Scripted, policy: CachePolicy {"));
     assert!(format!("{cache:?}").ends_with("entries: 1, .. }"));
 }
+
+#[test]
+fn get_with_reads_a_fresh_value_in_place_and_falls_back_to_get_otherwise() {
+    let (cache, clock) = cache(Scripted::new("first", "v1"));
+    let secret_ref = reference("vault:secret/db");
+    let length = |value: &SecretValue, stale: bool| (value.len(), stale);
+    // A miss fetches, then reads.
+    let miss = runtime()
+        .block_on(cache.get_with(&secret_ref, length))
+        .unwrap();
+    assert_eq!(miss, (5, false));
+    assert_eq!(cache.source().calls(), 1);
+    // A fresh hit is ready at once, without a runtime, and reads the cached value.
+    let hit = palisade_test::ready_now(cache.get_with(&secret_ref, |value, stale| {
+        (value.expose_str().map(str::to_owned), stale)
+    }))
+    .unwrap();
+    assert_eq!(hit, (Some("first".to_owned()), false));
+    assert_eq!(cache.source().calls(), 1);
+    // Past expiry during an outage, the stale value is read and flagged.
+    cache.source().answer(Answer::Outage);
+    clock.advance(TTL);
+    let stale = runtime()
+        .block_on(cache.get_with(&secret_ref, length))
+        .unwrap();
+    assert_eq!(stale, (5, true));
+    // Errors are get's errors.
+    let missing = reference("vault:secret/other");
+    cache.source().answer(Answer::NotFound);
+    let error = runtime()
+        .block_on(cache.get_with(&missing, length))
+        .unwrap_err();
+    assert!(error.is_not_found());
+}
