@@ -1,5 +1,6 @@
 //! AWS errors as `SecretError`s: what went wrong, never what the secret is.
 
+use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use palisade_secrets::{SecretError, SecretRef};
@@ -15,10 +16,10 @@ const ACCESS_DENIED: &[&str] = &[
 ];
 
 /// Maps a `GetSecretValue` failure.
-pub(crate) fn map<R>(error: SdkError<GetSecretValueError, R>, reference: &SecretRef) -> SecretError
-where
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
+pub(crate) fn map(
+    error: SdkError<GetSecretValueError, HttpResponse>,
+    reference: &SecretRef,
+) -> SecretError {
     let reference = reference.clone();
     if let SdkError::ServiceError(service) = &error {
         match service.err() {
@@ -33,6 +34,11 @@ where
                     .code()
                     .is_some_and(|code| ACCESS_DENIED.contains(&code)) =>
             {
+                return SecretError::AccessDenied { reference };
+            }
+            // A refusal whose body the SDK could not read as an AWS error (moto answers an
+            // unknown key with an XML body) is still a refusal: 401 and 403 say so.
+            _ if matches!(service.raw().status().as_u16(), 401 | 403) => {
                 return SecretError::AccessDenied { reference };
             }
             _ => {}
