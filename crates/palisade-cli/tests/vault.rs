@@ -35,22 +35,16 @@ async fn a_vault_secret_is_checked_through_the_vault_environment() {
     let password = Canary::new();
     vault.enable_kv2("team-a", "secret");
     vault.add_token(token.value(), TokenSpec::root());
-    vault
-        .put(
-            "team-a",
-            "secret",
-            "db",
-            json!({ "password": password.value() }),
-        )
-        .unwrap();
-    vault
-        .put(
-            "team-a",
-            "secret",
-            "db",
-            json!({ "password": password.value() }),
-        )
-        .unwrap();
+    for _ in 0..2 {
+        vault
+            .put(
+                "team-a",
+                "secret",
+                "db",
+                json!({ "password": password.value() }),
+            )
+            .unwrap();
+    }
     let url = vault.url();
     let env = [
         ("VAULT_ADDR", url.as_str()),

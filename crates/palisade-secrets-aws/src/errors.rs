@@ -46,10 +46,7 @@ pub(crate) fn map(
     }
     // Throttling, 5xx, timeouts, connection failures and anything else: the source did not
     // answer, which a cache may ride out with its stale value.
-    SecretError::Unavailable {
-        reference,
-        cause: Box::new(Described(describe(&error))),
-    }
+    SecretError::unavailable(&reference, describe(&error))
 }
 
 /// The kind of failure and AWS's error code, never the message (which may quote the request).
@@ -66,15 +63,3 @@ fn describe<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> String {
         _ => "the request failed".to_owned(),
     }
 }
-
-/// A cause that is only words.
-#[derive(Debug)]
-struct Described(String);
-
-impl std::fmt::Display for Described {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Described {}

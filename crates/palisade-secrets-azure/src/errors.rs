@@ -51,10 +51,7 @@ pub(crate) fn map(error: &azure_core::Error, reference: &SecretRef) -> SecretErr
 }
 
 fn unavailable(reference: SecretRef, cause: String) -> SecretError {
-    SecretError::Unavailable {
-        reference,
-        cause: Box::new(Described(cause)),
-    }
+    SecretError::unavailable(&reference, cause)
 }
 
 /// `error.innererror.code` of a Key Vault error body.
@@ -81,15 +78,3 @@ fn refused_by_identity_provider(error: &azure_core::Error) -> bool {
     }
     false
 }
-
-/// A cause that is only words.
-#[derive(Debug)]
-pub(crate) struct Described(pub(crate) String);
-
-impl std::fmt::Display for Described {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Described {}

@@ -14,7 +14,7 @@ use palisade_secrets::{
 };
 use time::OffsetDateTime;
 
-use crate::errors::{self, Described};
+use crate::errors;
 use crate::locator::{self, Location};
 use crate::options::{AzureConfigError, AzureOptions};
 
@@ -85,11 +85,8 @@ impl AzureKeyVaultSource {
         };
         let client = SecretClient::new(vault, Arc::clone(&self.credential), Some(options))
             .map(Arc::new)
-            .map_err(|_| SecretError::Unavailable {
-                reference: reference.clone(),
-                cause: Box::new(Described(
-                    "the Key Vault client could not be built".to_owned(),
-                )),
+            .map_err(|_| {
+                SecretError::unavailable(reference, "the Key Vault client could not be built")
             })?;
         clients.insert(vault.to_owned(), Arc::clone(&client));
         Ok(client)

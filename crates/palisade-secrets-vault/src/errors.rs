@@ -39,25 +39,13 @@ impl Failure {
         match self {
             Self::Denied => SecretError::AccessDenied { reference },
             Self::NotFound => SecretError::NotFound { reference },
-            Self::Unavailable(what, status) => SecretError::Unavailable {
-                reference,
-                cause: Box::new(Described(match status {
+            Self::Unavailable(what, status) => SecretError::unavailable(
+                &reference,
+                match status {
                     Some(code) => format!("{what} HTTP {code}"),
                     None => what.to_owned(),
-                })),
-            },
+                },
+            ),
         }
     }
 }
-
-/// A cause that is only words.
-#[derive(Debug)]
-pub(crate) struct Described(pub(crate) String);
-
-impl std::fmt::Display for Described {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Described {}

@@ -12,7 +12,7 @@ use vaultrs::api::kv2::requests::ReadSecretRequest;
 use vaultrs::api::kv2::responses::ReadSecretResponse;
 use vaultrs::client::{VaultClient, VaultClientSettings};
 
-use crate::errors::{Described, Failure};
+use crate::errors::Failure;
 use crate::locator::{self, Location};
 use crate::options::{VaultConfigError, VaultOptions};
 use crate::session::{Session, TokenLease};
@@ -233,13 +233,10 @@ impl VaultSource {
         let token = self.tokens.fetch(&self.token).await.map_err(|error| {
             tracing::warn!(token = %self.token, %error, "the Vault token could not be read");
             if error.is_outage() {
-                SecretError::Unavailable {
-                    reference: reference.clone(),
-                    cause: Box::new(Described(format!(
-                        "the Vault token {} could not be read",
-                        self.token
-                    ))),
-                }
+                SecretError::unavailable(
+                    reference,
+                    format!("the Vault token {} could not be read", self.token),
+                )
             } else {
                 SecretError::AccessDenied {
                     reference: reference.clone(),
@@ -253,9 +250,8 @@ impl VaultSource {
                 reference: reference.clone(),
             });
         }
-        Session::client(&self.settings, text).ok_or_else(|| SecretError::Unavailable {
-            reference: reference.clone(),
-            cause: Box::new(Described("the Vault client could not be built".to_owned())),
+        Session::client(&self.settings, text).ok_or_else(|| {
+            SecretError::unavailable(reference, "the Vault client could not be built")
         })
     }
 }

@@ -17,6 +17,7 @@ use palisade_secrets::{CachePolicy, Cached, FileSource, SecretError, SecretRef, 
 use palisade_secrets_vault::{VaultConfigError, VaultOptions, VaultSource};
 use palisade_test::emulators::TestCertificate;
 use palisade_test::emulators::vault::{TokenSpec, VaultEmulator};
+use palisade_test::secrets::get_at_once;
 use palisade_test::{Canary, FakeClock, LogCapture, unique_name};
 use serde_json::json;
 
@@ -63,6 +64,12 @@ impl Fixture {
         VaultSource::new(options, Arc::new(FileSource::new()))
             .unwrap()
             .with_clock(Arc::new(self.clock.clone()))
+    }
+
+    /// A cache with `ttl` over a new source, on the shared clock.
+    fn cache(&self, ttl: Duration) -> Cached<VaultSource> {
+        let policy = CachePolicy::new(ttl).unwrap();
+        Cached::with_clock(self.source(), policy, Arc::new(self.clock.clone()))
     }
 
     fn put(&self, path: &str, data: serde_json::Value) -> u64 {
@@ -244,8 +251,7 @@ async fn a_refused_token_is_read_again_from_its_source_and_the_request_retried()
 async fn a_token_refused_again_is_access_denied_and_the_cache_serves_nothing_stale() {
     let f = Fixture::new().await;
     f.put("db", json!({ "password": "pw" }));
-    let policy = CachePolicy::new(Duration::from_secs(60)).unwrap();
-    let cache = Cached::with_clock(f.source(), policy, Arc::new(f.clock.clone()));
+    let cache = f.cache(Duration::from_secs(60));
     let secret = reference("vault:secret/db#password");
     cache.get(&secret).await.unwrap();
     f.vault.revoke_token("hvs.first");
@@ -318,8 +324,7 @@ async fn a_missing_token_file_is_access_denied_and_an_empty_one_too() {
 async fn the_cache_sees_a_rotation_after_its_ttl_and_after_a_forced_refresh() {
     let f = Fixture::new().await;
     f.put("db", json!({ "password": "v1" }));
-    let policy = CachePolicy::new(Duration::from_secs(300)).unwrap();
-    let cache = Cached::with_clock(f.source(), policy, Arc::new(f.clock.clone()));
+    let cache = f.cache(Duration::from_secs(300));
     let secret = reference("vault:secret/db#password");
     assert_eq!(
         cache.get(&secret).await.unwrap().value().expose_str(),
@@ -345,41 +350,23 @@ async fn the_cache_sees_a_rotation_after_its_ttl_and_after_a_forced_refresh() {
     assert_eq!(after.value().metadata().version.as_deref(), Some("3"));
 }
 
-#[test]
-fn a_thousand_concurrent_gets_of_an_expired_secret_make_one_read() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let f = Fixture::new().await;
-        f.put("db", json!({ "password": "v1" }));
-        let policy = CachePolicy::new(Duration::from_secs(300)).unwrap();
-        let cache = Arc::new(Cached::with_clock(
-            f.source(),
-            policy,
-            Arc::new(f.clock.clone()),
-        ));
-        let secret = reference("vault:secret/db#password");
-        cache.get(&secret).await.unwrap();
-        f.put("db", json!({ "password": "v2" }));
-        f.clock.advance(Duration::from_secs(301));
-        let gets: Vec<_> = (0..1_000)
-            .map(|_| {
-                let (cache, secret) = (Arc::clone(&cache), secret.clone());
-                tokio::spawn(async move { cache.get(&secret).await.map(|s| s.into_value()) })
-            })
-            .collect();
-        for get in gets {
-            assert_eq!(get.await.unwrap().unwrap().expose_str(), Some("v2"));
-        }
-        assert_eq!(
-            f.vault.reads_of("secret", "db"),
-            2,
-            "one read to fill, one for all thousand"
-        );
-    });
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_gets_of_an_expired_secret_make_one_read() {
+    let f = Fixture::new().await;
+    f.put("db", json!({ "password": "v1" }));
+    let cache = Arc::new(f.cache(Duration::from_secs(300)));
+    let secret = reference("vault:secret/db#password");
+    cache.get(&secret).await.unwrap();
+    f.put("db", json!({ "password": "v2" }));
+    f.clock.advance(Duration::from_secs(301));
+    for value in get_at_once(&cache, &secret, 1_000).await {
+        assert_eq!(value.unwrap().expose_str(), Some("v2"));
+    }
+    assert_eq!(
+        f.vault.reads_of("secret", "db"),
+        2,
+        "one read to fill, one for all thousand"
+    );
 }
 
 #[tokio::test]

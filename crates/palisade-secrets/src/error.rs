@@ -103,6 +103,29 @@ pub enum SecretError {
 }
 
 impl SecretError {
+    /// [`Unavailable`](Self::Unavailable) with a cause that is only `description` (what
+    /// failed, in words a backend chose: never a response body or a value).
+    ///
+    /// ```
+    /// use palisade_secrets::{SecretError, SecretRef};
+    ///
+    /// let reference: SecretRef = "vault:secret/db".parse()?;
+    /// let error = SecretError::unavailable(&reference, "Vault answered HTTP 503");
+    /// assert!(error.is_outage());
+    /// assert_eq!(
+    ///     std::error::Error::source(&error).map(ToString::to_string).as_deref(),
+    ///     Some("Vault answered HTTP 503")
+    /// );
+    /// # Ok::<(), palisade_secrets::RefError>(())
+    /// ```
+    #[must_use]
+    pub fn unavailable(reference: &SecretRef, description: impl Into<String>) -> Self {
+        Self::Unavailable {
+            reference: reference.clone(),
+            cause: Box::new(Described(description.into())),
+        }
+    }
+
     /// Whether the source simply does not have the secret (as opposed to failing to answer).
     #[must_use]
     pub const fn is_not_found(&self) -> bool {
@@ -252,3 +275,15 @@ impl StdError for SharedCause {
         self.cause().and_then(StdError::source)
     }
 }
+
+/// A cause that is only words.
+#[derive(Debug)]
+struct Described(String);
+
+impl fmt::Display for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Described {}

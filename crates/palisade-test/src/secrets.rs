@@ -1,7 +1,10 @@
-//! Benchmarks shared by the secret backends: a cached hit through a backend against a cached
-//! hit on an in-memory source holding the same value and version.
+//! What the secret backends' tests and benchmarks share: many concurrent gets at once, and a
+//! cached hit through a backend against a cached hit on an in-memory source holding the same
+//! value and version.
 
-use palisade_secrets::{Cached, Fetch, SecretRef, SecretSource, SecretValue};
+use std::sync::Arc;
+
+use palisade_secrets::{Cached, Fetch, SecretError, SecretRef, SecretSource, SecretValue};
 
 use crate::bench::{Row, keep, report, time_pair};
 use crate::ready_now;
@@ -14,6 +17,33 @@ impl SecretSource for InMemory {
     fn fetch<'a>(&'a self, _reference: &'a SecretRef) -> Fetch<'a> {
         Fetch::ready(Ok(self.0.clone()))
     }
+}
+
+/// Gets `reference` from `cache` in `count` tasks spawned at once on the current Tokio runtime
+/// (a multi-threaded one makes them truly concurrent), and returns every outcome.
+///
+/// # Panics
+/// When a task panics.
+#[allow(clippy::panic, reason = "a test kit fails loudly")]
+pub async fn get_at_once<S: SecretSource + 'static>(
+    cache: &Arc<Cached<S>>,
+    reference: &SecretRef,
+    count: usize,
+) -> Vec<Result<SecretValue, SecretError>> {
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let (cache, reference) = (Arc::clone(cache), reference.clone());
+            tokio::spawn(async move { cache.get(&reference).await.map(|s| s.into_value()) })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(count);
+    for task in tasks {
+        match task.await {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(error) => panic!("a concurrent get panicked: {error}"),
+        }
+    }
+    outcomes
 }
 
 /// Times a hit on `cache` (already warm for `reference`) against a hit on a cache over
