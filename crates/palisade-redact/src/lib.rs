@@ -1,3 +1,10 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod detectors;
+mod redactor;
+mod validate;
+
+pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
+pub use redactor::{Finding, Redactor};

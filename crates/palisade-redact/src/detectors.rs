@@ -1,0 +1,123 @@
+//! The default detectors: what each one finds, which part of a match is the secret, and the
+//! check a match must pass.
+//!
+//! Every pattern names the secret part `s`; the rest of a match is context that stays (the
+//! `password=` before a value, the `user:` and `@host` around a URL's password). Patterns use
+//! ASCII classes and ASCII word boundaries (`(?-u:\b)`), so the lazy DFA never has to give up
+//! on non-ASCII text.
+
+use crate::validate;
+
+/// How a detected secret is masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mask {
+    /// Replaced by `***`.
+    Replace,
+    /// Cut to its first 7 characters followed by `...` (R-RED-3: base64 payloads).
+    Truncate,
+}
+
+/// One kind of secret: its id, pattern, mask and check.
+#[derive(Debug, Clone, Copy)]
+pub struct Detector {
+    /// A stable id (`aws-access-key-id`), reported with each finding.
+    pub id: &'static str,
+    /// The pattern; the secret is its group `s`.
+    pub pattern: &'static str,
+    /// How the secret is masked.
+    pub mask: Mask,
+    /// A check the secret must pass (a checksum, a range); most only refuse an old mask.
+    pub check: fn(&str) -> bool,
+}
+
+const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> bool) -> Detector {
+    Detector {
+        id,
+        pattern,
+        mask: Mask::Replace,
+        check,
+    }
+}
+
+/// The default detectors, most specific first: where two match at the same place, the
+/// earlier one reports it.
+pub const DEFAULT: &[Detector] = &[
+    replace(
+        "pem-private-key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?P<s>(?s:.)*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+        validate::not_masked_block,
+    ),
+    replace(
+        "url-credentials",
+        r"[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@?#]{1,256}:(?P<s>[^\s@/?#]{1,256})@",
+        validate::not_masked,
+    ),
+    replace(
+        "jwt",
+        r"(?-u:\b)(?P<s>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)",
+        validate::jwt,
+    ),
+    replace(
+        "aws-access-key-id",
+        r"(?-u:\b)(?P<s>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?-u:\b)",
+        validate::not_masked,
+    ),
+    replace(
+        "aws-secret-access-key",
+        r#"(?i:aws_?secret_?(?:access_?)?key)["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?-u:\b)"#,
+        validate::not_masked,
+    ),
+    replace(
+        "github-token",
+        r"(?-u:\b)(?P<s>(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255}))",
+        validate::not_masked,
+    ),
+    replace(
+        "gitlab-token",
+        r"(?-u:\b)(?P<s>glpat-[A-Za-z0-9_-]{20,64})",
+        validate::not_masked,
+    ),
+    replace(
+        "slack-token",
+        r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,255})",
+        validate::not_masked,
+    ),
+    replace(
+        "stripe-key",
+        r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,255})",
+        validate::not_masked,
+    ),
+    replace(
+        "authorization",
+        r"(?-u:\b)(?i:bearer|basic|token)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
+        validate::not_masked,
+    ),
+    replace(
+        "secret-pair",
+        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#,
+        validate::not_masked,
+    ),
+    Detector {
+        id: "base64-data-url",
+        pattern: r"data:[A-Za-z0-9.+/-]{1,64}(?:;[A-Za-z0-9=.-]{1,64})*;base64,(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
+        mask: Mask::Truncate,
+        check: validate::always,
+    },
+    replace(
+        "card-number",
+        // Contiguous, in fours (Visa, Mastercard, Discover), or 4-6-5 (American Express).
+        r"(?-u:\b)(?P<s>[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})(?-u:\b)",
+        validate::card_number,
+    ),
+    replace(
+        "us-ssn",
+        r"(?-u:\b)(?P<s>[0-9]{3}-[0-9]{2}-[0-9]{4})(?-u:\b)",
+        validate::us_ssn,
+    ),
+    Detector {
+        id: "base64-run",
+        pattern: r"(?P<s>[A-Za-z0-9+/]{64,}={0,2})",
+        mask: Mask::Truncate,
+        check: validate::base64_payload,
+    },
+];

@@ -1,0 +1,168 @@
+//! Checks a pattern alone cannot make: checksums, number ranges, decodable headers.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The text a mask leaves behind; a candidate equal to it was redacted already.
+pub(crate) const MASK: &str = "***";
+
+/// Anything but a mask left by an earlier pass.
+pub(crate) fn not_masked(candidate: &str) -> bool {
+    !candidate.starts_with(MASK)
+}
+
+/// A block whose content is not only a mask.
+pub(crate) fn not_masked_block(candidate: &str) -> bool {
+    candidate.trim() != MASK
+}
+
+/// No check beyond the pattern.
+pub(crate) fn always(_candidate: &str) -> bool {
+    true
+}
+
+/// A card number: 13 to 19 digits (spaces and dashes between them allowed), a card network's
+/// prefix, and a valid Luhn check digit.
+pub(crate) fn card_number(candidate: &str) -> bool {
+    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) || !card_network_prefix(&digits) {
+        return false;
+    }
+    luhn(&digits)
+}
+
+/// Visa, Mastercard, American Express, Discover, JCB, Diners Club and UnionPay prefixes.
+fn card_network_prefix(digits: &[u32]) -> bool {
+    let prefix = |n: usize| digits.iter().take(n).fold(0_u32, |acc, d| acc * 10 + d);
+    match digits.first() {
+        Some(4) => true,
+        Some(5) => (51..=55).contains(&prefix(2)),
+        Some(2) => (2221..=2720).contains(&prefix(4)),
+        Some(3) => matches!(prefix(2), 34 | 37 | 35 | 36 | 38 | 30),
+        Some(6) => {
+            prefix(4) == 6011
+                || prefix(2) == 65
+                || prefix(2) == 62
+                || (644..=649).contains(&prefix(3))
+        }
+        _ => false,
+    }
+}
+
+/// The Luhn (mod 10) check over all digits, the last being the check digit.
+fn luhn(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// A US SSN `AAA-GG-SSSS` that the SSA could issue, with the exclusions Presidio's
+/// `UsSsnRecognizer` applies: area 000, 666 and 900-999, group 00, serial 0000, one digit
+/// repeated, and the well-known sample numbers.
+pub(crate) fn us_ssn(candidate: &str) -> bool {
+    let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
+    let (Some(area), Some(group), Some(serial)) = (
+        digits.get(0..3).and_then(|a| a.parse::<u32>().ok()),
+        digits.get(3..5),
+        digits.get(5..9),
+    ) else {
+        return false;
+    };
+    let one_digit = digits.chars().all(|c| digits.starts_with(c));
+    let samples = ["078051120", "123456789", "219099999", "457555462"];
+    area != 0
+        && area != 666
+        && area < 900
+        && group != "00"
+        && serial != "0000"
+        && !one_digit
+        && !samples.contains(&digits.as_str())
+}
+
+/// A JWT: its header decodes (base64url) to a JSON object with an `alg`.
+pub(crate) fn jwt(candidate: &str) -> bool {
+    let Some(header) = candidate.split('.').next() else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|header| header.get("alg").is_some())
+}
+
+/// A long run of base64 that is not a hex digest or a word: it mixes upper case, lower case
+/// and digits (or uses `+` or `/`).
+pub(crate) fn base64_payload(candidate: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| candidate.as_bytes().iter().any(f);
+    (has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit))
+        || has(|b| *b == b'+' || *b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_numbers_need_a_network_prefix_and_the_luhn_digit() {
+        // The networks' published test numbers.
+        for number in [
+            "4111 1111 1111 1111",
+            "5555-5555-5555-4444",
+            "378282246310005",
+            "6011111111111117",
+            "3530111333300000",
+            "2223003122003222",
+        ] {
+            assert!(card_number(number), "{number}");
+        }
+        assert!(!card_number("4111 1111 1111 1112"), "wrong check digit");
+        assert!(!card_number("1234567812345670"), "Luhn-valid, no network");
+        assert!(!card_number("411111111111"), "too short");
+    }
+
+    #[test]
+    fn ssns_follow_presidios_exclusions() {
+        assert!(us_ssn("536-90-4399"));
+        for invalid in [
+            "000-12-3456",
+            "666-12-3456",
+            "901-12-3456",
+            "536-00-4399",
+            "536-90-0000",
+            "111-11-1111",
+            "078-05-1120",
+            "123-45-6789",
+        ] {
+            assert!(!us_ssn(invalid), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn a_jwt_header_must_decode_to_json_with_alg() {
+        assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"));
+        assert!(!jwt("eyJub3RoaW5nIjoxfQ.eyJzdWIiOiIxIn0.sig"), "no alg");
+        assert!(!jwt("eyJ!!!.x.y"));
+    }
+
+    #[test]
+    fn hex_digests_and_words_are_not_base64_payloads() {
+        assert!(!base64_payload(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        ));
+        assert!(base64_payload(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+        ));
+    }
+}
