@@ -3,8 +3,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod detectors;
+mod fields;
 mod redactor;
 mod validate;
 
 pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
+pub use fields::{DEFAULT_SENSITIVE_KEYS, FieldMasker};
 pub use redactor::{Finding, Redactor};

@@ -196,3 +196,47 @@ proptest! {
         prop_assert!(redactor.find(&once).is_empty(), "left in {:?}", once);
     }
 }
+
+#[test]
+fn any_serialize_value_is_masked_at_every_depth() {
+    #[derive(serde::Serialize)]
+    struct Login<'a> {
+        user: &'a str,
+        #[serde(rename = "Password")]
+        password: &'a str,
+        attempts: Vec<Attempt<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Attempt<'a> {
+        api_key: Option<&'a str>,
+        from: &'a str,
+    }
+    let login = Login {
+        user: "ann",
+        password: "hunter2",
+        attempts: vec![
+            Attempt {
+                api_key: Some("k-1"),
+                from: "10.0.0.1",
+            },
+            Attempt {
+                api_key: None,
+                from: "card 4111 1111 1111 1111",
+            },
+        ],
+    };
+    let masked = palisade_redact::FieldMasker::new()
+        .mask_serialize(&login)
+        .unwrap();
+    assert_eq!(
+        masked,
+        serde_json::json!({
+            "user": "ann",
+            "Password": "***",
+            "attempts": [
+                { "api_key": "***", "from": "10.0.0.1" },
+                { "api_key": null, "from": "card ***" },
+            ],
+        })
+    );
+}
