@@ -5,8 +5,10 @@
 mod detectors;
 mod fields;
 mod redactor;
+mod stream;
 mod validate;
 
 pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
 pub use fields::{DEFAULT_SENSITIVE_KEYS, FieldMasker};
 pub use redactor::{Finding, Redactor};
+pub use stream::{DEFAULT_MAX_LINE, RedactingWriter, redact_stream};

@@ -240,3 +240,38 @@ fn any_serialize_value_is_masked_at_every_depth() {
         })
     );
 }
+
+#[test]
+fn a_stream_is_redacted_line_by_line_even_when_writes_split_lines() {
+    use std::io::Write as _;
+    let redactor = Redactor::new();
+    let log = "a password=hunter2 b\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAKCAQ==\n-----END RSA PRIVATE KEY-----\nclean line\ncard 4111 1111 1111 1111";
+    let expected = "a password=*** b\n-----BEGIN RSA PRIVATE KEY-----\n***\n-----END RSA PRIVATE KEY-----\nclean line\ncard ***";
+    // Byte by byte: a secret split across writes is still caught.
+    let mut writer = palisade_redact::RedactingWriter::new(Vec::new(), &redactor);
+    for byte in log.as_bytes() {
+        writer.write_all(std::slice::from_ref(byte)).unwrap();
+    }
+    assert_eq!(
+        String::from_utf8(writer.finish().unwrap()).unwrap(),
+        expected
+    );
+    // Through a reader.
+    let mut out = Vec::new();
+    let read = palisade_redact::redact_stream(&redactor, &mut log.as_bytes(), &mut out).unwrap();
+    assert_eq!(read, log.len() as u64);
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+#[test]
+fn a_stream_keeps_memory_bounded_on_endless_lines() {
+    use std::io::Write as _;
+    let redactor = Redactor::new();
+    let mut writer = palisade_redact::RedactingWriter::with_max_line(Vec::new(), &redactor, 64);
+    let long = "x".repeat(1000);
+    writer.write_all(long.as_bytes()).unwrap();
+    writer.write_all(b" password=hunter2\n").unwrap();
+    let out = String::from_utf8(writer.finish().unwrap()).unwrap();
+    assert_eq!(out.len(), 1000 + " password=***\n".len());
+    assert!(out.ends_with(" password=***\n"), "{}", &out[990..]);
+}
