@@ -94,7 +94,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "secret-pair",
-        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#,
+        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#,
         validate::not_masked,
     ),
     Detector {

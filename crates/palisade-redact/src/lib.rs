@@ -6,9 +6,14 @@ mod detectors;
 mod fields;
 mod redactor;
 mod stream;
+#[cfg(feature = "tracing")]
+mod tracing_fields;
 mod validate;
 
 pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
 pub use fields::{DEFAULT_SENSITIVE_KEYS, FieldMasker};
 pub use redactor::{Finding, Redactor};
 pub use stream::{DEFAULT_MAX_LINE, RedactingWriter, redact_stream};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use tracing_fields::{EventWriter, RedactingFields, RedactingMakeWriter};

@@ -275,3 +275,12 @@ fn a_stream_keeps_memory_bounded_on_endless_lines() {
     assert_eq!(out.len(), 1000 + " password=***\n".len());
     assert!(out.ends_with(" password=***\n"), "{}", &out[990..]);
 }
+
+#[test]
+fn a_pair_whose_value_has_an_auth_scheme_masks_the_credential() {
+    assert_eq!(redact("token=Bearer abc123def456"), "token=Bearer ***");
+    assert_eq!(
+        redact(r#""auth_token": "Basic YWxhZGRpbjpvcGVu""#),
+        r#""auth_token": "Basic ***""#
+    );
+}
