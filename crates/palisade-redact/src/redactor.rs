@@ -77,7 +77,7 @@ impl Redactor {
     #[must_use]
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut findings = Vec::new();
-        self.each(text, |finding| findings.push(finding));
+        self.each(text, |finding, _| findings.push(finding));
         findings
     }
 
@@ -87,11 +87,11 @@ impl Redactor {
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out: Option<String> = None;
         let mut copied = 0;
-        self.each(text, |finding| {
+        self.each(text, |finding, mask| {
             let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
             out.push_str(text.get(copied..finding.span.start).unwrap_or_default());
             let secret = text.get(finding.span.clone()).unwrap_or_default();
-            match self.mask_of(finding.detector) {
+            match mask {
                 Mask::Replace => out.push_str(MASK),
                 Mask::Truncate => {
                     let kept = secret
@@ -113,15 +113,8 @@ impl Redactor {
         }
     }
 
-    fn mask_of(&self, id: &str) -> Mask {
-        self.detectors
-            .iter()
-            .find(|d| d.id == id)
-            .map_or(Mask::Replace, |d| d.mask)
-    }
-
-    /// Calls `found` for each secret, left to right.
-    fn each(&self, text: &str, mut found: impl FnMut(Finding)) {
+    /// Calls `found` for each secret and its detector's mask, left to right.
+    fn each(&self, text: &str, mut found: impl FnMut(Finding, Mask)) {
         let mut at = 0;
         let mut captures: Option<Captures> = None;
         while at <= text.len() {
@@ -130,9 +123,9 @@ impl Redactor {
             };
             let captures = captures.get_or_insert_with(|| self.regex.create_captures());
             match self.accept(text, candidate, captures) {
-                Some((finding, end)) => {
+                Some((finding, mask, end)) => {
                     at = end.max(next_boundary(text, candidate.start()));
-                    found(finding);
+                    found(finding, mask);
                 }
                 None => at = next_boundary(text, candidate.start()),
             }
@@ -140,13 +133,14 @@ impl Redactor {
     }
 
     /// The finding for `candidate` if its detector's check passes, else the first later
-    /// detector that matches at the same place and passes; with the end of its match.
+    /// detector that matches at the same place and passes; with its mask and the end of its
+    /// match.
     fn accept(
         &self,
         text: &str,
         candidate: Match,
         captures: &mut Captures,
-    ) -> Option<(Finding, usize)> {
+    ) -> Option<(Finding, Mask, usize)> {
         let start = candidate.start();
         let first = candidate.pattern().as_usize();
         (first..self.detectors.len()).find_map(|index| {
@@ -167,7 +161,7 @@ impl Redactor {
                     detector: detector.id,
                     span: span.start..span.end,
                 };
-                (finding, whole.end())
+                (finding, detector.mask, whole.end())
             })
         })
     }

@@ -24,8 +24,8 @@ pub(crate) fn map(error: &azure_core::Error, reference: &SecretRef) -> SecretErr
             StatusCode::Unauthorized | StatusCode::Forbidden => {
                 SecretError::AccessDenied { reference }
             }
-            status => unavailable(
-                reference,
+            status => SecretError::unavailable(
+                &reference,
                 format!(
                     "Key Vault answered HTTP {} {}",
                     u16::from(status),
@@ -37,21 +37,16 @@ pub(crate) fn map(error: &azure_core::Error, reference: &SecretRef) -> SecretErr
             SecretError::AccessDenied { reference }
         }
         ErrorKind::Credential => {
-            unavailable(reference, "no access token could be obtained".to_owned())
+            SecretError::unavailable(&reference, "no access token could be obtained")
         }
         ErrorKind::Connection | ErrorKind::Io => {
-            unavailable(reference, "Key Vault could not be reached".to_owned())
+            SecretError::unavailable(&reference, "Key Vault could not be reached")
         }
-        ErrorKind::DataConversion => unavailable(
-            reference,
-            "Key Vault's answer was not the expected JSON".to_owned(),
-        ),
-        _ => unavailable(reference, "the Key Vault client failed".to_owned()),
+        ErrorKind::DataConversion => {
+            SecretError::unavailable(&reference, "Key Vault's answer was not the expected JSON")
+        }
+        _ => SecretError::unavailable(&reference, "the Key Vault client failed"),
     }
-}
-
-fn unavailable(reference: SecretRef, cause: String) -> SecretError {
-    SecretError::unavailable(&reference, cause)
 }
 
 /// `error.innererror.code` of a Key Vault error body.

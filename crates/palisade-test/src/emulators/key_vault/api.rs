@@ -143,7 +143,7 @@ fn challenge(state: &State) -> Response {
 }
 
 /// The secret bundle, as Get, Set and Update return it (Update without the value).
-fn bundle(host: &str, name: &str, version: &Version, with_value: bool) -> Value {
+fn bundle(name: &str, version: &Version, with_value: bool) -> Value {
     let mut attributes = json!({
         "enabled": version.enabled,
         "created": version.created,
@@ -160,7 +160,7 @@ fn bundle(host: &str, name: &str, version: &Version, with_value: bool) -> Value 
         }
     }
     let mut bundle = json!({
-        "id": format!("{host}/secrets/{name}/{}", version.id),
+        "id": format!("{VAULT_BASE}/secrets/{name}/{}", version.id),
         "attributes": attributes,
     });
     if let Some(object) = bundle.as_object_mut() {
@@ -194,7 +194,7 @@ fn get(state: &State, name: &str, version: Option<&str>) -> Response {
             Some("SecretDisabled"),
         );
     }
-    (StatusCode::OK, Json(bundle(VAULT_BASE, name, found, true))).into_response()
+    (StatusCode::OK, Json(bundle(name, found, true))).into_response()
 }
 
 fn attributes_of(body: &Value) -> Attributes {
@@ -217,11 +217,7 @@ fn set(state: &mut State, name: &str, body: &Value) -> Response {
     };
     let content_type = body["contentType"].as_str().map(str::to_owned);
     let version = state.set(name, value, content_type, &attributes_of(body));
-    (
-        StatusCode::OK,
-        Json(bundle(VAULT_BASE, name, &version, true)),
-    )
-        .into_response()
+    (StatusCode::OK, Json(bundle(name, &version, true))).into_response()
 }
 
 fn update(state: &mut State, name: &str, id: &str, body: &Value) -> Response {
@@ -240,11 +236,7 @@ fn update(state: &mut State, name: &str, id: &str, body: &Value) -> Response {
         version.not_before = changes.not_before;
     }
     version.updated = now;
-    (
-        StatusCode::OK,
-        Json(bundle(VAULT_BASE, name, version, false)),
-    )
-        .into_response()
+    (StatusCode::OK, Json(bundle(name, version, false))).into_response()
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token` with a form: the client credentials grant.
