@@ -39,6 +39,13 @@ const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> boo
     }
 }
 
+/// A `password=`, `"api_key":`, `secret =>` key up to its value.
+macro_rules! pair_key {
+    () => {
+        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*"#
+    };
+}
+
 /// The default detectors, most specific first: where two match at the same place, the
 /// earlier one reports it.
 pub const DEFAULT: &[Detector] = &[
@@ -90,11 +97,32 @@ pub const DEFAULT: &[Detector] = &[
     replace(
         "authorization",
         r"(?-u:\b)(?i:bearer|basic|token)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
+        validate::credential,
+    ),
+    // A quoted value runs to its closing quote (spaces and `&` included); an unquoted one to
+    // the first space or separator.
+    replace(
+        "secret-pair",
+        concat!(
+            pair_key!(),
+            r#""(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^"\r\n]{1,512})""#
+        ),
         validate::not_masked,
     ),
     replace(
         "secret-pair",
-        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#,
+        concat!(
+            pair_key!(),
+            r"'(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]{1,512})'"
+        ),
+        validate::not_masked,
+    ),
+    replace(
+        "secret-pair",
+        concat!(
+            pair_key!(),
+            r#"["']?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#
+        ),
         validate::not_masked,
     ),
     Detector {

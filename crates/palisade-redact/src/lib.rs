@@ -5,6 +5,7 @@
 mod detectors;
 mod fields;
 mod redactor;
+mod scan;
 mod stream;
 #[cfg(feature = "tracing")]
 mod tracing_fields;
@@ -13,6 +14,7 @@ mod validate;
 pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
 pub use fields::{DEFAULT_SENSITIVE_KEYS, FieldMasker};
 pub use redactor::{Finding, Redactor};
+pub use scan::{Located, Scanner, SourceKind};
 pub use stream::{DEFAULT_MAX_LINE, RedactingWriter, redact_stream};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]

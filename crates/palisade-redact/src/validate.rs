@@ -102,6 +102,12 @@ pub(crate) fn jwt(candidate: &str) -> bool {
         .is_some_and(|header| header.get("alg").is_some())
 }
 
+/// An authorization credential rather than a word of prose ("basic functionality", "token
+/// handling"): not a mask, and not only lower-case letters.
+pub(crate) fn credential(candidate: &str) -> bool {
+    not_masked(candidate) && !candidate.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 /// A long run of base64 that is not a hex digest or a word: it mixes upper case, lower case
 /// and digits (or uses `+` or `/`).
 pub(crate) fn base64_payload(candidate: &str) -> bool {
@@ -154,6 +160,14 @@ mod tests {
         assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"));
         assert!(!jwt("eyJub3RoaW5nIjoxfQ.eyJzdWIiOiIxIn0.sig"), "no alg");
         assert!(!jwt("eyJ!!!.x.y"));
+    }
+
+    #[test]
+    fn an_authorization_credential_is_not_a_lower_case_word() {
+        assert!(credential("dXNlcjpwYXNz"));
+        assert!(credential("abc.def.ghi"));
+        assert!(!credential("functionality"));
+        assert!(!credential("***"));
     }
 
     #[test]

@@ -58,6 +58,26 @@ fn key_value_pairs_in_text_json_and_yaml() {
         redact("CLIENT_SECRET=xyz789 next"),
         "CLIENT_SECRET=*** next"
     );
+    // A quoted value runs to its closing quote, spaces and separators included.
+    assert_eq!(
+        redact(r#"{"password": "correct horse&battery;staple", "n": 1}"#),
+        r#"{"password": "***", "n": 1}"#
+    );
+    assert_eq!(redact("db_password = 'a b&c'"), "db_password = '***'");
+    // An unquoted one stops at a query-string separator; a quote left open is still masked.
+    assert_eq!(redact("?token=abc123&next=/home"), "?token=***&next=/home");
+    assert_eq!(redact(r#"password="unterminated"#), r#"password="***"#);
+}
+
+#[test]
+fn prose_after_an_auth_word_is_not_a_credential() {
+    for prose in [
+        "Fix basic functionality of the parser",
+        "token interpretation changed",
+        "Bearer authentication",
+    ] {
+        assert_eq!(redact(prose), prose);
+    }
 }
 
 #[test]
