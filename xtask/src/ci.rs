@@ -45,6 +45,10 @@ const STEPS: &[Step] = &[
         work: doctests,
     },
     Step {
+        name: "scan",
+        work: scan,
+    },
+    Step {
         name: "deny",
         work: deny::run,
     },
@@ -131,6 +135,18 @@ fn nextest(project: &Project) -> Result<()> {
     cmd!(
         sh,
         "cargo nextest run --workspace --all-features --locked --profile ci --no-tests=fail"
+    )
+    .run()?;
+    Ok(())
+}
+
+/// The README's first set-up command: `palisade scan` over this tree, with the reviewed test
+/// fixtures accepted by `palisade-scan.baseline.json`.
+fn scan(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(
+        sh,
+        "cargo run --locked -p palisade-cli -- scan --baseline palisade-scan.baseline.json ."
     )
     .run()?;
     Ok(())

@@ -8,7 +8,9 @@ mod exit;
 mod output;
 mod password;
 mod ratelimit;
+mod redact;
 mod resolve;
+mod scan;
 mod secret;
 
 use std::process::ExitCode;
@@ -45,6 +47,11 @@ enum Command {
     /// Explain rate limit specs.
     #[command(subcommand)]
     Ratelimit(ratelimit::RatelimitCommand),
+    /// Copy stdin (or files) to stdout with secrets and personal data masked.
+    Redact(redact::RedactArgs),
+    /// Find hard-coded credentials in files and trees (honouring `.gitignore`); exit 1 when
+    /// any is found.
+    Scan(scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +64,7 @@ fn main() -> ExitCode {
         Command::Dsn(command) => dsn::run(command),
         Command::Password(command) => password::run(command),
         Command::Ratelimit(command) => ratelimit::run(command),
+        Command::Redact(args) => redact::run(&args),
+        Command::Scan(args) => scan::run(&args),
     }
 }

@@ -42,7 +42,7 @@ const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> boo
 /// A `password=`, `"api_key":`, `secret =>` key up to its value.
 macro_rules! pair_key {
     () => {
-        r#"(?i:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*"#
+        r#"(?i-u:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*"#
     };
 }
 
@@ -71,7 +71,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "aws-secret-access-key",
-        r#"(?i:aws_?secret_?(?:access_?)?key)["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?-u:\b)"#,
+        r#"(?i-u:aws_?secret_?(?:access_?)?key)["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?-u:\b)"#,
         validate::not_masked,
     ),
     replace(
@@ -96,7 +96,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "authorization",
-        r"(?-u:\b)(?i:bearer|basic|token)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
+        r"(?-u:\b)(?i-u:bearer|basic|token)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
         validate::credential,
     ),
     // A quoted value runs to its closing quote (spaces and `&` included); an unquoted one to
@@ -105,7 +105,7 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r#""(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^"\r\n]{1,512})""#
+            r#""(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^"\r\n]{1,512})""#
         ),
         validate::not_masked,
     ),
@@ -113,7 +113,7 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r"'(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]{1,512})'"
+            r"'(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]{1,512})'"
         ),
         validate::not_masked,
     ),
@@ -121,7 +121,7 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r#"["']?(?:(?i:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#
+            r#"["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#
         ),
         validate::not_masked,
     ),

@@ -146,20 +146,21 @@ impl Scanner {
     /// Whether a finding is a credential worth reporting rather than a pair whose value is
     /// code or a placeholder.
     fn reportable(&self, text: &str, finding: &Finding, kind: SourceKind) -> bool {
-        if finding.detector != "secret-pair" {
-            return true;
-        }
         let value = text.get(finding.span.clone()).unwrap_or_default();
-        let quoted = text
-            .get(..finding.span.start)
-            .and_then(|before| before.chars().next_back())
-            .is_some_and(|c| c == '"' || c == '\'');
-        if is_placeholder(value) {
-            return false;
-        }
-        match kind {
-            SourceKind::Code => quoted,
-            SourceKind::Text => quoted || looks_random(value),
+        match finding.detector {
+            "secret-pair" => {
+                let quoted = text
+                    .get(..finding.span.start)
+                    .and_then(|before| before.chars().next_back())
+                    .is_some_and(|c| c == '"' || c == '\'');
+                !is_placeholder(value)
+                    && match kind {
+                        SourceKind::Code => quoted,
+                        SourceKind::Text => quoted || looks_random(value),
+                    }
+            }
+            "url-credentials" | "authorization" => !is_placeholder(value),
+            _ => true,
         }
     }
 

@@ -105,7 +105,11 @@ pub(crate) fn jwt(candidate: &str) -> bool {
 /// An authorization credential rather than a word of prose ("basic functionality", "token
 /// handling"): not a mask, and not only lower-case letters.
 pub(crate) fn credential(candidate: &str) -> bool {
-    not_masked(candidate) && !candidate.bytes().all(|b| b.is_ascii_lowercase())
+    not_masked(candidate)
+        && !candidate
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_lowercase())
 }
 
 /// A long run of base64 that is not a hex digest or a word: it mixes upper case, lower case
@@ -167,6 +171,7 @@ mod tests {
         assert!(credential("dXNlcjpwYXNz"));
         assert!(credential("abc.def.ghi"));
         assert!(!credential("functionality"));
+        assert!(!credential("authorization="));
         assert!(!credential("***"));
     }
 
