@@ -56,7 +56,8 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "url-credentials",
-        r"[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:/@?#]{1,256}:(?P<s>[^\s@/?#]{1,256})@",
+        // The password may hold single spaces: SQLAlchemy renders a URL without escaping them.
+        r"[A-Za-z][A-Za-z0-9+.-]+://[^\s:/@?#]+:(?P<s>[^\s@/?#]+(?: [^\s@/?#]+)*)@",
         validate::not_masked,
     ),
     replace(
@@ -76,36 +77,52 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "github-token",
-        r"(?-u:\b)(?P<s>(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255}))",
+        r"(?-u:\b)(?P<s>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}))",
         validate::not_masked,
     ),
     replace(
         "gitlab-token",
-        r"(?-u:\b)(?P<s>glpat-[A-Za-z0-9_-]{20,64})",
+        r"(?-u:\b)(?P<s>glpat-[A-Za-z0-9_-]{20,})",
         validate::not_masked,
     ),
     replace(
         "slack-token",
-        r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,255})",
+        r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,})",
         validate::not_masked,
     ),
     replace(
         "stripe-key",
-        r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,255})",
+        r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
         validate::not_masked,
     ),
+    // An `Authorization` header or field: its value is a credential whatever it looks like.
     replace(
         "authorization",
-        r"(?-u:\b)(?i-u:bearer|basic|token)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
+        r#"(?i-u:authorization)["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z]+[ \t]+)?(?P<s>[^\s"',;]+)"#,
+        validate::not_masked,
+    ),
+    // A bare `Bearer` or `Basic` (as HTTP writes them, not prose's "basic"): the value must
+    // look generated.
+    replace(
+        "authorization",
+        r"(?-u:\b)(?:Bearer|bearer|BEARER|Basic|BASIC)[ \t]+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)",
         validate::credential,
     ),
-    // A quoted value runs to its closing quote (spaces and `&` included); an unquoted one to
-    // the first space or separator.
+    // ADO.NET and ODBC connection strings: an unquoted value runs to the next `;` (`&` and
+    // spaces included), where a query string would stop at `&`.
+    replace(
+        "connection-string-password",
+        r#";[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*(?P<s>[^;"'\s][^;\r\n]*)"#,
+        validate::not_masked,
+    ),
+    // A quoted value runs to its closing quote (spaces and `&` included; a double-quoted one
+    // over JSON escapes, and opened by `\"` when it sits inside a JSON string); an unquoted
+    // one to the first space or separator.
     replace(
         "secret-pair",
         concat!(
             pair_key!(),
-            r#""(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^"\r\n]{1,512})""#
+            r#"\\?"(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>(?:[^"\\\r\n]|\\.)+)""#
         ),
         validate::not_masked,
     ),
@@ -113,7 +130,7 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r"'(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]{1,512})'"
+            r"'(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]+)'"
         ),
         validate::not_masked,
     ),
@@ -121,13 +138,13 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r#"["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]{1,512})"#
+            r#"["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]+)"#
         ),
         validate::not_masked,
     ),
     Detector {
         id: "base64-data-url",
-        pattern: r"data:[A-Za-z0-9.+/-]{1,64}(?:;[A-Za-z0-9=.-]{1,64})*;base64,(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
+        pattern: r"data:[A-Za-z0-9.+/-]+(?:;[A-Za-z0-9=.-]+)*;base64,(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
         mask: Mask::Truncate,
         check: validate::always,
     },

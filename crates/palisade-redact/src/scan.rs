@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::detectors::{DEFAULT, Mask};
-use crate::validate::MASK;
+use crate::validate::{MASK, looks_generated};
 use crate::{Finding, Redactor};
 
 /// The longest preview, in characters, before it is cut with `...`.
@@ -148,18 +148,9 @@ impl Scanner {
     fn reportable(&self, text: &str, finding: &Finding, kind: SourceKind) -> bool {
         let value = text.get(finding.span.clone()).unwrap_or_default();
         match finding.detector {
-            "secret-pair" => {
-                let quoted = text
-                    .get(..finding.span.start)
-                    .and_then(|before| before.chars().next_back())
-                    .is_some_and(|c| c == '"' || c == '\'');
-                !is_placeholder(value)
-                    && match kind {
-                        SourceKind::Code => quoted,
-                        SourceKind::Text => quoted || looks_random(value),
-                    }
-            }
-            "url-credentials" | "authorization" => !is_placeholder(value),
+            "secret-pair" | "authorization" => pair_is_credential(text, &finding.span, kind),
+            "url-credentials" | "connection-string-password" => !is_placeholder(value),
+            "card-number" => !in_a_run_of_numbers(text, &finding.span),
             _ => true,
         }
     }
@@ -181,7 +172,8 @@ impl Scanner {
 }
 
 /// Values that stand for a secret rather than being one: empty words, template and variable
-/// references, expressions, and runs of one character.
+/// references (`{password}`, `${DB_PASSWORD}`, `$DB_PASSWORD`, `%(pw)s`, `<password>`), calls
+/// (`get_secret(...)`), and runs of one character (`xxxx`, `***`).
 fn is_placeholder(value: &str) -> bool {
     const WORDS: &[&str] = &[
         "none",
@@ -206,25 +198,74 @@ fn is_placeholder(value: &str) -> bool {
         "masked",
         "unknown",
         "example",
+        "pass",
+        "pw",
+        "pwd",
+        "foo",
+        "bar",
+        "baz",
     ];
-    let lower = value.to_ascii_lowercase();
+    const OPENINGS: &[&str] = &["{", "<", "${", "$(", "%(", "#{"];
+    let identifier = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    let call = value.split_once('(').is_some_and(|(name, _)| {
+        identifier(name) && !name.starts_with(|c: char| c.is_ascii_digit())
+    });
+    let variable = value.strip_prefix('$').is_some_and(identifier);
     let mut chars = value.chars();
     let first = chars.next();
-    WORDS.contains(&lower.as_str())
-        || first.is_some_and(|c| "$%{<@&*".contains(c))
-        || value.contains(['(', ')'])
-        || value.contains("{{")
-        || first.is_some_and(|c| value.chars().all(|d| d == c))
+    WORDS.iter().any(|w| value.eq_ignore_ascii_case(w))
+        || value.contains("%s")
+        || OPENINGS.iter().any(|o| value.starts_with(o))
+        || call
+        || variable
+        || (value.len() >= 3 && first.is_some_and(|c| chars.all(|d| d == c)))
 }
 
-/// An unquoted value that looks generated rather than a word of prose or an identifier: it has
-/// a digit, an upper-case letter after the first character, or a symbol.
-fn looks_random(value: &str) -> bool {
-    value.chars().skip(1).any(|c| {
-        c.is_ascii_digit()
-            || c.is_ascii_uppercase()
-            || !c.is_ascii_alphanumeric() && c != '_' && c != '-' && c != '.'
-    }) || value.starts_with(|c: char| c.is_ascii_digit())
+/// Whether the value of a `password = value` pair or an authorization value at `span` is a
+/// credential: not a
+/// placeholder, at least 4 characters, not punctuation left over from code (`)`, `:`), not the
+/// shell's `PWD`; in code a string literal, elsewhere quoted or generated-looking.
+fn pair_is_credential(text: &str, span: &Range<usize>, kind: SourceKind) -> bool {
+    let value = text.get(span.clone()).unwrap_or_default();
+    let before = text.get(..span.start).unwrap_or_default();
+    // A string literal opens right before the value, or before its auth scheme (`"Bearer x`).
+    let spaced = before.trim_end_matches([' ', '\t']);
+    let scheme_start = if spaced.len() < before.len() {
+        spaced.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+    } else {
+        before
+    };
+    let quoted = before.ends_with(['"', '\'']) || scheme_start.ends_with(['"', '\'']);
+    let shell_pwd = before
+        .trim_end_matches(['"', '\'', '=', ' ', '\t'])
+        .ends_with("PWD");
+    !is_placeholder(value)
+        && value.chars().count() >= 4
+        && !value.starts_with([')', ']', '}', ',', ':', ';'])
+        && !shell_pwd
+        && match kind {
+            SourceKind::Code => quoted,
+            SourceKind::Text => quoted || looks_generated(value),
+        }
+}
+
+/// Whether digits at `span` belong to an identifier or a list of numbers rather than being a
+/// card number: joined to what precedes by `/`, `-`, `_`, `.` or `#` (a test case id, a file
+/// name, a decimal), or followed or preceded by more digit groups.
+fn in_a_run_of_numbers(text: &str, span: &Range<usize>) -> bool {
+    let before = text.get(..span.start).unwrap_or_default();
+    let after = text.get(span.end..).unwrap_or_default();
+    let mut back = before.chars().rev();
+    let mut ahead = after.chars();
+    let joined = back.next();
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    matches!(joined, Some('/' | '-' | '_' | '.' | '#'))
+        || (matches!(joined, Some(' ')) && digit(back.next()))
+        || (matches!(ahead.next(), Some(' ' | '-' | '.')) && digit(ahead.next()))
 }
 
 /// Finds the line of a byte offset, for offsets given in increasing order.
@@ -281,19 +322,30 @@ mod tests {
         ] {
             assert!(is_placeholder(value), "{value}");
         }
-        for value in ["hunter2", "Tr0ub4dor&3", "s3cr3t"] {
+        for value in [
+            "hunter2",
+            "Tr0ub4dor&3",
+            "s3cr3t",
+            "%40pw",
+            "$x(y)!",
+            "&Ab9",
+            "*Ab9",
+        ] {
             assert!(!is_placeholder(value), "{value}");
         }
     }
 
     #[test]
-    fn prose_and_identifiers_do_not_look_random() {
-        for value in ["handling", "my_password", "fixed", "some-thing"] {
-            assert!(!looks_random(value), "{value}");
-        }
-        for value in ["hunter2", "aB3dE", "p@ss", "9f8e7d"] {
-            assert!(looks_random(value), "{value}");
-        }
+    fn digits_in_ids_and_lists_are_not_card_numbers() {
+        let at = |text: &str, number: &str| {
+            let start = text.find(number).unwrap_or_default();
+            in_a_run_of_numbers(text, &(start..start + number.len()))
+        };
+        assert!(at("testcase-detail/4111111111111111.", "4111111111111111"));
+        assert!(at("fuzzer-4111111111111111 | Bin", "4111111111111111"));
+        assert!(at("648 4111 1111 1111 1111 9608", "4111 1111 1111 1111"));
+        assert!(!at("card=4111111111111111&cvc=1", "4111111111111111"));
+        assert!(!at("paid with 4111 1111 1111 1111.", "4111 1111 1111 1111"));
     }
 
     #[test]

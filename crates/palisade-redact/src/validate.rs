@@ -37,8 +37,10 @@ fn card_network_prefix(digits: &[u32]) -> bool {
     match digits.first() {
         Some(4) => true,
         Some(5) => (51..=55).contains(&prefix(2)),
-        Some(2) => (2221..=2720).contains(&prefix(4)),
+        Some(2) => (2221..=2720).contains(&prefix(4)) || prefix(4) == 2131,
         Some(3) => matches!(prefix(2), 34 | 37 | 35 | 36 | 38 | 30),
+        // JCB's 15-digit numbers.
+        Some(1) => prefix(4) == 1800,
         Some(6) => {
             prefix(4) == 6011
                 || prefix(2) == 65
@@ -102,14 +104,40 @@ pub(crate) fn jwt(candidate: &str) -> bool {
         .is_some_and(|header| header.get("alg").is_some())
 }
 
-/// An authorization credential rather than a word of prose ("basic functionality", "token
-/// handling"): not a mask, and not only lower-case letters.
+/// An authorization credential rather than a word of prose ("Basic functionality.", "Bearer
+/// authentication", "Basic Multilingual Plane", "Basic ConcurrentInitializer"): not a mask;
+/// letters and digits, or mixed case that is not a CamelCase word, or base64's `+`.
 pub(crate) fn credential(candidate: &str) -> bool {
-    not_masked(candidate)
-        && !candidate
-            .trim_end_matches('=')
-            .bytes()
-            .all(|b| b.is_ascii_lowercase())
+    let value = candidate.trim_end_matches(['.', ',']).trim_end_matches('=');
+    let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
+    let letters_and_digits = has(u8::is_ascii_alphabetic) && has(u8::is_ascii_digit);
+    let mixed_case =
+        has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && !camel_case(value);
+    let base64 = has(|b| *b == b'+');
+    not_masked(candidate) && (letters_and_digits || mixed_case || base64)
+}
+
+/// `ConcurrentInitializer`: capitalized lower-case words run together.
+fn camel_case(value: &str) -> bool {
+    let mut previous_upper = false;
+    value.starts_with(|c: char| c.is_ascii_uppercase())
+        && value.bytes().all(|b| {
+            let ok = b.is_ascii_lowercase() || (b.is_ascii_uppercase() && !previous_upper);
+            previous_upper = b.is_ascii_uppercase();
+            ok
+        })
+        && !value.ends_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// A value that looks generated rather than a word or a name: it has a digit, an upper-case
+/// letter after its first character, or a symbol other than `-`, `.` and `_`.
+pub(crate) fn looks_generated(value: &str) -> bool {
+    value.starts_with(|c: char| c.is_ascii_digit())
+        || value.chars().skip(1).any(|c| {
+            c.is_ascii_digit()
+                || c.is_ascii_uppercase()
+                || !(c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        })
 }
 
 /// A long run of base64 that is not a hex digest or a word: it mixes upper case, lower case
@@ -169,9 +197,19 @@ mod tests {
     #[test]
     fn an_authorization_credential_is_not_a_lower_case_word() {
         assert!(credential("dXNlcjpwYXNz"));
-        assert!(credential("abc.def.ghi"));
+        assert!(credential("abc.def.gh1"));
+        for word in ["handling", "my_password", "some-thing", "e.g."] {
+            assert!(!looks_generated(word), "{word}");
+        }
+        for value in ["hunter2", "aB3dE", "p@ss", "9f8e7d", "dG9r+w=="] {
+            assert!(looks_generated(value), "{value}");
+        }
         assert!(!credential("functionality"));
         assert!(!credential("authorization="));
+        assert!(!credential("functionality."));
+        assert!(!credential("Multilingual"));
+        assert!(!credential("ConcurrentInitializer"));
+        assert!(credential("YWxhZGRpbjpvcGVuc2VzYW1l"));
         assert!(!credential("***"));
     }
 

@@ -148,6 +148,7 @@ pub fn up(project: &Project) -> Result<()> {
     python::Venv::services(project).ensure(&sh)?;
     python::Venv::with_requirements(project, "password").ensure(&sh)?;
     python::Venv::with_requirements(project, "ratelimit").ensure(&sh)?;
+    python::Venv::with_requirements(project, "redact").ensure(&sh)?;
     for service in Service::ALL {
         let dir = service.dir(project);
         fs::create_dir_all(&dir.dir)?;
