@@ -3,6 +3,7 @@ xtask/python/redact.txt), and its peers run on them.
 
     corpus.py labelled            JSON lines: {"kind", "format", "text", "secret"} on stdout
     corpus.py benign DIR          materialize the benign corpus under DIR (changelogs, stdlib)
+    corpus.py speed FILE          seconds detect-secrets takes to scan FILE (imports excluded)
     corpus.py peers LABELLED DIR  recall of detect-secrets and credsweeper on the labelled
                                   corpus (file LABELLED, as written by `labelled`) and their
                                   findings on the benign corpus DIR; one JSON object on stdout
@@ -371,10 +372,21 @@ def peers(labelled_path, benign_dir):
         benign_files.extend(os.path.realpath(os.path.join(root, n)) for n in sorted(names))
     with default_settings():
         result["detect-secrets"]["benign_findings"] = sum(len(detect_secrets_scan(p)) for p in benign_files)
-    creds = credsweeper_scan([benign_dir])
+    # credsweeper silently scans nothing under a path holding `..`.
+    creds = credsweeper_scan([os.path.realpath(benign_dir)])
     result["credsweeper"]["benign_findings"] = sum(len(v) for v in creds.values())
     result["benign_files"] = len(benign_files)
     print(json.dumps(result))
+
+
+def speed(path):
+    import time
+    from detect_secrets.settings import default_settings
+
+    with default_settings():
+        started = time.perf_counter()
+        detect_secrets_scan(path)
+        print(time.perf_counter() - started)
 
 
 if __name__ == "__main__":
@@ -383,6 +395,8 @@ if __name__ == "__main__":
         labelled()
     elif command == "benign" and len(sys.argv) == 3:
         benign(sys.argv[2])
+    elif command == "speed" and len(sys.argv) == 3:
+        speed(sys.argv[2])
     elif command == "peers" and len(sys.argv) == 4:
         peers(sys.argv[2], sys.argv[3])
     else:
