@@ -3,6 +3,7 @@
 //! lines but not a changed secret.
 #![allow(
     clippy::unwrap_used,
+    clippy::indexing_slicing,
     reason = "a test fails by panicking, with the location"
 )]
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::detectors::{DEFAULT, Mask};
-use crate::validate::{MASK, looks_generated};
+use crate::validate::{MASK, github_checksum, looks_generated};
 use crate::{Finding, Redactor};
 
 /// The longest preview, in characters, before it is cut with `...`.
@@ -150,6 +150,8 @@ impl Scanner {
         match finding.detector {
             "secret-pair" | "authorization" => pair_is_credential(text, &finding.span, kind),
             "url-credentials" | "connection-string-password" => !is_placeholder(value),
+            // The redactor masks any token of the shape; the scanner reports real ones.
+            "github-token" => github_checksum(value),
             "card-number" => !in_a_run_of_numbers(text, &finding.span),
             _ => true,
         }

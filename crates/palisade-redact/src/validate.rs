@@ -140,6 +140,32 @@ pub(crate) fn looks_generated(value: &str) -> bool {
         })
 }
 
+/// A GitHub token whose checksum holds: for the `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` formats,
+/// the last 6 characters are the CRC32 of the 30 before them in base62 (GitHub's token format,
+/// github.blog, April 2021). Fine-grained `github_pat_` tokens have no published checksum.
+pub(crate) fn github_checksum(token: &str) -> bool {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    if token.starts_with("github_pat_") {
+        return true;
+    }
+    let Some((random, check)) = token
+        .split_once('_')
+        .map(|(_, body)| body)
+        .filter(|body| body.len() == 36)
+        .and_then(|body| Some((body.get(..30)?, body.get(30..)?)))
+    else {
+        return false;
+    };
+    let mut rest = u64::from(CRC32.checksum(random.as_bytes()));
+    let mut digits = [b'0'; 6];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62.get((rest % 62) as usize).copied().unwrap_or(b'0');
+        rest /= 62;
+    }
+    rest == 0 && check.as_bytes() == digits
+}
+
 /// A long run of base64 that is not a hex digest or a word: it mixes upper case, lower case
 /// and digits (or uses `+` or `/`).
 pub(crate) fn base64_payload(candidate: &str) -> bool {
@@ -211,6 +237,13 @@ mod tests {
         assert!(!credential("ConcurrentInitializer"));
         assert!(credential("YWxhZGRpbjpvcGVuc2VzYW1l"));
         assert!(!credential("***"));
+    }
+
+    #[test]
+    fn github_tokens_carry_a_crc32_checksum() {
+        assert!(github_checksum("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"));
+        assert!(!github_checksum("ghp_Zx81Qk0pLm4Rt7Yw2Vb6Nc3Hs9Jd5F46zEkN"));
+        assert!(!github_checksum("ghp_Zx81Qk0pLm4Rt7Yw2Vb6Nc3Hs9Jd5F46zEk"));
     }
 
     #[test]

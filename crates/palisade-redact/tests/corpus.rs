@@ -5,9 +5,8 @@
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
-    clippy::print_stderr,
     clippy::indexing_slicing,
-    reason = "tests fail loudly and print their measurements"
+    reason = "tests fail loudly"
 )]
 
 use std::collections::BTreeMap;
@@ -120,11 +119,11 @@ fn every_labelled_secret_is_found_and_masked_by_the_redactor_and_the_scanner() {
             ));
         }
     }
-    eprintln!("labelled corpus: kind, records, masked by the redactor, found by the scanner");
+    let mut table = String::from("kind, records, masked by the redactor, found by the scanner\n");
     for (kind, (n, r, s)) in &per_kind {
-        eprintln!("  {kind:<24} {n:>4} {r:>4} {s:>4}");
+        table.push_str(&format!("  {kind:<24} {n:>4} {r:>4} {s:>4}\n"));
     }
-    assert!(missed.is_empty(), "missed: {missed:#?}");
+    assert!(missed.is_empty(), "{table}missed: {missed:#?}");
 }
 
 /// Runs the scanner over every file under `dir`, by kind of source, and returns the findings
@@ -163,15 +162,16 @@ fn benign_text_yields_few_findings() {
     let _ = std::fs::remove_dir_all(&dir);
     let _listing = run_script(&script(), &["benign", dir.to_str().unwrap()], "");
     let mut total = 0;
+    let mut table = String::new();
     for part in ["changelogs", "python-stdlib"] {
         let (bytes, per_detector) = scan_tree(&dir.join(part));
         let findings: usize = per_detector.values().map(|(n, _)| n).sum();
-        eprintln!(
-            "benign corpus {part}: {:.1} MB, {findings} findings",
+        table.push_str(&format!(
+            "{part}: {:.1} MB, {findings} findings\n",
             bytes as f64 / 1e6
-        );
+        ));
         for (detector, (n, example)) in &per_detector {
-            eprintln!("  {detector:<24} {n:>4}  e.g. {example}");
+            table.push_str(&format!("  {detector:<24} {n:>4}  e.g. {example}\n"));
         }
         assert!(
             bytes > 1_000_000,
@@ -179,5 +179,8 @@ fn benign_text_yields_few_findings() {
         );
         total += findings;
     }
-    assert!(total <= 30, "{total} findings on the benign corpus");
+    assert!(
+        total <= 30,
+        "{total} findings on the benign corpus:\n{table}"
+    );
 }

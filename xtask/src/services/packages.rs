@@ -22,7 +22,9 @@ const PACKAGES: &[(&str, Installed)] = &[
     ("apache2-utils", || Path::new("/usr/bin/htpasswd").exists()),
     // palisade-redact's labelled corpus: PEM keys made by openssl and ssh-keygen.
     ("openssl", || Path::new("/usr/bin/openssl").exists()),
-    ("openssh-client", || Path::new("/usr/bin/ssh-keygen").exists()),
+    ("openssh-client", || {
+        Path::new("/usr/bin/ssh-keygen").exists()
+    }),
 ];
 
 /// Installs every missing package. Debian's `policy-rc.d` keeps apt from starting the
