@@ -1,3 +1,14 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod guard;
+mod limits;
+mod scope;
+mod walk;
+
+pub use error::{Problem, Rejected};
+pub use guard::{ALLOWED_OPERATORS, FilterPolicy, Guarded};
+pub use limits::{LimitInvalid, Limits};
+pub use scope::Scope;

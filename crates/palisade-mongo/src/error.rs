@@ -1,0 +1,174 @@
+//! `Rejected`: why a filter, update, document or pipeline is refused, and where.
+
+use std::fmt;
+
+/// The longest operator or field name quoted in a message; a longer one is cut with `...`.
+const NAME_CHARS: usize = 64;
+
+/// What is wrong with a client-supplied filter, update, document or pipeline. Every variant
+/// is a client error: [`Rejected::status`] is 400, or 422 for a missing reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// An operator outside the allow-list (`$where`, `$expr`, `$regex`, an unknown `$` key).
+    OperatorNotAllowed {
+        /// The operator as written (cut to 64 characters).
+        operator: String,
+    },
+    /// A JavaScript or regular expression value, which runs code or can be made to backtrack.
+    ValueKindNotAllowed {
+        /// `javascript` or `regex`.
+        kind: &'static str,
+    },
+    /// A field name with a `$` where only plain names belong, an empty segment, or a NUL.
+    FieldNameInvalid,
+    /// An operator's operand of the wrong shape (`$in` without an array, `$size` negative).
+    OperandInvalid {
+        /// The operator.
+        operator: &'static str,
+        /// What it needs, in words.
+        expected: &'static str,
+    },
+    /// Nested deeper than the limit (every document and array counts as a level).
+    DepthExceeded {
+        /// The limit.
+        limit: usize,
+    },
+    /// More keys in total than the limit.
+    KeysExceeded {
+        /// The limit.
+        limit: usize,
+    },
+    /// An array longer than the limit.
+    ArrayTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// A string longer than the limit, in bytes.
+    StringTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// A scalar-only field (`password`, `email`) compared with an operator or a document.
+    ScalarExpected,
+    /// A field that holds ObjectIds compared with something that is not one.
+    ObjectIdInvalid,
+    /// A field that holds dates compared with something that is not one.
+    DateInvalid,
+    /// A write that would set, change or remove the owner field.
+    OwnerFieldWritten,
+    /// An aggregation stage outside the allow-list (`$out`, `$merge`, `$unionWith`, ...).
+    StageNotAllowed {
+        /// The stage as written (cut to 64 characters).
+        stage: String,
+    },
+    /// A document, update or pipeline that is not of the expected form.
+    ShapeInvalid {
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+}
+
+/// A refusal: the problem and the path where it was found (`filter.$or[1].name.$where`),
+/// never a value from the input.
+///
+/// ```
+/// use bson::doc;
+/// use palisade_mongo::FilterPolicy;
+///
+/// let rejected = FilterPolicy::default()
+///     .guard(&doc! {"$or": [{"name": "ann"}, {"name": {"$where": "sleep(100)"}}]})
+///     .unwrap_err();
+/// assert_eq!(rejected.path(), "filter.$or[1].name.$where");
+/// assert_eq!(rejected.status(), 400);
+/// assert_eq!(
+///     rejected.to_string(),
+///     "operator `$where` is not allowed at filter.$or[1].name.$where"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    problem: Problem,
+    path: String,
+}
+
+impl Rejected {
+    pub(crate) fn new(problem: Problem, path: String) -> Self {
+        Self { problem, path }
+    }
+
+    /// What is wrong.
+    #[must_use]
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// Where: `filter`, `update`, `document` or `pipeline[N]`, then keys and `[index]`es.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The HTTP status a web handler should answer with: 400 for every problem.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        400
+    }
+}
+
+/// `name` cut to [`NAME_CHARS`] characters, so a message stays small whatever the input.
+pub(crate) fn shown(name: &str) -> String {
+    match name.char_indices().nth(NAME_CHARS) {
+        Some((cut, _)) => format!("{}...", name.get(..cut).unwrap_or_default()),
+        None => name.to_owned(),
+    }
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = &self.path;
+        match &self.problem {
+            Problem::OperatorNotAllowed { operator } => {
+                write!(f, "operator `{operator}` is not allowed at {at}")
+            }
+            Problem::ValueKindNotAllowed { kind } => {
+                write!(f, "a {kind} value is not allowed at {at}")
+            }
+            Problem::FieldNameInvalid => write!(
+                f,
+                "invalid field name at {at}: names may not contain `$`, NUL or empty segments"
+            ),
+            Problem::OperandInvalid { operator, expected } => {
+                write!(f, "`{operator}` at {at} needs {expected}")
+            }
+            Problem::DepthExceeded { limit } => {
+                write!(f, "nested deeper than {limit} levels at {at}")
+            }
+            Problem::KeysExceeded { limit } => write!(f, "more than {limit} keys, at {at}"),
+            Problem::ArrayTooLong { limit } => {
+                write!(f, "array longer than {limit} elements at {at}")
+            }
+            Problem::StringTooLong { limit } => {
+                write!(f, "string longer than {limit} bytes at {at}")
+            }
+            Problem::ScalarExpected => write!(
+                f,
+                "{at} takes a plain value (string, number, boolean, id or date), not an operator or a document"
+            ),
+            Problem::ObjectIdInvalid => write!(f, "{at} needs an ObjectId (24 hex digits)"),
+            Problem::DateInvalid => write!(f, "{at} needs a date (RFC 3339 or a BSON date)"),
+            Problem::OwnerFieldWritten => {
+                write!(
+                    f,
+                    "the owner field may not be set, changed or removed ({at})"
+                )
+            }
+            Problem::StageNotAllowed { stage } => {
+                write!(f, "aggregation stage `{stage}` is not allowed at {at}")
+            }
+            Problem::ShapeInvalid { expected } => write!(f, "{at} must be {expected}"),
+        }
+    }
+}
+
+impl std::error::Error for Rejected {}

@@ -1,0 +1,404 @@
+//! `FilterPolicy::guard` (R-MDB-1, R-MDB-5): only allow-listed operators, anywhere in a
+//! client-supplied filter, under limits, with scalar-only and typed fields.
+
+use bson::oid::ObjectId;
+use bson::{Bson, DateTime, Document};
+
+use crate::error::{Problem, Rejected, shown};
+use crate::limits::Limits;
+use crate::walk::{Keys, Walker};
+
+/// The logical operators that join filters.
+const LOGICAL: &[&str] = &["$and", "$or", "$nor"];
+
+/// What a field is known to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldKind {
+    Scalar,
+    ObjectId,
+    Date,
+}
+
+/// Which filters a collection accepts from clients: the operator allow-list of R-MDB-1, the
+/// limits of R-MDB-5, and per-field rules.
+///
+/// ```
+/// use bson::doc;
+/// use palisade_mongo::FilterPolicy;
+///
+/// let policy = FilterPolicy::default().scalar_field("password").object_id_field("_id");
+/// assert!(policy.guard(&doc! {"age": {"$gte": 18}, "$or": [{"city": "Oslo"}, {"vip": true}]}).is_ok());
+/// assert!(policy.guard(&doc! {"password": {"$ne": null}}).is_err());
+/// assert!(policy.guard(&doc! {"_id": "not-an-id"}).is_err());
+/// let guarded = policy.guard(&doc! {"_id": "65a1b2c3d4e5f60718293a4b"}).unwrap();
+/// assert!(guarded.document().get_object_id("_id").is_ok());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FilterPolicy {
+    limits: Limits,
+    fields: Vec<(String, FieldKind)>,
+}
+
+/// A filter that passed the guard: only allowed operators, within the limits, typed fields
+/// converted (an ObjectId or date given as a string becomes one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guarded {
+    document: Document,
+}
+
+impl Guarded {
+    /// The filter.
+    #[must_use]
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The filter, owned.
+    #[must_use]
+    pub fn into_document(self) -> Document {
+        self.document
+    }
+}
+
+impl FilterPolicy {
+    /// The allow-list with these limits.
+    #[must_use]
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// `path` (`password`, `email`, `profile.ssn`) may only be compared with a plain value:
+    /// `{"password": {"$ne": null}}` and `{"email": {"$gt": ""}}` are refused.
+    #[must_use]
+    pub fn scalar_field(self, path: &str) -> Self {
+        self.field(path, FieldKind::Scalar)
+    }
+
+    /// `path` holds ObjectIds: compared values must be ObjectIds, 24-hex-digit strings
+    /// (converted) or null.
+    #[must_use]
+    pub fn object_id_field(self, path: &str) -> Self {
+        self.field(path, FieldKind::ObjectId)
+    }
+
+    /// `path` holds dates: compared values must be BSON dates, RFC 3339 strings (converted)
+    /// or null.
+    #[must_use]
+    pub fn date_field(self, path: &str) -> Self {
+        self.field(path, FieldKind::Date)
+    }
+
+    fn field(mut self, path: &str, kind: FieldKind) -> Self {
+        self.fields.retain(|(p, _)| p != path);
+        self.fields.push((path.to_owned(), kind));
+        self
+    }
+
+    fn kind_of(&self, path: &str) -> Option<FieldKind> {
+        self.fields
+            .iter()
+            .find_map(|(p, kind)| (p == path).then_some(*kind))
+    }
+
+    /// Checks a client-supplied filter: every operator at every depth (inside `$and`, `$or`,
+    /// `$nor`, `$not`, `$elemMatch`, operands and arrays) must be one of `$and $or $nor $not
+    /// $eq $ne $gt $gte $lt $lte $in $nin $exists $type $all $elemMatch $size`; field names may
+    /// not hold `$`; JavaScript and regular expression values are refused; limits hold.
+    ///
+    /// # Errors
+    /// [`Rejected`] naming the problem and its path (`filter.$or[1].name.$where`).
+    pub fn guard(&self, filter: &Document) -> Result<Guarded, Rejected> {
+        let mut walker = Walker::new(self.limits, "filter");
+        let mut typed = false;
+        self.filter(&mut walker, filter, &mut typed)?;
+        let mut document = filter.clone();
+        if typed {
+            self.convert(&mut document);
+        }
+        Ok(Guarded { document })
+    }
+
+    /// A query document: logical operators and field conditions.
+    fn filter<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        filter: &'d Document,
+        typed: &mut bool,
+    ) -> Result<(), Rejected> {
+        walker.document(filter, |walker, key, value| {
+            if LOGICAL.contains(&key) {
+                let Bson::Array(clauses) = value else {
+                    return Err(walker.reject(operand_of(key, "a non-empty array of filters")));
+                };
+                if clauses.is_empty() {
+                    return Err(walker.reject(operand_of(key, "a non-empty array of filters")));
+                }
+                walker.each(clauses, |walker, clause| match clause {
+                    Bson::Document(clause) => self.filter(walker, clause, typed),
+                    _ => Err(walker.reject(Problem::ShapeInvalid {
+                        expected: "a filter document",
+                    })),
+                })
+            } else if key.starts_with('$') {
+                Err(walker.reject(Problem::OperatorNotAllowed {
+                    operator: shown(key),
+                }))
+            } else {
+                walker.field_path(key)?;
+                self.condition(walker, key, value, typed)
+            }
+        })
+    }
+
+    /// A field's condition: a plain value, a literal sub-document, or an operator document.
+    fn condition<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        field: &str,
+        value: &'d Bson,
+        typed: &mut bool,
+    ) -> Result<(), Rejected> {
+        let kind = self.kind_of(field);
+        match value {
+            Bson::Document(operators) if operators.keys().any(|k| k.starts_with('$')) => {
+                if kind == Some(FieldKind::Scalar) {
+                    return Err(walker.reject(Problem::ScalarExpected));
+                }
+                if !operators.keys().all(|k| k.starts_with('$')) {
+                    return Err(walker.reject(Problem::ShapeInvalid {
+                        expected: "either all operators or a plain sub-document",
+                    }));
+                }
+                walker.document(operators, |walker, operator, operand| {
+                    self.operator(walker, kind, operator, operand, typed)
+                })
+            }
+            Bson::Document(_) | Bson::Array(_) if kind == Some(FieldKind::Scalar) => {
+                Err(walker.reject(Problem::ScalarExpected))
+            }
+            _ => self.value(walker, kind, value, typed),
+        }
+    }
+
+    /// One operator of a field's operator document.
+    fn operator<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        kind: Option<FieldKind>,
+        operator: &str,
+        operand: &'d Bson,
+        typed: &mut bool,
+    ) -> Result<(), Rejected> {
+        match operator {
+            "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" => {
+                self.value(walker, kind, operand, typed)
+            }
+            "$in" | "$nin" => {
+                let Bson::Array(items) = operand else {
+                    return Err(walker.reject(operand_of(operator, "an array")));
+                };
+                walker.each(items, |walker, item| self.value(walker, kind, item, typed))
+            }
+            "$all" => {
+                let Bson::Array(items) = operand else {
+                    return Err(walker.reject(operand_of(operator, "an array")));
+                };
+                walker.each(items, |walker, item| match item {
+                    Bson::Document(d) if d.len() == 1 && d.contains_key("$elemMatch") => {
+                        walker.document(d, |walker, _, inner| self.elem_match(walker, inner, typed))
+                    }
+                    _ => walker.literal(item, Keys::NoOperators),
+                })
+            }
+            "$exists" => match operand {
+                Bson::Boolean(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => Ok(()),
+                _ => Err(walker.reject(operand_of(operator, "a boolean"))),
+            },
+            "$type" => match operand {
+                Bson::String(name) => walker.string(name),
+                Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => Ok(()),
+                Bson::Array(types) => walker.each(types, |walker, t| match t {
+                    Bson::String(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => {
+                        walker.literal(t, Keys::NoOperators)
+                    }
+                    _ => Err(walker.reject(operand_of("$type", "type names or numbers"))),
+                }),
+                _ => Err(walker.reject(operand_of(operator, "a type name or number"))),
+            },
+            "$size" => match operand {
+                Bson::Int32(n) if *n >= 0 => Ok(()),
+                Bson::Int64(n) if *n >= 0 => Ok(()),
+                Bson::Double(n) if *n >= 0.0 && n.fract() == 0.0 => Ok(()),
+                _ => Err(walker.reject(operand_of(operator, "a non-negative integer"))),
+            },
+            "$elemMatch" => self.elem_match(walker, operand, typed),
+            "$not" => match operand {
+                Bson::Document(inner) if !inner.is_empty() => {
+                    walker.document(inner, |walker, operator, operand| {
+                        if operator.starts_with('$') {
+                            self.operator(walker, kind, operator, operand, typed)
+                        } else {
+                            Err(walker.reject(operand_of("$not", "an operator document")))
+                        }
+                    })
+                }
+                Bson::RegularExpression(_) => {
+                    Err(walker.reject(Problem::ValueKindNotAllowed { kind: "regex" }))
+                }
+                _ => Err(walker.reject(operand_of("$not", "an operator document"))),
+            },
+            other => Err(walker.reject(Problem::OperatorNotAllowed {
+                operator: shown(other),
+            })),
+        }
+    }
+
+    /// `$elemMatch`'s operand: operators on the elements themselves, or a filter on their
+    /// fields.
+    fn elem_match<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        operand: &'d Bson,
+        typed: &mut bool,
+    ) -> Result<(), Rejected> {
+        let Bson::Document(inner) = operand else {
+            return Err(walker.reject(operand_of("$elemMatch", "a document")));
+        };
+        let on_elements = !inner.is_empty()
+            && inner
+                .keys()
+                .all(|k| k.starts_with('$') && !LOGICAL.contains(&k.as_str()));
+        if on_elements {
+            walker.document(inner, |walker, operator, operand| {
+                self.operator(walker, None, operator, operand, typed)
+            })
+        } else {
+            self.filter(walker, inner, typed)
+        }
+    }
+
+    /// A compared value: a literal, of the field's type when it has one.
+    fn value<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        kind: Option<FieldKind>,
+        value: &'d Bson,
+        typed: &mut bool,
+    ) -> Result<(), Rejected> {
+        walker.literal(value, Keys::NoOperators)?;
+        match (kind, value) {
+            (None | Some(FieldKind::Scalar), _) | (_, Bson::Null) => Ok(()),
+            (Some(FieldKind::ObjectId), Bson::ObjectId(_)) => Ok(()),
+            (Some(FieldKind::ObjectId), Bson::String(text))
+                if ObjectId::parse_str(text).is_ok() =>
+            {
+                *typed = true;
+                Ok(())
+            }
+            (Some(FieldKind::ObjectId), _) => Err(walker.reject(Problem::ObjectIdInvalid)),
+            (Some(FieldKind::Date), Bson::DateTime(_)) => Ok(()),
+            (Some(FieldKind::Date), Bson::String(text))
+                if DateTime::parse_rfc3339_str(text).is_ok() =>
+            {
+                *typed = true;
+                Ok(())
+            }
+            (Some(FieldKind::Date), _) => Err(walker.reject(Problem::DateInvalid)),
+        }
+    }
+
+    /// Converts the strings of typed fields to ObjectIds and dates, after the guard passed.
+    fn convert(&self, filter: &mut Document) {
+        for (key, value) in filter.iter_mut() {
+            if LOGICAL.contains(&key.as_str()) {
+                if let Bson::Array(clauses) = value {
+                    for clause in clauses {
+                        if let Bson::Document(clause) = clause {
+                            self.convert(clause);
+                        }
+                    }
+                }
+            } else if let Some(kind) = self.kind_of(key) {
+                convert_value(kind, value);
+            } else if let Bson::Document(operators) = value
+                && let Some(Bson::Document(inner)) = operators.get_mut("$elemMatch")
+            {
+                self.convert(inner);
+            }
+        }
+    }
+}
+
+/// Converts a typed field's value, inside operators and `$in` lists too.
+fn convert_value(kind: FieldKind, value: &mut Bson) {
+    match value {
+        Bson::String(text) => {
+            let converted = match kind {
+                FieldKind::ObjectId => ObjectId::parse_str(&*text).ok().map(Bson::ObjectId),
+                FieldKind::Date => DateTime::parse_rfc3339_str(&*text).ok().map(Bson::DateTime),
+                FieldKind::Scalar => None,
+            };
+            if let Some(converted) = converted {
+                *value = converted;
+            }
+        }
+        Bson::Array(items) => items.iter_mut().for_each(|item| convert_value(kind, item)),
+        Bson::Document(operators) => operators
+            .iter_mut()
+            .for_each(|(_, operand)| convert_value(kind, operand)),
+        _ => {}
+    }
+}
+
+/// An operand problem for one of the allow-listed operators (by its static name).
+fn operand_of(operator: &str, expected: &'static str) -> Problem {
+    const NAMES: &[&str] = &[
+        "$and",
+        "$or",
+        "$nor",
+        "$not",
+        "$in",
+        "$nin",
+        "$all",
+        "$exists",
+        "$type",
+        "$size",
+        "$elemMatch",
+    ];
+    let operator = NAMES
+        .iter()
+        .find(|n| **n == operator)
+        .copied()
+        .unwrap_or("operator");
+    Problem::OperandInvalid { operator, expected }
+}
+
+/// The operators of R-MDB-1.
+pub const ALLOWED_OPERATORS: &[&str] = &[
+    "$and",
+    "$or",
+    "$nor",
+    "$not",
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$type",
+    "$all",
+    "$elemMatch",
+    "$size",
+];
