@@ -5,6 +5,7 @@
 mod backends;
 mod dsn;
 mod exit;
+mod mongo;
 mod output;
 mod password;
 mod ratelimit;
@@ -41,6 +42,9 @@ enum Command {
     /// Check database connection strings.
     #[command(subcommand)]
     Dsn(dsn::DsnCommand),
+    /// Check MongoDB filters against the operator allow-list, and scope them.
+    #[command(subcommand)]
+    Mongo(mongo::MongoCommand),
     /// Hash and verify passwords (read from stdin).
     #[command(subcommand)]
     Password(password::PasswordCommand),
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Secret(command) => secret::run(command),
         Command::Dsn(command) => dsn::run(command),
+        Command::Mongo(command) => mongo::run(command),
         Command::Password(command) => password::run(command),
         Command::Ratelimit(command) => ratelimit::run(command),
         Command::Redact(args) => redact::run(&args),

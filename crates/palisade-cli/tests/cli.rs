@@ -320,3 +320,48 @@ fn ratelimit_explain_prints_burst_and_refill_or_points_at_the_error() {
          palisade:   5/minute; 100 per fortnight\n                              ^^^^^^^^^\n"
     );
 }
+
+#[test]
+fn mongo_check_guards_and_scopes_filters_from_stdin() {
+    let (code, stdout, stderr) = palisade_with(
+        &["mongo", "check", "--format", "json"],
+        &[],
+        r#"{"$or": [{"a": 1}, {"name": {"$where": "sleep(100)"}}]}"#,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "rejected");
+    assert_eq!(report["status"], 400);
+    assert_eq!(report["path"], "filter.$or[1].name.$where");
+    assert!(
+        !stdout.contains("sleep"),
+        "the report quotes the filter: {stdout}"
+    );
+
+    let (code, stdout, _) = palisade_with(
+        &[
+            "mongo",
+            "check",
+            "--lines",
+            "--scope-user",
+            "u-1",
+            "--scalar-field",
+            "password",
+        ],
+        &[],
+        "{\"status\": \"open\", \"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}}\n\n{\"password\": {\"$ne\": null}}\n",
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"ok {"$and":[{"status":"open","_id":{"$oid":"65a1b2c3d4e5f60718293a4b"}},{"user_id":"u-1"}]}"#,
+            "rejected: filter.password takes a plain value (string, number, boolean, id or date), not an operator or a document",
+        ]
+    );
+
+    let (code, _, stderr) = palisade_with(&["mongo", "check"], &[], "{not json");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("the filter is not JSON"), "{stderr}");
+}

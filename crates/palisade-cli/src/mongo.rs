@@ -1,0 +1,117 @@
+//! `palisade mongo check`: guard (and scope) a MongoDB filter given as extended JSON on stdin.
+
+use std::io::{self, Read};
+use std::process::ExitCode;
+
+use bson::{Bson, Document};
+use clap::{Args, Subcommand};
+use palisade_mongo::{FilterPolicy, Scope};
+use serde_json::{Value, json};
+
+use crate::exit;
+use crate::output::{self, Format};
+
+/// MongoDB filters.
+#[derive(Debug, Subcommand)]
+pub(crate) enum MongoCommand {
+    /// Check the filter on stdin (extended JSON; one per line with `--lines`): print it guarded
+    /// and scoped, or the rejection with its operator and path (exit 1).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Scope the filter to this owner (a string).
+    #[arg(long, value_name = "U")]
+    scope_user: Option<String>,
+    /// The owner field.
+    #[arg(long, value_name = "FIELD", default_value = "user_id")]
+    scope_field: String,
+    /// A field that only takes plain values (`password`, `email`); repeatable.
+    #[arg(long = "scalar-field", value_name = "F")]
+    scalar_fields: Vec<String>,
+    /// Read one filter per line.
+    #[arg(long)]
+    lines: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+pub(crate) fn run(command: MongoCommand) -> ExitCode {
+    match command {
+        MongoCommand::Check(args) => check(&args),
+    }
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let mut input = String::new();
+    if let Err(err) = io::stdin().read_to_string(&mut input) {
+        return output::input_error(&format!("cannot read stdin: {err}"));
+    }
+    let policy = args
+        .scalar_fields
+        .iter()
+        .fold(FilterPolicy::default(), |policy, field| {
+            policy.scalar_field(field)
+        });
+    let scope = args
+        .scope_user
+        .as_ref()
+        .map(|user| Scope::new(&args.scope_field, user.as_str()));
+    let filters: Vec<&str> = if args.lines {
+        input.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else {
+        vec![input.as_str()]
+    };
+    let mut code = exit::OK;
+    for (index, text) in filters.iter().enumerate() {
+        let line = index + 1;
+        let filter = match parse(text) {
+            Ok(filter) => filter,
+            Err(problem) => {
+                let at = if args.lines {
+                    format!(" (line {line})")
+                } else {
+                    String::new()
+                };
+                return output::input_error(&format!("the filter{at} {problem}"));
+            }
+        };
+        let (text_report, json_report) = match policy.guard(&filter) {
+            Ok(guarded) => {
+                let checked = match &scope {
+                    Some(scope) => scope.filter(guarded),
+                    None => guarded.into_document(),
+                };
+                let shown = Bson::Document(checked).into_relaxed_extjson();
+                (
+                    format!("ok {shown}"),
+                    json!({"kind": "mongo-check", "result": "ok", "filter": shown}),
+                )
+            }
+            Err(rejected) => {
+                code = exit::FINDING;
+                (
+                    format!("rejected: {rejected}"),
+                    json!({"kind": "mongo-check", "result": "rejected", "status": rejected.status(),
+                        "path": rejected.path(), "message": rejected.to_string()}),
+                )
+            }
+        };
+        if let Err(err) = output::report(args.format, &[text_report], &json_report) {
+            return output::input_error(&format!("cannot write the report: {err}"));
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// A filter document from extended JSON; the problem, never the text, on failure.
+fn parse(text: &str) -> Result<Document, &'static str> {
+    let value: Value = serde_json::from_str(text).map_err(|_| "is not JSON")?;
+    match Bson::try_from(value) {
+        Ok(Bson::Document(filter)) => Ok(filter),
+        Ok(_) => Err("is not a JSON object"),
+        Err(_) => Err("is not valid extended JSON"),
+    }
+}
