@@ -338,7 +338,7 @@ def credsweeper_scan(paths):
     return found
 
 
-def peers(labelled_path, benign_dir):
+def peers(labelled_path, original_benign):
     from detect_secrets.settings import default_settings
 
     with open(labelled_path) as f:
@@ -366,16 +366,22 @@ def peers(labelled_path, benign_dir):
         result["detect-secrets"] = {"recall": sum(detect), "missed_kinds": sorted({r["kind"] for r, ok in zip(records, detect) if not ok})}
         result["credsweeper"] = {"recall": sum(cred), "missed_kinds": sorted({r["kind"] for r, ok in zip(records, cred) if not ok})}
 
+    # credsweeper silently skips paths under a `target` directory (and paths holding `..`):
+    # both peers read a copy of the benign corpus in a temporary directory.
+    import shutil
+    copy_root = tempfile.mkdtemp(prefix="palisade-benign-")
+    benign_dir = os.path.join(copy_root, "benign")
+    shutil.copytree(original_benign, benign_dir)
     benign_files = []
     for root, dirs, names in os.walk(benign_dir):
         dirs.sort()
         benign_files.extend(os.path.realpath(os.path.join(root, n)) for n in sorted(names))
     with default_settings():
         result["detect-secrets"]["benign_findings"] = sum(len(detect_secrets_scan(p)) for p in benign_files)
-    # credsweeper silently scans nothing under a path holding `..`.
-    creds = credsweeper_scan([os.path.realpath(benign_dir)])
+    creds = credsweeper_scan([benign_dir])
     result["credsweeper"]["benign_findings"] = sum(len(v) for v in creds.values())
     result["benign_files"] = len(benign_files)
+    shutil.rmtree(copy_root)
     print(json.dumps(result))
 
 
