@@ -6,6 +6,8 @@
 
 use std::process::Command;
 
+mod common;
+
 fn palisade(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(args)
@@ -54,27 +56,7 @@ fn no_arguments_prints_usage_and_fails() {
 
 /// Runs `palisade` with extra environment variables and stdin.
 fn palisade_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::run(args, env, None, stdin)
 }
 
 #[test]

@@ -297,23 +297,7 @@ impl Scope {
                     ("$facet", Bson::Document(facets)) => {
                         let mut scoped = Document::new();
                         for (facet, inner) in facets {
-                            let Bson::Array(inner) = inner else {
-                                return Err(walker.reject(Problem::ShapeInvalid {
-                                    expected: "an array of stages per facet",
-                                }));
-                            };
-                            let mut stages = Vec::new();
-                            for (i, stage) in inner.iter().enumerate() {
-                                let Bson::Document(stage) = stage else {
-                                    return Err(walker.reject(Problem::ShapeInvalid {
-                                        expected: "a stage document",
-                                    }));
-                                };
-                                let stage = self
-                                    .stage(stage, i)
-                                    .map_err(|inner| inner_stage(walker, facet, &inner))?;
-                                stages.push(Bson::Document(stage));
-                            }
+                            let stages = self.sub_pipeline(walker, facet, inner)?;
                             scoped.insert(facet.clone(), stages);
                         }
                         Ok(doc! {"$facet": scoped})
@@ -334,25 +318,46 @@ impl Scope {
         let mut scoped = lookup.clone();
         let mut pipeline = vec![Bson::Document(doc! {"$match": self.owner_match()})];
         if let Some(existing) = lookup.get("pipeline") {
-            let Bson::Array(existing) = existing else {
-                return Err(walker.reject(Problem::ShapeInvalid {
-                    expected: "a lookup pipeline array",
-                }));
-            };
-            for (i, stage) in existing.iter().enumerate() {
-                let Bson::Document(stage) = stage else {
-                    return Err(walker.reject(Problem::ShapeInvalid {
-                        expected: "a stage document",
-                    }));
-                };
-                let stage = self
-                    .stage(stage, i)
-                    .map_err(|inner| inner_stage(walker, "pipeline", &inner))?;
-                pipeline.push(Bson::Document(stage));
-            }
+            pipeline.extend(self.sub_pipeline(walker, "pipeline", existing)?);
         }
         scoped.insert("pipeline", pipeline);
         Ok(doc! {"$lookup": scoped})
+    }
+}
+
+impl Scope {
+    /// The stages of a nested pipeline (a facet, a lookup's `pipeline`) named `name`, each
+    /// checked as a stage.
+    fn sub_pipeline(
+        &self,
+        walker: &Walker<'_>,
+        name: &str,
+        stages: &Bson,
+    ) -> Result<Vec<Bson>, Rejected> {
+        let Bson::Array(stages) = stages else {
+            return Err(walker.reject_at_key(
+                name,
+                Problem::ShapeInvalid {
+                    expected: "an array of stages",
+                },
+            ));
+        };
+        stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| match stage {
+                Bson::Document(stage) => self
+                    .stage(stage, i)
+                    .map(Bson::Document)
+                    .map_err(|inner| inner_stage(walker, name, &inner)),
+                _ => Err(walker.reject_at_key(
+                    &format!("{name}[{i}]"),
+                    Problem::ShapeInvalid {
+                        expected: "a stage document",
+                    },
+                )),
+            })
+            .collect()
     }
 }
 
