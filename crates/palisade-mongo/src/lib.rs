@@ -6,9 +6,11 @@ mod error;
 mod guard;
 mod limits;
 mod scope;
+mod tenant;
 mod walk;
 
 pub use error::{Problem, Rejected};
 pub use guard::{ALLOWED_OPERATORS, FilterPolicy, Guarded};
 pub use limits::{LimitInvalid, Limits};
 pub use scope::Scope;
+pub use tenant::{TenantError, TenantRouter};
