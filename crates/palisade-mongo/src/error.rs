@@ -57,6 +57,9 @@ pub enum Problem {
     DateInvalid,
     /// A write that would set, change or remove the owner field.
     OwnerFieldWritten,
+    /// A client write to `created_by`, `created_at`, `updated_by` or `updated_at`, which only
+    /// the request's context sets.
+    AuditFieldWritten,
     /// An aggregation stage outside the allow-list (`$out`, `$merge`, `$unionWith`, ...).
     StageNotAllowed {
         /// The stage as written (cut to 64 characters).
@@ -163,6 +166,10 @@ impl fmt::Display for Rejected {
                     "the owner field may not be set, changed or removed ({at})"
                 )
             }
+            Problem::AuditFieldWritten => write!(
+                f,
+                "audit fields are set by the server, not the client ({at})"
+            ),
             Problem::StageNotAllowed { stage } => {
                 write!(f, "aggregation stage `{stage}` is not allowed at {at}")
             }

@@ -67,6 +67,14 @@ impl Limits {
         max_string_len: Self::DEFAULT_MAX_STRING_LEN,
     };
 
+    /// Every limit at its maximum: for documents that come from the server, not a client.
+    pub const MAX_LIMITS: Self = Self {
+        max_depth: Self::MAX_MAX_DEPTH,
+        max_keys: Self::MAX_MAX_KEYS,
+        max_array_len: Self::MAX_MAX_ARRAY_LEN,
+        max_string_len: Self::MAX_MAX_STRING_LEN,
+    };
+
     /// Limits, each between 1 and its `MAX_*`.
     ///
     /// # Errors
