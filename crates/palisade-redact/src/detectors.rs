@@ -138,7 +138,7 @@ pub const DEFAULT: &[Detector] = &[
         "secret-pair",
         concat!(
             pair_key!(),
-            r#"["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]+)"#
+            r#"\\?["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]+)"#
         ),
         validate::not_masked,
     ),
@@ -161,7 +161,9 @@ pub const DEFAULT: &[Detector] = &[
     ),
     Detector {
         id: "base64-run",
-        pattern: r"(?P<s>[A-Za-z0-9+/]{64,}={0,2})",
+        // Not a run that runs into a `:` (a URL's scheme, a key), which would hide what follows,
+        // nor into a mask, which a second pass would otherwise read as its end.
+        pattern: r"(?P<s>[A-Za-z0-9+/]{64,}={0,2})(?:[^A-Za-z0-9+/=:*]|$)",
         mask: Mask::Truncate,
         check: validate::base64_payload,
     },

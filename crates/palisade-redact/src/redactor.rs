@@ -10,6 +10,9 @@ use regex_automata::{Anchored, Input, Match, PatternID};
 use crate::detectors::{DEFAULT, Detector, Mask};
 use crate::validate::MASK;
 
+/// The most passes [`Redactor::redact`] makes over a text that keeps changing.
+const MAX_PASSES: usize = 4;
+
 /// How many characters of a base64 payload stay visible (R-RED-3).
 const TRUNCATE_KEEP: usize = 7;
 
@@ -82,9 +85,26 @@ impl Redactor {
     }
 
     /// `text` with every secret masked: `***`, or a base64 payload cut to its first 7
-    /// characters and `...`. Redacting the result again changes nothing.
+    /// characters and `...`. Redacting the result again changes nothing: masking can join what
+    /// a separator kept apart (a cut payload loses its `/`, a `#` becomes `***`), so a text
+    /// that changed is redacted again until it stops changing (at most 4 passes; a clean
+    /// text takes one).
     #[must_use]
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let Cow::Owned(mut current) = self.redact_once(text) else {
+            return Cow::Borrowed(text);
+        };
+        for _ in 1..MAX_PASSES {
+            match self.redact_once(&current) {
+                Cow::Borrowed(_) => break,
+                Cow::Owned(next) => current = next,
+            }
+        }
+        Cow::Owned(current)
+    }
+
+    /// One pass of [`redact`](Redactor::redact).
+    fn redact_once<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out: Option<String> = None;
         let mut copied = 0;
         self.each(text, |finding, mask| {
@@ -122,49 +142,69 @@ impl Redactor {
                 return;
             };
             let captures = captures.get_or_insert_with(|| self.regex.create_captures());
+            let next = next_boundary(text, candidate.start());
             match self.accept(text, candidate, captures) {
-                Some((finding, mask, end)) => {
-                    at = end.max(next_boundary(text, candidate.start()));
+                Accepted::Found(finding, mask, end) => {
+                    at = end.max(next);
                     found(finding, mask);
                 }
-                None => at = next_boundary(text, candidate.start()),
+                // Redacted already: its context (a key, a scheme) is not another secret.
+                Accepted::Masked(end) => at = end.max(next),
+                Accepted::Nothing => at = next,
             }
         }
     }
 
     /// The finding for `candidate` if its detector's check passes, else the first later
-    /// detector that matches at the same place and passes; with its mask and the end of its
-    /// match.
-    fn accept(
-        &self,
-        text: &str,
-        candidate: Match,
-        captures: &mut Captures,
-    ) -> Option<(Finding, Mask, usize)> {
+    /// detector that matches at the same place and passes; or, when a detector's secret there
+    /// is a mask already, the end of that match.
+    fn accept(&self, text: &str, candidate: Match, captures: &mut Captures) -> Accepted {
         let start = candidate.start();
         let first = candidate.pattern().as_usize();
-        (first..self.detectors.len()).find_map(|index| {
-            let pattern = PatternID::new(index).ok()?;
+        for index in first..self.detectors.len() {
+            let (Ok(pattern), Some(detector)) = (PatternID::new(index), self.detectors.get(index))
+            else {
+                break;
+            };
             let input = Input::new(text)
                 .range(start..)
                 .anchored(Anchored::Pattern(pattern));
             self.regex.search_captures(&input, captures);
-            if !captures.is_match() {
-                return None;
-            }
-            let whole = captures.get_match()?;
+            let Some(whole) = captures.get_match() else {
+                continue;
+            };
             let span = captures.get_group_by_name("s").unwrap_or(whole.span());
-            let detector = self.detectors.get(index)?;
-            let secret = text.get(span.start..span.end)?;
-            (detector.check)(secret).then(|| {
+            let Some(secret) = text.get(span.start..span.end) else {
+                continue;
+            };
+            if is_masked(secret) {
+                return Accepted::Masked(whole.end());
+            }
+            if (detector.check)(secret) {
                 let finding = Finding {
                     detector: detector.id,
                     span: span.start..span.end,
                 };
-                (finding, detector.mask, whole.end())
-            })
-        })
+                return Accepted::Found(finding, detector.mask, whole.end());
+            }
+        }
+        Accepted::Nothing
     }
+}
+
+/// What a candidate match turned out to be.
+enum Accepted {
+    /// A secret, its mask and the end of its match.
+    Found(Finding, Mask, usize),
+    /// A secret masked by an earlier pass; skip to the end of its match.
+    Masked(usize),
+    /// No detector's check passed here.
+    Nothing,
+}
+
+/// A secret that an earlier pass masked, wholly or in part.
+fn is_masked(secret: &str) -> bool {
+    secret.contains(MASK)
 }
 
 /// The next character boundary after `at`.

@@ -67,6 +67,15 @@ fn key_value_pairs_in_text_json_and_yaml() {
     // An unquoted one stops at a query-string separator; a quote left open is still masked.
     assert_eq!(redact("?token=abc123&next=/home"), "?token=***&next=/home");
     assert_eq!(redact(r#"password="unterminated"#), r#"password="***"#);
+    // An escaped quote left open (found by the fuzzer): masked once, then stable.
+    let once = redact(r#"{:password":\"b","#);
+    assert_eq!(once, r#"{:password":\"***","#);
+    assert_eq!(redact(&once), once);
+    // A key long enough to look like a base64 run stays context on the second pass.
+    let key = format!("{}Vz2c1password=\"x1\"", "D".repeat(70));
+    let once = redact(&key);
+    assert!(once.ends_with("password=\"***\""), "{once}");
+    assert_eq!(redact(&once), once);
 }
 
 #[test]
