@@ -159,6 +159,17 @@ impl FilterPolicy {
         })
     }
 
+    /// A field's condition (a `$pull` condition in an update) checked on `walker`'s walk; a
+    /// typed field's string is accepted as in a filter, but not converted.
+    pub(crate) fn check_condition<'d>(
+        &self,
+        walker: &mut Walker<'d>,
+        field: &str,
+        value: &'d Bson,
+    ) -> Result<(), Rejected> {
+        self.condition(walker, field, value, &mut false)
+    }
+
     /// A field's condition: a plain value, a literal sub-document, or an operator document.
     fn condition<'d>(
         &self,

@@ -187,18 +187,12 @@ impl Scope {
                     },
                     "$push" | "$addToSet" => self.push_value(walker, value),
                     "$pull" => match value {
+                        // A condition on the array's elements: guarded on this walk, so its
+                        // path and limits are the update's.
                         Bson::Document(condition)
                             if condition.keys().any(|k| k.starts_with('$')) =>
                         {
-                            self.policy
-                                .guard(
-                                    &doc! {"$elemMatch": Bson::Document(condition.clone())}
-                                        .into_iter()
-                                        .map(|(_, v)| (path.to_owned(), v))
-                                        .collect(),
-                                )
-                                .map(drop)
-                                .map_err(|inner| walker.reject_within(&inner))
+                            self.policy.check_condition(walker, path, value)
                         }
                         _ => walker.literal(value, Keys::Plain),
                     },

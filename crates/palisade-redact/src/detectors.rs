@@ -26,7 +26,8 @@ pub struct Detector {
     pub pattern: &'static str,
     /// How the secret is masked.
     pub mask: Mask,
-    /// A check the secret must pass (a checksum, a range); most only refuse an old mask.
+    /// A check the secret must pass (a checksum, a range). A secret that holds a mask from an
+    /// earlier pass is skipped before any check.
     pub check: fn(&str) -> bool,
 }
 
@@ -52,13 +53,13 @@ pub const DEFAULT: &[Detector] = &[
     replace(
         "pem-private-key",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?P<s>(?s:.)*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
-        validate::not_masked_block,
+        validate::always,
     ),
     replace(
         "url-credentials",
         // The password may hold single spaces: SQLAlchemy renders a URL without escaping them.
         r"[A-Za-z][A-Za-z0-9+.-]+://[^\s:/@?#]+:(?P<s>[^\s@/?#]+(?: [^\s@/?#]+)*)@",
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "jwt",
@@ -68,38 +69,38 @@ pub const DEFAULT: &[Detector] = &[
     replace(
         "aws-access-key-id",
         r"(?-u:\b)(?P<s>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?-u:\b)",
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "aws-secret-access-key",
         r#"(?i-u:aws_?secret_?(?:access_?)?key)["']?[ \t]*(?:=|:|=>)[ \t]*["']?(?P<s>[A-Za-z0-9/+]{40})(?-u:\b)"#,
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "github-token",
         r"(?-u:\b)(?P<s>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}))",
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "gitlab-token",
         r"(?-u:\b)(?P<s>glpat-[A-Za-z0-9_-]{20,})",
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "slack-token",
         r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,})",
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "stripe-key",
         r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
-        validate::not_masked,
+        validate::always,
     ),
     // An `Authorization` header or field: its value is a credential whatever it looks like.
     replace(
         "authorization",
         r#"(?i-u:authorization)["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z]+[ \t]+)?(?P<s>[^\s"',;]+)"#,
-        validate::not_masked,
+        validate::always,
     ),
     // A bare `Bearer` or `Basic` (as HTTP writes them, not prose's "basic"): the value must
     // look generated.
@@ -113,7 +114,7 @@ pub const DEFAULT: &[Detector] = &[
     replace(
         "connection-string-password",
         r#";[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*(?P<s>[^;"'\s][^;\r\n]*)"#,
-        validate::not_masked,
+        validate::always,
     ),
     // A quoted value runs to its closing quote (spaces and `&` included; a double-quoted one
     // over JSON escapes, and opened by `\"` when it sits inside a JSON string); an unquoted
@@ -124,7 +125,7 @@ pub const DEFAULT: &[Detector] = &[
             pair_key!(),
             r#"\\?"(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>(?:[^"\\\r\n]|\\.)+)""#
         ),
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "secret-pair",
@@ -132,7 +133,7 @@ pub const DEFAULT: &[Detector] = &[
             pair_key!(),
             r"'(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^'\r\n]+)'"
         ),
-        validate::not_masked,
+        validate::always,
     ),
     replace(
         "secret-pair",
@@ -140,7 +141,7 @@ pub const DEFAULT: &[Detector] = &[
             pair_key!(),
             r#"\\?["']?(?:(?i-u:bearer|basic|token)[ \t]+)?(?P<s>[^\s"',;&<>{}\[\]]+)"#
         ),
-        validate::not_masked,
+        validate::always,
     ),
     Detector {
         id: "base64-data-url",

@@ -6,17 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// The text a mask leaves behind; a candidate equal to it was redacted already.
 pub(crate) const MASK: &str = "***";
 
-/// Anything without a mask left by an earlier pass in it: redaction must not find a new
-/// secret that spans an old mask (a mask can replace a separator that stopped a match).
-pub(crate) fn not_masked(candidate: &str) -> bool {
-    !candidate.contains(MASK)
-}
-
-/// A block whose content is not only a mask.
-pub(crate) fn not_masked_block(candidate: &str) -> bool {
-    candidate.trim() != MASK
-}
-
 /// No check beyond the pattern.
 pub(crate) fn always(_candidate: &str) -> bool {
     true
@@ -106,7 +95,7 @@ pub(crate) fn jwt(candidate: &str) -> bool {
 }
 
 /// An authorization credential rather than a word of prose ("Basic functionality.", "Bearer
-/// authentication", "Basic Multilingual Plane", "Basic ConcurrentInitializer"): not a mask;
+/// authentication", "Basic Multilingual Plane", "Basic ConcurrentInitializer"):
 /// letters and digits, or mixed case that is not a CamelCase word, or base64's `+`.
 pub(crate) fn credential(candidate: &str) -> bool {
     let value = candidate.trim_end_matches(['.', ',']).trim_end_matches('=');
@@ -115,7 +104,7 @@ pub(crate) fn credential(candidate: &str) -> bool {
     let mixed_case =
         has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && !camel_case(value);
     let base64 = has(|b| *b == b'+');
-    not_masked(candidate) && (letters_and_digits || mixed_case || base64)
+    letters_and_digits || mixed_case || base64
 }
 
 /// `ConcurrentInitializer`: capitalized lower-case words run together.

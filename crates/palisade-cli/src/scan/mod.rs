@@ -54,10 +54,12 @@ struct Tally {
 }
 
 pub(crate) fn run(args: &ScanArgs) -> ExitCode {
+    // Fingerprints are computed only when a baseline is read or written.
     let known = match (&args.baseline, &args.write_baseline) {
-        (Some(path), _) => Baseline::read(path),
-        (None, Some(path)) if path.exists() => Baseline::read(path).map(|b| b.emptied()),
-        _ => Baseline::new(),
+        (Some(path), _) => Baseline::read(path).map(Some),
+        (None, Some(path)) if path.exists() => Baseline::read(path).map(|b| Some(b.emptied())),
+        (None, Some(_)) => Baseline::new().map(Some),
+        (None, None) => Ok(None),
     };
     let mut known = match known {
         Ok(known) => known,
@@ -97,7 +99,7 @@ pub(crate) fn run(args: &ScanArgs) -> ExitCode {
             }
         }
     }
-    finish(args, &known, &tally, &mut out)
+    finish(args, known.as_ref(), &tally, &mut out)
 }
 
 /// Every file under `paths`, sorted, honouring `.gitignore` (in or out of a git repository)
@@ -119,7 +121,7 @@ fn scan_file(
     path: &Path,
     args: &ScanArgs,
     scanner: &Scanner,
-    known: &mut Baseline,
+    known: &mut Option<Baseline>,
     out: &mut impl Write,
     tally: &mut Tally,
 ) -> io::Result<()> {
@@ -146,15 +148,17 @@ fn scan_file(
     let text = String::from_utf8_lossy(&bytes);
     for found in scanner.scan(&text, SourceKind::for_path(path)) {
         let secret = text.get(found.span.clone()).unwrap_or_default();
-        let accepted = known.accepted(&shown, found.detector, secret);
-        if args.write_baseline.is_some() {
-            known.insert(accepted);
-            tally.findings += 1;
-            continue;
-        }
-        if known.contains(&accepted) {
-            tally.accepted += 1;
-            continue;
+        if let Some(known) = known.as_mut() {
+            let accepted = known.accepted(&shown, found.detector, secret);
+            if args.write_baseline.is_some() {
+                known.insert(accepted);
+                tally.findings += 1;
+                continue;
+            }
+            if known.contains(&accepted) {
+                tally.accepted += 1;
+                continue;
+            }
         }
         tally.findings += 1;
         match args.format {
@@ -180,8 +184,18 @@ fn display_path(path: &Path) -> String {
     text.strip_prefix("./").map_or(text.clone(), str::to_owned)
 }
 
-fn finish(args: &ScanArgs, known: &Baseline, tally: &Tally, out: &mut impl Write) -> ExitCode {
-    if let Some(Err(message)) = args.write_baseline.as_ref().map(|path| known.write(path)) {
+fn finish(
+    args: &ScanArgs,
+    known: Option<&Baseline>,
+    tally: &Tally,
+    out: &mut impl Write,
+) -> ExitCode {
+    let written = args
+        .write_baseline
+        .as_ref()
+        .zip(known)
+        .map(|(path, known)| known.write(path));
+    if let Some(Err(message)) = written {
         return output::input_error(&message);
     }
     let summary = format!(
