@@ -65,6 +65,17 @@ pub enum Problem {
         /// The stage as written (cut to 64 characters).
         stage: String,
     },
+    /// A declared reference to a document that does not exist (or belongs to another owner):
+    /// the one 422.
+    ReferenceMissing {
+        /// The referenced collection.
+        collection: String,
+        /// The id, as a message shows it (ObjectIds in hex, strings cut to 64 characters).
+        id: String,
+    },
+    /// An update that would change a declared reference other than by setting or adding
+    /// ids (`$inc`, `$min`, `$rename` into it, a path below it), which cannot be checked.
+    ReferenceUnchecked,
     /// A document, update or pipeline that is not of the expected form.
     ShapeInvalid {
         /// What was expected, in words.
@@ -112,10 +123,14 @@ impl Rejected {
         &self.path
     }
 
-    /// The HTTP status a web handler should answer with: 400 for every problem.
+    /// The HTTP status a web handler should answer with: 422 for a missing reference (the
+    /// request is well formed but refers to nothing), 400 for every other problem.
     #[must_use]
     pub fn status(&self) -> u16 {
-        400
+        match self.problem {
+            Problem::ReferenceMissing { .. } => 422,
+            _ => 400,
+        }
     }
 }
 
@@ -173,6 +188,14 @@ impl fmt::Display for Rejected {
             Problem::StageNotAllowed { stage } => {
                 write!(f, "aggregation stage `{stage}` is not allowed at {at}")
             }
+            Problem::ReferenceMissing { collection, id } => write!(
+                f,
+                "{at} refers to `{id}` in `{collection}`, which does not exist"
+            ),
+            Problem::ReferenceUnchecked => write!(
+                f,
+                "{at} would change a reference other than by $set, $setOnInsert, $push or $addToSet"
+            ),
             Problem::ShapeInvalid { expected } => write!(f, "{at} must be {expected}"),
         }
     }

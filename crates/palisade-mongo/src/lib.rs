@@ -3,16 +3,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod audit;
+#[cfg(feature = "driver")]
+#[cfg_attr(docsrs, doc(cfg(feature = "driver")))]
+mod driver;
 mod error;
 mod guard;
 mod limits;
+mod references;
 mod scope;
 mod tenant;
 mod walk;
 
 pub use audit::{AUDIT_FIELDS, Audit};
+#[cfg(feature = "driver")]
+pub use driver::{DatabaseError, DriverError, ScopedCollection, TenantClients};
 pub use error::{Problem, Rejected};
 pub use guard::{ALLOWED_OPERATORS, FilterPolicy, Guarded};
 pub use limits::{LimitInvalid, Limits};
+pub use references::{ForeignKey, ForeignKeys, Reference};
 pub use scope::Scope;
 pub use tenant::{TenantError, TenantRouter};

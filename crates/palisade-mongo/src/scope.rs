@@ -99,6 +99,12 @@ impl Scope {
         self
     }
 
+    /// The policy for the filters this scope takes.
+    #[must_use]
+    pub fn policy(&self) -> &FilterPolicy {
+        &self.policy
+    }
+
     /// The owner field.
     #[must_use]
     pub fn field(&self) -> &str {

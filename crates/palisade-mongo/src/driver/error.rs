@@ -1,0 +1,195 @@
+//! `DriverError`: a refusal, a routing or secret failure, or the database's own error, shown
+//! without anything the client or the server echoed back.
+
+use std::fmt;
+
+use mongodb::error::{ErrorKind, WriteFailure};
+use palisade_secrets::SecretError;
+
+use crate::{Rejected, TenantError};
+
+/// MongoDB's duplicate key error code.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// Why a [`ScopedCollection`](crate::ScopedCollection) or
+/// [`TenantClients`](crate::TenantClients) call failed.
+///
+/// Messages never carry a filter, a document, a connection string or a server message (which
+/// can quote a duplicated value): the database's error shows its category and code only.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The client's filter, update, document or pipeline was refused before reaching the
+    /// server (400), or a reference it makes does not exist (422).
+    Rejected(Rejected),
+    /// The organization cannot be routed.
+    Tenant(TenantError),
+    /// The tenant's connection string could not be read from its secret source.
+    Secret(SecretError),
+    /// The tenant's connection string was read but is not one the driver accepts; nothing of
+    /// it is shown.
+    ConnectionStringInvalid,
+    /// A document of the application's type could not be converted to BSON.
+    Serialize,
+    /// The database failed the operation.
+    Database(DatabaseError),
+}
+
+impl DriverError {
+    /// The HTTP status a web handler should answer with: the refusal's own (400 or 422), 400
+    /// for an unroutable organization, 409 for a duplicate key, 503 when the database cannot
+    /// be reached, 500 otherwise.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Rejected(rejected) => rejected.status(),
+            Self::Tenant(_) => 400,
+            Self::Database(database) if database.is_duplicate_key() => 409,
+            Self::Database(database) if database.is_unreachable() => 503,
+            Self::Secret(_)
+            | Self::ConnectionStringInvalid
+            | Self::Serialize
+            | Self::Database(_) => 500,
+        }
+    }
+
+    /// The refusal, when the input was refused.
+    #[must_use]
+    pub fn rejected(&self) -> Option<&Rejected> {
+        match self {
+            Self::Rejected(rejected) => Some(rejected),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rejected(rejected) => rejected.fmt(f),
+            Self::Tenant(tenant) => tenant.fmt(f),
+            Self::Secret(secret) => {
+                write!(f, "cannot read the tenant's connection string: {secret}")
+            }
+            Self::ConnectionStringInvalid => {
+                f.write_str("the tenant's connection string is not a valid MongoDB URI")
+            }
+            Self::Serialize => f.write_str("the document cannot be converted to BSON"),
+            Self::Database(database) => database.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Rejected(rejected) => Some(rejected),
+            Self::Tenant(tenant) => Some(tenant),
+            Self::Secret(secret) => Some(secret),
+            // The driver's error can quote the server's message (a duplicated value): it is
+            // reachable only through `DatabaseError::expose_driver_error`.
+            Self::ConnectionStringInvalid | Self::Serialize | Self::Database(_) => None,
+        }
+    }
+}
+
+impl From<Rejected> for DriverError {
+    fn from(rejected: Rejected) -> Self {
+        Self::Rejected(rejected)
+    }
+}
+
+impl From<TenantError> for DriverError {
+    fn from(tenant: TenantError) -> Self {
+        Self::Tenant(tenant)
+    }
+}
+
+impl From<mongodb::error::Error> for DriverError {
+    fn from(error: mongodb::error::Error) -> Self {
+        Self::Database(DatabaseError { inner: error })
+    }
+}
+
+/// The database's error: its category and code are shown, its message is not.
+pub struct DatabaseError {
+    inner: mongodb::error::Error,
+}
+
+impl DatabaseError {
+    /// The server's error code, when the server answered with one.
+    #[must_use]
+    pub fn code(&self) -> Option<i32> {
+        match self.inner.kind.as_ref() {
+            ErrorKind::Command(command) => Some(command.code),
+            ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
+            ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => Some(concern.code),
+            ErrorKind::InsertMany(insert) => insert
+                .write_errors
+                .as_ref()
+                .and_then(|errors| errors.first())
+                .map(|first| first.code)
+                .or_else(|| insert.write_concern_error.as_ref().map(|c| c.code)),
+            _ => None,
+        }
+    }
+
+    /// Whether a unique index refused the write.
+    #[must_use]
+    pub fn is_duplicate_key(&self) -> bool {
+        self.code() == Some(DUPLICATE_KEY)
+    }
+
+    /// Whether the server could not be reached (no server selected, or the connection failed).
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self.inner.kind.as_ref(),
+            ErrorKind::ServerSelection { .. }
+                | ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
+        )
+    }
+
+    /// The driver's own error, whose message can quote values from the server (a duplicated
+    /// key): for handling, not for logs or responses.
+    #[must_use]
+    pub fn expose_driver_error(&self) -> &mongodb::error::Error {
+        &self.inner
+    }
+
+    fn category(&self) -> &'static str {
+        match self.inner.kind.as_ref() {
+            ErrorKind::Command(_) => "the server refused the command",
+            ErrorKind::Write(_) | ErrorKind::InsertMany(_) | ErrorKind::BulkWrite(_) => {
+                "the server refused the write"
+            }
+            ErrorKind::Authentication { .. } => "authentication failed",
+            ErrorKind::ServerSelection { .. } => "no server is available",
+            ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => "the connection failed",
+            ErrorKind::BsonDeserialization(_) => {
+                "a stored document does not match the application's type"
+            }
+            _ => "the database operation failed",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.category())?;
+        match self.code() {
+            Some(code) => write!(f, " (code {code})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseError")
+            .field("category", &self.category())
+            .field("code", &self.code())
+            .finish()
+    }
+}

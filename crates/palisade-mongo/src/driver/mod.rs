@@ -1,0 +1,9 @@
+//! The `driver` feature: the checks applied on the way to a real `mongodb` deployment.
+
+mod collection;
+mod error;
+mod tenants;
+
+pub use collection::ScopedCollection;
+pub use error::{DatabaseError, DriverError};
+pub use tenants::TenantClients;
