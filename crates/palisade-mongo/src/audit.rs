@@ -61,24 +61,28 @@ impl Audit {
     /// # Errors
     /// [`Rejected`] with [`Problem::AuditFieldWritten`] or [`Problem::ShapeInvalid`].
     pub fn update(&self, update: &Document) -> Result<Document, Rejected> {
-        let walker = Walker::new(Limits::MAX_LIMITS, "update");
-        if update.keys().any(|k| !k.starts_with('$')) {
-            return Err(walker.reject(Problem::ShapeInvalid {
-                expected: "update operators (a replacement would erase created_by and created_at)",
-            }));
-        }
-        for (operator, fields) in update {
-            let Bson::Document(fields) = fields else {
-                continue;
-            };
-            for (path, value) in fields {
-                let renamed_to = (operator == "$rename").then(|| value.as_str()).flatten();
-                if is_audit_path(path) || renamed_to.is_some_and(is_audit_path) {
-                    return Err(walker
-                        .reject_at_key(&format!("{operator}.{path}"), Problem::AuditFieldWritten));
+        Walker::run(Limits::MAX_LIMITS, "update", |walker| {
+            if update.keys().any(|k| !k.starts_with('$')) {
+                return Err(walker.reject(Problem::ShapeInvalid {
+                    expected: "update operators (a replacement would erase created_by and created_at)",
+                }));
+            }
+            for (operator, fields) in update {
+                let Bson::Document(fields) = fields else {
+                    continue;
+                };
+                for (path, value) in fields {
+                    let renamed_to = (operator == "$rename").then(|| value.as_str()).flatten();
+                    if is_audit_path(path) || renamed_to.is_some_and(is_audit_path) {
+                        return Err(walker.reject_at_key(
+                            &format!("{operator}.{path}"),
+                            Problem::AuditFieldWritten,
+                        ));
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         let mut stamped = update.clone();
         let stamp = doc! {"updated_by": self.actor.clone(), "updated_at": self.now};
         match stamped.get_mut("$set") {

@@ -100,34 +100,59 @@ pub enum Problem {
 ///     "operator `$where` is not allowed at filter.$or[1].name.$where"
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Rejected {
+    // Boxed: a walk returns `Result<(), Rejected>` at every key, and a pointer-sized error
+    // keeps the path that passes cheap.
+    inner: Box<Refusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
     problem: Problem,
     path: String,
 }
 
+impl fmt::Debug for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejected")
+            .field("problem", &self.inner.problem)
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
 impl Rejected {
     pub(crate) fn new(problem: Problem, path: String) -> Self {
-        Self { problem, path }
+        Self {
+            inner: Box::new(Refusal { problem, path }),
+        }
+    }
+
+    /// The same refusal with `prefix` put in front of its path (a walk's key, index or root
+    /// on the way out).
+    pub(crate) fn under(mut self, prefix: &str) -> Self {
+        self.inner.path.insert_str(0, prefix);
+        self
     }
 
     /// What is wrong.
     #[must_use]
     pub fn problem(&self) -> &Problem {
-        &self.problem
+        &self.inner.problem
     }
 
     /// Where: `filter`, `update`, `document` or `pipeline[N]`, then keys and `[index]`es.
     #[must_use]
     pub fn path(&self) -> &str {
-        &self.path
+        &self.inner.path
     }
 
     /// The HTTP status a web handler should answer with: 422 for a missing reference (the
     /// request is well formed but refers to nothing), 400 for every other problem.
     #[must_use]
     pub fn status(&self) -> u16 {
-        match self.problem {
+        match self.inner.problem {
             Problem::ReferenceMissing { .. } => 422,
             _ => 400,
         }
@@ -144,8 +169,8 @@ pub(crate) fn shown(name: &str) -> String {
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = &self.path;
-        match &self.problem {
+        let at = &self.inner.path;
+        match &self.inner.problem {
             Problem::OperatorNotAllowed { operator } => {
                 write!(f, "operator `{operator}` is not allowed at {at}")
             }

@@ -104,6 +104,9 @@ impl FilterPolicy {
     }
 
     fn kind_of(&self, path: &str) -> Option<FieldKind> {
+        if self.fields.is_empty() {
+            return None;
+        }
         self.fields
             .iter()
             .find_map(|(p, kind)| (p == path).then_some(*kind))
@@ -117,9 +120,7 @@ impl FilterPolicy {
     /// # Errors
     /// [`Rejected`] naming the problem and its path (`filter.$or[1].name.$where`).
     pub fn guard(&self, filter: &Document) -> Result<Guarded, Rejected> {
-        let mut walker = Walker::new(self.limits, "filter");
-        let mut typed = false;
-        self.filter(&mut walker, filter, &mut typed)?;
+        let typed = self.check(filter)?;
         let mut document = filter.clone();
         if typed {
             self.convert(&mut document);
@@ -127,15 +128,44 @@ impl FilterPolicy {
         Ok(Guarded { document })
     }
 
+    /// [`guard`](Self::guard) for a filter the caller owns (as parsed from a request): no
+    /// copy is made, typed fields are converted in place.
+    ///
+    /// ```
+    /// use bson::doc;
+    /// use palisade_mongo::FilterPolicy;
+    ///
+    /// let guarded = FilterPolicy::default().guard_owned(doc! {"n": {"$gt": 1}}).unwrap();
+    /// assert_eq!(guarded.into_document(), doc! {"n": {"$gt": 1}});
+    /// ```
+    ///
+    /// # Errors
+    /// As [`guard`](Self::guard).
+    pub fn guard_owned(&self, mut filter: Document) -> Result<Guarded, Rejected> {
+        if self.check(&filter)? {
+            self.convert(&mut filter);
+        }
+        Ok(Guarded { document: filter })
+    }
+
+    /// The walk: `Ok(true)` when a typed field holds a string to convert.
+    fn check(&self, filter: &Document) -> Result<bool, Rejected> {
+        let mut typed = false;
+        Walker::run(self.limits, "filter", |walker| {
+            self.filter(walker, filter, &mut typed)
+        })?;
+        Ok(typed)
+    }
+
     /// A query document: logical operators and field conditions.
-    fn filter<'d>(
+    fn filter(
         &self,
-        walker: &mut Walker<'d>,
-        filter: &'d Document,
+        walker: &mut Walker,
+        filter: &Document,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         walker.document(filter, |walker, key, value| {
-            if LOGICAL.contains(&key) {
+            if key.starts_with('$') && LOGICAL.contains(&key) {
                 let Bson::Array(clauses) = value else {
                     return Err(walker.reject(operand_of(key, "a non-empty array of filters")));
                 };
@@ -161,36 +191,40 @@ impl FilterPolicy {
 
     /// A field's condition (a `$pull` condition in an update) checked on `walker`'s walk; a
     /// typed field's string is accepted as in a filter, but not converted.
-    pub(crate) fn check_condition<'d>(
+    pub(crate) fn check_condition(
         &self,
-        walker: &mut Walker<'d>,
+        walker: &mut Walker,
         field: &str,
-        value: &'d Bson,
+        value: &Bson,
     ) -> Result<(), Rejected> {
         self.condition(walker, field, value, &mut false)
     }
 
     /// A field's condition: a plain value, a literal sub-document, or an operator document.
-    fn condition<'d>(
+    fn condition(
         &self,
-        walker: &mut Walker<'d>,
+        walker: &mut Walker,
         field: &str,
-        value: &'d Bson,
+        value: &Bson,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         let kind = self.kind_of(field);
+        // An operator document starts with an operator; a plain sub-document that holds one
+        // further on is refused by the literal check.
+        let is_operators = |d: &Document| d.keys().next().is_some_and(|k| k.starts_with('$'));
         match value {
-            Bson::Document(operators) if operators.keys().any(|k| k.starts_with('$')) => {
+            Bson::Document(operators) if is_operators(operators) => {
                 if kind == Some(FieldKind::Scalar) {
                     return Err(walker.reject(Problem::ScalarExpected));
                 }
-                if !operators.keys().all(|k| k.starts_with('$')) {
-                    return Err(walker.reject(Problem::ShapeInvalid {
-                        expected: "either all operators or a plain sub-document",
-                    }));
-                }
                 walker.document(operators, |walker, operator, operand| {
-                    self.operator(walker, kind, operator, operand, typed)
+                    if operator.starts_with('$') {
+                        self.operator(walker, kind, operator, operand, typed)
+                    } else {
+                        Err(walker.reject(Problem::ShapeInvalid {
+                            expected: "either all operators or a plain sub-document",
+                        }))
+                    }
                 })
             }
             Bson::Document(_) | Bson::Array(_) if kind == Some(FieldKind::Scalar) => {
@@ -201,12 +235,12 @@ impl FilterPolicy {
     }
 
     /// One operator of a field's operator document.
-    fn operator<'d>(
+    fn operator(
         &self,
-        walker: &mut Walker<'d>,
+        walker: &mut Walker,
         kind: Option<FieldKind>,
         operator: &str,
-        operand: &'d Bson,
+        operand: &Bson,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         match operator {
@@ -275,10 +309,10 @@ impl FilterPolicy {
 
     /// `$elemMatch`'s operand: operators on the elements themselves, or a filter on their
     /// fields.
-    fn elem_match<'d>(
+    fn elem_match(
         &self,
-        walker: &mut Walker<'d>,
-        operand: &'d Bson,
+        walker: &mut Walker,
+        operand: &Bson,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         let Bson::Document(inner) = operand else {
@@ -298,11 +332,11 @@ impl FilterPolicy {
     }
 
     /// A compared value: a literal, of the field's type when it has one.
-    fn value<'d>(
+    fn value(
         &self,
-        walker: &mut Walker<'d>,
+        walker: &mut Walker,
         kind: Option<FieldKind>,
-        value: &'d Bson,
+        value: &Bson,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         walker.literal(value, Keys::NoOperators)?;

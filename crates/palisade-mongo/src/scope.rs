@@ -68,6 +68,8 @@ const JAVASCRIPT: &[&str] = &["$function", "$accumulator", "$where"];
 pub struct Scope {
     field: String,
     owner: Bson,
+    /// `{field: owner}`, built once: every scoped filter takes a copy.
+    owner_match: Document,
     policy: FilterPolicy,
     lookups: Vec<String>,
 }
@@ -76,9 +78,13 @@ impl Scope {
     /// Documents owned by `owner` in `field`, with the default filter policy for the filters
     /// inside pipelines and `$pull`.
     pub fn new(field: &str, owner: impl Into<Bson>) -> Self {
+        let owner = owner.into();
+        let mut owner_match = Document::new();
+        owner_match.insert(field, owner.clone());
         Self {
             field: field.to_owned(),
-            owner: owner.into(),
+            owner,
+            owner_match,
             policy: FilterPolicy::default(),
             lookups: Vec::new(),
         }
@@ -118,9 +124,7 @@ impl Scope {
     }
 
     fn owner_match(&self) -> Document {
-        let mut owner = Document::new();
-        owner.insert(self.field.clone(), self.owner.clone());
-        owner
+        self.owner_match.clone()
     }
 
     /// The filter for find, count, update and delete: `{"$and": [filter, {field: owner}]}`, or
@@ -155,10 +159,15 @@ impl Scope {
     /// # Errors
     /// [`Rejected`] naming the problem and its path (`update.$set.user_id`).
     pub fn update(&self, update: &Document) -> Result<Document, Rejected> {
-        let mut walker = Walker::new(self.policy.limits(), "update");
+        Walker::run(self.policy.limits(), "update", |walker| {
+            self.checked_update(walker, update)
+        })
+    }
+
+    fn checked_update(&self, walker: &mut Walker, update: &Document) -> Result<Document, Rejected> {
         let operators = update.keys().filter(|k| k.starts_with('$')).count();
         if operators == 0 {
-            return self.replacement(&mut walker, update);
+            return self.replacement(walker, update);
         }
         if operators != update.len() {
             return Err(walker.reject(Problem::ShapeInvalid {
@@ -209,7 +218,7 @@ impl Scope {
         Ok(update.clone())
     }
 
-    fn push_value<'d>(&self, walker: &mut Walker<'d>, value: &'d Bson) -> Result<(), Rejected> {
+    fn push_value(&self, walker: &mut Walker, value: &Bson) -> Result<(), Rejected> {
         match value {
             Bson::Document(modifiers) if modifiers.keys().any(|k| k.starts_with('$')) => walker
                 .document(modifiers, |walker, modifier, operand| {
@@ -225,11 +234,7 @@ impl Scope {
         }
     }
 
-    fn replacement<'d>(
-        &self,
-        walker: &mut Walker<'d>,
-        document: &'d Document,
-    ) -> Result<Document, Rejected> {
+    fn replacement(&self, walker: &mut Walker, document: &Document) -> Result<Document, Rejected> {
         walker.literal_document(document)?;
         match document.get(&self.field) {
             Some(owner) if owner != &self.owner => {
@@ -249,8 +254,9 @@ impl Scope {
     /// # Errors
     /// [`Rejected`] naming the problem and its path (`document.profile.$x`).
     pub fn insert(&self, document: &Document) -> Result<Document, Rejected> {
-        let mut walker = Walker::new(self.policy.limits(), "document");
-        self.replacement(&mut walker, document)
+        Walker::run(self.policy.limits(), "document", |walker| {
+            self.replacement(walker, document)
+        })
     }
 
     /// Checks a client-supplied aggregation pipeline and returns it behind a leading
@@ -272,43 +278,44 @@ impl Scope {
     }
 
     fn stage(&self, stage: &Document, index: usize) -> Result<Document, Rejected> {
-        let mut walker = Walker::new(self.policy.limits(), "pipeline");
-        walker.at_index(index, |walker| {
-            let mut entries = stage.iter();
-            let (Some((name, body)), None) = (entries.next(), entries.next()) else {
-                return Err(walker.reject(Problem::ShapeInvalid {
-                    expected: "a document with exactly one stage",
-                }));
-            };
-            walker.at_key(name, |walker| {
-                if !STAGES.contains(&name.as_str()) {
-                    return Err(walker.reject(Problem::StageNotAllowed { stage: shown(name) }));
-                }
-                no_javascript(walker, body)?;
-                match (name.as_str(), body) {
-                    ("$match", Bson::Document(filter)) => {
-                        let guarded = self
-                            .policy
-                            .guard(filter)
-                            .map_err(|inner| walker.reject_within(&inner))?;
-                        Ok(doc! {"$match": guarded.into_document()})
+        Walker::run(self.policy.limits(), "pipeline", |walker| {
+            walker.at_index(index, |walker| {
+                let mut entries = stage.iter();
+                let (Some((name, body)), None) = (entries.next(), entries.next()) else {
+                    return Err(walker.reject(Problem::ShapeInvalid {
+                        expected: "a document with exactly one stage",
+                    }));
+                };
+                walker.at_key(name, |walker| {
+                    if !STAGES.contains(&name.as_str()) {
+                        return Err(walker.reject(Problem::StageNotAllowed { stage: shown(name) }));
                     }
-                    ("$lookup", Bson::Document(lookup)) => self.lookup(walker, lookup),
-                    ("$facet", Bson::Document(facets)) => {
-                        let mut scoped = Document::new();
-                        for (facet, inner) in facets {
-                            let stages = self.sub_pipeline(walker, facet, inner)?;
-                            scoped.insert(facet.clone(), stages);
+                    no_javascript(walker, body)?;
+                    match (name.as_str(), body) {
+                        ("$match", Bson::Document(filter)) => {
+                            let guarded = self
+                                .policy
+                                .guard(filter)
+                                .map_err(|inner| walker.reject_within(&inner))?;
+                            Ok(doc! {"$match": guarded.into_document()})
                         }
-                        Ok(doc! {"$facet": scoped})
+                        ("$lookup", Bson::Document(lookup)) => self.lookup(walker, lookup),
+                        ("$facet", Bson::Document(facets)) => {
+                            let mut scoped = Document::new();
+                            for (facet, inner) in facets {
+                                let stages = self.sub_pipeline(walker, facet, inner)?;
+                                scoped.insert(facet.clone(), stages);
+                            }
+                            Ok(doc! {"$facet": scoped})
+                        }
+                        _ => Ok(stage.clone()),
                     }
-                    _ => Ok(stage.clone()),
-                }
+                })
             })
         })
     }
 
-    fn lookup(&self, walker: &Walker<'_>, lookup: &Document) -> Result<Document, Rejected> {
+    fn lookup(&self, walker: &Walker, lookup: &Document) -> Result<Document, Rejected> {
         let from = lookup.get_str("from").unwrap_or_default();
         if !self.lookups.iter().any(|allowed| allowed == from) {
             return Err(walker.reject(Problem::StageNotAllowed {
@@ -330,7 +337,7 @@ impl Scope {
     /// checked as a stage.
     fn sub_pipeline(
         &self,
-        walker: &Walker<'_>,
+        walker: &Walker,
         name: &str,
         stages: &Bson,
     ) -> Result<Vec<Bson>, Rejected> {
@@ -363,13 +370,13 @@ impl Scope {
 
 /// A refusal inside a nested pipeline (a facet, a lookup's `pipeline`), placed under `name`:
 /// `pipeline[0].$facet.summary[1].$out`.
-fn inner_stage(walker: &Walker<'_>, name: &str, inner: &Rejected) -> Rejected {
+fn inner_stage(walker: &Walker, name: &str, inner: &Rejected) -> Rejected {
     let below = inner.path().strip_prefix("pipeline").unwrap_or_default();
     walker.reject_at_key(&format!("{name}{below}"), inner.problem().clone())
 }
 
 /// Refuses `$function`, `$accumulator` and `$where` at any depth of a stage.
-fn no_javascript<'d>(walker: &mut Walker<'d>, value: &'d Bson) -> Result<(), Rejected> {
+fn no_javascript(walker: &mut Walker, value: &Bson) -> Result<(), Rejected> {
     match value {
         Bson::Document(document) => walker.document(document, |walker, key, inner| {
             if JAVASCRIPT.contains(&key) {

@@ -1,17 +1,14 @@
-//! The walk over a client-supplied document: limits, path tracking and literal values. The
-//! filter guard, the write-payload checks and the pipeline checks all walk with it.
+//! The walk over a client-supplied document: limits, paths for messages and literal values.
+//! The filter guard, the write-payload checks and the pipeline checks all walk with it.
+//!
+//! The walk keeps no path: a refusal starts with an empty one, and each level it passes on
+//! the way out puts its key or index in front, so a document that passes costs nothing for
+//! the messages it did not need.
 
 use bson::{Bson, Document};
 
 use crate::error::{Problem, Rejected, shown};
 use crate::limits::Limits;
-
-/// One step of a path: a key or an array index.
-#[derive(Debug, Clone, Copy)]
-enum Segment<'d> {
-    Key(&'d str),
-    Index(usize),
-}
 
 /// How keys of literal sub-documents are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,64 +19,49 @@ pub(crate) enum Keys {
     Plain,
 }
 
-/// Walks one document under one set of limits, keeping the path for messages.
+/// Walks one document under one set of limits.
 #[derive(Debug)]
-pub(crate) struct Walker<'d> {
+pub(crate) struct Walker {
     limits: Limits,
-    root: &'static str,
-    path: Vec<Segment<'d>>,
     depth: usize,
     keys: usize,
 }
 
-impl<'d> Walker<'d> {
-    pub(crate) fn new(limits: Limits, root: &'static str) -> Self {
-        Self {
+impl Walker {
+    /// Walks with `walk`; a refusal's path starts with `root` (`filter`, `update`).
+    pub(crate) fn run<T>(
+        limits: Limits,
+        root: &str,
+        walk: impl FnOnce(&mut Self) -> Result<T, Rejected>,
+    ) -> Result<T, Rejected> {
+        let mut walker = Self {
             limits,
-            root,
-            path: Vec::with_capacity(8),
             depth: 0,
             keys: 0,
-        }
+        };
+        walk(&mut walker).map_err(|rejected| rejected.under(root))
     }
 
-    /// A refusal at the current path.
+    /// A refusal here (its path is filled in on the way out).
     pub(crate) fn reject(&self, problem: Problem) -> Rejected {
-        let mut path = String::from(self.root);
-        for segment in &self.path {
-            match segment {
-                Segment::Key(key) => {
-                    path.push('.');
-                    path.push_str(&shown(key));
-                }
-                Segment::Index(index) => {
-                    path.push('[');
-                    path.push_str(&index.to_string());
-                    path.push(']');
-                }
-            }
-        }
-        Rejected::new(problem, path)
+        Rejected::new(problem, String::new())
     }
 
-    /// A refusal at `key` below the current path.
+    /// A refusal at `key` below here.
     pub(crate) fn reject_at_key(&self, key: &str, problem: Problem) -> Rejected {
-        let here = self.reject(problem);
-        let path = format!("{}.{}", here.path(), shown(key));
-        Rejected::new(here.problem().clone(), path)
+        Rejected::new(problem, format!(".{}", shown(key)))
     }
 
-    /// A refusal from a nested guard (a pipeline's `$match`): its problem, at its path below
-    /// the current one.
+    /// A refusal from a nested guard (a pipeline's `$match`): its problem, at its path (less
+    /// its root) below here.
     pub(crate) fn reject_within(&self, inner: &Rejected) -> Rejected {
-        let here = self.reject(inner.problem().clone());
         let below = inner.path().split_once('.').map_or("", |(_, rest)| rest);
         let path = if below.is_empty() {
-            here.path().to_owned()
+            String::new()
         } else {
-            format!("{}.{below}", here.path())
+            format!(".{below}")
         };
-        Rejected::new(here.problem().clone(), path)
+        Rejected::new(inner.problem().clone(), path)
     }
 
     /// Runs `inside` one level deeper, refusing past the depth limit.
@@ -101,10 +83,9 @@ impl<'d> Walker<'d> {
     /// Runs `inside` with `key` on the path, counting it against the key limit.
     pub(crate) fn at_key<T>(
         &mut self,
-        key: &'d str,
+        key: &str,
         inside: impl FnOnce(&mut Self) -> Result<T, Rejected>,
     ) -> Result<T, Rejected> {
-        self.path.push(Segment::Key(key));
         self.keys += 1;
         let result = if self.keys > self.limits.max_keys() {
             Err(self.reject(Problem::KeysExceeded {
@@ -113,8 +94,7 @@ impl<'d> Walker<'d> {
         } else {
             inside(self)
         };
-        self.path.pop();
-        result
+        result.map_err(|rejected| rejected.under(&format!(".{}", shown(key))))
     }
 
     /// Runs `inside` with `[index]` on the path.
@@ -123,14 +103,11 @@ impl<'d> Walker<'d> {
         index: usize,
         inside: impl FnOnce(&mut Self) -> Result<T, Rejected>,
     ) -> Result<T, Rejected> {
-        self.path.push(Segment::Index(index));
-        let result = inside(self);
-        self.path.pop();
-        result
+        inside(self).map_err(|rejected| rejected.under(&format!("[{index}]")))
     }
 
     /// Each element of `array` one level deeper, after the length check.
-    pub(crate) fn each(
+    pub(crate) fn each<'d>(
         &mut self,
         array: &'d [Bson],
         mut element: impl FnMut(&mut Self, &'d Bson) -> Result<(), Rejected>,
@@ -150,7 +127,7 @@ impl<'d> Walker<'d> {
 
     /// A value taken as data: strings within the limit, no JavaScript or regular expression,
     /// and sub-document keys checked as `keys` says, at every depth.
-    pub(crate) fn literal(&mut self, value: &'d Bson, keys: Keys) -> Result<(), Rejected> {
+    pub(crate) fn literal(&mut self, value: &Bson, keys: Keys) -> Result<(), Rejected> {
         match value {
             Bson::String(text) | Bson::Symbol(text) => self.string(text),
             Bson::Array(items) => self.each(items, |walker, item| walker.literal(item, keys)),
@@ -203,11 +180,20 @@ impl<'d> Walker<'d> {
     /// `$` (`a.$where`, `tags.$[]`), no NUL, within the string limit.
     pub(crate) fn field_path(&self, path: &str) -> Result<(), Rejected> {
         self.string(path)?;
-        let valid = !path.is_empty()
+        let bytes = path.as_bytes();
+        // Most names are one plain segment: checked without branching per byte.
+        let dotted_or_nul = bytes
+            .iter()
+            .fold(false, |seen, &b| seen | (b == b'.') | (b == 0));
+        let plain_start = bytes.first().is_some_and(|&b| b != b'$' && b != b'.');
+        if plain_start && !dotted_or_nul {
+            return Ok(());
+        }
+        // Otherwise each segment must be non-empty and not start with `$`, and no NUL.
+        let valid = !bytes.contains(&0)
             && path
                 .split('.')
-                .all(|segment| !segment.is_empty() && !segment.starts_with('$'))
-            && !path.contains('\0');
+                .all(|segment| !segment.is_empty() && !segment.starts_with('$'));
         if valid {
             Ok(())
         } else {
@@ -216,7 +202,7 @@ impl<'d> Walker<'d> {
     }
 
     /// A write payload document: every key plain (no `$`, no `.`) at every depth.
-    pub(crate) fn literal_document(&mut self, document: &'d Document) -> Result<(), Rejected> {
+    pub(crate) fn literal_document(&mut self, document: &Document) -> Result<(), Rejected> {
         self.document(document, |walker, key, value| {
             walker.literal_key(key, Keys::Plain)?;
             walker.literal(value, Keys::Plain)
@@ -224,7 +210,7 @@ impl<'d> Walker<'d> {
     }
 
     /// A document walked one level deeper, each key on the path.
-    pub(crate) fn document(
+    pub(crate) fn document<'d>(
         &mut self,
         document: &'d Document,
         mut entry: impl FnMut(&mut Self, &'d str, &'d Bson) -> Result<(), Rejected>,

@@ -103,21 +103,21 @@ async fn refused_input_never_reaches_the_server() {
     let smuggled = doc! {"$or": [{"title": "a"}, {"title": {"$where": "1"}}]};
     let regex = doc! {"title": {"$regex": "^(a+)+$"}};
     assert_eq!(
-        problem(notes.find(&where_filter, None).await).2,
+        problem(notes.find(where_filter.clone(), None).await).2,
         "filter.$where"
     );
     assert_eq!(
-        problem(notes.count(&smuggled).await).2,
+        problem(notes.count(smuggled).await).2,
         "filter.$or[1].title.$where"
     );
     assert_eq!(
-        problem(notes.delete_many(&regex).await).2,
+        problem(notes.delete_many(regex).await).2,
         "filter.title.$regex"
     );
     assert_eq!(
         problem(
             notes
-                .update_many(&where_filter, &doc! {"$set": {"x": 1}})
+                .update_many(where_filter, doc! {"$set": {"x": 1}})
                 .await
         )
         .2,
@@ -125,7 +125,7 @@ async fn refused_input_never_reaches_the_server() {
     );
     let function =
         doc! {"$match": {"$expr": {"$function": {"body": "f", "args": [], "lang": "js"}}}};
-    assert_eq!(problem(notes.aggregate(&[function]).await).0, 400);
+    assert_eq!(problem(notes.aggregate(vec![function]).await).0, 400);
     assert_eq!(
         problem(notes.insert_one(&doc! {"profile": {"$where": "1"}}).await).2,
         "document.profile.$where"
@@ -139,7 +139,7 @@ async fn refused_input_never_reaches_the_server() {
 
     // The recorder does see what passes, and it is the scoped filter.
     let found: Vec<Document> = notes
-        .find(&doc! {"$or": [{"title": "a"}, {"user_id": "u2"}]}, None)
+        .find(doc! {"$or": [{"title": "a"}, {"user_id": "u2"}]}, None)
         .await
         .unwrap()
         .try_collect()
@@ -168,7 +168,7 @@ async fn crud_stays_within_the_owner_and_stamps_audit_fields() {
         .await
         .unwrap();
 
-    let stored = bob.find_one(&doc! {}).await.unwrap().unwrap();
+    let stored = bob.find_one(doc! {}).await.unwrap().unwrap();
     assert_eq!(stored.get_str("user_id").unwrap(), "bob");
     assert_eq!(stored.get_str("created_by").unwrap(), "bob");
     assert_eq!(stored.get_datetime("created_at").unwrap(), &now);
@@ -186,22 +186,22 @@ async fn crud_stays_within_the_owner_and_stamps_audit_fields() {
     );
     assert_eq!(batch.2, "documents[1].b.c.d");
 
-    assert_eq!(ann.count(&doc! {}).await.unwrap(), 2);
-    assert_eq!(ann.count(&doc! {"n": 1}).await.unwrap(), 1);
+    assert_eq!(ann.count(doc! {}).await.unwrap(), 2);
+    assert_eq!(ann.count(doc! {"n": 1}).await.unwrap(), 1);
     // `$or` with the other owner's id still only reaches the caller's documents.
     assert_eq!(
-        ann.count(&doc! {"$or": [{"user_id": "bob"}, {"n": {"$gte": 0}}]})
+        ann.count(doc! {"$or": [{"user_id": "bob"}, {"n": {"$gte": 0}}]})
             .await
             .unwrap(),
         2
     );
 
     let updated = ann
-        .update_many(&doc! {"n": {"$gte": 1}}, &doc! {"$inc": {"n": 10}})
+        .update_many(doc! {"n": {"$gte": 1}}, doc! {"$inc": {"n": 10}})
         .await
         .unwrap();
     assert_eq!(updated.modified_count, 2);
-    let bobs = bob.find_one(&doc! {}).await.unwrap().unwrap();
+    let bobs = bob.find_one(doc! {}).await.unwrap().unwrap();
     assert_eq!(
         bobs.get_i32("n").unwrap(),
         1,
@@ -209,7 +209,7 @@ async fn crud_stays_within_the_owner_and_stamps_audit_fields() {
     );
     assert_eq!(
         problem(
-            ann.update_one(&doc! {}, &doc! {"$set": {"user_id": "bob"}})
+            ann.update_one(doc! {}, doc! {"$set": {"user_id": "bob"}})
                 .await
         )
         .1,
@@ -217,18 +217,51 @@ async fn crud_stays_within_the_owner_and_stamps_audit_fields() {
     );
     assert_eq!(
         problem(
-            ann.update_one(&doc! {}, &doc! {"$set": {"created_by": "eve"}})
+            ann.update_one(doc! {}, doc! {"$set": {"created_by": "eve"}})
                 .await
         )
         .1,
         Problem::AuditFieldWritten
     );
-    let stamped = ann.find_one(&doc! {"title": "a1"}).await.unwrap().unwrap();
+    // A replacement is not an update; with audit fields it would erase `created_*`.
+    let replacement = problem(ann.update_one(doc! {}, doc! {"title": "x"}).await);
+    assert_eq!(replacement.2, "update");
+    assert!(
+        ann.replace_one(doc! {}, &doc! {"title": "x"})
+            .await
+            .is_err()
+    );
+    let plain_bob = notes(&database, "bob");
+    let replaced = plain_bob
+        .replace_one(doc! {"title": "b1"}, &doc! {"title": "b2", "n": 1})
+        .await
+        .unwrap();
+    assert_eq!(replaced.modified_count, 1);
+    let stored = plain_bob
+        .find_one(doc! {"title": "b2"})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.get_str("user_id").unwrap(),
+        "bob",
+        "the replacement lost its owner"
+    );
+    assert_eq!(
+        problem(
+            plain_bob
+                .replace_one(doc! {}, &doc! {"user_id": "ann"})
+                .await
+        )
+        .1,
+        Problem::OwnerFieldWritten
+    );
+    let stamped = ann.find_one(doc! {"title": "a1"}).await.unwrap().unwrap();
     assert_eq!(stamped.get_str("updated_by").unwrap(), "ann");
 
     let pipeline = [doc! {"$group": {"_id": Bson::Null, "total": {"$sum": "$n"}}}];
     let totals: Vec<Document> = bob
-        .aggregate(&pipeline)
+        .aggregate(pipeline.to_vec())
         .await
         .unwrap()
         .try_collect()
@@ -237,9 +270,9 @@ async fn crud_stays_within_the_owner_and_stamps_audit_fields() {
     assert_eq!(totals.len(), 1);
     assert_eq!(totals[0].get("total").and_then(Bson::as_i32), Some(1));
 
-    assert_eq!(bob.delete_many(&doc! {}).await.unwrap().deleted_count, 1);
+    assert_eq!(bob.delete_many(doc! {}).await.unwrap().deleted_count, 1);
     assert_eq!(
-        ann.count(&doc! {}).await.unwrap(),
+        ann.count(doc! {}).await.unwrap(),
         2,
         "bob's delete reached ann's notes"
     );
@@ -312,10 +345,7 @@ async fn references_must_exist_and_belong_to_the_owner() {
         );
     }
     let set_missing = ann
-        .update_one(
-            &doc! {"title": "ok"},
-            &doc! {"$set": {"project_id": missing}},
-        )
+        .update_one(doc! {"title": "ok"}, doc! {"$set": {"project_id": missing}})
         .await
         .unwrap_err();
     assert_eq!(set_missing.status(), 422);
@@ -332,7 +362,7 @@ async fn references_must_exist_and_belong_to_the_owner() {
         1,
         "only the valid insert may have written"
     );
-    assert_eq!(ann.count(&doc! {}).await.unwrap(), 1);
+    assert_eq!(ann.count(doc! {}).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -555,7 +585,7 @@ fn scoped_find_returns_exactly_the_owners_matching_documents() {
                 let scoped = notes(&database, owner);
                 let (mine, everyone) = runtime.block_on(async {
                     let mine: Vec<Document> = scoped
-                        .find(&filter, None)
+                        .find(filter.clone(), None)
                         .await
                         .unwrap()
                         .try_collect()
@@ -597,7 +627,7 @@ fn scoped_find_returns_exactly_the_owners_matching_documents() {
     // The dataset answers the simple filters.
     let some = runtime.block_on(async {
         notes(&database, "u1")
-            .count(&doc! {"n": {"$gte": 0}})
+            .count(doc! {"n": {"$gte": 0}})
             .await
             .unwrap()
     });

@@ -72,6 +72,39 @@ pub fn time_pair(mut ours: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
     (median(ours_samples), median(peer_samples))
 }
 
+/// Nanoseconds per call of `op`: the median of 41 batches, as [`time_pair`] times each side;
+/// for comparisons with a peer that runs in another process.
+pub fn time_ns(mut op: impl FnMut()) -> f64 {
+    let iterations = calibrate(&mut op);
+    median((0..ROUNDS).map(|_| batch_ns(&mut op, iterations)).collect())
+}
+
+/// Nanoseconds per call of `op` on inputs it consumes: inputs are made with `make` in chunks
+/// of 32 (small enough to stay in cache, as a request's input is) and outputs dropped after
+/// each chunk, both outside the timing; the median of 41 batches.
+pub fn time_consuming<I, O>(mut make: impl FnMut() -> I, mut op: impl FnMut(I) -> O) -> f64 {
+    const CHUNK: u64 = 32;
+    let iterations = calibrate(&mut || {
+        black_box(op(make()));
+    })
+    .div_ceil(CHUNK);
+    let mut batch = || {
+        let mut elapsed = Duration::ZERO;
+        for _ in 0..iterations {
+            let inputs: Vec<I> = (0..CHUNK).map(|_| make()).collect();
+            let mut outputs = Vec::with_capacity(inputs.len());
+            let start = Instant::now();
+            for input in inputs {
+                outputs.push(op(input));
+            }
+            elapsed += start.elapsed();
+            black_box(outputs);
+        }
+        elapsed.as_nanos() as f64 / (iterations * CHUNK) as f64
+    };
+    median((0..ROUNDS).map(|_| batch()).collect())
+}
+
 /// Milliseconds per call of `ours` and of `peer` for slow operations (a password hash): the
 /// median of `runs` single calls each, run alternately.
 pub fn median_pair_ms(runs: usize, mut ours: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {

@@ -2,6 +2,7 @@
 //! background processes on loopback ports of our own, with data under `target/services/`.
 
 mod mariadb;
+mod node;
 mod packages;
 mod postgres;
 mod process;
@@ -149,6 +150,7 @@ pub fn up(project: &Project) -> Result<()> {
     python::Venv::with_requirements(project, "password").ensure(&sh)?;
     python::Venv::with_requirements(project, "ratelimit").ensure(&sh)?;
     python::Venv::with_requirements(project, "redact").ensure(&sh)?;
+    node::ensure(project, &sh)?;
     for service in Service::ALL {
         let dir = service.dir(project);
         fs::create_dir_all(&dir.dir)?;

@@ -22,7 +22,9 @@ use crate::{Audit, ForeignKeys, Reference, Scope};
 /// server before every check has passed. The plain collection is reachable only through
 /// [`unscoped_collection`](Self::unscoped_collection).
 ///
-/// Options (`FindOptions`: sort, limit, projection) are the application's, not the client's.
+/// Filters, updates and pipelines are taken by value, as the `mongodb` driver takes them: a
+/// filter is guarded in place and moved into the scoped query, never copied. Options
+/// (`FindOptions`: sort, limit, projection) are the application's, not the client's.
 ///
 /// ```no_run
 /// # async fn handler(db: mongodb::Database, user: &str, client_filter: bson::Document)
@@ -38,8 +40,8 @@ use crate::{Audit, ForeignKeys, Reference, Scope};
 /// .with_audit(Audit::new(user, DateTime::now()))
 /// .with_references(ForeignKeys::new().with(ForeignKey::new("project_id", "projects")));
 ///
-/// let mine: Vec<Document> = notes.find(&client_filter, None).await?.try_collect().await?;
-/// notes.update_many(&client_filter, &doc! {"$set": {"archived": true}}).await?;
+/// let mine: Vec<Document> = notes.find(client_filter.clone(), None).await?.try_collect().await?;
+/// notes.update_many(client_filter, doc! {"$set": {"archived": true}}).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -92,9 +94,9 @@ impl<T: Send + Sync> ScopedCollection<T> {
         &self.collection
     }
 
-    /// The client's filter, guarded and pinned to the owner.
-    fn scoped_filter(&self, filter: &Document) -> Result<Document, Rejected> {
-        Ok(self.scope.filter(self.scope.policy().guard(filter)?))
+    /// The client's filter, guarded (in place, no copy) and pinned to the owner.
+    fn scoped_filter(&self, filter: Document) -> Result<Document, Rejected> {
+        Ok(self.scope.filter(self.scope.policy().guard_owned(filter)?))
     }
 
     /// The owner's documents that match `filter`.
@@ -103,7 +105,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn find(
         &self,
-        filter: &Document,
+        filter: Document,
         options: impl Into<Option<FindOptions>>,
     ) -> Result<Cursor<T>, DriverError> {
         let scoped = self.scoped_filter(filter)?;
@@ -114,7 +116,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
     ///
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
-    pub async fn count(&self, filter: &Document) -> Result<u64, DriverError> {
+    pub async fn count(&self, filter: Document) -> Result<u64, DriverError> {
         let scoped = self.scoped_filter(filter)?;
         Ok(self.collection.count_documents(scoped).await?)
     }
@@ -126,8 +128,8 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// the database's error.
     pub async fn update_one(
         &self,
-        filter: &Document,
-        update: &Document,
+        filter: Document,
+        update: Document,
     ) -> Result<UpdateResult, DriverError> {
         let (scoped, update) = self.checked_update(filter, update).await?;
         Ok(self.collection.update_one(scoped, update).await?)
@@ -139,8 +141,8 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// As [`update_one`](Self::update_one).
     pub async fn update_many(
         &self,
-        filter: &Document,
-        update: &Document,
+        filter: Document,
+        update: Document,
     ) -> Result<UpdateResult, DriverError> {
         let (scoped, update) = self.checked_update(filter, update).await?;
         Ok(self.collection.update_many(scoped, update).await?)
@@ -148,8 +150,8 @@ impl<T: Send + Sync> ScopedCollection<T> {
 
     async fn checked_update(
         &self,
-        filter: &Document,
-        update: &Document,
+        filter: Document,
+        update: Document,
     ) -> Result<(Document, Document), DriverError> {
         let scoped = self.scoped_filter(filter)?;
         if !update.keys().all(|key| key.starts_with('$')) || update.is_empty() {
@@ -161,7 +163,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
             )
             .into());
         }
-        let mut update = self.scope.update(update)?;
+        let mut update = self.scope.update(&update)?;
         if let Some(audit) = &self.audit {
             update = audit.update(&update)?;
         }
@@ -174,7 +176,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
     ///
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
-    pub async fn delete_one(&self, filter: &Document) -> Result<DeleteResult, DriverError> {
+    pub async fn delete_one(&self, filter: Document) -> Result<DeleteResult, DriverError> {
         let scoped = self.scoped_filter(filter)?;
         Ok(self.collection.delete_one(scoped).await?)
     }
@@ -183,7 +185,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
     ///
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
-    pub async fn delete_many(&self, filter: &Document) -> Result<DeleteResult, DriverError> {
+    pub async fn delete_many(&self, filter: Document) -> Result<DeleteResult, DriverError> {
         let scoped = self.scoped_filter(filter)?;
         Ok(self.collection.delete_many(scoped).await?)
     }
@@ -192,8 +194,11 @@ impl<T: Send + Sync> ScopedCollection<T> {
     ///
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
-    pub async fn aggregate(&self, pipeline: &[Document]) -> Result<Cursor<Document>, DriverError> {
-        let scoped = self.scope.pipeline(pipeline)?;
+    pub async fn aggregate(
+        &self,
+        pipeline: Vec<Document>,
+    ) -> Result<Cursor<Document>, DriverError> {
+        let scoped = self.scope.pipeline(&pipeline)?;
         Ok(self.collection.aggregate(scoped).await?)
     }
 
@@ -237,7 +242,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     ///
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
-    pub async fn find_one(&self, filter: &Document) -> Result<Option<T>, DriverError> {
+    pub async fn find_one(&self, filter: Document) -> Result<Option<T>, DriverError> {
         let scoped = self.scoped_filter(filter)?;
         Ok(self.collection.find_one(scoped).await?)
     }
@@ -250,7 +255,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn replace_one(
         &self,
-        filter: &Document,
+        filter: Document,
         replacement: &T,
     ) -> Result<UpdateResult, DriverError> {
         let scoped = self.scoped_filter(filter)?;
