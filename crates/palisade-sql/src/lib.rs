@@ -1,3 +1,11 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod dialect;
+mod ident;
+mod sort;
+
+pub use dialect::{Dialect, LengthUnit};
+pub use ident::{Ident, IdentError, QualifiedName};
+pub use sort::{Direction, SortError, SortKey, SortKeys};
