@@ -13,6 +13,7 @@ mod redact;
 mod resolve;
 mod scan;
 mod secret;
+mod sql;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,9 @@ enum Command {
     /// Check MongoDB filters against the operator allow-list, and scope them.
     #[command(subcommand)]
     Mongo(mongo::MongoCommand),
+    /// Quote SQL identifiers per dialect.
+    #[command(subcommand)]
+    Sql(sql::SqlCommand),
     /// Hash and verify passwords (read from stdin).
     #[command(subcommand)]
     Password(password::PasswordCommand),
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Secret(command) => secret::run(command),
         Command::Dsn(command) => dsn::run(command),
         Command::Mongo(command) => mongo::run(command),
+        Command::Sql(command) => sql::run(command),
         Command::Password(command) => password::run(command),
         Command::Ratelimit(command) => ratelimit::run(command),
         Command::Redact(args) => redact::run(&args),

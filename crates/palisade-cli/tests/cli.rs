@@ -347,3 +347,67 @@ fn mongo_check_guards_and_scopes_filters_from_stdin() {
     assert_eq!(code, 2);
     assert!(stderr.contains("the filter is not JSON"), "{stderr}");
 }
+
+#[test]
+fn sql_quote_ident_quotes_per_dialect_or_refuses() {
+    for (dialect, name, quoted) in [
+        ("postgres", r#"a"b"#, r#""a""b""#),
+        ("mariadb", "a`b", "`a``b`"),
+        ("sqlite", "order", "`order`"),
+        ("mssql", "x]y", "[x]]y]"),
+    ] {
+        let (code, stdout, stderr) =
+            palisade_with(&["sql", "quote-ident", "--dialect", dialect, name], &[], "");
+        assert_eq!(
+            (code, stdout.trim_end()),
+            (0, quoted),
+            "{dialect}: {stderr}"
+        );
+    }
+    let (code, stdout, _) = palisade_with(
+        &[
+            "sql",
+            "quote-ident",
+            "--dialect",
+            "postgres",
+            "--qualified",
+            "billing.in voices",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!((code, stdout.trim_end()), (0, r#""billing"."in voices""#));
+
+    let long = "a".repeat(64);
+    let (code, stdout, _) = palisade_with(
+        &[
+            "sql",
+            "quote-ident",
+            "--dialect",
+            "postgres",
+            "--format",
+            "json",
+            &long,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "refused");
+    assert_eq!(report["rule"], "too-long");
+    assert!(
+        !stdout.contains(&long),
+        "the report quotes the name: {stdout}"
+    );
+    let (code, stdout, _) = palisade_with(
+        &["sql", "quote-ident", "--dialect", "mysql", "trailing "],
+        &[],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout.trim_end(),
+        "refused: identifier ends with a space (MySQL refuses it)"
+    );
+}
