@@ -1,0 +1,448 @@
+//! The AST walk (a sqlparser `Visitor`): statement kinds, tables, catalogs, functions,
+//! placeholders, literals, tautologies and UNION probes.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+    LimitClause, ObjectName, ObjectNamePart, OrderBy, OrderByKind, Query, Select, SelectItem,
+    SetExpr, SetOperator, Spanned, Statement, UnaryOperator, Value, ValueWithSpan, Visitor,
+};
+use sqlparser::tokenizer::{Location, Span};
+
+use crate::Dialect;
+use crate::guard::kind::classify;
+use crate::guard::policy::SqlPolicy;
+use crate::guard::violation::{Rule, Violation};
+
+/// Functions that sleep, read or write files, run programs, or reach other servers,
+/// lower-case, in any dialect (a name is dangerous wherever it resolves).
+const DANGEROUS_FUNCTIONS: &[&str] = &[
+    "sleep",
+    "pg_sleep",
+    "pg_sleep_for",
+    "pg_sleep_until",
+    "benchmark",
+    "dbms_lock.sleep",
+    "dbms_pipe.receive_message",
+    "randomblob",
+    "load_file",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "lo_import",
+    "lo_export",
+    "lo_get",
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "xp_cmdshell",
+    "xp_dirtree",
+    "xp_fileexist",
+    "openrowset",
+    "opendatasource",
+    "sys_exec",
+    "sys_eval",
+    "load_extension",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "set_config",
+];
+
+/// Catalog schemas, and catalog tables that need no schema.
+const CATALOG_SCHEMAS: &[&str] = &[
+    "information_schema",
+    "pg_catalog",
+    "mysql",
+    "performance_schema",
+    "sys",
+];
+const CATALOG_TABLES: &[&str] = &[
+    "sqlite_master",
+    "sqlite_schema",
+    "sqlite_temp_master",
+    "sysobjects",
+    "syscolumns",
+    "sysdatabases",
+    "sysusers",
+];
+
+/// A placeholder as written, and where.
+#[derive(Debug, Clone)]
+pub(crate) struct Placeholder {
+    pub(crate) text: String,
+    pub(crate) at: Location,
+}
+
+/// What the walk found and the first violation.
+pub(crate) struct Inspector<'p> {
+    policy: &'p SqlPolicy,
+    pub(crate) placeholders: Vec<Placeholder>,
+    pub(crate) tables: Vec<String>,
+    /// Where literals are allowed: `LIMIT`/`OFFSET`, select lists, `1 = 1`.
+    exempt: Vec<Span>,
+    ctes: Vec<String>,
+}
+
+fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
+    ControlFlow::Break(Box::new(Violation::new(rule, at.line, at.column)))
+}
+
+impl<'p> Inspector<'p> {
+    pub(crate) fn new(policy: &'p SqlPolicy) -> Self {
+        Self {
+            policy,
+            placeholders: Vec::new(),
+            tables: Vec::new(),
+            exempt: Vec::new(),
+            ctes: Vec::new(),
+        }
+    }
+
+    fn exempted(&self, at: Location) -> bool {
+        self.exempt
+            .iter()
+            .any(|span| span.start <= at && at <= span.end)
+    }
+}
+
+impl Visitor for Inspector<'_> {
+    type Break = Box<Violation>;
+
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<Self::Break> {
+        let at = statement.span().start;
+        match classify(statement) {
+            Err(rule) => violation(rule, at),
+            Ok(kind) if !self.policy.allows(kind) => violation(Rule::StatementNotAllowed, at),
+            Ok(_) => ControlFlow::Continue(()),
+        }
+    }
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
+        if let Some(with) = &query.with {
+            self.ctes.extend(
+                with.cte_tables
+                    .iter()
+                    .map(|cte| cte.alias.name.value.to_ascii_lowercase()),
+            );
+        }
+        match &query.limit_clause {
+            Some(LimitClause::LimitOffset { limit, offset, .. }) => {
+                self.exempt.extend(limit.iter().map(Spanned::span));
+                self.exempt.extend(offset.iter().map(|o| o.value.span()));
+            }
+            Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
+                self.exempt.extend([offset.span(), limit.span()]);
+            }
+            None => {}
+        }
+        // `ORDER BY 2` names a column by its position.
+        if let Some(OrderBy {
+            kind: OrderByKind::Expressions(keys),
+            ..
+        }) = &query.order_by
+        {
+            self.exempt.extend(
+                keys.iter()
+                    .filter(|k| is_ordinal(&k.expr))
+                    .map(|k| k.expr.span()),
+            );
+        }
+        if let Some(fetch) = &query.fetch
+            && let Some(quantity) = &fetch.quantity
+        {
+            self.exempt.push(quantity.span());
+        }
+        if let Some(at) = union_probe(&query.body) {
+            return violation(Rule::UnionProbe, at);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
+        self.exempt
+            .extend(select.projection.iter().map(Spanned::span));
+        if let GroupByExpr::Expressions(keys, _) = &select.group_by {
+            self.exempt
+                .extend(keys.iter().filter(|k| is_ordinal(k)).map(Spanned::span));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<Self::Break> {
+        let parts: Vec<String> = relation
+            .0
+            .iter()
+            .map(|part| match part {
+                ObjectNamePart::Identifier(ident) => ident.value.to_ascii_lowercase(),
+                ObjectNamePart::Function(function) => function.name.value.to_ascii_lowercase(),
+            })
+            .collect();
+        let at = relation.span().start;
+        let Some(table) = parts.last() else {
+            return ControlFlow::Continue(());
+        };
+        if parts.len() == 1 && self.ctes.contains(table) {
+            return ControlFlow::Continue(());
+        }
+        let catalog = parts
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|schema| CATALOG_SCHEMAS.contains(&schema.as_str()))
+            || CATALOG_TABLES.contains(&table.as_str())
+            || (self.policy.dialect == Dialect::Postgres && table.starts_with("pg_"));
+        if catalog && !self.policy.catalog_allowed {
+            return violation(Rule::CatalogRead, at);
+        }
+        if let Some(allowed) = &self.policy.tables
+            && !allowed.contains(table)
+        {
+            return violation(Rule::TableNotAllowed, at);
+        }
+        self.tables.push(parts.join("."));
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Self::Break> {
+        match expr {
+            Expr::Function(function) => {
+                let name = function
+                    .name
+                    .0
+                    .iter()
+                    .filter_map(|part| match part {
+                        ObjectNamePart::Identifier(ident) => Some(ident.value.to_ascii_lowercase()),
+                        ObjectNamePart::Function(_) => None,
+                    })
+                    .collect::<Vec<_>>();
+                let last = name.last().cloned().unwrap_or_default();
+                let full = name.join(".");
+                if DANGEROUS_FUNCTIONS.contains(&last.as_str())
+                    || DANGEROUS_FUNCTIONS.contains(&full.as_str())
+                {
+                    return violation(Rule::DangerousFunction, expr.span().start);
+                }
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Or,
+                right,
+            } if always_true(left) || always_true(right) => {
+                return violation(Rule::Tautology, expr.span().start);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } if is_number(left, "1") && is_number(right, "1") => {
+                // The `WHERE 1 = 1` that query builders start with.
+                self.exempt.push(expr.span());
+            }
+            Expr::Identifier(ident)
+                if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>
+            {
+                self.placeholders.push(Placeholder {
+                    text: ident.value.clone(),
+                    at: ident.span.start,
+                });
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_value(&mut self, value: &ValueWithSpan) -> ControlFlow<Self::Break> {
+        match &value.value {
+            Value::Placeholder(text) => {
+                self.placeholders.push(Placeholder {
+                    text: text.clone(),
+                    at: value.span.start,
+                });
+                ControlFlow::Continue(())
+            }
+            Value::Null | Value::Boolean(_) => ControlFlow::Continue(()),
+            _ if self.policy.literals_allowed || self.exempted(value.span.start) => {
+                ControlFlow::Continue(())
+            }
+            _ => violation(Rule::LiteralValue, value.span.start),
+        }
+    }
+}
+
+/// A positional column reference (`ORDER BY 2`, `GROUP BY 1`).
+fn is_ordinal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit())))
+}
+
+fn is_number(expr: &Expr, text: &str) -> bool {
+    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == text))
+}
+
+/// A literal's truth as a condition: `Some(true)` for `TRUE` and non-zero numbers (MySQL
+/// reads them as true), `Some(false)` for `FALSE` and zero.
+fn literal_truth(value: &Value) -> Option<bool> {
+    match value {
+        Value::Boolean(b) => Some(*b),
+        Value::Number(n, _) => n.parse::<f64>().ok().map(|n| n != 0.0),
+        _ => None,
+    }
+}
+
+/// Compares two literals of the same kind: numbers numerically, strings exactly.
+fn compare_literals(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
+    match (left, right) {
+        (Value::Number(a, _), Value::Number(b, _)) => {
+            a.parse::<f64>().ok()?.partial_cmp(&b.parse::<f64>().ok()?)
+        }
+        (
+            Value::SingleQuotedString(a) | Value::DoubleQuotedString(a),
+            Value::SingleQuotedString(b) | Value::DoubleQuotedString(b),
+        ) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+fn literal(expr: &Expr) -> Option<&Value> {
+    match expr {
+        Expr::Value(v) if !matches!(v.value, Value::Placeholder(_) | Value::Null) => Some(&v.value),
+        Expr::Nested(inner) => literal(inner),
+        _ => None,
+    }
+}
+
+/// Whether a condition is true whatever the row: `TRUE`, `1`, `1=1`, `'a'='a'`, `x=x`,
+/// `2>1`, `NOT FALSE`, and `AND`/`OR` of such.
+fn always_true(expr: &Expr) -> bool {
+    truth(expr) == Some(true)
+}
+
+fn truth(expr: &Expr) -> Option<bool> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match expr {
+        Expr::Nested(inner) => truth(inner),
+        Expr::Value(v) => literal_truth(&v.value),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => truth(expr).map(|t| !t),
+        Expr::BinaryOp { left, op, right } => match op {
+            BinaryOperator::Or => match (truth(left), truth(right)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            BinaryOperator::And => match (truth(left), truth(right)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Gt
+            | BinaryOperator::Lt
+            | BinaryOperator::GtEq
+            | BinaryOperator::LtEq => {
+                let ordering = match (literal(left), literal(right)) {
+                    (Some(a), Some(b)) => compare_literals(a, b)?,
+                    // The same column or expression on both sides (`x = x`).
+                    _ if same_operand(left, right) => Equal,
+                    _ => return None,
+                };
+                Some(match op {
+                    BinaryOperator::Eq => ordering == Equal,
+                    BinaryOperator::NotEq => ordering != Equal,
+                    BinaryOperator::Gt => ordering == Greater,
+                    BinaryOperator::Lt => ordering == Less,
+                    BinaryOperator::GtEq => ordering != Less,
+                    _ => ordering != Greater,
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The same column (or expression of columns) on both sides; placeholders and `NULL` are
+/// not the same as themselves.
+fn same_operand(left: &Expr, right: &Expr) -> bool {
+    let plain = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    plain(left) && plain(right) && left.to_string() == right.to_string()
+}
+
+/// A `UNION` one of whose branches is constants only (`SELECT NULL, NULL`, `SELECT 1, 2,
+/// CONCAT(0x71, 0x72)`) while another reads a table: where it is.
+fn union_probe(body: &SetExpr) -> Option<Location> {
+    let SetExpr::SetOperation {
+        left,
+        op: SetOperator::Union,
+        right,
+        ..
+    } = body
+    else {
+        return None;
+    };
+    let branches = [left.as_ref(), right.as_ref()];
+    let constant = branches.iter().find(|b| constant_select(b));
+    let reads = branches.iter().any(|b| reads_table(b));
+    match constant {
+        Some(branch) if reads => Some(branch.span().start),
+        _ => union_probe(left).or_else(|| union_probe(right)),
+    }
+}
+
+fn constant_select(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Select(select) => {
+            let no_table = select
+                .from
+                .iter()
+                .all(|t| t.to_string().eq_ignore_ascii_case("dual"));
+            no_table
+                && !select.projection.is_empty()
+                && select.projection.iter().all(|item| match item {
+                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                        constant_expr(e)
+                    }
+                    _ => false,
+                })
+        }
+        SetExpr::Query(query) => constant_select(&query.body),
+        _ => false,
+    }
+}
+
+/// An expression with no column in it: literals, and functions, casts and operators of them.
+fn constant_expr(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => !matches!(v.value, Value::Placeholder(_)),
+        Expr::Nested(inner)
+        | Expr::Cast { expr: inner, .. }
+        | Expr::UnaryOp { expr: inner, .. } => constant_expr(inner),
+        Expr::BinaryOp { left, right, .. } => constant_expr(left) && constant_expr(right),
+        Expr::Function(function) => match &function.args {
+            FunctionArguments::List(list) => list.args.iter().all(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => constant_expr(e),
+                _ => false,
+            }),
+            FunctionArguments::None => true,
+            FunctionArguments::Subquery(_) => false,
+        },
+        _ => false,
+    }
+}
+
+fn reads_table(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Select(select) => select
+            .from
+            .iter()
+            .any(|t| !t.to_string().eq_ignore_ascii_case("dual")),
+        SetExpr::Query(query) => reads_table(&query.body),
+        SetExpr::SetOperation { left, right, .. } => reads_table(left) || reads_table(right),
+        SetExpr::Table(_) => true,
+        _ => false,
+    }
+}

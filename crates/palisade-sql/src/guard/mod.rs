@@ -1,0 +1,232 @@
+//! `SqlGuard` (R-SQL-2, R-SQL-3): raw SQL checked before it runs.
+
+mod inspect;
+mod kind;
+mod params;
+mod policy;
+mod tokens;
+mod violation;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Statement, Visit as _};
+use sqlparser::dialect::{self as sqlparser_dialect};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Tokenizer;
+
+use crate::Dialect;
+use inspect::{Inspector, Placeholder};
+pub use params::Params;
+pub use policy::{SqlPolicy, StatementKind};
+pub use violation::{Rule, Violation};
+
+/// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooDeep`]
+/// before the tokenizer sees it.
+const MAX_STATEMENT_BYTES: usize = 256 * 1024;
+
+/// A statement that passed, with what the guard learned about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    statement: Statement,
+    tables: Vec<String>,
+    placeholders: Vec<String>,
+}
+
+impl Checked {
+    /// The parsed statement.
+    #[must_use]
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The tables it names (lower-case, qualified as written), in order of appearance.
+    #[must_use]
+    pub fn tables(&self) -> &[String] {
+        &self.tables
+    }
+
+    /// Its placeholders as written (`:id`, `$1`, `?`, `@p1`), in order of appearance.
+    #[must_use]
+    pub fn placeholders(&self) -> &[String] {
+        &self.placeholders
+    }
+}
+
+/// Checks raw SQL against a [`SqlPolicy`] before it runs: one statement, no comments, an
+/// allowed statement kind and tables, placeholders only for values and matched one to one
+/// with the parameters, no dangerous functions or file access, no injection evidence.
+/// A statement the parser cannot parse is refused.
+///
+/// ```
+/// use palisade_sql::{Dialect, Params, Rule, SqlGuard, SqlPolicy};
+///
+/// let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).with_tables(["users"]));
+/// let ok = guard.check("SELECT name FROM users WHERE id = :id", &Params::named(["id"]))?;
+/// assert_eq!(ok.placeholders(), [":id"]);
+///
+/// let injected = "SELECT name FROM users WHERE id = 1 OR 1=1";
+/// let refused = guard.check(injected, &Params::none()).unwrap_err();
+/// assert_eq!(refused.rule(), Rule::Tautology);
+/// assert_eq!((refused.line(), refused.column()), (1, 30));
+/// assert!(!refused.to_string().contains("1=1"));
+///
+/// let literal = guard.check("SELECT name FROM users WHERE id = 42", &Params::none());
+/// assert_eq!(literal.unwrap_err().rule(), Rule::LiteralValue);
+///
+/// let write = guard.check("DELETE FROM users WHERE id = :id", &Params::named(["id"]));
+/// assert_eq!(write.unwrap_err().rule(), Rule::StatementNotAllowed);
+/// # Ok::<(), palisade_sql::Violation>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqlGuard {
+    policy: SqlPolicy,
+}
+
+impl SqlGuard {
+    /// A guard for `policy`.
+    #[must_use]
+    pub fn new(policy: SqlPolicy) -> Self {
+        Self { policy }
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &SqlPolicy {
+        &self.policy
+    }
+
+    /// Checks `sql`, to be run with `params`.
+    ///
+    /// # Errors
+    /// The first [`Violation`] found: its rule and position, never the text.
+    pub fn check(&self, sql: &str, params: &Params) -> Result<Checked, Violation> {
+        if sql.len() > MAX_STATEMENT_BYTES {
+            return Err(Violation::whole(Rule::TooDeep));
+        }
+        let dialect = parser_dialect(self.policy.dialect);
+        let tokens = Tokenizer::new(dialect.as_ref(), sql)
+            .tokenize_with_location()
+            .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
+        tokens::check(sql, &tokens, self.policy.dialect)?;
+        let mut statements = Parser::new(dialect.as_ref())
+            .with_recursion_limit(self.policy.recursion_limit)
+            .with_tokens_with_locations(tokens)
+            .parse_statements()
+            .map_err(|e| match e {
+                ParserError::RecursionLimitExceeded => Violation::whole(Rule::TooDeep),
+                _ => Violation::whole(Rule::Unparsable),
+            })?;
+        let statement = match (statements.pop(), statements.is_empty()) {
+            (Some(statement), true) => statement,
+            (Some(_), false) => return Err(Violation::whole(Rule::MultipleStatements)),
+            (None, _) => return Err(Violation::whole(Rule::Empty)),
+        };
+        let mut inspector = Inspector::new(&self.policy);
+        if let ControlFlow::Break(violation) = statement.visit(&mut inspector) {
+            return Err(*violation);
+        }
+        match_params(self.policy.dialect, &inspector.placeholders, params)?;
+        Ok(Checked {
+            placeholders: inspector
+                .placeholders
+                .iter()
+                .map(|p| p.text.clone())
+                .collect(),
+            tables: inspector.tables,
+            statement,
+        })
+    }
+}
+
+fn parser_dialect(dialect: Dialect) -> Box<dyn sqlparser_dialect::Dialect> {
+    match dialect {
+        Dialect::Postgres => Box::new(sqlparser_dialect::PostgreSqlDialect {}),
+        Dialect::MySql => Box::new(sqlparser_dialect::MySqlDialect {}),
+        Dialect::Sqlite => Box::new(sqlparser_dialect::SQLiteDialect {}),
+        Dialect::MsSql => Box::new(sqlparser_dialect::MsSqlDialect {}),
+    }
+}
+
+/// How a placeholder names its parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `:name`, `@name`, `$name` (SQLite).
+    Named,
+    /// `$1`, `?1`.
+    Numbered,
+    /// `?`.
+    Anonymous,
+}
+
+fn style(text: &str) -> (Style, &str) {
+    let (sigil, rest) = text.split_at(text.chars().next().map_or(0, char::len_utf8));
+    match sigil {
+        "?" if rest.is_empty() => (Style::Anonymous, rest),
+        "?" | "$" if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) => {
+            (Style::Numbered, rest)
+        }
+        _ => (Style::Named, rest),
+    }
+}
+
+/// Placeholders and parameters, one to one.
+fn match_params(
+    dialect: Dialect,
+    placeholders: &[Placeholder],
+    params: &Params,
+) -> Result<(), Violation> {
+    let at = |p: &Placeholder, rule| Violation::new(rule, p.at.line, p.at.column);
+    let styles: Vec<(Style, &str, &Placeholder)> = placeholders
+        .iter()
+        .map(|p| {
+            let (style, name) = style(&p.text);
+            (style, name, p)
+        })
+        .collect();
+    if let Some((first, _, _)) = styles.first()
+        && let Some((_, _, odd)) = styles.iter().find(|(s, _, _)| s != first)
+    {
+        return Err(at(odd, Rule::PlaceholderStyle));
+    }
+    if dialect == Dialect::Postgres
+        && let Some((_, _, p)) = styles.iter().find(|(s, _, _)| *s == Style::Anonymous)
+    {
+        return Err(at(p, Rule::PlaceholderStyle));
+    }
+    match params {
+        Params::Named(names) => {
+            for (style, name, p) in &styles {
+                if *style != Style::Named {
+                    return Err(at(p, Rule::PlaceholderStyle));
+                }
+                if !names.iter().any(|n| n == name) {
+                    return Err(at(p, Rule::PlaceholderUnbound));
+                }
+            }
+            if names
+                .iter()
+                .any(|n| !styles.iter().any(|(_, name, _)| name == n))
+            {
+                return Err(Violation::whole(Rule::ParameterUnused));
+            }
+        }
+        Params::Positional(count) => {
+            let mut used = vec![false; *count];
+            for (index, (style, number, p)) in styles.iter().enumerate() {
+                let position = match style {
+                    Style::Named => return Err(at(p, Rule::PlaceholderStyle)),
+                    Style::Anonymous => index,
+                    Style::Numbered => number.parse::<usize>().unwrap_or(0).wrapping_sub(1),
+                };
+                match used.get_mut(position) {
+                    Some(slot) => *slot = true,
+                    None => return Err(at(p, Rule::PlaceholderUnbound)),
+                }
+            }
+            if used.iter().any(|u| !u) {
+                return Err(Violation::whole(Rule::ParameterUnused));
+            }
+        }
+    }
+    Ok(())
+}

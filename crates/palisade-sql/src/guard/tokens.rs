@@ -1,0 +1,106 @@
+//! Checks on the token stream, before parsing: comments, MySQL executable comments, stacked
+//! statements, `INTO OUTFILE`, `WAITFOR`. The tokenizer is the dialect's, so `--` is a
+//! comment where the server says so (`1--1` is minus minus in MySQL).
+
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Whitespace};
+
+use crate::Dialect;
+use crate::guard::violation::{Rule, Violation};
+
+/// The first token-level violation, if any.
+pub(crate) fn check(
+    sql: &str,
+    tokens: &[TokenWithSpan],
+    dialect: Dialect,
+) -> Result<(), Violation> {
+    let at = |location: Location, rule: Rule| Violation::new(rule, location.line, location.column);
+    if dialect == Dialect::MySql {
+        executable_comment(sql, tokens)?;
+    }
+    let mut significant = tokens
+        .iter()
+        .filter(|t| {
+            !matches!(
+                t.token,
+                Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab)
+            )
+        })
+        .peekable();
+    let mut ended = false;
+    while let Some(token) = significant.next() {
+        let start = token.span.start;
+        match &token.token {
+            Token::Whitespace(Whitespace::MultiLineComment(text)) if text.starts_with('!') => {
+                return Err(at(start, Rule::ExecutableComment));
+            }
+            Token::Whitespace(_) => return Err(at(start, Rule::Comment)),
+            Token::SemiColon => ended = true,
+            _ if ended => return Err(at(start, Rule::MultipleStatements)),
+            Token::Word(word) if word.keyword == Keyword::INTO => {
+                if let Some(Token::Word(next)) = significant.peek().map(|t| &t.token)
+                    && ["OUTFILE", "DUMPFILE"]
+                        .iter()
+                        .any(|k| next.value.eq_ignore_ascii_case(k))
+                {
+                    return Err(at(start, Rule::FileAccess));
+                }
+            }
+            Token::Word(word) if word.value.eq_ignore_ascii_case("WAITFOR") => {
+                return Err(at(start, Rule::DangerousFunction));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// MySQL's tokenizer runs the inside of `/*! ... */` as SQL and keeps no trace of the
+/// marker: find `/*!` in the text outside string literals.
+fn executable_comment(sql: &str, tokens: &[TokenWithSpan]) -> Result<(), Violation> {
+    for (offset, _) in sql.match_indices("/*!") {
+        let location = location_of(sql, offset);
+        let in_string = tokens
+            .iter()
+            .any(|t| is_string(&t.token) && t.span.start <= location && location <= t.span.end);
+        if !in_string {
+            return Err(Violation::new(
+                Rule::ExecutableComment,
+                location.line,
+                location.column,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_string(token: &Token) -> bool {
+    matches!(
+        token,
+        Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::NationalStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::HexStringLiteral(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::DollarQuotedString(_)
+    ) || matches!(token, Token::Word(word) if word.quote_style.is_some())
+}
+
+/// The 1-based line and column (in characters) of a byte offset, as the tokenizer counts.
+fn location_of(sql: &str, offset: usize) -> Location {
+    let before = sql.get(..offset).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    Location::new(
+        u64::try_from(line).unwrap_or(u64::MAX),
+        u64::try_from(column).unwrap_or(u64::MAX),
+    )
+}

@@ -1,0 +1,161 @@
+//! `Violation`: which rule a statement breaks and where, never the statement's text.
+
+use std::fmt;
+
+/// A rule of [`SqlGuard`](crate::SqlGuard). Each has a stable id for logs and scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The parser cannot parse the statement: refused, since the server might.
+    Unparsable,
+    /// Nested deeper than the recursion limit.
+    TooDeep,
+    /// More than one statement (stacked queries).
+    MultipleStatements,
+    /// No statement at all.
+    Empty,
+    /// A comment (`--`, `#`, `/* */`): templates have none, and injections use them to cut
+    /// the rest of a statement off.
+    Comment,
+    /// A MySQL executable comment (`/*! ... */`), which MySQL runs.
+    ExecutableComment,
+    /// A statement kind the policy does not allow (a write on a read-only handle, DDL,
+    /// `GRANT`, `SET ROLE`, transaction control).
+    StatementNotAllowed,
+    /// A table outside the policy's allow-list.
+    TableNotAllowed,
+    /// A system catalog read (`information_schema`, `pg_catalog`, `mysql.user`,
+    /// `sqlite_master`).
+    CatalogRead,
+    /// A placeholder with no bound parameter.
+    PlaceholderUnbound,
+    /// A supplied parameter that no placeholder uses.
+    ParameterUnused,
+    /// Placeholders of different styles (`:name` with `?` or `$1`), or a style the dialect
+    /// does not have.
+    PlaceholderStyle,
+    /// A literal where the policy says values must be parameters.
+    LiteralValue,
+    /// A function that sleeps, reads or writes files, runs programs or reaches other servers
+    /// (`pg_sleep`, `benchmark`, `load_file`, `pg_read_file`, `lo_import`, `dblink`, ...).
+    DangerousFunction,
+    /// File or program access by statement (`INTO OUTFILE`, `INTO DUMPFILE`,
+    /// `COPY ... PROGRAM`).
+    FileAccess,
+    /// An `OR` with an always-true side (`OR 1=1`, `OR 'a'='a'`, `OR x=x`, `OR true`).
+    Tautology,
+    /// A `UNION` branch of constants only against a branch that reads a table: the shape
+    /// of UNION-based extraction.
+    UnionProbe,
+}
+
+impl Rule {
+    /// The rule's stable id (`literal-value`).
+    #[must_use]
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Unparsable => "unparsable",
+            Self::TooDeep => "too-deep",
+            Self::MultipleStatements => "multiple-statements",
+            Self::Empty => "empty",
+            Self::Comment => "comment",
+            Self::ExecutableComment => "executable-comment",
+            Self::StatementNotAllowed => "statement-not-allowed",
+            Self::TableNotAllowed => "table-not-allowed",
+            Self::CatalogRead => "catalog-read",
+            Self::PlaceholderUnbound => "placeholder-unbound",
+            Self::ParameterUnused => "parameter-unused",
+            Self::PlaceholderStyle => "placeholder-style",
+            Self::LiteralValue => "literal-value",
+            Self::DangerousFunction => "dangerous-function",
+            Self::FileAccess => "file-access",
+            Self::Tautology => "tautology",
+            Self::UnionProbe => "union-probe",
+        }
+    }
+
+    /// Whether the rule is evidence of an injection (R-SQL-3) rather than a policy.
+    #[must_use]
+    pub const fn is_injection_evidence(self) -> bool {
+        matches!(
+            self,
+            Self::MultipleStatements
+                | Self::ExecutableComment
+                | Self::Tautology
+                | Self::UnionProbe
+                | Self::DangerousFunction
+                | Self::FileAccess
+        )
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Unparsable => "the statement does not parse",
+            Self::TooDeep => "the statement is nested too deeply",
+            Self::MultipleStatements => "more than one statement",
+            Self::Empty => "no statement",
+            Self::Comment => "a comment",
+            Self::ExecutableComment => "a MySQL executable comment",
+            Self::StatementNotAllowed => "a statement kind the policy does not allow",
+            Self::TableNotAllowed => "a table outside the allow-list",
+            Self::CatalogRead => "a system catalog read",
+            Self::PlaceholderUnbound => "a placeholder with no parameter",
+            Self::ParameterUnused => "a parameter that no placeholder uses",
+            Self::PlaceholderStyle => "mixed or foreign placeholder styles",
+            Self::LiteralValue => "a literal where values must be parameters",
+            Self::DangerousFunction => "a function that sleeps, touches files or reaches out",
+            Self::FileAccess => "file or program access",
+            Self::Tautology => "an always-true OR",
+            Self::UnionProbe => "a UNION of constants against a table",
+        }
+    }
+}
+
+/// A refusal: the rule and the position (1-based line and column; 0 when the rule concerns
+/// the whole statement). Its messages never contain the statement or a value from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    rule: Rule,
+    line: u64,
+    column: u64,
+}
+
+impl Violation {
+    pub(crate) fn new(rule: Rule, line: u64, column: u64) -> Self {
+        Self { rule, line, column }
+    }
+
+    pub(crate) fn whole(rule: Rule) -> Self {
+        Self::new(rule, 0, 0)
+    }
+
+    /// The rule broken.
+    #[must_use]
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The 1-based line, or 0 for the whole statement.
+    #[must_use]
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The 1-based column (in characters), or 0 for the whole statement.
+    #[must_use]
+    pub fn column(&self) -> u64 {
+        self.column
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.rule.describe(), self.rule.id())?;
+        if self.line > 0 {
+            write!(f, " at line {}, column {}", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Violation {}
