@@ -14,7 +14,7 @@ use sqlparser::dialect::{self as sqlparser_dialect};
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Tokenizer;
 
-use crate::Dialect;
+use crate::{AllowList, Dialect};
 use inspect::{Inspector, Placeholder};
 pub use params::Params;
 pub use policy::{SqlPolicy, StatementKind};
@@ -80,13 +80,25 @@ impl Checked {
 #[derive(Debug, Clone)]
 pub struct SqlGuard {
     policy: SqlPolicy,
+    allow_list: Option<AllowList>,
 }
 
 impl SqlGuard {
     /// A guard for `policy`.
     #[must_use]
     pub fn new(policy: SqlPolicy) -> Self {
-        Self { policy }
+        Self {
+            policy,
+            allow_list: None,
+        }
+    }
+
+    /// Also admits only the shapes in `list` (allow-list mode): a statement that passes
+    /// every rule is still refused with [`Rule::ShapeNotAllowed`] when its shape is unknown.
+    #[must_use]
+    pub fn with_allow_list(mut self, list: AllowList) -> Self {
+        self.allow_list = Some(list);
+        self
     }
 
     /// The policy.
@@ -100,33 +112,13 @@ impl SqlGuard {
     /// # Errors
     /// The first [`Violation`] found: its rule and position, never the text.
     pub fn check(&self, sql: &str, params: &Params) -> Result<Checked, Violation> {
-        if sql.len() > MAX_STATEMENT_BYTES {
-            return Err(Violation::whole(Rule::TooDeep));
-        }
-        let dialect = parser_dialect(self.policy.dialect);
-        let tokens = Tokenizer::new(dialect.as_ref(), sql)
-            .tokenize_with_location()
-            .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
-        tokens::check(sql, &tokens, self.policy.dialect)?;
-        let mut statements = Parser::new(dialect.as_ref())
-            .with_recursion_limit(self.policy.recursion_limit)
-            .with_tokens_with_locations(tokens)
-            .parse_statements()
-            .map_err(|e| match e {
-                ParserError::RecursionLimitExceeded => Violation::whole(Rule::TooDeep),
-                _ => Violation::whole(Rule::Unparsable),
-            })?;
-        let statement = match (statements.pop(), statements.is_empty()) {
-            (Some(statement), true) => statement,
-            (Some(_), false) => return Err(Violation::whole(Rule::MultipleStatements)),
-            (None, _) => return Err(Violation::whole(Rule::Empty)),
-        };
+        let statement = parse_one(sql, &self.policy, true)?;
         let mut inspector = Inspector::new(&self.policy);
         if let ControlFlow::Break(violation) = statement.visit(&mut inspector) {
             return Err(*violation);
         }
         match_params(self.policy.dialect, &inspector.placeholders, params)?;
-        Ok(Checked {
+        let checked = Checked {
             placeholders: inspector
                 .placeholders
                 .iter()
@@ -134,7 +126,43 @@ impl SqlGuard {
                 .collect(),
             tables: inspector.tables,
             statement,
-        })
+        };
+        if let Some(list) = &self.allow_list {
+            list.admit_checked(&checked)?;
+        }
+        Ok(checked)
+    }
+}
+
+/// The one statement in `sql`, parsed in the policy's dialect with its recursion limit;
+/// `token_rules` adds the token-level rules (comments, `INTO OUTFILE`, ...).
+pub(crate) fn parse_one(
+    sql: &str,
+    policy: &SqlPolicy,
+    token_rules: bool,
+) -> Result<Statement, Violation> {
+    if sql.len() > MAX_STATEMENT_BYTES {
+        return Err(Violation::whole(Rule::TooDeep));
+    }
+    let dialect = parser_dialect(policy.dialect);
+    let tokens = Tokenizer::new(dialect.as_ref(), sql)
+        .tokenize_with_location()
+        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
+    if token_rules {
+        tokens::check(sql, &tokens, policy.dialect)?;
+    }
+    let mut statements = Parser::new(dialect.as_ref())
+        .with_recursion_limit(policy.recursion_limit)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+        .map_err(|e| match e {
+            ParserError::RecursionLimitExceeded => Violation::whole(Rule::TooDeep),
+            _ => Violation::whole(Rule::Unparsable),
+        })?;
+    match (statements.pop(), statements.is_empty()) {
+        (Some(statement), true) => Ok(statement),
+        (Some(_), false) => Err(Violation::whole(Rule::MultipleStatements)),
+        (None, _) => Err(Violation::whole(Rule::Empty)),
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Rule {
     /// A `UNION` branch of constants only against a branch that reads a table: the shape
     /// of UNION-based extraction.
     UnionProbe,
+    /// A statement whose shape is not in the [`AllowList`](crate::AllowList).
+    ShapeNotAllowed,
 }
 
 impl Rule {
@@ -71,6 +73,7 @@ impl Rule {
             Self::FileAccess => "file-access",
             Self::Tautology => "tautology",
             Self::UnionProbe => "union-probe",
+            Self::ShapeNotAllowed => "shape-not-allowed",
         }
     }
 
@@ -107,6 +110,7 @@ impl Rule {
             Self::FileAccess => "file or program access",
             Self::Tautology => "an always-true OR",
             Self::UnionProbe => "a UNION of constants against a table",
+            Self::ShapeNotAllowed => "a statement shape outside the allow-list",
         }
     }
 }
