@@ -65,84 +65,72 @@ async fn mariadb() -> MySqlConnection {
         .unwrap()
 }
 
-/// Creates a table and a column named through `Ident`, inserts and selects a bound value,
-/// finds both names in the catalog byte for byte, and drops the table.
-async fn round_trip_postgres(conn: &mut PgConnection, table: &str, column: &str) {
-    let t = Ident::new(table, Dialect::Postgres).unwrap();
-    let c = Ident::new(column, Dialect::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE TABLE {t} ({c} int)")))
-        .execute(&mut *conn)
-        .await
-        .unwrap_or_else(|e| panic!("create {table:?}.{column:?}: {e}"));
-    sqlx::query(AssertSqlSafe(format!("INSERT INTO {t} ({c}) VALUES ($1)")))
-        .bind(42_i32)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let (value,): (i32,) =
-        sqlx::query_as(AssertSqlSafe(format!("SELECT {c} FROM {t} WHERE {c} = $1")))
+/// `async fn $name(conn, table, column)`: creates a table and a column named through `Ident`
+/// for `$dialect`, inserts and selects a value bound with the `$param` placeholder, finds both
+/// names byte for byte with the `$catalog` query, and drops the table. (A macro: the two
+/// drivers' connection types share no trait that binds and decodes without a wall of bounds.)
+macro_rules! round_trip {
+    ($name:ident, $connection:ty, $dialect:expr, $param:literal, $catalog:literal) => {
+        async fn $name(conn: &mut $connection, table: &str, column: &str) {
+            let t = Ident::new(table, $dialect).unwrap();
+            let c = Ident::new(column, $dialect).unwrap();
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE TABLE {t} ({c} int)")))
+                .execute(&mut *conn)
+                .await
+                .unwrap_or_else(|e| panic!("create {table:?}.{column:?}: {e}"));
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {t} ({c}) VALUES ({})",
+                $param
+            )))
+            .bind(42_i32)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            let (value,): (i32,) = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {c} FROM {t} WHERE {c} = {}",
+                $param
+            )))
             .bind(42_i32)
             .fetch_one(&mut *conn)
             .await
             .unwrap();
-    assert_eq!(value, 42);
-    let (found,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM pg_attribute a JOIN pg_class r ON a.attrelid = r.oid \
-         WHERE r.relname = $1 AND a.attname = $2",
-    )
-    .bind(table)
-    .bind(column)
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    assert_eq!(
-        found, 1,
-        "{table:?}.{column:?} is not in pg_class/pg_attribute as given"
-    );
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP TABLE {t}")))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+            assert_eq!(value, 42);
+            let (found,): (i64,) = sqlx::query_as($catalog)
+                .bind(table)
+                .bind(column)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                found, 1,
+                "{table:?}.{column:?} is not in the catalog as given"
+            );
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP TABLE {t}")))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    };
 }
 
-async fn round_trip_mariadb(conn: &mut MySqlConnection, table: &str, column: &str) {
-    let t = Ident::new(table, Dialect::MySql).unwrap();
-    let c = Ident::new(column, Dialect::MySql).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE TABLE {t} ({c} int)")))
-        .execute(&mut *conn)
-        .await
-        .unwrap_or_else(|e| panic!("create {table:?}.{column:?}: {e}"));
-    sqlx::query(AssertSqlSafe(format!("INSERT INTO {t} ({c}) VALUES (?)")))
-        .bind(42_i32)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let (value,): (i32,) =
-        sqlx::query_as(AssertSqlSafe(format!("SELECT {c} FROM {t} WHERE {c} = ?")))
-            .bind(42_i32)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-    assert_eq!(value, 42);
-    // BINARY: information_schema compares case- and accent-insensitively.
-    let (found,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
-         AND BINARY table_name = ? AND BINARY column_name = ?",
-    )
-    .bind(table)
-    .bind(column)
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    assert_eq!(
-        found, 1,
-        "{table:?}.{column:?} is not in information_schema as given"
-    );
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP TABLE {t}")))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-}
+round_trip!(
+    round_trip_postgres,
+    PgConnection,
+    Dialect::Postgres,
+    "$1",
+    "SELECT count(*) FROM pg_attribute a JOIN pg_class r ON a.attrelid = r.oid \
+     WHERE r.relname = $1 AND a.attname = $2"
+);
+
+// BINARY: information_schema compares case- and accent-insensitively.
+round_trip!(
+    round_trip_mariadb,
+    MySqlConnection,
+    Dialect::MySql,
+    "?",
+    "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
+     AND BINARY table_name = ? AND BINARY column_name = ?"
+);
 
 #[tokio::test]
 async fn tricky_names_are_one_identifier_on_postgres() {
