@@ -121,6 +121,12 @@ impl TenantRouter {
         Ok(self)
     }
 
+    /// Whether organizations have their own connection strings (a template is set).
+    #[must_use]
+    pub fn has_connection_template(&self) -> bool {
+        self.template.is_some()
+    }
+
     /// The organization's database name.
     ///
     /// # Errors

@@ -68,7 +68,7 @@ impl TenantClients {
         secrets: Arc<dyn SecretSource>,
         capacity: usize,
     ) -> Result<Self, DriverError> {
-        if router.connection_ref("template-check")?.is_none() {
+        if !router.has_connection_template() {
             return Err(crate::TenantError::TemplateInvalid.into());
         }
         Ok(Self {

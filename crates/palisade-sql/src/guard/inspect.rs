@@ -26,7 +26,6 @@ const DANGEROUS_FUNCTIONS: &[&str] = &[
     "benchmark",
     "dbms_lock.sleep",
     "dbms_pipe.receive_message",
-    "randomblob",
     "load_file",
     "pg_read_file",
     "pg_read_binary_file",
@@ -48,7 +47,6 @@ const DANGEROUS_FUNCTIONS: &[&str] = &[
     "load_extension",
     "pg_terminate_backend",
     "pg_cancel_backend",
-    "set_config",
 ];
 
 /// Catalog schemas, and catalog tables that need no schema.
