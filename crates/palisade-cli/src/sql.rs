@@ -1,10 +1,16 @@
-//! `palisade sql quote-ident`: a name validated and quoted as an identifier of one dialect.
+//! `palisade sql check|fingerprint|quote-ident`: the SQL guard, statement shapes and quoted
+//! identifiers, for SQL on stdin.
 
+use std::io::{self, Read};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_sql::{Dialect, Ident, IdentError, QualifiedName};
-use serde_json::json;
+use palisade_sql::{
+    AllowList, Dialect, Fingerprint, Ident, IdentError, Params, QualifiedName, SqlGuard, SqlPolicy,
+    Violation, fingerprint,
+};
+use serde_json::{Value, json};
 
 use crate::exit;
 use crate::output::{self, Format};
@@ -12,6 +18,12 @@ use crate::output::{self, Format};
 /// SQL guards.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SqlCommand {
+    /// Check the SQL on stdin (one statement per line with `--lines`) against the guard's
+    /// rules; exit 1 when any is refused. Never prints the SQL.
+    Check(CheckArgs),
+    /// Print the shape of the SQL on stdin (`id text`, literals out); `--learn FILE` adds
+    /// the shapes to an allow-list file.
+    Fingerprint(FingerprintArgs),
     /// Print NAME quoted as an identifier of the dialect, or refuse it (exit 1) naming the
     /// rule it breaks.
     QuoteIdent(QuoteIdentArgs),
@@ -43,6 +55,47 @@ impl From<DialectArg> for Dialect {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The dialect the SQL is written in.
+    #[arg(long, value_enum)]
+    dialect: DialectArg,
+    /// Admit reads only (the default admits reads and writes).
+    #[arg(long)]
+    read_only: bool,
+    /// A named parameter the statement is run with (without `:` or `@`); repeatable.
+    #[arg(long = "param", value_name = "NAME", conflicts_with = "positional")]
+    params: Vec<String>,
+    /// The number of positional parameters (`?`, `$1`) the statement is run with.
+    #[arg(long, value_name = "N")]
+    positional: Option<usize>,
+    /// Admit only the shapes in this allow-list (JSON lines from `sql fingerprint --learn`).
+    #[arg(long, value_name = "FILE")]
+    allow_list: Option<PathBuf>,
+    /// Read one statement per line.
+    #[arg(long)]
+    lines: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FingerprintArgs {
+    /// The dialect the SQL is written in.
+    #[arg(long, value_enum)]
+    dialect: DialectArg,
+    /// Add the shapes to this allow-list file (created if missing).
+    #[arg(long, value_name = "FILE")]
+    learn: Option<PathBuf>,
+    /// Read one statement per line.
+    #[arg(long)]
+    lines: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct QuoteIdentArgs {
     /// The dialect to quote for.
     #[arg(long, value_enum)]
@@ -59,8 +112,129 @@ pub(crate) struct QuoteIdentArgs {
 
 pub(crate) fn run(command: SqlCommand) -> ExitCode {
     match command {
+        SqlCommand::Check(args) => check(&args),
+        SqlCommand::Fingerprint(args) => fingerprints(&args),
         SqlCommand::QuoteIdent(args) => quote_ident(&args),
     }
+}
+
+/// The statements on stdin: the whole input, or one per non-blank line, each with its
+/// 1-based number.
+fn statements(lines: bool) -> Result<Vec<(usize, String)>, ExitCode> {
+    let mut input = String::new();
+    if let Err(err) = io::stdin().read_to_string(&mut input) {
+        return Err(output::input_error(&format!("cannot read stdin: {err}")));
+    }
+    Ok(if lines {
+        input
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(index, line)| (index + 1, line.to_owned()))
+            .collect()
+    } else {
+        vec![(1, input)]
+    })
+}
+
+/// A refusal as text and JSON: the rule and position, never the statement.
+fn refusal(kind: &str, statement: usize, violation: &Violation) -> (String, Value) {
+    (
+        format!("statement {statement}: refused: {violation}"),
+        json!({"kind": kind, "statement": statement, "result": "refused",
+            "rule": violation.rule().id(), "line": violation.line(),
+            "column": violation.column(), "message": violation.to_string()}),
+    )
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let dialect = Dialect::from(args.dialect);
+    let policy = if args.read_only {
+        SqlPolicy::read_only(dialect)
+    } else {
+        SqlPolicy::read_write(dialect)
+    };
+    let mut guard = SqlGuard::new(policy);
+    if let Some(path) = &args.allow_list {
+        match AllowList::load(dialect, path) {
+            Ok(list) => guard = guard.with_allow_list(list),
+            Err(err) => return output::input_error(&err),
+        }
+    }
+    let params = match args.positional {
+        Some(count) => Params::positional(count),
+        None => Params::named(args.params.iter().map(String::as_str)),
+    };
+    let statements = match statements(args.lines) {
+        Ok(statements) => statements,
+        Err(code) => return code,
+    };
+    let mut code = exit::OK;
+    for (number, sql) in &statements {
+        let (text, json) = match guard.check(sql, &params) {
+            Ok(checked) => {
+                let shape = Fingerprint::of(checked.statement());
+                (
+                    format!("statement {number}: ok {}", shape.id_hex()),
+                    json!({"kind": "sql-check", "statement": number, "result": "ok",
+                        "fingerprint": shape.id_hex(), "tables": checked.tables(),
+                        "placeholders": checked.placeholders()}),
+                )
+            }
+            Err(violation) => {
+                code = exit::FINDING;
+                refusal("sql-check", *number, &violation)
+            }
+        };
+        if let Err(err) = output::report(args.format, &[text], &json) {
+            return output::input_error(&format!("cannot write the report: {err}"));
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn fingerprints(args: &FingerprintArgs) -> ExitCode {
+    let dialect = Dialect::from(args.dialect);
+    let mut learned = match &args.learn {
+        Some(path) if path.exists() => match AllowList::load(dialect, path) {
+            Ok(list) => Some(list),
+            Err(err) => return output::input_error(&err),
+        },
+        Some(_) => Some(AllowList::new(dialect)),
+        None => None,
+    };
+    let statements = match statements(args.lines) {
+        Ok(statements) => statements,
+        Err(code) => return code,
+    };
+    let mut code = exit::OK;
+    for (number, sql) in &statements {
+        let (text, json) = match fingerprint(sql, dialect) {
+            Ok(shape) => {
+                if let Some(list) = learned.as_mut() {
+                    list.add(&shape);
+                }
+                (
+                    shape.to_string(),
+                    json!({"kind": "sql-fingerprint", "statement": number, "result": "ok",
+                        "id": shape.id_hex(), "shape": shape.text()}),
+                )
+            }
+            Err(violation) => {
+                code = exit::FINDING;
+                refusal("sql-fingerprint", *number, &violation)
+            }
+        };
+        if let Err(err) = output::report(args.format, &[text], &json) {
+            return output::input_error(&format!("cannot write the report: {err}"));
+        }
+    }
+    if let (Some(list), Some(path)) = (&learned, &args.learn)
+        && let Err(err) = list.save(path)
+    {
+        return output::input_error(&err);
+    }
+    ExitCode::from(code)
 }
 
 fn quote_ident(args: &QuoteIdentArgs) -> ExitCode {

@@ -411,3 +411,94 @@ fn sql_quote_ident_quotes_per_dialect_or_refuses() {
         "refused: identifier ends with a space (MySQL refuses it)"
     );
 }
+
+#[test]
+fn sql_check_and_fingerprint_never_print_the_sql() {
+    let (code, stdout, stderr) = palisade_with(
+        &[
+            "sql",
+            "check",
+            "--dialect",
+            "postgres",
+            "--read-only",
+            "--param",
+            "id",
+            "--lines",
+            "--format",
+            "json",
+        ],
+        &[],
+        "SELECT name FROM users WHERE id = :id\n\nSELECT name FROM users WHERE id = 'zq-secret-7' OR 1=1\n",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let reports: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["result"], "ok");
+    assert_eq!(reports[0]["tables"], serde_json::json!(["users"]));
+    assert_eq!(reports[1]["statement"], 3);
+    assert_eq!(reports[1]["rule"], "tautology");
+    assert_eq!(
+        (reports[1]["line"].as_u64(), reports[1]["column"].as_u64()),
+        (Some(1), Some(30))
+    );
+    assert!(
+        !stdout.contains("zq-secret-7"),
+        "the report quotes the SQL: {stdout}"
+    );
+
+    let dir = std::env::temp_dir().join(palisade_test::unique_name("sql-allow-list"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("shapes.jsonl");
+    let list_arg = list.to_str().unwrap();
+    let (code, stdout, _) = palisade_with(
+        &[
+            "sql",
+            "fingerprint",
+            "--dialect",
+            "postgres",
+            "--lines",
+            "--learn",
+            list_arg,
+        ],
+        &[],
+        "SELECT name FROM users WHERE id = 7\nSELECT name FROM users WHERE id IN (1, 2)\n",
+    );
+    assert_eq!(code, 0);
+    let shapes: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1)
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "SELECT name FROM users WHERE id = ?",
+            "SELECT name FROM users WHERE id IN (?)"
+        ]
+    );
+    let (code, stdout, _) = palisade_with(
+        &[
+            "sql",
+            "check",
+            "--dialect",
+            "postgres",
+            "--positional",
+            "1",
+            "--allow-list",
+            list_arg,
+            "--lines",
+        ],
+        &[],
+        "SELECT name FROM users WHERE id = $1\nSELECT name FROM users WHERE id = $1 AND org = $1\n",
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("statement 1: ok "), "{stdout}");
+    assert_eq!(
+        lines[1],
+        "statement 2: refused: a statement shape outside the allow-list (shape-not-allowed)"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -99,15 +99,20 @@ impl AllowList {
     /// [`Violation`] when `sql` is not one statement that parses.
     pub fn learn(&mut self, sql: &str) -> Result<Fingerprint, Violation> {
         let shape = fingerprint(sql, self.dialect)?;
-        self.shapes.insert(shape.text().to_owned(), shape.id());
+        self.add(&shape);
         Ok(shape)
     }
 
     /// Records the shape of a statement the guard passed.
     pub fn learn_checked(&mut self, checked: &Checked) -> Fingerprint {
         let shape = Fingerprint::of(checked.statement());
-        self.shapes.insert(shape.text().to_owned(), shape.id());
+        self.add(&shape);
         shape
+    }
+
+    /// Records a shape.
+    pub fn add(&mut self, shape: &Fingerprint) {
+        self.shapes.insert(shape.text().to_owned(), shape.id());
     }
 
     /// Admits `sql` if its shape was learned.
