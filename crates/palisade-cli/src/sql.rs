@@ -137,14 +137,31 @@ fn statements(lines: bool) -> Result<Vec<(usize, String)>, ExitCode> {
     })
 }
 
-/// A refusal as text and JSON: the rule and position, never the statement.
-fn refusal(kind: &str, statement: usize, violation: &Violation) -> (String, Value) {
-    (
-        format!("statement {statement}: refused: {violation}"),
-        json!({"kind": kind, "statement": statement, "result": "refused",
-            "rule": violation.rule().id(), "line": violation.line(),
-            "column": violation.column(), "message": violation.to_string()}),
-    )
+/// Reports each statement's verdict (`verdict` gives the text and JSON of a pass); a
+/// refusal is reported as its rule and position, never the statement, and makes the exit
+/// code 1.
+fn report_each(
+    format: Format,
+    kind: &str,
+    statements: &[(usize, String)],
+    mut verdict: impl FnMut(usize, &str) -> Result<(String, Value), Violation>,
+) -> ExitCode {
+    let mut code = exit::OK;
+    for (number, sql) in statements {
+        let (text, json) = verdict(*number, sql).unwrap_or_else(|violation| {
+            code = exit::FINDING;
+            (
+                format!("statement {number}: refused: {violation}"),
+                json!({"kind": kind, "statement": number, "result": "refused",
+                    "rule": violation.rule().id(), "line": violation.line(),
+                    "column": violation.column(), "message": violation.to_string()}),
+            )
+        });
+        if let Err(err) = output::report(format, &[text], &json) {
+            return output::input_error(&format!("cannot write the report: {err}"));
+        }
+    }
+    ExitCode::from(code)
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
@@ -169,28 +186,16 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(statements) => statements,
         Err(code) => return code,
     };
-    let mut code = exit::OK;
-    for (number, sql) in &statements {
-        let (text, json) = match guard.check(sql, &params) {
-            Ok(checked) => {
-                let shape = Fingerprint::of(checked.statement());
-                (
-                    format!("statement {number}: ok {}", shape.id_hex()),
-                    json!({"kind": "sql-check", "statement": number, "result": "ok",
-                        "fingerprint": shape.id_hex(), "tables": checked.tables(),
-                        "placeholders": checked.placeholders()}),
-                )
-            }
-            Err(violation) => {
-                code = exit::FINDING;
-                refusal("sql-check", *number, &violation)
-            }
-        };
-        if let Err(err) = output::report(args.format, &[text], &json) {
-            return output::input_error(&format!("cannot write the report: {err}"));
-        }
-    }
-    ExitCode::from(code)
+    report_each(args.format, "sql-check", &statements, |number, sql| {
+        let checked = guard.check(sql, &params)?;
+        let shape = Fingerprint::of(checked.statement());
+        Ok((
+            format!("statement {number}: ok {}", shape.id_hex()),
+            json!({"kind": "sql-check", "statement": number, "result": "ok",
+                "fingerprint": shape.id_hex(), "tables": checked.tables(),
+                "placeholders": checked.placeholders()}),
+        ))
+    })
 }
 
 fn fingerprints(args: &FingerprintArgs) -> ExitCode {
@@ -207,34 +212,28 @@ fn fingerprints(args: &FingerprintArgs) -> ExitCode {
         Ok(statements) => statements,
         Err(code) => return code,
     };
-    let mut code = exit::OK;
-    for (number, sql) in &statements {
-        let (text, json) = match fingerprint(sql, dialect) {
-            Ok(shape) => {
-                if let Some(list) = learned.as_mut() {
-                    list.add(&shape);
-                }
-                (
-                    shape.to_string(),
-                    json!({"kind": "sql-fingerprint", "statement": number, "result": "ok",
-                        "id": shape.id_hex(), "shape": shape.text()}),
-                )
+    let code = report_each(
+        args.format,
+        "sql-fingerprint",
+        &statements,
+        |number, sql| {
+            let shape = fingerprint(sql, dialect)?;
+            if let Some(list) = learned.as_mut() {
+                list.add(&shape);
             }
-            Err(violation) => {
-                code = exit::FINDING;
-                refusal("sql-fingerprint", *number, &violation)
-            }
-        };
-        if let Err(err) = output::report(args.format, &[text], &json) {
-            return output::input_error(&format!("cannot write the report: {err}"));
-        }
-    }
+            Ok((
+                shape.to_string(),
+                json!({"kind": "sql-fingerprint", "statement": number, "result": "ok",
+                "id": shape.id_hex(), "shape": shape.text()}),
+            ))
+        },
+    );
     if let (Some(list), Some(path)) = (&learned, &args.learn)
         && let Err(err) = list.save(path)
     {
         return output::input_error(&err);
     }
-    ExitCode::from(code)
+    code
 }
 
 fn quote_ident(args: &QuoteIdentArgs) -> ExitCode {

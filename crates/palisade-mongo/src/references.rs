@@ -177,8 +177,7 @@ impl ForeignKeys {
             };
             for (written, value) in fields {
                 for key in &self.keys {
-                    let at = format!("update.{}.{}", shown(operator), shown(written));
-                    update_entry(key, operator, written, value, at, &mut found)?;
+                    update_entry(key, operator, written, value, &mut found)?;
                 }
             }
         }
@@ -191,10 +190,11 @@ fn update_entry<'k>(
     operator: &str,
     written: &str,
     value: &Bson,
-    mut at: String,
     found: &mut Vec<Reference<'k>>,
 ) -> Result<(), Rejected> {
-    let unchecked = || Rejected::new(Problem::ReferenceUnchecked, at.clone());
+    // The path is built only for a write that touches the reference.
+    let at = || format!("update.{}.{}", shown(operator), shown(written));
+    let unchecked = || Rejected::new(Problem::ReferenceUnchecked, at());
     if operator == "$rename" {
         let into = value.as_str().unwrap_or_default();
         return match relation(&key.field, into) {
@@ -206,18 +206,19 @@ fn update_entry<'k>(
         Relation::Unrelated => Ok(()),
         _ if REMOVING.contains(&operator) => Ok(()),
         Relation::Within(rest) if SETTING.contains(&operator) => {
-            collect(key, value, &rest, &mut at, found)
+            collect(key, value, &rest, &mut at(), found)
         }
         Relation::Within(rest) if ADDING.contains(&operator) => match value {
             Bson::Document(modifiers) if modifiers.contains_key("$each") => {
-                at.push_str(".$each");
                 match modifiers.get("$each") {
-                    Some(Bson::Array(items)) => each_element(key, items, &rest, &mut at, found),
+                    Some(Bson::Array(items)) => {
+                        each_element(key, items, &rest, &mut format!("{}.$each", at()), found)
+                    }
                     _ => Ok(()),
                 }
             }
             // `$push` onto the referring array adds one id; onto a parent, one element.
-            _ => collect(key, value, &rest, &mut at, found),
+            _ => collect(key, value, &rest, &mut at(), found),
         },
         _ => Err(unchecked()),
     }

@@ -28,6 +28,7 @@ use palisade_mongo::{
     TenantError, TenantRouter,
 };
 use palisade_secrets::{Fetch, SecretError, SecretRef, SecretSource, SecretValue};
+use palisade_test::secrets::Counting;
 use palisade_test::{Canary, Service, unique_name};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -388,27 +389,27 @@ async fn database_errors_show_no_value() {
     canary.assert_not_in_error(&duplicate);
 }
 
-/// A secret source that hands out each tenant's connection string and counts the reads.
+/// A secret source that hands out each tenant's connection string: the services' SecantusDB,
+/// `invalid` for a `broken` tenant, nothing for a `missing` one.
 #[derive(Debug, Default)]
 struct TenantSecrets {
-    reads: AtomicUsize,
     invalid: String,
 }
 
 impl SecretSource for TenantSecrets {
     fn fetch<'a>(&'a self, reference: &'a SecretRef) -> Fetch<'a> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        let uri = if reference.locator().contains("broken") {
+        let locator = reference.locator();
+        if locator.contains("missing") {
+            return Fetch::ready(Err(SecretError::NotFound {
+                reference: reference.clone(),
+            }));
+        }
+        let uri = if locator.contains("broken") {
             self.invalid.clone()
         } else {
             Service::Mongodb.url()
         };
-        match reference.locator() {
-            l if l.contains("missing") => Fetch::ready(Err(SecretError::NotFound {
-                reference: reference.clone(),
-            })),
-            _ => Fetch::ready(Ok(SecretValue::from_string(uri))),
-        }
+        Fetch::ready(Ok(SecretValue::from_string(uri)))
     }
 }
 
@@ -434,17 +435,16 @@ async fn tenants_are_isolated_and_dedicated_clients_are_cached_with_a_bound() {
     ));
 
     let canary = Canary::new();
-    let secrets = Arc::new(TenantSecrets {
-        reads: AtomicUsize::new(0),
+    let secrets = Arc::new(Counting::new(TenantSecrets {
         invalid: format!("mongodb://admin:{}@@bad host:99999/", canary.value()),
-    });
+    }));
     let router = TenantRouter::new(&prefix)
         .unwrap()
         .with_connection_template("vault:secret/tenants/{org}#uri")
         .unwrap();
     let dedicated =
         TenantClients::dedicated(router, Arc::clone(&secrets) as Arc<dyn SecretSource>, 2).unwrap();
-    let reads = || secrets.reads.load(Ordering::SeqCst);
+    let reads = || secrets.calls();
     let orders = dedicated
         .collection::<Document>("acme", "orders")
         .await

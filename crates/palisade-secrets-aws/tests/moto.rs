@@ -10,18 +10,15 @@
 )]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, Region};
 use aws_sdk_secretsmanager::primitives::Blob;
-use palisade_secrets::{
-    CachePolicy, Cached, Fetch, SecretError, SecretRef, SecretSource, SecretValue,
-};
+use palisade_secrets::{CachePolicy, Cached, SecretError, SecretRef, SecretSource, SecretValue};
 use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource, StaticCredentials};
-use palisade_test::secrets::get_at_once;
+use palisade_test::secrets::{Counting, get_at_once};
 use palisade_test::{Canary, FakeClock, Service, unique_name};
 use secrecy::SecretString;
 
@@ -224,28 +221,12 @@ async fn errors_and_debug_never_show_the_secret_or_the_credentials() {
     );
 }
 
-/// Counts the calls that reach AWS (each fetch is one `GetSecretValue`).
-#[derive(Debug)]
-struct Counting {
-    inner: AwsSecretsManagerSource,
-    calls: AtomicUsize,
-}
-
-impl SecretSource for Counting {
-    fn fetch<'a>(&'a self, reference: &'a SecretRef) -> Fetch<'a> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.fetch(reference)
-    }
-}
-
 const TTL: Duration = Duration::from_secs(300);
 
-async fn cached() -> (Arc<Cached<Counting>>, FakeClock) {
+async fn cached() -> (Arc<Cached<Counting<AwsSecretsManagerSource>>>, FakeClock) {
     let clock = FakeClock::new();
-    let source = Counting {
-        inner: source().await,
-        calls: AtomicUsize::new(0),
-    };
+    // Each fetch that reaches the source is one `GetSecretValue`.
+    let source = Counting::new(source().await);
     let cache = Cached::with_clock(
         source,
         CachePolicy::new(TTL).unwrap(),
@@ -272,7 +253,7 @@ async fn the_cache_sees_a_rotation_after_its_ttl() {
         cache.get(&secret).await.unwrap().value().expose_str(),
         Some("v1")
     );
-    assert_eq!(cache.source().calls.load(Ordering::SeqCst), 1);
+    assert_eq!(cache.source().calls(), 1);
     clock.advance(TTL + Duration::from_secs(1));
     let after = cache.get(&secret).await.unwrap();
     assert_eq!(after.value().expose_str(), Some("v2"));
@@ -280,7 +261,7 @@ async fn the_cache_sees_a_rotation_after_its_ttl() {
         after.value().metadata().version.as_deref(),
         Some(second.as_str())
     );
-    assert_eq!(cache.source().calls.load(Ordering::SeqCst), 2);
+    assert_eq!(cache.source().calls(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -297,7 +278,7 @@ async fn a_thousand_concurrent_gets_of_an_expired_secret_make_one_call_to_aws() 
         assert_eq!(value.unwrap().expose_str(), Some("v2"));
     }
     assert_eq!(
-        cache.source().calls.load(Ordering::SeqCst),
+        cache.source().calls(),
         2,
         "one call to fill the cache, one for all thousand refreshes"
     );

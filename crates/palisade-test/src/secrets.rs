@@ -1,8 +1,9 @@
-//! What the secret backends' tests and benchmarks share: many concurrent gets at once, and a
-//! cached hit through a backend against a cached hit on an in-memory source holding the same
-//! value and version.
+//! What tests of secret sources share: a source that counts the fetches reaching it, many
+//! concurrent gets at once, and a cached hit through a backend against a cached hit on an
+//! in-memory source holding the same value and version.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use palisade_secrets::{Cached, Fetch, SecretError, SecretRef, SecretSource, SecretValue};
 
@@ -16,6 +17,36 @@ pub struct InMemory(pub SecretValue);
 impl SecretSource for InMemory {
     fn fetch<'a>(&'a self, _reference: &'a SecretRef) -> Fetch<'a> {
         Fetch::ready(Ok(self.0.clone()))
+    }
+}
+
+/// Wraps a source and counts the fetches that reach it (a cache's misses, a router's reads).
+#[derive(Debug)]
+pub struct Counting<S> {
+    inner: S,
+    calls: AtomicUsize,
+}
+
+impl<S: SecretSource> Counting<S> {
+    /// Counts the fetches that reach `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many fetches reached the source so far.
+    #[must_use]
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl<S: SecretSource> SecretSource for Counting<S> {
+    fn fetch<'a>(&'a self, reference: &'a SecretRef) -> Fetch<'a> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.fetch(reference)
     }
 }
 

@@ -205,6 +205,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// Checks that every reference exists in its collection (for the same owner unless the
     /// key is shared), one query per declared key.
     async fn check_references(&self, references: Vec<Reference<'_>>) -> Result<(), DriverError> {
+        let database = self
+            .collection
+            .client()
+            .database(&self.collection.namespace().db);
         let mut remaining = references;
         while let Some(first) = remaining.first() {
             let key = first.key;
@@ -217,10 +221,6 @@ impl<T: Send + Sync> ScopedCollection<T> {
             if !key.is_shared() {
                 lookup.insert(self.scope.field(), self.scope.owner().clone());
             }
-            let database = self
-                .collection
-                .client()
-                .database(&self.collection.namespace().db);
             let found: Vec<Document> = database
                 .collection::<Document>(key.collection())
                 .find(lookup)

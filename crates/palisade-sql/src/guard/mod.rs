@@ -145,13 +145,13 @@ pub(crate) fn parse_one(
         return Err(Violation::whole(Rule::TooDeep));
     }
     let dialect = parser_dialect(policy.dialect);
-    let tokens = Tokenizer::new(dialect.as_ref(), sql)
+    let tokens = Tokenizer::new(dialect, sql)
         .tokenize_with_location()
         .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
     if token_rules {
         tokens::check(sql, &tokens, policy.dialect)?;
     }
-    let mut statements = Parser::new(dialect.as_ref())
+    let mut statements = Parser::new(dialect)
         .with_recursion_limit(policy.recursion_limit)
         .with_tokens_with_locations(tokens)
         .parse_statements()
@@ -166,12 +166,12 @@ pub(crate) fn parse_one(
     }
 }
 
-fn parser_dialect(dialect: Dialect) -> Box<dyn sqlparser_dialect::Dialect> {
+fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser_dialect::Dialect {
     match dialect {
-        Dialect::Postgres => Box::new(sqlparser_dialect::PostgreSqlDialect {}),
-        Dialect::MySql => Box::new(sqlparser_dialect::MySqlDialect {}),
-        Dialect::Sqlite => Box::new(sqlparser_dialect::SQLiteDialect {}),
-        Dialect::MsSql => Box::new(sqlparser_dialect::MsSqlDialect {}),
+        Dialect::Postgres => &sqlparser_dialect::PostgreSqlDialect {},
+        Dialect::MySql => &sqlparser_dialect::MySqlDialect {},
+        Dialect::Sqlite => &sqlparser_dialect::SQLiteDialect {},
+        Dialect::MsSql => &sqlparser_dialect::MsSqlDialect {},
     }
 }
 
