@@ -27,6 +27,11 @@ fn compare_literals(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
     }
 }
 
+/// Whether `expr` is a literal (not `NULL`, not a placeholder), brackets aside.
+pub(crate) fn is_literal(expr: &Expr) -> bool {
+    literal(expr).is_some()
+}
+
 fn literal(expr: &Expr) -> Option<&Value> {
     match expr {
         Expr::Value(v) if !matches!(v.value, Value::Placeholder(_) | Value::Null) => Some(&v.value),

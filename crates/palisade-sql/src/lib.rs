@@ -8,6 +8,8 @@ mod dialect;
 mod fingerprint;
 mod guard;
 mod ident;
+#[cfg(feature = "sqlx")]
+mod run;
 mod sort;
 
 pub use allow_list::{AllowList, AllowListError};
@@ -15,4 +17,7 @@ pub use dialect::{Dialect, LengthUnit};
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use guard::{Checked, Params, Rule, SqlGuard, SqlPolicy, StatementKind, Violation};
 pub use ident::{Ident, IdentError, QualifiedName};
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub use run::{DatabaseError, Driver, GuardedQuery, QueryError, SqlDb};
 pub use sort::{Direction, SortError, SortKey, SortKeys};

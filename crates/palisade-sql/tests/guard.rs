@@ -123,9 +123,27 @@ fn each_rule_refuses_what_it_names_where_it_is() {
         ),
         (
             &pg,
-            "SELECT name FROM users WHERE id = :id UNION ALL SELECT NULL",
+            "SELECT name FROM users WHERE id = :id UNION ALL SELECT CONCAT('qvjvq', 'x')",
             &id,
             (Rule::UnionProbe, 1, 49),
+        ),
+        (
+            &pg,
+            "SELECT name FROM users WHERE id = :id AND 8312=8312",
+            &id,
+            (Rule::BooleanProbe, 1, 43),
+        ),
+        (
+            &pg,
+            "SELECT name FROM users WHERE id = :id AND 'abc' LIKE 'abc%'",
+            &id,
+            (Rule::BooleanProbe, 1, 43),
+        ),
+        (
+            &pg,
+            "SELECT name FROM users ORDER BY (CASE WHEN 5952=5952 THEN name ELSE id END)",
+            &Params::none(),
+            (Rule::BooleanProbe, 1, 44),
         ),
         (
             &pg,

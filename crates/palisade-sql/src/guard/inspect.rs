@@ -11,9 +11,9 @@ use sqlparser::ast::{
 use sqlparser::tokenizer::{Location, Span};
 
 use crate::Dialect;
-use crate::constant::always_true;
+use crate::constant::{always_true, is_literal};
 use crate::guard::kind::classify;
-use crate::guard::policy::SqlPolicy;
+use crate::guard::policy::{SqlPolicy, StatementKind};
 use crate::guard::violation::{Rule, Violation};
 
 /// Functions that sleep, read or write files, run programs, or reach other servers,
@@ -67,6 +67,10 @@ const CATALOG_TABLES: &[&str] = &[
     "sysusers",
 ];
 
+/// Comparisons of constants that query builders write (`1 = 1` to start a condition list,
+/// `1 = 0` or `1 = 2` for an empty `IN` or a read of the columns only).
+const BUILDER_CONSTANTS: &[(&str, &str)] = &[("1", "1"), ("1", "0"), ("0", "1"), ("1", "2")];
+
 /// A placeholder as written, and where.
 #[derive(Debug, Clone)]
 pub(crate) struct Placeholder {
@@ -82,6 +86,9 @@ pub(crate) struct Inspector<'p> {
     /// Where literals are allowed: `LIMIT`/`OFFSET`, select lists, `1 = 1`.
     exempt: Vec<Span>,
     ctes: Vec<String>,
+    /// Inside DDL, where a comparison of constants is a definition (a partition bound, a
+    /// `CHECK`), not a probe.
+    in_definition: bool,
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -96,7 +103,17 @@ impl<'p> Inspector<'p> {
             tables: Vec::new(),
             exempt: Vec::new(),
             ctes: Vec::new(),
+            in_definition: false,
         }
+    }
+
+    /// Whether testing `left` against `right` (in `expr`) for equality or a match is a
+    /// boolean probe: two constants, outside the select list, the builders' idioms and DDL.
+    fn probes(&self, left: &Expr, right: &Expr, expr: &Expr) -> bool {
+        is_literal(left)
+            && is_literal(right)
+            && !self.in_definition
+            && !self.exempted(expr.span().start)
     }
 
     fn exempted(&self, at: Location) -> bool {
@@ -114,7 +131,10 @@ impl Visitor for Inspector<'_> {
         match classify(statement) {
             Err(rule) => violation(rule, at),
             Ok(kind) if !self.policy.allows(kind) => violation(Rule::StatementNotAllowed, at),
-            Ok(_) => ControlFlow::Continue(()),
+            Ok(kind) => {
+                self.in_definition |= kind == StatementKind::Ddl;
+                ControlFlow::Continue(())
+            }
         }
     }
 
@@ -228,16 +248,64 @@ impl Visitor for Inspector<'_> {
                 left,
                 op: BinaryOperator::Or,
                 right,
-            } if always_true(left) || always_true(right) => {
+            } if always_true(left) != always_true(right) => {
                 return violation(Rule::Tautology, expr.span().start);
             }
             Expr::BinaryOp {
                 left,
                 op: BinaryOperator::Eq,
                 right,
-            } if is_number(left, "1") && is_number(right, "1") => {
-                // The `WHERE 1 = 1` that query builders start with.
+            } if BUILDER_CONSTANTS
+                .iter()
+                .any(|(l, r)| is_number(left, l) && is_number(right, r)) =>
+            {
+                // The `WHERE 1 = 1` that query builders start with, and the `1 = 0` they
+                // write for an empty `IN` or a schema-only read.
                 self.exempt.push(expr.span());
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq | BinaryOperator::NotEq | BinaryOperator::Spaceship,
+                right,
+            } if self.probes(left, right, expr) => {
+                return violation(Rule::BooleanProbe, expr.span().start);
+            }
+            Expr::Like {
+                expr: left,
+                pattern: right,
+                ..
+            }
+            | Expr::ILike {
+                expr: left,
+                pattern: right,
+                ..
+            }
+            | Expr::RLike {
+                expr: left,
+                pattern: right,
+                ..
+            }
+            | Expr::SimilarTo {
+                expr: left,
+                pattern: right,
+                ..
+            } if self.probes(left, right, expr) => {
+                return violation(Rule::BooleanProbe, expr.span().start);
+            }
+            Expr::Like {
+                escape_char: Some(escape),
+                ..
+            }
+            | Expr::ILike {
+                escape_char: Some(escape),
+                ..
+            }
+            | Expr::SimilarTo {
+                escape_char: Some(escape),
+                ..
+            } => {
+                // `ESCAPE '\'` is syntax, as ORMs write it, not a value.
+                self.exempt.push(escape.span());
             }
             Expr::Identifier(ident)
                 if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>
@@ -262,6 +330,12 @@ impl Visitor for Inspector<'_> {
                 ControlFlow::Continue(())
             }
             Value::Null | Value::Boolean(_) => ControlFlow::Continue(()),
+            // LIKE wildcards that ORMs concatenate to a parameter (`:name || '%'`).
+            Value::SingleQuotedString(text)
+                if !text.is_empty() && text.chars().all(|c| c == '%' || c == '_') =>
+            {
+                ControlFlow::Continue(())
+            }
             _ if self.policy.literals_allowed || self.exempted(value.span.start) => {
                 ControlFlow::Continue(())
             }
@@ -279,8 +353,8 @@ fn is_number(expr: &Expr, text: &str) -> bool {
     matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == text))
 }
 
-/// A `UNION` one of whose branches is constants only (`SELECT NULL, NULL`, `SELECT 1, 2,
-/// CONCAT(0x71, 0x72)`) while another reads a table: where it is.
+/// A `UNION` one of whose branches is a probe of constants (`SELECT NULL, CONCAT(0x71,
+/// 0x72)`) while another reads a table: where it is.
 fn union_probe(body: &SetExpr) -> Option<Location> {
     let SetExpr::SetOperation {
         left,
@@ -292,7 +366,7 @@ fn union_probe(body: &SetExpr) -> Option<Location> {
         return None;
     };
     let branches = [left.as_ref(), right.as_ref()];
-    let constant = branches.iter().find(|b| constant_select(b));
+    let constant = branches.iter().find(|b| probe_select(b));
     let reads = branches.iter().any(|b| reads_table(b));
     match constant {
         Some(branch) if reads => Some(branch.span().start),
@@ -300,23 +374,33 @@ fn union_probe(body: &SetExpr) -> Option<Location> {
     }
 }
 
-fn constant_select(body: &SetExpr) -> bool {
+/// A select of constants with no table that builds a value with functions (`CONCAT(0x71,
+/// ...)`, `CHAR(113, ...)`): how UNION-based extraction marks its output. Plain constants
+/// and `NULL` padding (`SELECT 42, 43`, `SELECT NULL, NULL`) are also how benign code adds
+/// rows, so they are left to the other rules (comments, tables, the allow-list).
+fn probe_select(body: &SetExpr) -> bool {
     match body {
         SetExpr::Select(select) => {
             let no_table = select
                 .from
                 .iter()
                 .all(|t| t.to_string().eq_ignore_ascii_case("dual"));
-            no_table
-                && !select.projection.is_empty()
-                && select.projection.iter().all(|item| match item {
+            let items: Option<Vec<&Expr>> = select
+                .projection
+                .iter()
+                .map(|item| match item {
                     SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        constant_expr(e)
+                        constant_expr(e).then_some(e)
                     }
-                    _ => false,
+                    _ => None,
                 })
+                .collect();
+            let Some(items) = items.filter(|items| no_table && !items.is_empty()) else {
+                return false;
+            };
+            items.iter().any(|e| matches!(e, Expr::Function(_)))
         }
-        SetExpr::Query(query) => constant_select(&query.body),
+        SetExpr::Query(query) => probe_select(&query.body),
         _ => false,
     }
 }

@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Statement, Visit as _};
 use sqlparser::dialect::{self as sqlparser_dialect};
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Tokenizer;
+use sqlparser::tokenizer::{Location, Tokenizer};
 
 use crate::{AllowList, Dialect};
 use inspect::{Inspector, Placeholder};
@@ -30,6 +30,8 @@ pub struct Checked {
     statement: Statement,
     tables: Vec<String>,
     placeholders: Vec<String>,
+    /// Where each placeholder starts, in the same order as `placeholders`.
+    placeholder_starts: Vec<Location>,
 }
 
 impl Checked {
@@ -49,6 +51,18 @@ impl Checked {
     #[must_use]
     pub fn placeholders(&self) -> &[String] {
         &self.placeholders
+    }
+
+    /// Each placeholder with where it starts (1-based line and character column).
+    #[cfg_attr(
+        not(feature = "sqlx"),
+        allow(dead_code, reason = "read by the sqlx feature")
+    )]
+    pub(crate) fn placeholders_at(&self) -> impl Iterator<Item = (&str, Location)> {
+        self.placeholders
+            .iter()
+            .map(String::as_str)
+            .zip(self.placeholder_starts.iter().copied())
     }
 }
 
@@ -118,12 +132,14 @@ impl SqlGuard {
             return Err(*violation);
         }
         match_params(self.policy.dialect, &inspector.placeholders, params)?;
+        let (placeholders, placeholder_starts) = inspector
+            .placeholders
+            .into_iter()
+            .map(|p| (p.text, p.at))
+            .unzip();
         let checked = Checked {
-            placeholders: inspector
-                .placeholders
-                .iter()
-                .map(|p| p.text.clone())
-                .collect(),
+            placeholders,
+            placeholder_starts,
             tables: inspector.tables,
             statement,
         };

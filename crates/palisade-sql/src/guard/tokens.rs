@@ -28,14 +28,19 @@ pub(crate) fn check(
         })
         .peekable();
     let mut ended = false;
+    // A `;` inside brackets (a PostgreSQL rule's action list) ends no statement; the parser
+    // decides whether the bracket is valid.
+    let mut depth = 0_usize;
     while let Some(token) = significant.next() {
         let start = token.span.start;
         match &token.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
             Token::Whitespace(Whitespace::MultiLineComment(text)) if text.starts_with('!') => {
                 return Err(at(start, Rule::ExecutableComment));
             }
             Token::Whitespace(_) => return Err(at(start, Rule::Comment)),
-            Token::SemiColon => ended = true,
+            Token::SemiColon if depth == 0 => ended = true,
             _ if ended => return Err(at(start, Rule::MultipleStatements)),
             Token::Word(word) if word.keyword == Keyword::INTO => {
                 if let Some(Token::Word(next)) = significant.peek().map(|t| &t.token)

@@ -42,10 +42,19 @@ pub enum Rule {
     /// File or program access by statement (`INTO OUTFILE`, `INTO DUMPFILE`,
     /// `COPY ... PROGRAM`).
     FileAccess,
-    /// An `OR` with an always-true side (`OR 1=1`, `OR 'a'='a'`, `OR x=x`, `OR true`).
+    /// An `OR` that makes a real condition always true (`id = 5 OR 1=1`, `OR 'a'='a'`,
+    /// `OR x=x`, `OR true`). An `OR` of two always-true sides (`a = a OR b = b`, a planner
+    /// test) widens nothing and is left to the other rules.
     Tautology,
-    /// A `UNION` branch of constants only against a branch that reads a table: the shape
-    /// of UNION-based extraction.
+    /// An equality or pattern test of two constants outside the select list
+    /// (`AND 8312=8312`, `CASE WHEN 5<>5`, `ELT(7=7, 1)`, `'abc' LIKE 'abc%'`): the question
+    /// a boolean-blind probe asks. Orderings (`1 < 2`) are left alone: server test suites
+    /// use them. The query builders' `1 = 1`, `1 = 0`, `0 = 1` and `1 = 2` are exempt, and
+    /// so is DDL (a partition bound or `CHECK` compares constants by definition).
+    BooleanProbe,
+    /// A `UNION` branch of constants built by functions against a branch that reads a table
+    /// (`UNION SELECT NULL, CONCAT(0x71, 0x72)`): the marker of UNION-based extraction. Plain
+    /// constants and `NULL` padding (`UNION SELECT NULL, 42`) are data.
     UnionProbe,
     /// A statement whose shape is not in the [`AllowList`](crate::AllowList).
     ShapeNotAllowed,
@@ -72,12 +81,16 @@ impl Rule {
             Self::DangerousFunction => "dangerous-function",
             Self::FileAccess => "file-access",
             Self::Tautology => "tautology",
+            Self::BooleanProbe => "boolean-probe",
             Self::UnionProbe => "union-probe",
             Self::ShapeNotAllowed => "shape-not-allowed",
         }
     }
 
-    /// Whether the rule is evidence of an injection (R-SQL-3) rather than a policy.
+    /// Whether the rule is evidence of an injection (R-SQL-3) rather than a policy (R-SQL-2):
+    /// stacked statements, executable comments, tautologies, boolean probes and UNION probes.
+    /// Dangerous functions and file access are policy: benign code calls `pg_sleep` and
+    /// `lo_get` too, and the guard refuses them either way.
     #[must_use]
     pub const fn is_injection_evidence(self) -> bool {
         matches!(
@@ -85,9 +98,8 @@ impl Rule {
             Self::MultipleStatements
                 | Self::ExecutableComment
                 | Self::Tautology
+                | Self::BooleanProbe
                 | Self::UnionProbe
-                | Self::DangerousFunction
-                | Self::FileAccess
         )
     }
 
@@ -109,6 +121,7 @@ impl Rule {
             Self::DangerousFunction => "a function that sleeps, touches files or reaches out",
             Self::FileAccess => "file or program access",
             Self::Tautology => "an always-true OR",
+            Self::BooleanProbe => "a comparison of two constants",
             Self::UnionProbe => "a UNION of constants against a table",
             Self::ShapeNotAllowed => "a statement shape outside the allow-list",
         }

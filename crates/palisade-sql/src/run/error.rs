@@ -1,0 +1,192 @@
+//! `QueryError`: a refusal before the statement reached the database, a binding mistake, or
+//! the database's own error, shown without the statement, a value or the server's message.
+
+use std::fmt;
+
+use sqlx::error::ErrorKind;
+
+use crate::{Dialect, Violation};
+
+/// Why a [`GuardedQuery`](crate::GuardedQuery) did not run, or failed.
+///
+/// Nothing here shows the statement, a bound value or the server's message (which can quote a
+/// duplicated value): the database's error shows its category and SQLSTATE only.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The guard refused the statement; nothing was sent to the database.
+    Refused(Violation),
+    /// The same parameter name was bound twice.
+    BindDuplicate {
+        /// The parameter's name (the caller's, not a value).
+        name: String,
+    },
+    /// A bound value could not be encoded for the driver.
+    BindInvalid {
+        /// The parameter's name.
+        name: String,
+    },
+    /// The guard's policy is for another dialect than the driver's.
+    DialectMismatch {
+        /// The driver's dialect.
+        driver: Dialect,
+        /// The policy's dialect.
+        policy: Dialect,
+    },
+    /// A placeholder could not be rewritten for the driver (a bug); nothing was sent.
+    RewriteFailed,
+    /// `fetch_one` found no row.
+    RowNotFound,
+    /// The database failed the statement.
+    Database(DatabaseError),
+}
+
+impl QueryError {
+    /// The HTTP status a web handler should answer with: 400 for a refused statement, 404 for
+    /// no row, 409 for a unique or foreign key violation, 503 when the database cannot be
+    /// reached, 500 otherwise.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Refused(_) => 400,
+            Self::RowNotFound => 404,
+            Self::Database(database) if database.is_conflict() => 409,
+            Self::Database(database) if database.is_unreachable() => 503,
+            Self::BindDuplicate { .. }
+            | Self::BindInvalid { .. }
+            | Self::DialectMismatch { .. }
+            | Self::RewriteFailed
+            | Self::Database(_) => 500,
+        }
+    }
+
+    /// The guard's verdict, when the statement was refused.
+    #[must_use]
+    pub fn violation(&self) -> Option<&Violation> {
+        match self {
+            Self::Refused(violation) => Some(violation),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(violation) => violation.fmt(f),
+            Self::BindDuplicate { name } => write!(f, "parameter :{name} is bound twice"),
+            Self::BindInvalid { name } => {
+                write!(f, "the value bound to :{name} cannot be encoded")
+            }
+            Self::DialectMismatch { driver, policy } => write!(
+                f,
+                "the policy is for {policy:?} but the driver speaks {driver:?}"
+            ),
+            Self::RewriteFailed => f.write_str("the placeholders cannot be rewritten"),
+            Self::RowNotFound => f.write_str("no row was found"),
+            Self::Database(database) => database.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Refused(violation) => Some(violation),
+            // The driver's error can quote the server's message or a value: it is reachable
+            // only through `DatabaseError::expose_driver_error`.
+            _ => None,
+        }
+    }
+}
+
+impl From<Violation> for QueryError {
+    fn from(violation: Violation) -> Self {
+        Self::Refused(violation)
+    }
+}
+
+impl From<sqlx::Error> for QueryError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::RowNotFound => Self::RowNotFound,
+            other => Self::Database(DatabaseError { inner: other }),
+        }
+    }
+}
+
+/// The database's error: its category and SQLSTATE are shown, its message is not.
+pub struct DatabaseError {
+    inner: sqlx::Error,
+}
+
+impl DatabaseError {
+    /// The server's SQLSTATE (PostgreSQL) or error code (MySQL), when it answered with one.
+    #[must_use]
+    pub fn code(&self) -> Option<String> {
+        match &self.inner {
+            sqlx::Error::Database(database) => database.code().map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// Whether a unique or foreign key constraint refused the write.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(&self.inner, sqlx::Error::Database(database)
+            if matches!(database.kind(), ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation))
+    }
+
+    /// Whether the database could not be reached (I/O, TLS, the pool timed out or closed).
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            &self.inner,
+            sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+        )
+    }
+
+    /// The driver's own error, whose message can quote values from the server (a duplicated
+    /// key): for handling, not for logs or responses.
+    #[must_use]
+    pub fn expose_driver_error(&self) -> &sqlx::Error {
+        &self.inner
+    }
+
+    fn category(&self) -> &'static str {
+        match &self.inner {
+            sqlx::Error::Database(_) => "the database refused the statement",
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "the connection failed",
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => "no connection is available",
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
+                "a row does not match the application's type"
+            }
+            _ => "the database operation failed",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.category())?;
+        match self.code() {
+            Some(code) => write!(f, " (code {code})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseError")
+            .field("category", &self.category())
+            .field("code", &self.code())
+            .finish()
+    }
+}
