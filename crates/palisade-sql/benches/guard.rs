@@ -1,0 +1,98 @@
+//! `SqlGuard::check` against sqlparser's own parse of the same statement (the floor: the
+//! guard parses, then walks), and `fingerprint` against pglast's `fingerprint` (libpg_query, C)
+//! on the same statements, in the same run.
+//!
+//! Needs `cargo xtask services up` (it installs pglast into the project venv).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark fails loudly"
+)]
+
+use std::path::PathBuf;
+
+use palisade_sql::{Dialect, Params, SqlGuard, SqlPolicy, fingerprint};
+use palisade_test::bench::{Row, keep, report, time_ns, time_pair};
+use palisade_test::python::run_script;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+/// A typical application read: one join, three named parameters, order and limit (205 bytes).
+const TYPICAL: &str = "SELECT o.id, o.total, o.status, c.name, c.email FROM orders o \
+    JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = :customer_id \
+    AND o.status = :status AND o.created_at >= :since ORDER BY o.created_at DESC LIMIT 50";
+
+/// Statements both fingerprinters read (PostgreSQL syntax, `$n` placeholders, which
+/// libpg_query knows).
+const STATEMENTS: &[&str] = &[
+    "SELECT o.id, o.total, o.status, c.name, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = $1 AND o.status = $2 AND o.created_at >= $3 ORDER BY o.created_at DESC LIMIT 50",
+    "SELECT id, name, email FROM users WHERE org_id = 42 AND id IN (1, 2, 3, 4, 5, 6, 7, 8) AND deleted_at IS NULL",
+    "INSERT INTO audit_log (actor, action, target, created_at) VALUES ($1, 'login', $2, now())",
+    "UPDATE accounts SET balance = balance - 100, updated_at = now() WHERE id = 7 AND balance >= 100",
+    "SELECT count(*) FROM events e WHERE e.kind = 'click' AND e.user_id IN (SELECT id FROM users WHERE plan = 'pro') AND e.at > now() - interval '1 day'",
+];
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    )
+}
+
+fn main() {
+    let guard =
+        SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).with_tables(["orders", "customers"]));
+    let params = Params::named(["customer_id", "status", "since"]);
+    guard.check(TYPICAL, &params).unwrap();
+    let dialect = PostgreSqlDialect {};
+    let (check_ns, parse_ns) = time_pair(
+        || {
+            keep(guard.check(keep(TYPICAL), &params).unwrap());
+        },
+        || {
+            keep(Parser::parse_sql(&dialect, keep(TYPICAL)).unwrap());
+        },
+    );
+    report(&Row {
+        krate: "palisade-sql",
+        name: format!(
+            "check of a typical one-join query ({} bytes)",
+            TYPICAL.len()
+        ),
+        figure: check_ns,
+        unit: "ns/op",
+        peer: "sqlparser 0.64 Parser::parse_sql of the same query (the floor)".into(),
+        peer_figure: Some(parse_ns),
+        target: "<= 1.3x the parse".into(),
+        met: check_ns <= 1.3 * parse_ns,
+    });
+
+    for statement in STATEMENTS {
+        fingerprint(statement, Dialect::Postgres).unwrap();
+    }
+    let ours_ns = time_ns(|| {
+        for statement in STATEMENTS {
+            keep(fingerprint(keep(statement), Dialect::Postgres).unwrap());
+        }
+    }) / STATEMENTS.len() as f64;
+    let file = target_dir().join("bench-fingerprint-statements.sql");
+    std::fs::write(&file, STATEMENTS.join("\n")).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/corpus.py");
+    let out = run_script(&script, &["fingerprint-speed", file.to_str().unwrap()], "");
+    let peer: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let pglast_ns = peer["ns_per_statement"].as_f64().unwrap();
+    report(&Row {
+        krate: "palisade-sql",
+        name: format!(
+            "fingerprint of typical statements (mean of {})",
+            STATEMENTS.len()
+        ),
+        figure: ours_ns,
+        unit: "ns/op",
+        peer: "pglast 8.8 fingerprint() (libpg_query, C) from Python".into(),
+        peer_figure: Some(pglast_ns),
+        target: "<= 1.0x the peer".into(),
+        met: ours_ns <= pglast_ns,
+    });
+}
