@@ -7,6 +7,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
     reason = "a benchmark fails loudly"
 )]
 

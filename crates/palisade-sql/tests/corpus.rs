@@ -3,12 +3,11 @@
 //! `tests/python/corpus.py` (sqlmap, libinjection-python, pglast, SQLAlchemy and Django pinned
 //! in `xtask/python/sql.txt`; the pglast and sqlglot sdists fetched into `target/` at test time).
 //!
-//! The tables are printed with `--nocapture` (`cargo nextest run -p palisade-sql --test corpus
-//! --no-capture`); the assertions hold the targets.
+//! Each test writes its table to `target/sql-corpus/{sqlmap,benign}.txt` and into its failure
+//! messages; the assertions hold the targets.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
-    clippy::print_stderr,
     clippy::cast_precision_loss,
     reason = "tests fail loudly and print their tables"
 )]
@@ -36,6 +35,20 @@ fn records(command: &str) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
+}
+
+/// Adds a line to a report, which the test writes to `target/sql-corpus/` and puts in its
+/// failure messages.
+fn say(report: &mut String, line: String) {
+    report.push_str(&line);
+    report.push('\n');
+}
+
+/// Keeps the report for review: `target/sql-corpus/NAME.txt`.
+fn keep_report(name: &str, report: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/sql-corpus");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.txt")), report).unwrap();
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -70,6 +83,7 @@ struct Tally {
 #[test]
 fn sqlmap_payloads_are_refused() {
     let records = records("sqlmap");
+    let mut report = String::new();
     assert!(
         records.len() > 10_000,
         "only {} rendered payloads",
@@ -140,28 +154,49 @@ fn sqlmap_payloads_are_refused() {
         table.push((dialect, tally));
     }
 
-    eprintln!(
-        "\nsqlmap {} payload renderings (365 tests x 53 boundaries, compatible pairs, per clause and <where>)",
-        records.len()
+    say(
+        &mut report,
+        format!(
+            "\nsqlmap {} payload renderings (365 tests x 53 boundaries, compatible pairs, per clause and <where>)",
+            records.len()
+        ),
     );
-    eprintln!(
-        "{:<9} {:>7} {:>9} {:>9} {:>11} {:>14} {:>18}",
-        "dialect", "count", "policy", "strict", "allow-list", "libinj(value)", "libinj(statement)"
+    say(
+        &mut report,
+        format!(
+            "{:<9} {:>7} {:>9} {:>9} {:>11} {:>14} {:>18}",
+            "dialect",
+            "count",
+            "policy",
+            "strict",
+            "allow-list",
+            "libinj(value)",
+            "libinj(statement)"
+        ),
     );
     for (dialect, t) in &table {
-        eprintln!(
-            "{:<9} {:>7} {:>8.2}% {:>8.2}% {:>10.2}% {:>13.2}% {:>17.2}%",
-            format!("{dialect:?}"),
-            t.considered,
-            share(t.policy, t.considered),
-            share(t.strict, t.considered),
-            share(t.allow_list, t.considered),
-            share(t.libinjection_value, t.considered),
-            share(t.libinjection_statement, t.considered),
+        say(
+            &mut report,
+            format!(
+                "{:<9} {:>7} {:>8.2}% {:>8.2}% {:>10.2}% {:>13.2}% {:>17.2}%",
+                format!("{dialect:?}"),
+                t.considered,
+                share(t.policy, t.considered),
+                share(t.strict, t.considered),
+                share(t.allow_list, t.considered),
+                share(t.libinjection_value, t.considered),
+                share(t.libinjection_statement, t.considered),
+            ),
         );
-        eprintln!("          policy refusals by rule: {:?}", t.rules);
+        say(
+            &mut report,
+            format!("          policy refusals by rule: {:?}", t.rules),
+        );
         for sql in t.missed.iter().take(5) {
-            eprintln!("          admitted by the allow-list: {sql}");
+            say(
+                &mut report,
+                format!("          admitted by the allow-list: {sql}"),
+            );
         }
     }
     for (dialect, t) in &table {
@@ -197,6 +232,9 @@ fn permissive(dialect: Dialect) -> SqlGuard {
     )
 }
 
+/// Statements read, and first violations by rule.
+type Counts = (usize, BTreeMap<&'static str, usize>);
+
 fn dialect_of(name: &str) -> Vec<Dialect> {
     match name {
         "postgres" => vec![Dialect::Postgres],
@@ -222,9 +260,9 @@ fn params_of(record: &Value) -> Params {
 #[test]
 fn benign_sql_is_not_taken_for_an_injection() {
     let records = records("benign");
+    let mut report = String::new();
     // (source, dialect) -> statements, and first violations by rule.
-    let mut counts: BTreeMap<(String, String), (usize, BTreeMap<&'static str, usize>)> =
-        BTreeMap::new();
+    let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
     let mut evidence = Vec::new();
     let mut orm_refusals = Vec::new();
     for record in &records {
@@ -254,18 +292,25 @@ fn benign_sql_is_not_taken_for_an_injection() {
             }
         }
     }
-    eprintln!("\nbenign statements: first violation by rule (unparsable separately)");
+    say(
+        &mut report,
+        "\nbenign statements: first violation by rule (unparsable separately)".to_owned(),
+    );
     for ((source, dialect), (total, rules)) in &counts {
         let unparsable = rules.get("unparsable").copied().unwrap_or(0);
         let flagged: BTreeMap<_, _> = rules.iter().filter(|(r, _)| **r != "unparsable").collect();
-        eprintln!(
-            "{source:<17} {dialect:<9} {total:>6} statements, {unparsable:>5} unparsable ({:.1}%), flagged: {flagged:?}",
-            share(unparsable, *total)
+        say(
+            &mut report,
+            format!(
+                "{source:<17} {dialect:<9} {total:>6} statements, {unparsable:>5} unparsable ({:.1}%), flagged: {flagged:?}",
+                share(unparsable, *total)
+            ),
         );
     }
     for line in evidence.iter().take(20) {
-        eprintln!("evidence on benign SQL: {line}");
+        say(&mut report, format!("evidence on benign SQL: {line}"));
     }
+    keep_report("benign", &report);
     let regress = &counts[&("pg-regress".to_owned(), "Postgres".to_owned())];
     assert!(
         regress.0 > 40_000,

@@ -8,6 +8,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use sqlx::error::BoxDynError;
+use sqlx::query::Query;
 use sqlx::{
     Arguments as _, AssertSqlSafe, Database, Encode, Executor, FromRow, IntoArguments, Type,
 };
@@ -184,6 +185,12 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
         Ok((rewritten.sql, arguments))
     }
 
+    /// The checked, rewritten and bound statement, as sqlx runs it.
+    fn query(self) -> Result<Query<'static, DB, DB::Arguments>, QueryError> {
+        let (sql, arguments) = self.prepare()?;
+        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments))
+    }
+
     /// Runs the statement and returns what the database reports (rows affected).
     ///
     /// # Errors
@@ -193,10 +200,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments)
-            .execute(executor)
-            .await?)
+        Ok(self.query()?.execute(executor).await?)
     }
 
     /// Runs the statement and returns every row.
@@ -207,10 +211,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments)
-            .fetch_all(executor)
-            .await?)
+        Ok(self.query()?.fetch_all(executor).await?)
     }
 
     /// Runs the statement and returns every row as `O`.
@@ -237,10 +238,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments)
-            .fetch_one(executor)
-            .await?)
+        Ok(self.query()?.fetch_one(executor).await?)
     }
 
     /// Runs the statement and returns its first row, if any.
@@ -251,10 +249,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments)
-            .fetch_optional(executor)
-            .await?)
+        Ok(self.query()?.fetch_optional(executor).await?)
     }
 }
 
