@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_sql::{
-    AllowList, Dialect, Fingerprint, Ident, IdentError, Params, QualifiedName, SqlGuard, SqlPolicy,
-    Violation, fingerprint,
+    AllowList, Dialect, Ident, IdentError, Params, QualifiedName, SqlGuard, SqlPolicy, Violation,
+    fingerprint,
 };
 use serde_json::{Value, json};
 
@@ -188,7 +188,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     report_each(args.format, "sql-check", &statements, |number, sql| {
         let checked = guard.check(sql, &params)?;
-        let shape = Fingerprint::of(checked.statement());
+        let shape = fingerprint(sql, dialect)?;
         Ok((
             format!("statement {number}: ok {}", shape.id_hex()),
             json!({"kind": "sql-check", "statement": number, "result": "ok",

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::Dialect;
 use crate::fingerprint::{Fingerprint, fingerprint};
-use crate::guard::{Checked, Rule, Violation};
+use crate::guard::{Rule, Violation};
 
 /// Why an allow-list file cannot be read. Names the line, never its text.
 #[derive(Debug)]
@@ -103,13 +103,6 @@ impl AllowList {
         Ok(shape)
     }
 
-    /// Records the shape of a statement the guard passed.
-    pub fn learn_checked(&mut self, checked: &Checked) -> Fingerprint {
-        let shape = Fingerprint::of(checked.statement());
-        self.add(&shape);
-        shape
-    }
-
     /// Records a shape.
     pub fn add(&mut self, shape: &Fingerprint) {
         self.shapes.insert(shape.text().to_owned(), shape.id());
@@ -121,14 +114,6 @@ impl AllowList {
     /// [`Rule::ShapeNotAllowed`], or the parse's own violation.
     pub fn admit(&self, sql: &str) -> Result<Fingerprint, Violation> {
         self.known(fingerprint(sql, self.dialect)?)
-    }
-
-    /// Admits a statement the guard passed if its shape was learned.
-    ///
-    /// # Errors
-    /// [`Rule::ShapeNotAllowed`].
-    pub fn admit_checked(&self, checked: &Checked) -> Result<Fingerprint, Violation> {
-        self.known(Fingerprint::of(checked.statement()))
     }
 
     fn known(&self, shape: Fingerprint) -> Result<Fingerprint, Violation> {

@@ -199,20 +199,21 @@ fn sqlmap_payloads_are_refused() {
             );
         }
     }
+    keep_report("sqlmap", &report);
     for (dialect, t) in &table {
         assert!(
             t.considered > 5_000,
-            "{dialect:?}: {} payloads",
+            "{report}{dialect:?}: {} payloads",
             t.considered
         );
         assert!(
             share(t.policy, t.considered) >= 95.0,
-            "{dialect:?}: policy mode caught {:.2}%",
+            "{report}{dialect:?}: policy mode caught {:.2}%",
             share(t.policy, t.considered)
         );
         assert!(
             share(t.allow_list, t.considered) >= 99.0,
-            "{dialect:?}: allow-list mode caught {:.2}%",
+            "{report}{dialect:?}: allow-list mode caught {:.2}%",
             share(t.allow_list, t.considered)
         );
     }

@@ -22,7 +22,7 @@ pub use violation::{Rule, Violation};
 
 /// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooDeep`]
 /// before the tokenizer sees it.
-const MAX_STATEMENT_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 
 /// A statement that passed, with what the guard learned about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +144,7 @@ impl SqlGuard {
             statement,
         };
         if let Some(list) = &self.allow_list {
-            list.admit_checked(&checked)?;
+            list.admit(sql)?;
         }
         Ok(checked)
     }
@@ -182,7 +182,7 @@ pub(crate) fn parse_one(
     }
 }
 
-fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser_dialect::Dialect {
+pub(crate) fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser_dialect::Dialect {
     match dialect {
         Dialect::Postgres => &sqlparser_dialect::PostgreSqlDialect {},
         Dialect::MySql => &sqlparser_dialect::MySqlDialect {},

@@ -1,0 +1,471 @@
+//! A statement's shape from its tokens (the dialect's own tokenizer): literals out, lists
+//! collapsed, constant comparisons folded to their truth, comments and whitespace gone.
+//! Reading tokens instead of a parse tree keeps fingerprints as cheap as a tokenizer pass.
+
+use std::borrow::Cow;
+
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, Word};
+
+use crate::Dialect;
+use crate::guard::{Rule, Violation};
+
+/// Keywords that structure a statement, upper-cased in a shape so that `select` and `SELECT`
+/// are one. Other words (names, and keywords that are often names, such as `name` or
+/// `status`) are kept as written, so two tables are never made one.
+const STRUCTURAL: &[Keyword] = &[
+    Keyword::ALL,
+    Keyword::AND,
+    Keyword::ANY,
+    Keyword::AS,
+    Keyword::ASC,
+    Keyword::BETWEEN,
+    Keyword::BY,
+    Keyword::CASE,
+    Keyword::CAST,
+    Keyword::CROSS,
+    Keyword::DEFAULT,
+    Keyword::DELETE,
+    Keyword::DESC,
+    Keyword::DISTINCT,
+    Keyword::ELSE,
+    Keyword::END,
+    Keyword::ESCAPE,
+    Keyword::EXCEPT,
+    Keyword::EXISTS,
+    Keyword::FETCH,
+    Keyword::FOR,
+    Keyword::FROM,
+    Keyword::FULL,
+    Keyword::GROUP,
+    Keyword::HAVING,
+    Keyword::ILIKE,
+    Keyword::IN,
+    Keyword::INNER,
+    Keyword::INSERT,
+    Keyword::INTERSECT,
+    Keyword::INTO,
+    Keyword::IS,
+    Keyword::JOIN,
+    Keyword::LATERAL,
+    Keyword::LEFT,
+    Keyword::LIKE,
+    Keyword::LIMIT,
+    Keyword::NATURAL,
+    Keyword::NOT,
+    Keyword::NULL,
+    Keyword::NULLS,
+    Keyword::OFFSET,
+    Keyword::ON,
+    Keyword::OR,
+    Keyword::ORDER,
+    Keyword::OUTER,
+    Keyword::OVER,
+    Keyword::PARTITION,
+    Keyword::RECURSIVE,
+    Keyword::RETURNING,
+    Keyword::RIGHT,
+    Keyword::SELECT,
+    Keyword::SET,
+    Keyword::SIMILAR,
+    Keyword::SOME,
+    Keyword::THEN,
+    Keyword::TOP,
+    Keyword::UNION,
+    Keyword::UPDATE,
+    Keyword::USING,
+    Keyword::VALUES,
+    Keyword::WHEN,
+    Keyword::WHERE,
+    Keyword::WINDOW,
+    Keyword::WITH,
+];
+
+/// Keywords after which a comparison of constants stands alone (nothing binds it tighter).
+const BEFORE_CONDITION: &[Keyword] = &[
+    Keyword::WHERE,
+    Keyword::AND,
+    Keyword::OR,
+    Keyword::NOT,
+    Keyword::ON,
+    Keyword::HAVING,
+    Keyword::WHEN,
+    Keyword::THEN,
+    Keyword::ELSE,
+    Keyword::SELECT,
+];
+
+/// Keywords before which a comparison of constants stands alone.
+const AFTER_CONDITION: &[Keyword] = &[
+    Keyword::AND,
+    Keyword::OR,
+    Keyword::THEN,
+    Keyword::END,
+    Keyword::ELSE,
+    Keyword::WHEN,
+    Keyword::ORDER,
+    Keyword::GROUP,
+    Keyword::HAVING,
+    Keyword::LIMIT,
+    Keyword::OFFSET,
+    Keyword::UNION,
+    Keyword::EXCEPT,
+    Keyword::INTERSECT,
+    Keyword::FETCH,
+    Keyword::WINDOW,
+    Keyword::RETURNING,
+    Keyword::IS,
+    Keyword::FOR,
+];
+
+/// One token of a shape.
+#[derive(Debug, Clone, PartialEq)]
+enum Part<'t> {
+    /// A number, before its comparisons are folded.
+    Number(&'t str),
+    /// A string, before its comparisons are folded.
+    Text(&'t str),
+    /// Any other literal or a placeholder.
+    Value,
+    /// A constant comparison's truth, or `TRUE` / `FALSE`.
+    Truth(bool),
+    /// A structural keyword, upper-cased when rendered.
+    Keyword(Keyword, &'t str),
+    /// `(`, `)`, `,`.
+    Open,
+    Close,
+    Comma,
+    /// Anything else, rendered as the tokenizer writes it.
+    Other(&'t Token),
+}
+
+impl Part<'_> {
+    fn is_literal(&self) -> bool {
+        matches!(self, Self::Number(_) | Self::Text(_))
+    }
+
+    fn is_value(&self) -> bool {
+        matches!(self, Self::Number(_) | Self::Text(_) | Self::Value)
+    }
+
+    fn is_keyword(&self, among: &[Keyword]) -> bool {
+        matches!(self, Self::Keyword(k, _) if among.contains(k))
+            || matches!(self, Self::Other(Token::Word(w)) if among.contains(&w.keyword))
+    }
+}
+
+/// The normalized text of the one statement in `tokens`.
+pub(crate) fn shape(tokens: &[Token], dialect: Dialect) -> Result<String, Violation> {
+    let mut parts = significant(tokens, dialect)?;
+    if parts.is_empty() {
+        return Err(Violation::whole(Rule::Empty));
+    }
+    fold_constant_comparisons(&mut parts);
+    collapse_lists(&mut parts);
+    Ok(render(&parts))
+}
+
+/// The tokens that carry meaning, classified; a second statement is refused.
+fn significant<'t>(tokens: &'t [Token], dialect: Dialect) -> Result<Vec<Part<'t>>, Violation> {
+    let mut parts = Vec::with_capacity(tokens.len());
+    let mut depth = 0_usize;
+    let mut ended = false;
+    let mut iter = tokens.iter().peekable();
+    while let Some(token) = iter.next() {
+        let part = match token {
+            Token::Whitespace(_) => continue,
+            _ if ended => return Err(Violation::whole(Rule::MultipleStatements)),
+            Token::SemiColon if depth == 0 => {
+                ended = true;
+                continue;
+            }
+            Token::Number(n, _) => Part::Number(n),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Part::Text(s),
+            Token::Word(Word {
+                quote_style: None,
+                keyword: Keyword::TRUE,
+                ..
+            }) => Part::Truth(true),
+            Token::Word(Word {
+                quote_style: None,
+                keyword: Keyword::FALSE,
+                ..
+            }) => Part::Truth(false),
+            Token::Word(Word {
+                quote_style: None,
+                value,
+                keyword,
+            }) if STRUCTURAL.contains(keyword) => Part::Keyword(*keyword, value),
+            // `@p1`, SQL Server's named parameter.
+            Token::Word(Word {
+                quote_style: None,
+                value,
+                ..
+            }) if dialect == Dialect::MsSql && value.starts_with('@') => Part::Value,
+            // `:name`: a colon right before a word.
+            Token::Colon if matches!(iter.peek(), Some(Token::Word(_))) => {
+                iter.next();
+                Part::Value
+            }
+            Token::Placeholder(_)
+            | Token::TripleSingleQuotedString(_)
+            | Token::TripleDoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::TripleSingleQuotedByteStringLiteral(_)
+            | Token::TripleDoubleQuotedByteStringLiteral(_)
+            | Token::SingleQuotedRawStringLiteral(_)
+            | Token::DoubleQuotedRawStringLiteral(_)
+            | Token::TripleSingleQuotedRawStringLiteral(_)
+            | Token::TripleDoubleQuotedRawStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::QuoteDelimitedStringLiteral(_)
+            | Token::NationalQuoteDelimitedStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::HexStringLiteral(_) => Part::Value,
+            Token::LParen => {
+                depth += 1;
+                Part::Open
+            }
+            Token::RParen => {
+                depth = depth.saturating_sub(1);
+                Part::Close
+            }
+            Token::Comma => Part::Comma,
+            other => Part::Other(other),
+        };
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// Whether `token` is a comparison operator.
+fn is_comparison(part: &Part<'_>) -> bool {
+    matches!(
+        part,
+        Part::Other(
+            Token::Eq
+                | Token::DoubleEq
+                | Token::Neq
+                | Token::Lt
+                | Token::Gt
+                | Token::LtEq
+                | Token::GtEq
+        )
+    )
+}
+
+/// `literal op literal`'s truth, when both are numbers or both strings.
+fn compare(left: &Part<'_>, op: &Part<'_>, right: &Part<'_>) -> Option<bool> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let ordering = match (left, right) {
+        (Part::Number(a), Part::Number(b)) => a
+            .parse::<f64>()
+            .ok()?
+            .partial_cmp(&b.parse::<f64>().ok()?)?,
+        (Part::Text(a), Part::Text(b)) => a.cmp(b),
+        _ => return None,
+    };
+    let Part::Other(op) = op else { return None };
+    Some(match op {
+        Token::Eq | Token::DoubleEq => ordering == Equal,
+        Token::Neq => ordering != Equal,
+        Token::Lt => ordering == Less,
+        Token::Gt => ordering == Greater,
+        Token::LtEq => ordering != Greater,
+        _ => ordering != Less,
+    })
+}
+
+/// `... OR 1 = 1` becomes `... OR true` and `... OR 2 = 3` becomes `... OR false`, where the
+/// comparison stands alone (after `WHERE`, `AND`, `(`, ..., before `AND`, `)`, the end, ...),
+/// so a tautology never shares a shape with the contradiction an allow-list learned.
+fn fold_constant_comparisons(parts: &mut Vec<Part<'_>>) {
+    let mut i = 0;
+    while i + 2 < parts.len() {
+        if let (Some(left), Some(op), Some(right)) =
+            (parts.get(i), parts.get(i + 1), parts.get(i + 2))
+            && left.is_literal()
+            && right.is_literal()
+            && is_comparison(op)
+            && let Some(truth) = compare(left, op, right)
+        {
+            let before = i.checked_sub(1).and_then(|b| parts.get(b));
+            let after = parts.get(i + 3);
+            let alone_before = before.is_none_or(|p| {
+                matches!(p, Part::Open | Part::Comma) || p.is_keyword(BEFORE_CONDITION)
+            });
+            let alone_after = after.is_none_or(|p| {
+                matches!(p, Part::Close | Part::Comma) || p.is_keyword(AFTER_CONDITION)
+            });
+            if alone_before && alone_after {
+                parts.splice(i..i + 3, [Part::Truth(truth)]);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The index of the `)` that closes the `(` at `open`.
+fn closing(parts: &[Part<'_>], open: usize) -> Option<usize> {
+    let mut depth = 0_usize;
+    for (index, part) in parts.iter().enumerate().skip(open) {
+        match part {
+            Part::Open => depth += 1,
+            Part::Close => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `parts` is `value (, value)*`, a value optionally signed.
+fn only_values(parts: &[Part<'_>]) -> bool {
+    let mut expect_value = true;
+    let mut iter = parts.iter().peekable();
+    while let Some(part) = iter.next() {
+        if expect_value {
+            let part = match part {
+                Part::Other(Token::Minus | Token::Plus) => match iter.next() {
+                    Some(next) => next,
+                    None => return false,
+                },
+                other => other,
+            };
+            if !part.is_value() {
+                return false;
+            }
+        } else if *part != Part::Comma {
+            return false;
+        }
+        expect_value = !expect_value;
+    }
+    !expect_value
+}
+
+/// `IN (1, 2, 3)` becomes `IN (?)`; `VALUES (..), (..)` keeps its first row.
+fn collapse_lists(parts: &mut Vec<Part<'_>>) {
+    let mut i = 0;
+    while i < parts.len() {
+        let keyword = match parts.get(i) {
+            Some(Part::Keyword(k @ (Keyword::IN | Keyword::VALUES), _)) => Some(*k),
+            _ => None,
+        };
+        if let Some(keyword) = keyword
+            && parts.get(i + 1) == Some(&Part::Open)
+            && let Some(close) = closing(parts, i + 1)
+        {
+            if keyword == Keyword::IN {
+                if parts.get(i + 2..close).is_some_and(only_values) && close > i + 3 {
+                    parts.splice(i + 2..close, [Part::Value]);
+                }
+            } else {
+                let mut end = close;
+                while parts.get(end + 1) == Some(&Part::Comma)
+                    && parts.get(end + 2) == Some(&Part::Open)
+                    && let Some(next) = closing(parts, end + 2)
+                {
+                    end = next;
+                }
+                parts.drain(close + 1..=end);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The shape's text: one space between tokens, none inside brackets, before a comma or around
+/// `.` and `::`.
+fn render(parts: &[Part<'_>]) -> String {
+    let mut out = String::with_capacity(parts.len() * 6);
+    let mut glue = true;
+    for part in parts {
+        let text: Cow<'_, str> = match part {
+            Part::Number(_) | Part::Text(_) | Part::Value => "?".into(),
+            Part::Truth(true) => "true".into(),
+            Part::Truth(false) => "false".into(),
+            Part::Keyword(_, word) => word.to_ascii_uppercase().into(),
+            Part::Open => "(".into(),
+            Part::Close => ")".into(),
+            Part::Comma => ",".into(),
+            Part::Other(token) => token.to_string().into(),
+        };
+        let tight = matches!(part, Part::Close | Part::Comma)
+            || matches!(part, Part::Other(Token::Period | Token::DoubleColon));
+        if !glue && !tight {
+            out.push(' ');
+        }
+        out.push_str(&text);
+        glue = matches!(part, Part::Open)
+            || matches!(part, Part::Other(Token::Period | Token::DoubleColon));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::Tokenizer;
+
+    use super::*;
+
+    fn of(sql: &str) -> String {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+            .tokenize()
+            .unwrap();
+        shape(&tokens, Dialect::Postgres).unwrap()
+    }
+
+    #[test]
+    fn constants_fold_only_where_they_stand_alone() {
+        assert_eq!(
+            of("select a from t where a = 1 or 1 = 1"),
+            "SELECT a FROM t WHERE a = ? OR true"
+        );
+        assert_eq!(
+            of("select a from t where (2 > 3) and b"),
+            "SELECT a FROM t WHERE (false) AND b"
+        );
+        assert_eq!(
+            of("select a from t where a + 1 = 1"),
+            "SELECT a FROM t WHERE a + ? = ?"
+        );
+        assert_eq!(
+            of("select a from t where 1 = 1::int"),
+            "SELECT a FROM t WHERE ? = ?::int"
+        );
+        assert_eq!(
+            of("select a from t where 'x' = 'y' or x"),
+            "SELECT a FROM t WHERE false OR x"
+        );
+    }
+
+    #[test]
+    fn lists_collapse_and_names_stay() {
+        assert_eq!(
+            of("select * from s.t where id in (1, -2, :x)"),
+            "SELECT * FROM s.t WHERE id IN (?)"
+        );
+        assert_eq!(
+            of("select * from t where id in (1, b)"),
+            "SELECT * FROM t WHERE id IN (?, b)"
+        );
+        assert_eq!(
+            of("insert into t (a, b) values (1, 'x'), (2, 'y') returning id"),
+            "INSERT INTO t (a, b) VALUES (?, ?) RETURNING id"
+        );
+        assert_eq!(
+            of("select \"Name\", name from orders_2024_01"),
+            "SELECT \"Name\", name FROM orders_2024_01"
+        );
+    }
+}
