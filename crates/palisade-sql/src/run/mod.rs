@@ -150,7 +150,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     #[must_use]
     pub fn bind<T>(mut self, name: &str, value: T) -> Self
     where
-        T: Encode<'q, DB> + Type<DB> + Send + Sync + 'q,
+        T: Encode<'q, DB> + Type<DB> + Send + 'q,
     {
         self.binds.push((
             name.to_owned(),
