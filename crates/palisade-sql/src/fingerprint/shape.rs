@@ -425,6 +425,52 @@ mod tests {
         shape(&tokens, Dialect::Postgres).unwrap()
     }
 
+    fn in_dialect(sql: &str, dialect: Dialect) -> Result<String, Rule> {
+        let tokens = Tokenizer::new(crate::guard::parser_dialect(dialect), sql)
+            .tokenize()
+            .unwrap();
+        shape(&tokens, dialect).map_err(|v| v.rule())
+    }
+
+    #[test]
+    fn placeholders_and_strings_follow_the_dialect() {
+        assert_eq!(
+            in_dialect(
+                "SELECT a FROM t WHERE b = \"x\" AND c = @p1",
+                Dialect::MsSql
+            ),
+            Ok("SELECT a FROM t WHERE b = \"x\" AND c = ?".to_owned())
+        );
+        assert_eq!(
+            in_dialect("SELECT a FROM t WHERE b = \"x\" AND c = :c", Dialect::MySql),
+            Ok("SELECT a FROM t WHERE b = ? AND c = ?".to_owned())
+        );
+        assert_eq!(
+            in_dialect("SELECT a FROM t WHERE b = ?1", Dialect::Sqlite),
+            Ok("SELECT a FROM t WHERE b = ?".to_owned())
+        );
+    }
+
+    #[test]
+    fn one_statement_only() {
+        assert_eq!(
+            in_dialect("SELECT 1;", Dialect::Postgres),
+            Ok("SELECT ?".to_owned())
+        );
+        assert_eq!(in_dialect("  ;  ", Dialect::Postgres), Err(Rule::Empty));
+        assert_eq!(
+            in_dialect("SELECT 1; DROP TABLE t", Dialect::Postgres),
+            Err(Rule::MultipleStatements)
+        );
+        assert!(
+            in_dialect(
+                "CREATE RULE r AS ON INSERT TO t DO (NOTIFY a; NOTIFY b)",
+                Dialect::Postgres
+            )
+            .is_ok()
+        );
+    }
+
     #[test]
     fn constants_fold_only_where_they_stand_alone() {
         assert_eq!(
