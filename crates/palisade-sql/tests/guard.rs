@@ -69,6 +69,16 @@ fn templates_applications_write_are_admitted() {
             Params::named(["since"]),
         ),
         (Dialect::Postgres, "SELECT 1 UNION SELECT 2", Params::none()),
+        (
+            Dialect::Postgres,
+            "SELECT a FROM (SELECT a FROM t UNION ALL SELECT NULL) s",
+            Params::none(),
+        ),
+        (
+            Dialect::Postgres,
+            "SELECT a, b FROM t UNION ALL SELECT NULL, 42",
+            Params::none(),
+        ),
     ];
     for (dialect, sql, params) in cases {
         let checked = read_only(*dialect).check(sql, params);
@@ -124,6 +134,12 @@ fn each_rule_refuses_what_it_names_where_it_is() {
         (
             &pg,
             "SELECT name FROM users WHERE id = :id UNION ALL SELECT CONCAT('qvjvq', 'x')",
+            &id,
+            (Rule::UnionProbe, 1, 49),
+        ),
+        (
+            &pg,
+            "SELECT name FROM users WHERE id = :id UNION ALL SELECT NULL",
             &id,
             (Rule::UnionProbe, 1, 49),
         ),

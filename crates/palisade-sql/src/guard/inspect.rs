@@ -89,6 +89,8 @@ pub(crate) struct Inspector<'p> {
     /// Inside DDL, where a comparison of constants is a definition (a partition bound, a
     /// `CHECK`), not a probe.
     in_definition: bool,
+    /// How many queries the walk is inside: 1 for the statement's own result.
+    query_depth: usize,
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -104,6 +106,7 @@ impl<'p> Inspector<'p> {
             exempt: Vec::new(),
             ctes: Vec::new(),
             in_definition: false,
+            query_depth: 0,
         }
     }
 
@@ -173,9 +176,15 @@ impl Visitor for Inspector<'_> {
         {
             self.exempt.push(quantity.span());
         }
-        if let Some(at) = union_probe(&query.body) {
+        self.query_depth += 1;
+        if let Some(at) = union_probe(&query.body, self.query_depth == 1) {
             return violation(Rule::UnionProbe, at);
         }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<Self::Break> {
+        self.query_depth = self.query_depth.saturating_sub(1);
         ControlFlow::Continue(())
     }
 
@@ -355,7 +364,7 @@ fn is_number(expr: &Expr, text: &str) -> bool {
 
 /// A `UNION` one of whose branches is a probe of constants (`SELECT NULL, CONCAT(0x71,
 /// 0x72)`) while another reads a table: where it is.
-fn union_probe(body: &SetExpr) -> Option<Location> {
+fn union_probe(body: &SetExpr, top: bool) -> Option<Location> {
     let SetExpr::SetOperation {
         left,
         op: SetOperator::Union,
@@ -366,19 +375,19 @@ fn union_probe(body: &SetExpr) -> Option<Location> {
         return None;
     };
     let branches = [left.as_ref(), right.as_ref()];
-    let constant = branches.iter().find(|b| probe_select(b));
+    let constant = branches.iter().find(|b| probe_select(b, top));
     let reads = branches.iter().any(|b| reads_table(b));
     match constant {
         Some(branch) if reads => Some(branch.span().start),
-        _ => union_probe(left).or_else(|| union_probe(right)),
+        _ => union_probe(left, top).or_else(|| union_probe(right, top)),
     }
 }
 
 /// A select of constants with no table that builds a value with functions (`CONCAT(0x71,
-/// ...)`, `CHAR(113, ...)`): how UNION-based extraction marks its output. Plain constants
-/// and `NULL` padding (`SELECT 42, 43`, `SELECT NULL, NULL`) are also how benign code adds
-/// rows, so they are left to the other rules (comments, tables, the allow-list).
-fn probe_select(body: &SetExpr) -> bool {
+/// ...)`, `CHAR(113, ...)`), or is all `NULL` in the statement's own result (`top`): how
+/// UNION-based extraction finds the column count and marks its output. Plain constants, and
+/// `NULL` rows inside a derived table, are how benign code adds rows.
+fn probe_select(body: &SetExpr, top: bool) -> bool {
     match body {
         SetExpr::Select(select) => {
             let no_table = select
@@ -398,9 +407,14 @@ fn probe_select(body: &SetExpr) -> bool {
             let Some(items) = items.filter(|items| no_table && !items.is_empty()) else {
                 return false;
             };
-            items.iter().any(|e| matches!(e, Expr::Function(_)))
+            let built = items.iter().any(|e| matches!(e, Expr::Function(_)));
+            let padding = top
+                && items
+                    .iter()
+                    .all(|e| matches!(e, Expr::Value(v) if v.value == Value::Null));
+            built || padding
         }
-        SetExpr::Query(query) => probe_select(&query.body),
+        SetExpr::Query(query) => probe_select(&query.body, top),
         _ => false,
     }
 }

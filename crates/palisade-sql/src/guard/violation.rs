@@ -52,9 +52,11 @@ pub enum Rule {
     /// use them. The query builders' `1 = 1`, `1 = 0`, `0 = 1` and `1 = 2` are exempt, and
     /// so is DDL (a partition bound or `CHECK` compares constants by definition).
     BooleanProbe,
-    /// A `UNION` branch of constants built by functions against a branch that reads a table
-    /// (`UNION SELECT NULL, CONCAT(0x71, 0x72)`): the marker of UNION-based extraction. Plain
-    /// constants and `NULL` padding (`UNION SELECT NULL, 42`) are data.
+    /// A `UNION` branch of constants against a branch that reads a table, built by functions
+    /// (`UNION SELECT NULL, CONCAT(0x71, 0x72)`) or all `NULL` in the statement's own result
+    /// (`UNION ALL SELECT NULL, NULL`): how UNION-based extraction counts columns and marks
+    /// its output. Plain constants (`UNION SELECT NULL, 42`) and `NULL` rows inside a derived
+    /// table are data.
     UnionProbe,
     /// A statement whose shape is not in the [`AllowList`](crate::AllowList).
     ShapeNotAllowed,
