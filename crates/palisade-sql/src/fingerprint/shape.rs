@@ -2,7 +2,7 @@
 //! collapsed, constant comparisons folded to their truth, comments and whitespace gone.
 //! Reading tokens instead of a parse tree keeps fingerprints as cheap as a tokenizer pass.
 
-use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Word};
@@ -387,22 +387,22 @@ fn render(parts: &[Part<'_>]) -> String {
     let mut out = String::with_capacity(parts.len() * 6);
     let mut glue = true;
     for part in parts {
-        let text: Cow<'_, str> = match part {
-            Part::Number(_) | Part::Text(_) | Part::Value => "?".into(),
-            Part::Truth(true) => "true".into(),
-            Part::Truth(false) => "false".into(),
-            Part::Keyword(_, word) => word.to_ascii_uppercase().into(),
-            Part::Open => "(".into(),
-            Part::Close => ")".into(),
-            Part::Comma => ",".into(),
-            Part::Other(token) => token.to_string().into(),
-        };
         let tight = matches!(part, Part::Close | Part::Comma)
             || matches!(part, Part::Other(Token::Period | Token::DoubleColon));
         if !glue && !tight {
             out.push(' ');
         }
-        out.push_str(&text);
+        match part {
+            Part::Number(_) | Part::Text(_) | Part::Value => out.push('?'),
+            Part::Truth(true) => out.push_str("true"),
+            Part::Truth(false) => out.push_str("false"),
+            Part::Keyword(_, word) => out.extend(word.chars().map(|c| c.to_ascii_uppercase())),
+            Part::Open => out.push('('),
+            Part::Close => out.push(')'),
+            Part::Comma => out.push(','),
+            // Writing to a String cannot fail.
+            Part::Other(token) => drop(write!(out, "{token}")),
+        }
         glue = matches!(part, Part::Open)
             || matches!(part, Part::Other(Token::Period | Token::DoubleColon));
     }
