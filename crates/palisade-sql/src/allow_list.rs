@@ -116,7 +116,8 @@ impl AllowList {
         self.known(fingerprint(sql, self.dialect)?)
     }
 
-    fn known(&self, shape: Fingerprint) -> Result<Fingerprint, Violation> {
+    /// Admits `shape` if it was learned.
+    pub(crate) fn known(&self, shape: Fingerprint) -> Result<Fingerprint, Violation> {
         if self.shapes.contains_key(shape.text()) {
             Ok(shape)
         } else {

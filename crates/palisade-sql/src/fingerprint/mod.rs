@@ -6,10 +6,10 @@ mod shape;
 use std::fmt;
 
 use sha2::{Digest as _, Sha256};
-use sqlparser::tokenizer::Tokenizer;
+use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::Dialect;
-use crate::guard::{MAX_STATEMENT_BYTES, Rule, Violation, parser_dialect};
+use crate::guard::{Violation, tokenize};
 
 /// A statement's shape: the normalized text and a stable 64-bit id of it.
 ///
@@ -40,6 +40,14 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The shape of the one statement in `tokens`.
+    pub(crate) fn from_tokens(
+        tokens: &[TokenWithSpan],
+        dialect: Dialect,
+    ) -> Result<Self, Violation> {
+        Ok(Self::from_text(shape::shape(tokens, dialect)?))
+    }
+
     pub(crate) fn from_text(text: String) -> Self {
         let digest = Sha256::digest(text.as_bytes());
         let mut first = [0_u8; 8];
@@ -87,12 +95,5 @@ impl fmt::Display for Fingerprint {
 /// [`Violation`] when the text does not tokenize (`unparsable`), holds a second statement
 /// (`multiple-statements`), nothing (`empty`), or more than 256 KiB (`too-deep`).
 pub fn fingerprint(sql: &str, dialect: Dialect) -> Result<Fingerprint, Violation> {
-    if sql.len() > MAX_STATEMENT_BYTES {
-        return Err(Violation::whole(Rule::TooDeep));
-    }
-    let tokens = Tokenizer::new(parser_dialect(dialect), sql)
-        .tokenize_with_location()
-        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
-    let tokens: Vec<_> = tokens.into_iter().map(|t| t.token).collect();
-    Ok(Fingerprint::from_text(shape::shape(&tokens, dialect)?))
+    Fingerprint::from_tokens(&tokenize(sql, dialect)?, dialect)
 }

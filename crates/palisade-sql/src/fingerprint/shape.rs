@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, Word};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 use crate::Dialect;
 use crate::guard::{Rule, Violation};
@@ -155,7 +155,7 @@ impl Part<'_> {
 }
 
 /// The normalized text of the one statement in `tokens`.
-pub(crate) fn shape(tokens: &[Token], dialect: Dialect) -> Result<String, Violation> {
+pub(crate) fn shape(tokens: &[TokenWithSpan], dialect: Dialect) -> Result<String, Violation> {
     let mut parts = significant(tokens, dialect)?;
     if parts.is_empty() {
         return Err(Violation::whole(Rule::Empty));
@@ -166,11 +166,14 @@ pub(crate) fn shape(tokens: &[Token], dialect: Dialect) -> Result<String, Violat
 }
 
 /// The tokens that carry meaning, classified; a second statement is refused.
-fn significant<'t>(tokens: &'t [Token], dialect: Dialect) -> Result<Vec<Part<'t>>, Violation> {
+fn significant<'t>(
+    tokens: &'t [TokenWithSpan],
+    dialect: Dialect,
+) -> Result<Vec<Part<'t>>, Violation> {
     let mut parts = Vec::with_capacity(tokens.len());
     let mut depth = 0_usize;
     let mut ended = false;
-    let mut iter = tokens.iter().peekable();
+    let mut iter = tokens.iter().map(|t| &t.token).peekable();
     while let Some(token) = iter.next() {
         let part = match token {
             Token::Whitespace(_) => continue,
@@ -420,14 +423,14 @@ mod tests {
 
     fn of(sql: &str) -> String {
         let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
-            .tokenize()
+            .tokenize_with_location()
             .unwrap();
         shape(&tokens, Dialect::Postgres).unwrap()
     }
 
     fn in_dialect(sql: &str, dialect: Dialect) -> Result<String, Rule> {
         let tokens = Tokenizer::new(crate::guard::parser_dialect(dialect), sql)
-            .tokenize()
+            .tokenize_with_location()
             .unwrap();
         shape(&tokens, dialect).map_err(|v| v.rule())
     }

@@ -12,9 +12,9 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Statement, Visit as _};
 use sqlparser::dialect::{self as sqlparser_dialect};
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Tokenizer};
+use sqlparser::tokenizer::{Location, TokenWithSpan, Tokenizer};
 
-use crate::{AllowList, Dialect};
+use crate::{AllowList, Dialect, Fingerprint};
 use inspect::{Inspector, Placeholder};
 pub use params::Params;
 pub use policy::{SqlPolicy, StatementKind};
@@ -22,7 +22,7 @@ pub use violation::{Rule, Violation};
 
 /// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooDeep`]
 /// before the tokenizer sees it.
-pub(crate) const MAX_STATEMENT_BYTES: usize = 256 * 1024;
+const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 
 /// A statement that passed, with what the guard learned about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +126,15 @@ impl SqlGuard {
     /// # Errors
     /// The first [`Violation`] found: its rule and position, never the text.
     pub fn check(&self, sql: &str, params: &Params) -> Result<Checked, Violation> {
-        let statement = parse_one(sql, &self.policy, true)?;
+        let tokens = tokenize(sql, self.policy.dialect)?;
+        tokens::check(sql, &tokens, self.policy.dialect)?;
+        // The shape is read from the same tokens, before the parser takes them; it is looked
+        // up after every rule.
+        let shape = match &self.allow_list {
+            Some(_) => Some(Fingerprint::from_tokens(&tokens, self.policy.dialect)?),
+            None => None,
+        };
+        let statement = parse_one(tokens, &self.policy)?;
         let mut inspector = Inspector::new(&self.policy);
         if let ControlFlow::Break(violation) = statement.visit(&mut inspector) {
             return Err(*violation);
@@ -143,31 +151,27 @@ impl SqlGuard {
             tables: inspector.tables,
             statement,
         };
-        if let Some(list) = &self.allow_list {
-            list.admit(sql)?;
+        if let (Some(list), Some(shape)) = (&self.allow_list, shape) {
+            list.known(shape)?;
         }
         Ok(checked)
     }
 }
 
-/// The one statement in `sql`, parsed in the policy's dialect with its recursion limit;
-/// `token_rules` adds the token-level rules (comments, `INTO OUTFILE`, ...).
-pub(crate) fn parse_one(
-    sql: &str,
-    policy: &SqlPolicy,
-    token_rules: bool,
-) -> Result<Statement, Violation> {
+/// The tokens of `sql` in `dialect`, as the dialect's tokenizer reads them; statements over
+/// 256 KiB are refused before it sees them.
+pub(crate) fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<TokenWithSpan>, Violation> {
     if sql.len() > MAX_STATEMENT_BYTES {
         return Err(Violation::whole(Rule::TooDeep));
     }
-    let dialect = parser_dialect(policy.dialect);
-    let tokens = Tokenizer::new(dialect, sql)
+    Tokenizer::new(parser_dialect(dialect), sql)
         .tokenize_with_location()
-        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
-    if token_rules {
-        tokens::check(sql, &tokens, policy.dialect)?;
-    }
-    let mut statements = Parser::new(dialect)
+        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))
+}
+
+/// The one statement in `tokens`, parsed in the policy's dialect with its recursion limit.
+fn parse_one(tokens: Vec<TokenWithSpan>, policy: &SqlPolicy) -> Result<Statement, Violation> {
+    let mut statements = Parser::new(parser_dialect(policy.dialect))
         .with_recursion_limit(policy.recursion_limit)
         .with_tokens_with_locations(tokens)
         .parse_statements()
