@@ -234,16 +234,24 @@ def sdist(requirement):
     """The sdist of `requirement`, downloaded once into target/sql-corpus."""
     os.makedirs(CACHE, exist_ok=True)
     name, version = requirement.split("==")
-    for entry in os.listdir(CACHE):
-        if entry.lower().startswith(f"{name}-{version}".lower()) and entry.endswith(".tar.gz"):
-            return os.path.join(CACHE, entry)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps",
-         "--no-binary", ":all:", "-d", CACHE, requirement],
-        check=True,
-        stdout=sys.stderr,
-    )
-    return sdist(requirement)
+
+    def cached():
+        for entry in os.listdir(CACHE):
+            if entry.lower().startswith(f"{name}-{version}".lower()) and entry.endswith(".tar.gz"):
+                return os.path.join(CACHE, entry)
+        return None
+
+    if cached() is None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps",
+             "--no-binary", ":all:", "-d", CACHE, requirement],
+            check=True,
+            stdout=sys.stderr,
+        )
+    found = cached()
+    if found is None:
+        raise SystemExit(f"pip downloaded no {name}-{version}*.tar.gz into {CACHE}")
+    return found
 
 
 def members(archive, pattern):
