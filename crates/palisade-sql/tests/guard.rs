@@ -398,7 +398,7 @@ fn deep_nesting_is_refused_not_overflowed() {
     let deep = format!("SELECT {}1{}", "(".repeat(5_000), ")".repeat(5_000));
     assert_eq!(refused(&guard, &deep, &Params::none()).0, Rule::TooDeep);
     let huge = format!("SELECT 1 FROM users WHERE {}", "TRUE AND ".repeat(40_000));
-    assert_eq!(refused(&guard, &huge, &Params::none()).0, Rule::TooDeep);
+    assert_eq!(refused(&guard, &huge, &Params::none()).0, Rule::TooLong);
 }
 
 #[test]

@@ -93,7 +93,7 @@ impl fmt::Display for Fingerprint {
 ///
 /// # Errors
 /// [`Violation`] when the text does not tokenize (`unparsable`), holds a second statement
-/// (`multiple-statements`), nothing (`empty`), or more than 256 KiB (`too-deep`).
+/// (`multiple-statements`), nothing (`empty`), or more than 256 KiB (`too-long`).
 pub fn fingerprint(sql: &str, dialect: Dialect) -> Result<Fingerprint, Violation> {
     Fingerprint::from_tokens(&tokenize(sql, dialect)?, dialect)
 }

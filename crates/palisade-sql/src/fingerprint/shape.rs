@@ -156,12 +156,11 @@ impl Part<'_> {
 
 /// The normalized text of the one statement in `tokens`.
 pub(crate) fn shape(tokens: &[TokenWithSpan], dialect: Dialect) -> Result<String, Violation> {
-    let mut parts = significant(tokens, dialect)?;
+    let parts = significant(tokens, dialect)?;
     if parts.is_empty() {
         return Err(Violation::whole(Rule::Empty));
     }
-    fold_constant_comparisons(&mut parts);
-    collapse_lists(&mut parts);
+    let parts = collapse_lists(fold_constant_comparisons(parts));
     Ok(render(&parts))
 }
 
@@ -284,52 +283,56 @@ fn compare(left: &Part<'_>, op: &Part<'_>, right: &Part<'_>) -> Option<bool> {
 
 /// `... OR 1 = 1` becomes `... OR true` and `... OR 2 = 3` becomes `... OR false`, where the
 /// comparison stands alone (after `WHERE`, `AND`, `(`, ..., before `AND`, `)`, the end, ...),
-/// so a tautology never shares a shape with the contradiction an allow-list learned.
-fn fold_constant_comparisons(parts: &mut Vec<Part<'_>>) {
+/// so a tautology never shares a shape with the contradiction an allow-list learned. One pass:
+/// what stands before a comparison is read from what was already written.
+fn fold_constant_comparisons(parts: Vec<Part<'_>>) -> Vec<Part<'_>> {
+    let mut out: Vec<Part<'_>> = Vec::with_capacity(parts.len());
     let mut i = 0;
-    while i + 2 < parts.len() {
-        if let (Some(left), Some(op), Some(right)) =
-            (parts.get(i), parts.get(i + 1), parts.get(i + 2))
-            && left.is_literal()
+    while let Some(part) = parts.get(i) {
+        if let (Some(op), Some(right)) = (parts.get(i + 1), parts.get(i + 2))
+            && part.is_literal()
             && right.is_literal()
             && is_comparison(op)
-            && let Some(truth) = compare(left, op, right)
+            && let Some(truth) = compare(part, op, right)
         {
-            let before = i.checked_sub(1).and_then(|b| parts.get(b));
-            let after = parts.get(i + 3);
-            let alone_before = before.is_none_or(|p| {
+            let alone_before = out.last().is_none_or(|p| {
                 matches!(p, Part::Open | Part::Comma) || p.is_keyword(BEFORE_CONDITION)
             });
-            let alone_after = after.is_none_or(|p| {
+            let alone_after = parts.get(i + 3).is_none_or(|p| {
                 matches!(p, Part::Close | Part::Comma) || p.is_keyword(AFTER_CONDITION)
             });
             if alone_before && alone_after {
-                parts.splice(i..i + 3, [Part::Truth(truth)]);
+                out.push(Part::Truth(truth));
+                i += 3;
+                continue;
             }
         }
+        out.push(part.clone());
         i += 1;
     }
+    out
 }
 
-/// The index of the `)` that closes the `(` at `open`.
-fn closing(parts: &[Part<'_>], open: usize) -> Option<usize> {
-    let mut depth = 0_usize;
-    for (index, part) in parts.iter().enumerate().skip(open) {
+/// For each `(`, the index of the `)` that closes it (one pass with a stack).
+fn closers(parts: &[Part<'_>]) -> Vec<Option<usize>> {
+    let mut closer = vec![None; parts.len()];
+    let mut open = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
         match part {
-            Part::Open => depth += 1,
+            Part::Open => open.push(index),
             Part::Close => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(index);
+                if let Some(slot) = open.pop().and_then(|o| closer.get_mut(o)) {
+                    *slot = Some(index);
                 }
             }
             _ => {}
         }
     }
-    None
+    closer
 }
 
-/// Whether `parts` is `value (, value)*`, a value optionally signed.
+/// Whether `parts` is `value (, value)*`: each a literal or placeholder (optionally signed),
+/// `TRUE`, `FALSE`, `NULL` or `DEFAULT`.
 fn only_values(parts: &[Part<'_>]) -> bool {
     let mut expect_value = true;
     let mut iter = parts.iter().peekable();
@@ -342,7 +345,10 @@ fn only_values(parts: &[Part<'_>]) -> bool {
                 },
                 other => other,
             };
-            if !part.is_value() {
+            let plain = part.is_value()
+                || matches!(part, Part::Truth(_))
+                || part.is_keyword(&[Keyword::NULL, Keyword::DEFAULT]);
+            if !plain {
                 return false;
             }
         } else if *part != Part::Comma {
@@ -353,35 +359,53 @@ fn only_values(parts: &[Part<'_>]) -> bool {
     !expect_value
 }
 
-/// `IN (1, 2, 3)` becomes `IN (?)`; `VALUES (..), (..)` keeps its first row.
-fn collapse_lists(parts: &mut Vec<Part<'_>>) {
+/// `IN (1, 2, 3)` becomes `IN (?)`; `VALUES (?, 1), (?, 2)` becomes `VALUES (?, ?)`. Only
+/// lists and rows of plain values collapse: a row holding anything else (a subquery, a
+/// function, a column) is kept, with every row after it, so two statements of one shape
+/// always read the same tables and call the same functions. One pass over the parts.
+fn collapse_lists(parts: Vec<Part<'_>>) -> Vec<Part<'_>> {
+    let closer = closers(&parts);
+    let close_of = |open: usize| closer.get(open).copied().flatten();
+    let mut out = Vec::with_capacity(parts.len());
     let mut i = 0;
-    while i < parts.len() {
-        let keyword = match parts.get(i) {
-            Some(Part::Keyword(k @ (Keyword::IN | Keyword::VALUES), _)) => Some(*k),
+    while let Some(part) = parts.get(i) {
+        out.push(part.clone());
+        let keyword = match part {
+            Part::Keyword(k @ (Keyword::IN | Keyword::VALUES), _) => Some(*k),
             _ => None,
         };
-        if let Some(keyword) = keyword
-            && parts.get(i + 1) == Some(&Part::Open)
-            && let Some(close) = closing(parts, i + 1)
-        {
-            if keyword == Keyword::IN {
-                if parts.get(i + 2..close).is_some_and(only_values) && close > i + 3 {
-                    parts.splice(i + 2..close, [Part::Value]);
-                }
-            } else {
-                let mut end = close;
-                while parts.get(end + 1) == Some(&Part::Comma)
-                    && parts.get(end + 2) == Some(&Part::Open)
-                    && let Some(next) = closing(parts, end + 2)
-                {
-                    end = next;
-                }
-                parts.drain(close + 1..=end);
-            }
-        }
+        let open = i + 1;
         i += 1;
+        let (Some(keyword), Some(Part::Open), Some(close)) =
+            (keyword, parts.get(open), close_of(open))
+        else {
+            continue;
+        };
+        let plain = |open: usize, close: usize| {
+            parts.get(open + 1..close).is_some_and(only_values)
+        };
+        if keyword == Keyword::IN {
+            if plain(open, close) && close > open + 2 {
+                out.extend([Part::Open, Part::Value, Part::Close]);
+                i = close + 1;
+            }
+            continue;
+        }
+        // VALUES: the rows, while each is plain.
+        let mut rows = vec![(open, close)];
+        while let Some(&(_, end)) = rows.last()
+            && parts.get(end + 1) == Some(&Part::Comma)
+            && parts.get(end + 2) == Some(&Part::Open)
+            && let Some(next) = close_of(end + 2)
+        {
+            rows.push((end + 2, next));
+        }
+        if rows.iter().all(|&(o, c)| plain(o, c)) {
+            out.extend(parts.get(open..=close).unwrap_or_default().iter().cloned());
+            i = rows.last().map_or(close, |&(_, end)| end) + 1;
+        }
     }
+    out
 }
 
 /// The shape's text: one space between tokens, none inside brackets, before a comma or around

@@ -14,6 +14,7 @@ use crate::Dialect;
 use crate::constant::{always_true, is_literal};
 use crate::guard::kind::classify;
 use crate::guard::policy::{SqlPolicy, StatementKind};
+use crate::guard::spans::SpanSet;
 use crate::guard::violation::{Rule, Violation};
 
 /// Functions that sleep, read or write files, run programs, or reach other servers,
@@ -84,7 +85,7 @@ pub(crate) struct Inspector<'p> {
     pub(crate) placeholders: Vec<Placeholder>,
     pub(crate) tables: Vec<String>,
     /// Where literals are allowed: `LIMIT`/`OFFSET`, select lists, `1 = 1`.
-    exempt: Vec<Span>,
+    exempt: SpanSet,
     ctes: Vec<String>,
     /// Inside DDL, where a comparison of constants is a definition (a partition bound, a
     /// `CHECK`), not a probe.
@@ -103,7 +104,7 @@ impl<'p> Inspector<'p> {
             policy,
             placeholders: Vec::new(),
             tables: Vec::new(),
-            exempt: Vec::new(),
+            exempt: SpanSet::default(),
             ctes: Vec::new(),
             in_definition: false,
             query_depth: 0,
@@ -120,9 +121,7 @@ impl<'p> Inspector<'p> {
     }
 
     fn exempted(&self, at: Location) -> bool {
-        self.exempt
-            .iter()
-            .any(|span| span.start <= at && at <= span.end)
+        self.exempt.contains(at)
     }
 }
 
@@ -151,11 +150,12 @@ impl Visitor for Inspector<'_> {
         }
         match &query.limit_clause {
             Some(LimitClause::LimitOffset { limit, offset, .. }) => {
-                self.exempt.extend(limit.iter().map(Spanned::span));
-                self.exempt.extend(offset.iter().map(|o| o.value.span()));
+                limit.iter().for_each(|l| self.exempt.insert(l.span()));
+                offset.iter().for_each(|o| self.exempt.insert(o.value.span()));
             }
             Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
-                self.exempt.extend([offset.span(), limit.span()]);
+                self.exempt.insert(offset.span());
+                self.exempt.insert(limit.span());
             }
             None => {}
         }
@@ -165,16 +165,14 @@ impl Visitor for Inspector<'_> {
             ..
         }) = &query.order_by
         {
-            self.exempt.extend(
-                keys.iter()
-                    .filter(|k| is_ordinal(&k.expr))
-                    .map(|k| k.expr.span()),
-            );
+            keys.iter()
+                .filter(|k| is_ordinal(&k.expr))
+                .for_each(|k| self.exempt.insert(k.expr.span()));
         }
         if let Some(fetch) = &query.fetch
             && let Some(quantity) = &fetch.quantity
         {
-            self.exempt.push(quantity.span());
+            self.exempt.insert(quantity.span());
         }
         self.query_depth += 1;
         if let Some(at) = union_probe(&query.body, self.query_depth == 1) {
@@ -189,11 +187,14 @@ impl Visitor for Inspector<'_> {
     }
 
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
-        self.exempt
-            .extend(select.projection.iter().map(Spanned::span));
+        select
+            .projection
+            .iter()
+            .for_each(|item| self.exempt.insert(item.span()));
         if let GroupByExpr::Expressions(keys, _) = &select.group_by {
-            self.exempt
-                .extend(keys.iter().filter(|k| is_ordinal(k)).map(Spanned::span));
+            keys.iter()
+                .filter(|k| is_ordinal(k))
+                .for_each(|k| self.exempt.insert(k.span()));
         }
         ControlFlow::Continue(())
     }
@@ -270,7 +271,7 @@ impl Visitor for Inspector<'_> {
             {
                 // The `WHERE 1 = 1` that query builders start with, and the `1 = 0` they
                 // write for an empty `IN` or a schema-only read.
-                self.exempt.push(expr.span());
+                self.exempt.insert(expr.span());
             }
             Expr::BinaryOp {
                 left,
@@ -314,7 +315,7 @@ impl Visitor for Inspector<'_> {
                 ..
             } => {
                 // `ESCAPE '\'` is syntax, as ORMs write it, not a value.
-                self.exempt.push(escape.span());
+                self.exempt.insert(escape.span());
             }
             Expr::Identifier(ident)
                 if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>

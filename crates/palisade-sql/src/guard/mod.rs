@@ -1,9 +1,11 @@
 //! `SqlGuard` (R-SQL-2, R-SQL-3): raw SQL checked before it runs.
 
+mod depth;
 mod inspect;
 mod kind;
 mod params;
 mod policy;
+mod spans;
 mod tokens;
 mod violation;
 
@@ -20,7 +22,7 @@ pub use params::Params;
 pub use policy::{SqlPolicy, StatementKind};
 pub use violation::{Rule, Violation};
 
-/// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooDeep`]
+/// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooLong`]
 /// before the tokenizer sees it.
 const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 
@@ -128,6 +130,7 @@ impl SqlGuard {
     pub fn check(&self, sql: &str, params: &Params) -> Result<Checked, Violation> {
         let tokens = tokenize(sql, self.policy.dialect)?;
         tokens::check(sql, &tokens, self.policy.dialect)?;
+        depth::check(&tokens)?;
         // The shape is read from the same tokens, before the parser takes them; it is looked
         // up after every rule.
         let shape = match &self.allow_list {
@@ -162,7 +165,7 @@ impl SqlGuard {
 /// 256 KiB are refused before it sees them.
 pub(crate) fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<TokenWithSpan>, Violation> {
     if sql.len() > MAX_STATEMENT_BYTES {
-        return Err(Violation::whole(Rule::TooDeep));
+        return Err(Violation::whole(Rule::TooLong));
     }
     Tokenizer::new(parser_dialect(dialect), sql)
         .tokenize_with_location()
@@ -259,6 +262,11 @@ fn match_params(
             }
         }
         Params::Positional(count) => {
+            // More parameters than placeholders leaves one unused; checked first, so the
+            // bookkeeping below is sized by the statement, never by the caller's count.
+            if *count > styles.len() {
+                return Err(Violation::whole(Rule::ParameterUnused));
+            }
             let mut used = vec![false; *count];
             for (index, (style, number, p)) in styles.iter().enumerate() {
                 let position = match style {

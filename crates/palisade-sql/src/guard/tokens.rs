@@ -16,7 +16,7 @@ pub(crate) fn check(
 ) -> Result<(), Violation> {
     let at = |location: Location, rule: Rule| Violation::new(rule, location.line, location.column);
     if dialect == Dialect::MySql {
-        executable_comment(sql, tokens)?;
+        executable_comment(sql)?;
     }
     let mut significant = tokens
         .iter()
@@ -60,37 +60,30 @@ pub(crate) fn check(
     Ok(())
 }
 
-/// MySQL's tokenizer runs the inside of `/*! ... */` as SQL and keeps no trace of the
-/// marker: find `/*!` in the text outside string literals.
-fn executable_comment(sql: &str, tokens: &[TokenWithSpan]) -> Result<(), Violation> {
-    for (offset, _) in sql.match_indices("/*!") {
-        let location = location_of(sql, offset);
-        let in_string = tokens
-            .iter()
-            .any(|t| is_string(&t.token) && t.span.start <= location && location <= t.span.end);
-        if !in_string {
-            return Err(Violation::new(
+/// MySQL runs the inside of `/*! ... */` (and MariaDB of `/*M! ... */`) as SQL, and
+/// sqlparser's MySQL tokenizer keeps no trace of the marker. Where a string ends depends on the
+/// server's escape mode (`NO_BACKSLASH_ESCAPES`), so the marker is refused wherever it stands,
+/// inside a string too: a template has no reason to hold it, and one pass over the text
+/// finds it.
+fn executable_comment(sql: &str) -> Result<(), Violation> {
+    let found = sql
+        .match_indices("/*")
+        .map(|(offset, _)| offset)
+        .find(|&offset| {
+            let rest = sql.get(offset + 2..).unwrap_or_default();
+            rest.starts_with('!') || rest.starts_with("M!") || rest.starts_with("m!")
+        });
+    match found {
+        Some(offset) => {
+            let location = location_of(sql, offset);
+            Err(Violation::new(
                 Rule::ExecutableComment,
                 location.line,
                 location.column,
-            ));
+            ))
         }
+        None => Ok(()),
     }
-    Ok(())
-}
-
-fn is_string(token: &Token) -> bool {
-    matches!(
-        token,
-        Token::SingleQuotedString(_)
-            | Token::DoubleQuotedString(_)
-            | Token::NationalStringLiteral(_)
-            | Token::EscapedStringLiteral(_)
-            | Token::HexStringLiteral(_)
-            | Token::SingleQuotedByteStringLiteral(_)
-            | Token::DoubleQuotedByteStringLiteral(_)
-            | Token::DollarQuotedString(_)
-    ) || matches!(token, Token::Word(word) if word.quote_style.is_some())
 }
 
 /// The 1-based line and column (in characters) of a byte offset, as the tokenizer counts.

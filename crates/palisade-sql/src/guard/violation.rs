@@ -8,8 +8,11 @@ use std::fmt;
 pub enum Rule {
     /// The parser cannot parse the statement: refused, since the server might.
     Unparsable,
-    /// Nested deeper than the recursion limit.
+    /// Nested deeper than the recursion limit, or an operator chain longer than the
+    /// expression budget (1000 levels, as SQLite's expression height limit).
     TooDeep,
+    /// Longer than the statement size cap (256 KiB).
+    TooLong,
     /// More than one statement (stacked queries).
     MultipleStatements,
     /// No statement at all.
@@ -69,6 +72,7 @@ impl Rule {
         match self {
             Self::Unparsable => "unparsable",
             Self::TooDeep => "too-deep",
+            Self::TooLong => "too-long",
             Self::MultipleStatements => "multiple-statements",
             Self::Empty => "empty",
             Self::Comment => "comment",
@@ -109,6 +113,7 @@ impl Rule {
         match self {
             Self::Unparsable => "the statement does not parse",
             Self::TooDeep => "the statement is nested too deeply",
+            Self::TooLong => "the statement is longer than the size cap",
             Self::MultipleStatements => "more than one statement",
             Self::Empty => "no statement",
             Self::Comment => "a comment",
