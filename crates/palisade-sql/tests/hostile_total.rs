@@ -29,9 +29,33 @@ fn chain(head: &str, item: &str, sep: &str, n: usize, tail: &str) -> String {
 
 /// Every binary operator, as a chain long enough to overflow a naive walk.
 const OPERATORS: &[&str] = &[
-    "+", "-", "*", "/", "%", "||", "=", "<>", "<", ">", "<=", ">=", " AND ", " OR ", " & ",
-    " | ", " ^ ", " << ", " >> ", "::int+", " IS NOT NULL AND ", " LIKE ", " DIV ", " XOR ",
-    "->", "->>", " COLLATE \"C\" || ",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "||",
+    "=",
+    "<>",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    " AND ",
+    " OR ",
+    " & ",
+    " | ",
+    " ^ ",
+    " << ",
+    " >> ",
+    "::int+",
+    " IS NOT NULL AND ",
+    " LIKE ",
+    " DIV ",
+    " XOR ",
+    "->",
+    "->>",
+    " COLLATE \"C\" || ",
 ];
 
 fn hostile_inputs(n: usize) -> Vec<String> {
@@ -43,9 +67,21 @@ fn hostile_inputs(n: usize) -> Vec<String> {
         chain("SELECT ", "1", "+", n, ""),
         chain("SELECT a FROM t WHERE a = 1 OR ", "1=1", " OR ", n, ""),
         chain("SELECT ", "(", "", n, &chain("1", ")", "", n, "")),
-        chain("SELECT ", "CASE WHEN a THEN ", "", n, &chain("1", " END", "", n, "")),
+        chain(
+            "SELECT ",
+            "CASE WHEN a THEN ",
+            "",
+            n,
+            &chain("1", " END", "", n, ""),
+        ),
         chain("SELECT a FROM t WHERE a IN (", "1", ",", n, ")"),
-        chain("SELECT a FROM t WHERE a IN (", "SELECT a FROM t WHERE a IN (", "", n, &")".repeat(n)),
+        chain(
+            "SELECT a FROM t WHERE a IN (",
+            "SELECT a FROM t WHERE a IN (",
+            "",
+            n,
+            &")".repeat(n),
+        ),
         chain("", "SELECT 1", " UNION ALL ", n, ""),
         chain("SELECT ", "NOT ", "", n, "1"),
         chain("SELECT ", "-", " ", n, "1"),
@@ -55,7 +91,13 @@ fn hostile_inputs(n: usize) -> Vec<String> {
         chain("SELECT * FROM t", " JOIN t ON a = b", "", n, ""),
         chain("SELECT ", "a.", "", n, "b FROM t"),
         chain("SELECT ", "f(", "", n, &")".repeat(n)),
-        chain("SELECT * FROM ", "(SELECT * FROM ", "", n, &chain("t", ") x", "", n, "")),
+        chain(
+            "SELECT * FROM ",
+            "(SELECT * FROM ",
+            "",
+            n,
+            &chain("t", ") x", "", n, ""),
+        ),
     ]);
     inputs
 }
@@ -97,11 +139,17 @@ fn a_chain_past_the_depth_budget_is_too_deep() {
 fn a_huge_positional_count_is_a_verdict() {
     let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres));
     let refused = guard
-        .check("SELECT a FROM t WHERE a = $1", &Params::positional(usize::MAX))
+        .check(
+            "SELECT a FROM t WHERE a = $1",
+            &Params::positional(usize::MAX),
+        )
         .unwrap_err();
     assert_eq!(refused.rule(), Rule::ParameterUnused);
     let refused = guard
-        .check("SELECT a FROM t WHERE a = $18446744073709551615", &Params::positional(usize::MAX))
+        .check(
+            "SELECT a FROM t WHERE a = $18446744073709551615",
+            &Params::positional(usize::MAX),
+        )
         .unwrap_err();
     assert_eq!(refused.rule(), Rule::ParameterUnused);
 }

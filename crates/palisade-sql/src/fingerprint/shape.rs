@@ -381,9 +381,7 @@ fn collapse_lists(parts: Vec<Part<'_>>) -> Vec<Part<'_>> {
         else {
             continue;
         };
-        let plain = |open: usize, close: usize| {
-            parts.get(open + 1..close).is_some_and(only_values)
-        };
+        let plain = |open: usize, close: usize| parts.get(open + 1..close).is_some_and(only_values);
         if keyword == Keyword::IN {
             if plain(open, close) && close > open + 2 {
                 out.extend([Part::Open, Part::Value, Part::Close]);

@@ -1,76 +1,86 @@
 //! The AST walk (a sqlparser `Visitor`): statement kinds, tables, catalogs, functions,
-//! placeholders, literals, tautologies and UNION probes.
+//! placeholders, literals, tautologies, probes.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
-    LimitClause, ObjectName, ObjectNamePart, OrderBy, OrderByKind, Query, Select, SelectItem,
-    SetExpr, SetOperator, Spanned, Statement, Value, ValueWithSpan, Visitor,
+    BinaryOperator, Expr, GroupByExpr, Ident, InTarget, LimitClause, ObjectName, OrderBy,
+    OrderByKind, Query, Select, SelectItem, SetExpr, Spanned, Statement, TableFactor, TopQuantity,
+    Value, ValueWithSpan, Visitor,
 };
-use sqlparser::tokenizer::{Location, Span};
+use sqlparser::tokenizer::Location;
 
 use crate::Dialect;
-use crate::constant::{always_true, is_literal};
+use crate::constant::{always_true, constant_select, is_literal};
+use crate::guard::evidence::{chooses_on_subquery, is_number, is_ordinal, union_probe};
+use crate::guard::functions::{self, Call};
 use crate::guard::kind::classify;
 use crate::guard::policy::{SqlPolicy, StatementKind};
+use crate::guard::relations::{CteScopes, folded, is_catalog, lower_parts};
 use crate::guard::spans::SpanSet;
 use crate::guard::violation::{Rule, Violation};
-
-/// Functions that sleep, read or write files, run programs, or reach other servers,
-/// lower-case, in any dialect (a name is dangerous wherever it resolves).
-const DANGEROUS_FUNCTIONS: &[&str] = &[
-    "sleep",
-    "pg_sleep",
-    "pg_sleep_for",
-    "pg_sleep_until",
-    "benchmark",
-    "dbms_lock.sleep",
-    "dbms_pipe.receive_message",
-    "load_file",
-    "pg_read_file",
-    "pg_read_binary_file",
-    "pg_ls_dir",
-    "pg_stat_file",
-    "lo_import",
-    "lo_export",
-    "lo_get",
-    "dblink",
-    "dblink_exec",
-    "dblink_connect",
-    "xp_cmdshell",
-    "xp_dirtree",
-    "xp_fileexist",
-    "openrowset",
-    "opendatasource",
-    "sys_exec",
-    "sys_eval",
-    "load_extension",
-    "pg_terminate_backend",
-    "pg_cancel_backend",
-];
-
-/// Catalog schemas, and catalog tables that need no schema.
-const CATALOG_SCHEMAS: &[&str] = &[
-    "information_schema",
-    "pg_catalog",
-    "mysql",
-    "performance_schema",
-    "sys",
-];
-const CATALOG_TABLES: &[&str] = &[
-    "sqlite_master",
-    "sqlite_schema",
-    "sqlite_temp_master",
-    "sysobjects",
-    "syscolumns",
-    "sysdatabases",
-    "sysusers",
-];
 
 /// Comparisons of constants that query builders write (`1 = 1` to start a condition list,
 /// `1 = 0` or `1 = 2` for an empty `IN` or a read of the columns only).
 const BUILDER_CONSTANTS: &[(&str, &str)] = &[("1", "1"), ("1", "0"), ("0", "1"), ("1", "2")];
+
+/// T-SQL keywords that start a statement. SQL Server needs no `;` between statements, so
+/// `SELECT * FROM users SHUTDOWN` is two statements there, while sqlparser reads the second
+/// as an alias: an unquoted alias spelled like one is a stacked statement.
+const TSQL_STATEMENT_KEYWORDS: &[&str] = &[
+    "alter",
+    "backup",
+    "begin",
+    "break",
+    "bulk",
+    "checkpoint",
+    "close",
+    "commit",
+    "continue",
+    "create",
+    "dbcc",
+    "deallocate",
+    "declare",
+    "delete",
+    "deny",
+    "drop",
+    "dump",
+    "exec",
+    "execute",
+    "exit",
+    "fetch",
+    "goto",
+    "grant",
+    "if",
+    "insert",
+    "kill",
+    "load",
+    "merge",
+    "open",
+    "print",
+    "raiserror",
+    "readtext",
+    "reconfigure",
+    "restore",
+    "return",
+    "revert",
+    "revoke",
+    "rollback",
+    "save",
+    "select",
+    "set",
+    "setuser",
+    "shutdown",
+    "throw",
+    "truncate",
+    "update",
+    "updatetext",
+    "use",
+    "waitfor",
+    "while",
+    "with",
+    "writetext",
+];
 
 /// A placeholder as written, and where.
 #[derive(Debug, Clone)]
@@ -84,14 +94,18 @@ pub(crate) struct Inspector<'p> {
     policy: &'p SqlPolicy,
     pub(crate) placeholders: Vec<Placeholder>,
     pub(crate) tables: Vec<String>,
+    pub(crate) functions: Vec<String>,
     /// Where literals are allowed: `LIMIT`/`OFFSET`, select lists, `1 = 1`.
     exempt: SpanSet,
-    ctes: Vec<String>,
+    ctes: CteScopes,
     /// Inside DDL, where a comparison of constants is a definition (a partition bound, a
     /// `CHECK`), not a probe.
     in_definition: bool,
     /// How many queries the walk is inside: 1 for the statement's own result.
     query_depth: usize,
+    /// Where the name of a table function in `FROM` starts (`FROM dblink(...)`): that
+    /// relation is a call, not a table.
+    table_function_at: Option<Location>,
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -104,10 +118,12 @@ impl<'p> Inspector<'p> {
             policy,
             placeholders: Vec::new(),
             tables: Vec::new(),
+            functions: Vec::new(),
             exempt: SpanSet::default(),
-            ctes: Vec::new(),
+            ctes: CteScopes::default(),
             in_definition: false,
             query_depth: 0,
+            table_function_at: None,
         }
     }
 
@@ -123,6 +139,80 @@ impl<'p> Inspector<'p> {
     fn exempted(&self, at: Location) -> bool {
         self.exempt.contains(at)
     }
+
+    /// A call of the function named `parts` (lower-case), at `at`.
+    fn call(&mut self, parts: Vec<String>, at: Location) -> ControlFlow<Box<Violation>> {
+        match functions::classify(&parts) {
+            Call::Dangerous => return violation(Rule::DangerousFunction, at),
+            Call::SideEffect if !self.policy.allows(StatementKind::Write) => {
+                return violation(Rule::StatementNotAllowed, at);
+            }
+            Call::SideEffect | Call::Plain => {}
+        }
+        if is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
+            return violation(Rule::CatalogRead, at);
+        }
+        self.functions.push(parts.join("."));
+        ControlFlow::Continue(())
+    }
+
+    /// A relation named by `parts` (lower-case) whose table name the server compares as
+    /// `table`, at `at`.
+    fn relation(
+        &mut self,
+        parts: Vec<String>,
+        table: String,
+        at: Location,
+    ) -> ControlFlow<Box<Violation>> {
+        if parts.len() == 1 && self.ctes.binds(&table) {
+            return ControlFlow::Continue(());
+        }
+        if is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
+            return violation(Rule::CatalogRead, at);
+        }
+        if let Some(allowed) = &self.policy.tables
+            && !allowed.contains(&table)
+        {
+            return violation(Rule::TableNotAllowed, at);
+        }
+        self.tables.push(parts.join("."));
+        ControlFlow::Continue(())
+    }
+
+    /// An alias that SQL Server would read as the start of another statement.
+    fn statement_alias(&self, alias: &Ident) -> ControlFlow<Box<Violation>> {
+        if self.policy.dialect == Dialect::MsSql
+            && alias.quote_style.is_none()
+            && TSQL_STATEMENT_KEYWORDS.contains(&alias.value.to_lowercase().as_str())
+        {
+            return violation(Rule::MultipleStatements, alias.span.start);
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// `TABLE x` read as a set operation's branch (`SELECT 1 UNION TABLE secrets`).
+    fn table_branches(&mut self, body: &SetExpr, at: Location) -> ControlFlow<Box<Violation>> {
+        match body {
+            SetExpr::Table(table) => {
+                let parts: Vec<String> = [&table.schema_name, &table.table_name]
+                    .into_iter()
+                    .flatten()
+                    .map(|ident| ident.value.to_lowercase())
+                    .collect();
+                let name = table
+                    .table_name
+                    .as_ref()
+                    .map(|ident| folded(ident, self.policy.dialect))
+                    .unwrap_or_default();
+                self.relation(parts, name, at)
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                self.table_branches(left, at)?;
+                self.table_branches(right, at)
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
 }
 
 impl Visitor for Inspector<'_> {
@@ -133,6 +223,9 @@ impl Visitor for Inspector<'_> {
         match classify(statement) {
             Err(rule) => violation(rule, at),
             Ok(kind) if !self.policy.allows(kind) => violation(Rule::StatementNotAllowed, at),
+            Ok(_) if is_show(statement) && !self.policy.catalog_allowed => {
+                violation(Rule::CatalogRead, at)
+            }
             Ok(kind) => {
                 self.in_definition |= kind == StatementKind::Ddl;
                 ControlFlow::Continue(())
@@ -141,17 +234,22 @@ impl Visitor for Inspector<'_> {
     }
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
-        if let Some(with) = &query.with {
-            self.ctes.extend(
-                with.cte_tables
-                    .iter()
-                    .map(|cte| cte.alias.name.value.to_ascii_lowercase()),
-            );
-        }
+        let dialect = self.policy.dialect;
+        self.ctes.enter(
+            query
+                .with
+                .iter()
+                .flat_map(|with| &with.cte_tables)
+                .map(|cte| folded(&cte.alias.name, dialect))
+                .collect(),
+        );
+        self.query_depth += 1;
         match &query.limit_clause {
             Some(LimitClause::LimitOffset { limit, offset, .. }) => {
                 limit.iter().for_each(|l| self.exempt.insert(l.span()));
-                offset.iter().for_each(|o| self.exempt.insert(o.value.span()));
+                offset
+                    .iter()
+                    .for_each(|o| self.exempt.insert(o.value.span()));
             }
             Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
                 self.exempt.insert(offset.span());
@@ -159,22 +257,29 @@ impl Visitor for Inspector<'_> {
             }
             None => {}
         }
-        // `ORDER BY 2` names a column by its position.
         if let Some(OrderBy {
             kind: OrderByKind::Expressions(keys),
             ..
         }) = &query.order_by
         {
-            keys.iter()
-                .filter(|k| is_ordinal(&k.expr))
-                .for_each(|k| self.exempt.insert(k.expr.span()));
+            for key in keys {
+                // `ORDER BY 2` names a column by its position.
+                if is_ordinal(&key.expr) {
+                    self.exempt.insert(key.expr.span());
+                }
+                // An order chosen on a query reads data one comparison at a time.
+                if chooses_on_subquery(&key.expr) {
+                    return violation(Rule::OrderProbe, key.expr.span().start);
+                }
+            }
         }
         if let Some(fetch) = &query.fetch
             && let Some(quantity) = &fetch.quantity
         {
             self.exempt.insert(quantity.span());
         }
-        self.query_depth += 1;
+        let at = query.span().start;
+        self.table_branches(&query.body, at)?;
         if let Some(at) = union_probe(&query.body, self.query_depth == 1) {
             return violation(Rule::UnionProbe, at);
         }
@@ -183,76 +288,94 @@ impl Visitor for Inspector<'_> {
 
     fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<Self::Break> {
         self.query_depth = self.query_depth.saturating_sub(1);
+        self.ctes.leave();
         ControlFlow::Continue(())
     }
 
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
-        select
-            .projection
-            .iter()
-            .for_each(|item| self.exempt.insert(item.span()));
+        for item in &select.projection {
+            self.exempt.insert(item.span());
+            if let SelectItem::ExprWithAlias { alias, .. } = item {
+                self.statement_alias(alias)?;
+            }
+        }
         if let GroupByExpr::Expressions(keys, _) = &select.group_by {
             keys.iter()
                 .filter(|k| is_ordinal(k))
                 .for_each(|k| self.exempt.insert(k.span()));
         }
+        // `TOP (1)`, as EF Core writes it.
+        if let Some(top) = &select.top
+            && let Some(TopQuantity::Expr(quantity)) = &top.quantity
+        {
+            self.exempt.insert(quantity.span());
+        }
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<Self::Break> {
-        let parts: Vec<String> = relation
-            .0
-            .iter()
-            .map(|part| match part {
-                ObjectNamePart::Identifier(ident) => ident.value.to_ascii_lowercase(),
-                ObjectNamePart::Function(function) => function.name.value.to_ascii_lowercase(),
-            })
-            .collect();
-        let at = relation.span().start;
-        let Some(table) = parts.last() else {
-            return ControlFlow::Continue(());
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Self::Break> {
+        let alias = match factor {
+            TableFactor::Table {
+                name, args, alias, ..
+            } => {
+                if let Some(args) = args {
+                    let parts = lower_parts(name);
+                    if parts
+                        .last()
+                        .is_some_and(|last| functions::oversized(last, &args.args))
+                    {
+                        return violation(Rule::DangerousFunction, name.span().start);
+                    }
+                    self.table_function_at = Some(name.span().start);
+                }
+                alias
+            }
+            TableFactor::Function { name, alias, .. } => {
+                self.call(lower_parts(name), name.span().start)?;
+                alias
+            }
+            TableFactor::Derived { alias, .. }
+            | TableFactor::TableFunction { alias, .. }
+            | TableFactor::UNNEST { alias, .. }
+            | TableFactor::NestedJoin { alias, .. } => alias,
+            _ => &None,
         };
-        if parts.len() == 1 && self.ctes.contains(table) {
-            return ControlFlow::Continue(());
+        match alias {
+            Some(alias) => self.statement_alias(&alias.name),
+            None => ControlFlow::Continue(()),
         }
-        let catalog = parts
-            .iter()
-            .rev()
-            .skip(1)
-            .any(|schema| CATALOG_SCHEMAS.contains(&schema.as_str()))
-            || CATALOG_TABLES.contains(&table.as_str())
-            || (self.policy.dialect == Dialect::Postgres && table.starts_with("pg_"));
-        if catalog && !self.policy.catalog_allowed {
-            return violation(Rule::CatalogRead, at);
-        }
-        if let Some(allowed) = &self.policy.tables
-            && !allowed.contains(table)
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<Self::Break> {
+        let at = relation.span().start;
+        let parts = lower_parts(relation);
+        if self
+            .table_function_at
+            .take_if(|start| *start == at)
+            .is_some()
         {
-            return violation(Rule::TableNotAllowed, at);
+            return self.call(parts, at);
         }
-        self.tables.push(parts.join("."));
-        ControlFlow::Continue(())
+        let table = match relation.0.last() {
+            Some(sqlparser::ast::ObjectNamePart::Identifier(ident)) => {
+                folded(ident, self.policy.dialect)
+            }
+            _ => parts.last().cloned().unwrap_or_default(),
+        };
+        self.relation(parts, table, at)
     }
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Self::Break> {
         match expr {
             Expr::Function(function) => {
-                let name = function
-                    .name
-                    .0
-                    .iter()
-                    .filter_map(|part| match part {
-                        ObjectNamePart::Identifier(ident) => Some(ident.value.to_ascii_lowercase()),
-                        ObjectNamePart::Function(_) => None,
-                    })
-                    .collect::<Vec<_>>();
-                let last = name.last().cloned().unwrap_or_default();
-                let full = name.join(".");
-                if DANGEROUS_FUNCTIONS.contains(&last.as_str())
-                    || DANGEROUS_FUNCTIONS.contains(&full.as_str())
-                {
-                    return violation(Rule::DangerousFunction, expr.span().start);
+                let parts = lower_parts(&function.name);
+                let at = expr.span().start;
+                if parts.last().is_some_and(|last| {
+                    functions::oversized(last, functions::arguments(&function.args))
+                }) {
+                    return violation(Rule::DangerousFunction, at);
                 }
+                return self.call(parts, at);
             }
             Expr::BinaryOp {
                 left,
@@ -279,6 +402,18 @@ impl Visitor for Inspector<'_> {
                 right,
             } if self.probes(left, right, expr) => {
                 return violation(Rule::BooleanProbe, expr.span().start);
+            }
+            Expr::BinaryOp {
+                op:
+                    BinaryOperator::Arrow
+                    | BinaryOperator::LongArrow
+                    | BinaryOperator::HashArrow
+                    | BinaryOperator::HashLongArrow,
+                right,
+                ..
+            } if is_literal(right) => {
+                // A JSON key or path (`data->>'email'`) is a name, as ORMs write it.
+                self.exempt.insert(right.span());
             }
             Expr::Like {
                 expr: left,
@@ -317,6 +452,25 @@ impl Visitor for Inspector<'_> {
                 // `ESCAPE '\'` is syntax, as ORMs write it, not a value.
                 self.exempt.insert(escape.span());
             }
+            Expr::In {
+                target:
+                    InTarget::Table {
+                        name,
+                        args: Some(_),
+                    },
+                ..
+            } => {
+                // `x IN pragma_table_info('t')` (SQLite): a call, read as a relation.
+                self.table_function_at = Some(name.span().start);
+            }
+            Expr::Subquery(query)
+                if !self.policy.literals_allowed
+                    && constant_select(query).is_some_and(is_literal)
+                    && !self.exempted(expr.span().start) =>
+            {
+                // `(SELECT 5)` is the literal 5 where a value belongs.
+                return violation(Rule::LiteralValue, expr.span().start);
+            }
             Expr::Identifier(ident)
                 if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>
             {
@@ -354,101 +508,24 @@ impl Visitor for Inspector<'_> {
     }
 }
 
-/// A positional column reference (`ORDER BY 2`, `GROUP BY 1`).
-fn is_ordinal(expr: &Expr) -> bool {
-    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit())))
-}
-
-fn is_number(expr: &Expr, text: &str) -> bool {
-    matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == text))
-}
-
-/// A `UNION` one of whose branches is a probe of constants (`SELECT NULL, CONCAT(0x71,
-/// 0x72)`) while another reads a table: where it is.
-fn union_probe(body: &SetExpr, top: bool) -> Option<Location> {
-    let SetExpr::SetOperation {
-        left,
-        op: SetOperator::Union,
-        right,
-        ..
-    } = body
-    else {
-        return None;
-    };
-    let branches = [left.as_ref(), right.as_ref()];
-    let constant = branches.iter().find(|b| probe_select(b, top));
-    let reads = branches.iter().any(|b| reads_table(b));
-    match constant {
-        Some(branch) if reads => Some(branch.span().start),
-        _ => union_probe(left, top).or_else(|| union_probe(right, top)),
-    }
-}
-
-/// A select of constants with no table that builds a value with functions (`CONCAT(0x71,
-/// ...)`, `CHAR(113, ...)`), or is all `NULL` in the statement's own result (`top`): how
-/// UNION-based extraction finds the column count and marks its output. Plain constants, and
-/// `NULL` rows inside a derived table, are how benign code adds rows.
-fn probe_select(body: &SetExpr, top: bool) -> bool {
-    match body {
-        SetExpr::Select(select) => {
-            let no_table = select
-                .from
-                .iter()
-                .all(|t| t.to_string().eq_ignore_ascii_case("dual"));
-            let items: Option<Vec<&Expr>> = select
-                .projection
-                .iter()
-                .map(|item| match item {
-                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        constant_expr(e).then_some(e)
-                    }
-                    _ => None,
-                })
-                .collect();
-            let Some(items) = items.filter(|items| no_table && !items.is_empty()) else {
-                return false;
-            };
-            let built = items.iter().any(|e| matches!(e, Expr::Function(_)));
-            let padding = top
-                && items
-                    .iter()
-                    .all(|e| matches!(e, Expr::Value(v) if v.value == Value::Null));
-            built || padding
-        }
-        SetExpr::Query(query) => probe_select(&query.body, top),
-        _ => false,
-    }
-}
-
-/// An expression with no column in it: literals, and functions, casts and operators of them.
-fn constant_expr(expr: &Expr) -> bool {
-    match expr {
-        Expr::Value(v) => !matches!(v.value, Value::Placeholder(_)),
-        Expr::Nested(inner)
-        | Expr::Cast { expr: inner, .. }
-        | Expr::UnaryOp { expr: inner, .. } => constant_expr(inner),
-        Expr::BinaryOp { left, right, .. } => constant_expr(left) && constant_expr(right),
-        Expr::Function(function) => match &function.args {
-            FunctionArguments::List(list) => list.args.iter().all(|arg| match arg {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => constant_expr(e),
-                _ => false,
-            }),
-            FunctionArguments::None => true,
-            FunctionArguments::Subquery(_) => false,
-        },
-        _ => false,
-    }
-}
-
-fn reads_table(body: &SetExpr) -> bool {
-    match body {
-        SetExpr::Select(select) => select
-            .from
-            .iter()
-            .any(|t| !t.to_string().eq_ignore_ascii_case("dual")),
-        SetExpr::Query(query) => reads_table(&query.body),
-        SetExpr::SetOperation { left, right, .. } => reads_table(left) || reads_table(right),
-        SetExpr::Table(_) => true,
-        _ => false,
-    }
+/// `SHOW ...`: a read of the catalog, whatever it shows.
+fn is_show(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::ShowFunctions { .. }
+            | Statement::ShowVariable { .. }
+            | Statement::ShowStatus { .. }
+            | Statement::ShowVariables { .. }
+            | Statement::ShowCreate { .. }
+            | Statement::ShowColumns { .. }
+            | Statement::ShowCatalogs { .. }
+            | Statement::ShowDatabases { .. }
+            | Statement::ShowSchemas { .. }
+            | Statement::ShowTables { .. }
+            | Statement::ShowViews { .. }
+            | Statement::ShowCollation { .. }
+            | Statement::ShowCharset(_)
+            | Statement::ShowObjects(_)
+            | Statement::ExplainTable { .. }
+    )
 }

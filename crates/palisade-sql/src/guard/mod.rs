@@ -1,12 +1,16 @@
 //! `SqlGuard` (R-SQL-2, R-SQL-3): raw SQL checked before it runs.
 
 mod depth;
+mod evidence;
+mod functions;
 mod inspect;
 mod kind;
 mod params;
 mod policy;
+mod relations;
 mod spans;
 mod tokens;
+mod unicode_names;
 mod violation;
 
 use std::ops::ControlFlow;
@@ -14,7 +18,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Statement, Visit as _};
 use sqlparser::dialect::{self as sqlparser_dialect};
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::{AllowList, Dialect, Fingerprint};
 use inspect::{Inspector, Placeholder};
@@ -31,6 +35,7 @@ const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 pub struct Checked {
     statement: Statement,
     tables: Vec<String>,
+    functions: Vec<String>,
     placeholders: Vec<String>,
     /// Where each placeholder starts, in the same order as `placeholders`.
     placeholder_starts: Vec<Location>,
@@ -43,10 +48,20 @@ impl Checked {
         &self.statement
     }
 
-    /// The tables it names (lower-case, qualified as written), in order of appearance.
+    /// Every relation it reads or writes, in order of appearance: tables and views in
+    /// `FROM`, joins, derived tables, `LATERAL`, CTE bodies, set-operation branches and
+    /// `TABLE x`, qualified as written (lower-case; a quoted PostgreSQL name keeps its
+    /// case). Names a `WITH` binds and table functions are not relations.
     #[must_use]
     pub fn tables(&self) -> &[String] {
         &self.tables
+    }
+
+    /// Every function it calls, in expressions and as a table in `FROM` (lower-case,
+    /// qualified as written), in order of appearance.
+    #[must_use]
+    pub fn functions(&self) -> &[String] {
+        &self.functions
     }
 
     /// Its placeholders as written (`:id`, `$1`, `?`, `@p1`), in order of appearance.
@@ -152,6 +167,7 @@ impl SqlGuard {
             placeholders,
             placeholder_starts,
             tables: inspector.tables,
+            functions: inspector.functions,
             statement,
         };
         if let (Some(list), Some(shape)) = (&self.allow_list, shape) {
@@ -161,15 +177,33 @@ impl SqlGuard {
     }
 }
 
-/// The tokens of `sql` in `dialect`, as the dialect's tokenizer reads them; statements over
-/// 256 KiB are refused before it sees them.
+/// The tokens of `sql` in `dialect`, as the dialect's tokenizer reads them and with names
+/// spelled as the server reads them (PostgreSQL's `U&"..."`); statements over 256 KiB are
+/// refused before the tokenizer sees them.
 pub(crate) fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<TokenWithSpan>, Violation> {
     if sql.len() > MAX_STATEMENT_BYTES {
         return Err(Violation::whole(Rule::TooLong));
     }
-    Tokenizer::new(parser_dialect(dialect), sql)
+    let tokens = Tokenizer::new(parser_dialect(dialect), sql)
         .tokenize_with_location()
-        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))
+        .map_err(|e| Violation::new(Rule::Unparsable, e.location.line, e.location.column))?;
+    match dialect {
+        Dialect::Postgres => unicode_names::decode(tokens),
+        Dialect::MySql => Ok(pipes_as_or(tokens)),
+        _ => Ok(tokens),
+    }
+}
+
+/// MySQL's default SQL mode reads `||` as `OR` (with `OR`'s precedence), where sqlparser
+/// reads string concatenation: the tokens say `OR`, so the tree is the one the server
+/// evaluates (`id = 1 || 1=1` is a tautology there).
+fn pipes_as_or(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    for token in &mut tokens {
+        if token.token == Token::StringConcat {
+            token.token = Token::make_keyword("OR");
+        }
+    }
+    tokens
 }
 
 /// The one statement in `tokens`, parsed in the policy's dialect with its recursion limit.

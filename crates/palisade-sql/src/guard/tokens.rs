@@ -39,6 +39,15 @@ pub(crate) fn check(
             Token::Whitespace(Whitespace::MultiLineComment(text)) if text.starts_with('!') => {
                 return Err(at(start, Rule::ExecutableComment));
             }
+            // sqlcommenter's trailing `/*key='value',...*/`: only that form, only at the end.
+            Token::Whitespace(Whitespace::MultiLineComment(text))
+                if is_sqlcommenter(text)
+                    && significant
+                        .clone()
+                        .all(|t| matches!(t.token, Token::SemiColon)) =>
+            {
+                continue;
+            }
             Token::Whitespace(_) => return Err(at(start, Rule::Comment)),
             Token::SemiColon if depth == 0 => ended = true,
             _ if ended => return Err(at(start, Rule::MultipleStatements)),
@@ -58,6 +67,28 @@ pub(crate) fn check(
         }
     }
     Ok(())
+}
+
+/// Whether a comment's text is sqlcommenter's: `key='value'` pairs joined by `,`, keys and
+/// values URL-encoded (so no quote, backslash or control character inside), nothing else.
+/// <https://google.github.io/sqlcommenter/spec/>
+fn is_sqlcommenter(text: &str) -> bool {
+    let key_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '~' | '%' | '-');
+    let value_char =
+        |c: char| c.is_ascii_graphic() && !matches!(c, '\'' | '\\' | '"' | '`') || c == ' ';
+    !text.is_empty()
+        && text.split(',').all(|pair| {
+            pair.split_once('=').is_some_and(|(key, value)| {
+                !key.is_empty()
+                    && key.chars().all(key_char)
+                    && value.len() >= 2
+                    && value.starts_with('\'')
+                    && value.ends_with('\'')
+                    && value
+                        .get(1..value.len() - 1)
+                        .is_some_and(|v| v.chars().all(value_char))
+            })
+        })
 }
 
 /// MySQL runs the inside of `/*! ... */` (and MariaDB of `/*M! ... */`) as SQL, and

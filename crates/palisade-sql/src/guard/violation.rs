@@ -61,6 +61,11 @@ pub enum Rule {
     /// its output. Plain constants (`UNION SELECT NULL, 42`) and `NULL` rows inside a derived
     /// table are data.
     UnionProbe,
+    /// An `ORDER BY` that chooses between values on a subquery (`ORDER BY (CASE WHEN
+    /// (SELECT ...) = 'a' THEN id ELSE name END)`, `IF((SELECT ...), a, b)`): how blind
+    /// extraction reads data one comparison at a time through the order of rows. Policy, not
+    /// evidence: ordering by a subquery's value is left alone.
+    OrderProbe,
     /// A statement whose shape is not in the [`AllowList`](crate::AllowList).
     ShapeNotAllowed,
 }
@@ -89,14 +94,16 @@ impl Rule {
             Self::Tautology => "tautology",
             Self::BooleanProbe => "boolean-probe",
             Self::UnionProbe => "union-probe",
+            Self::OrderProbe => "order-probe",
             Self::ShapeNotAllowed => "shape-not-allowed",
         }
     }
 
     /// Whether the rule is evidence of an injection (R-SQL-3) rather than a policy (R-SQL-2):
     /// stacked statements, executable comments, tautologies, boolean probes and UNION probes.
-    /// Dangerous functions and file access are policy: benign code calls `pg_sleep` and
-    /// `lo_get` too, and the guard refuses them either way.
+    /// Dangerous functions, file access and order probes are policy: benign code calls
+    /// `pg_sleep` and `lo_get` too, PostgreSQL's own tests order by a `CASE` on a correlated
+    /// subquery, and the guard refuses them either way.
     #[must_use]
     pub const fn is_injection_evidence(self) -> bool {
         matches!(
@@ -130,6 +137,7 @@ impl Rule {
             Self::Tautology => "an always-true OR",
             Self::BooleanProbe => "a comparison of two constants",
             Self::UnionProbe => "a UNION of constants against a table",
+            Self::OrderProbe => "an order chosen on a subquery",
             Self::ShapeNotAllowed => "a statement shape outside the allow-list",
         }
     }
