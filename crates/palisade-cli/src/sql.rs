@@ -62,6 +62,15 @@ pub(crate) struct CheckArgs {
     /// Admit reads only (the default admits reads and writes).
     #[arg(long)]
     read_only: bool,
+    /// Admit only these tables (repeatable; compared by their last name part).
+    #[arg(long = "table", value_name = "NAME")]
+    tables: Vec<String>,
+    /// Admit literal values anywhere (for trusted, hand-written SQL).
+    #[arg(long)]
+    allow_literals: bool,
+    /// Admit reads of the system catalogs.
+    #[arg(long)]
+    allow_catalog: bool,
     /// A named parameter the statement is run with (without `:` or `@`); repeatable.
     #[arg(long = "param", value_name = "NAME", conflicts_with = "positional")]
     params: Vec<String>,
@@ -166,11 +175,20 @@ fn report_each(
 
 fn check(args: &CheckArgs) -> ExitCode {
     let dialect = Dialect::from(args.dialect);
-    let policy = if args.read_only {
+    let mut policy = if args.read_only {
         SqlPolicy::read_only(dialect)
     } else {
         SqlPolicy::read_write(dialect)
     };
+    if !args.tables.is_empty() {
+        policy = policy.with_tables(args.tables.iter().map(String::as_str));
+    }
+    if args.allow_literals {
+        policy = policy.allow_literals();
+    }
+    if args.allow_catalog {
+        policy = policy.allow_catalog();
+    }
     let mut guard = SqlGuard::new(policy);
     if let Some(path) = &args.allow_list {
         match AllowList::load(dialect, path) {
@@ -193,7 +211,7 @@ fn check(args: &CheckArgs) -> ExitCode {
             format!("statement {number}: ok {}", shape.id_hex()),
             json!({"kind": "sql-check", "statement": number, "result": "ok",
                 "fingerprint": shape.id_hex(), "tables": checked.tables(),
-                "placeholders": checked.placeholders()}),
+                "functions": checked.functions(), "placeholders": checked.placeholders()}),
         ))
     })
 }

@@ -140,8 +140,15 @@ impl<'p> Inspector<'p> {
         self.exempt.contains(at)
     }
 
-    /// A call of the function named `parts` (lower-case), at `at`.
-    fn call(&mut self, parts: Vec<String>, at: Location) -> ControlFlow<Box<Violation>> {
+    /// A call of the function named `parts` (lower-case), at `at`; `as_relation` when it
+    /// stands in `FROM`, where a catalog's table function (`pragma_table_info`,
+    /// `pg_get_keywords`) reads the catalog.
+    fn call(
+        &mut self,
+        parts: Vec<String>,
+        at: Location,
+        as_relation: bool,
+    ) -> ControlFlow<Box<Violation>> {
         match functions::classify(&parts) {
             Call::Dangerous => return violation(Rule::DangerousFunction, at),
             Call::SideEffect if !self.policy.allows(StatementKind::Write) => {
@@ -149,7 +156,7 @@ impl<'p> Inspector<'p> {
             }
             Call::SideEffect | Call::Plain => {}
         }
-        if is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
+        if as_relation && is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
             return violation(Rule::CatalogRead, at);
         }
         self.functions.push(parts.join("."));
@@ -331,7 +338,7 @@ impl Visitor for Inspector<'_> {
                 alias
             }
             TableFactor::Function { name, alias, .. } => {
-                self.call(lower_parts(name), name.span().start)?;
+                self.call(lower_parts(name), name.span().start, true)?;
                 alias
             }
             TableFactor::Derived { alias, .. }
@@ -354,7 +361,7 @@ impl Visitor for Inspector<'_> {
             .take_if(|start| *start == at)
             .is_some()
         {
-            return self.call(parts, at);
+            return self.call(parts, at, true);
         }
         let table = match relation.0.last() {
             Some(sqlparser::ast::ObjectNamePart::Identifier(ident)) => {
@@ -375,7 +382,7 @@ impl Visitor for Inspector<'_> {
                 }) {
                     return violation(Rule::DangerousFunction, at);
                 }
-                return self.call(parts, at);
+                return self.call(parts, at, false);
             }
             Expr::BinaryOp {
                 left,
