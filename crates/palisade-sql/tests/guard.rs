@@ -418,3 +418,19 @@ fn violations_never_carry_the_statement() {
         "Violation { rule: Tautology, line: 1, column: 30 }"
     );
 }
+
+#[test]
+fn a_checked_statement_never_shows_its_values() {
+    let canary = Canary::new();
+    let sql = format!(
+        "SELECT lower(name) FROM users WHERE secret = '{}' AND id = :id",
+        canary.value()
+    );
+    let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).allow_literals());
+    let checked = guard.check(&sql, &Params::named(["id"])).unwrap();
+    canary.assert_not_in_debug(&checked);
+    assert_eq!(
+        format!("{checked:?}"),
+        r#"Checked { tables: ["users"], functions: ["lower"], placeholders: [":id"], .. }"#
+    );
+}

@@ -30,8 +30,9 @@ pub use violation::{Rule, Violation};
 /// before the tokenizer sees it.
 const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 
-/// A statement that passed, with what the guard learned about it.
-#[derive(Debug, Clone, PartialEq)]
+/// A statement that passed, with what the guard learned about it. Its `Debug` shows the
+/// relations, functions and placeholders, never the statement (whose literals are values).
+#[derive(Clone, PartialEq)]
 pub struct Checked {
     statement: Statement,
     tables: Vec<String>,
@@ -39,6 +40,16 @@ pub struct Checked {
     placeholders: Vec<String>,
     /// Where each placeholder starts, in the same order as `placeholders`.
     placeholder_starts: Vec<Location>,
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("tables", &self.tables)
+            .field("functions", &self.functions)
+            .field("placeholders", &self.placeholders)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Checked {
