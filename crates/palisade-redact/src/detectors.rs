@@ -162,9 +162,12 @@ pub const DEFAULT: &[Detector] = &[
     ),
     Detector {
         id: "base64-run",
-        // Not a run that runs into a `:` (a URL's scheme, a key), which would hide what follows,
-        // nor into a mask, which a second pass would otherwise read as its end.
-        pattern: r"(?P<s>[A-Za-z0-9+/]{64,}={0,2})(?:[^A-Za-z0-9+/=:*]|$)",
+        // A whole run only (after the start or a character outside the alphabet): a suffix of
+        // a run the check refused is no new secret, and trying each suffix in turn made
+        // redaction quadratic in the run's length. Not a run that runs into a `:` (a URL's
+        // scheme, a key), which would hide what follows, nor into a mask, which a second pass
+        // would otherwise read as its end.
+        pattern: r"(?:^|[^A-Za-z0-9+/])(?P<s>[A-Za-z0-9+/]{64,}={0,2})(?:[^A-Za-z0-9+/=:*]|$)",
         mask: Mask::Truncate,
         check: validate::base64_payload,
     },

@@ -15,10 +15,11 @@
 use std::path::PathBuf;
 
 use palisade_sql::{Dialect, Params, SqlGuard, SqlPolicy, fingerprint};
-use palisade_test::bench::{Row, keep, report, time_ns, time_pair};
+use palisade_test::bench::{Row, keep, median_pair_ms, report, time_ns, time_pair};
 use palisade_test::python::run_script;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Tokenizer;
 
 /// A typical application read: one join, three named parameters, order and limit (205 bytes).
 const TYPICAL: &str = "SELECT o.id, o.total, o.status, c.name, c.email FROM orders o \
@@ -35,11 +36,117 @@ const STATEMENTS: &[&str] = &[
     "SELECT count(*) FROM events e WHERE e.kind = 'click' AND e.user_id IN (SELECT id FROM users WHERE plan = 'pro') AND e.at > now() - interval '1 day'",
 ];
 
+/// The size cap: the worst inputs are as long as the guard reads.
+const CAP: usize = 256 * 1024;
+
+/// `head` then `item` joined by `sep` until the statement reaches the cap.
+fn fill(head: &str, item: &str, sep: &str, tail: &str) -> String {
+    let mut sql = String::from(head);
+    sql.push_str(item);
+    while sql.len() + sep.len() + item.len() + tail.len() <= CAP {
+        sql.push_str(sep);
+        sql.push_str(item);
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Hostile statements at the size cap, in the dialect each is worst in: long chains of
+/// operators, deep nesting, wide lists, markers the MySQL scan looks for, many CTEs.
+fn worst_cases() -> Vec<(&'static str, Dialect, String)> {
+    let nested = |open: &str, close: &str| {
+        let n = CAP / 2 / (open.len() + close.len());
+        format!("SELECT {}1{}", open.repeat(n), close.repeat(n))
+    };
+    vec![
+        (
+            "1+1+... chain",
+            Dialect::Postgres,
+            fill("SELECT ", "1", "+", ""),
+        ),
+        (
+            "OR 1=1 chain",
+            Dialect::Postgres,
+            fill("SELECT a FROM t WHERE ", "a = 1", " OR ", ""),
+        ),
+        (
+            "|| chain (OR in MySQL)",
+            Dialect::MySql,
+            fill("SELECT a FROM t WHERE ", "1=1", " || ", ""),
+        ),
+        ("nested parentheses", Dialect::Postgres, nested("(", ")")),
+        (
+            "nested subqueries",
+            Dialect::Postgres,
+            nested("(SELECT ", ")"),
+        ),
+        (
+            "nested IN subqueries",
+            Dialect::Postgres,
+            nested("a IN (SELECT a FROM t WHERE ", ")"),
+        ),
+        (
+            "select list of constants",
+            Dialect::Postgres,
+            fill("SELECT ", "1", ",", " FROM t"),
+        ),
+        (
+            "IN list",
+            Dialect::Postgres,
+            fill("SELECT a FROM t WHERE a IN (", "1", ",", ")"),
+        ),
+        (
+            "VALUES rows",
+            Dialect::Postgres,
+            fill("INSERT INTO t (a) VALUES ", "(1)", ",", ""),
+        ),
+        (
+            "CASE branches",
+            Dialect::Postgres,
+            fill("SELECT CASE ", "WHEN a = 1 THEN 2", " ", " END"),
+        ),
+        (
+            "UNION chain",
+            Dialect::Postgres,
+            fill("", "SELECT 1", " UNION ALL ", ""),
+        ),
+        (
+            "CTEs",
+            Dialect::Postgres,
+            fill("WITH ", "c AS (SELECT 1)", ", ", " SELECT * FROM c"),
+        ),
+        (
+            "executable-comment markers in a string",
+            Dialect::MySql,
+            fill("SELECT '", "/*", "", "'"),
+        ),
+        (
+            "constant comparisons",
+            Dialect::Postgres,
+            fill("SELECT a FROM t WHERE ", "1 = 1", " AND ", ""),
+        ),
+        (
+            "unicode identifiers",
+            Dialect::Postgres,
+            fill("SELECT ", r#"U&"\0061""#, ", ", ""),
+        ),
+    ]
+}
+
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
         PathBuf::from,
     )
+}
+
+fn palisade_dialect(dialect: Dialect) -> Box<dyn sqlparser::dialect::Dialect> {
+    match dialect {
+        Dialect::MySql => Box::new(sqlparser::dialect::MySqlDialect {}),
+        Dialect::Sqlite => Box::new(sqlparser::dialect::SQLiteDialect {}),
+        Dialect::MsSql => Box::new(sqlparser::dialect::MsSqlDialect {}),
+        _ => Box::new(PostgreSqlDialect {}),
+    }
 }
 
 fn main() {
@@ -68,6 +175,48 @@ fn main() {
         peer_figure: Some(parse_ns),
         target: "<= 1.3x the parse".into(),
         met: check_ns <= 1.3 * parse_ns,
+    });
+
+    // The worst case at the size cap: check and fingerprint together, against the dialect's
+    // tokenizer alone on the same text (the floor: both read every token).
+    let mut worst = (0.0_f64, 0.0_f64, "");
+    for (name, dialect, sql) in worst_cases() {
+        let guard = SqlGuard::new(
+            SqlPolicy::read_write(dialect)
+                .allow_literals()
+                .with_recursion_limit(SqlPolicy::MAX_RECURSION_LIMIT),
+        );
+        let parser_dialect = palisade_dialect(dialect);
+        let (ours, tokenize) = median_pair_ms(
+            5,
+            || {
+                keep(guard.check(keep(&sql), &Params::none()).is_ok());
+                keep(fingerprint(keep(&sql), dialect).is_ok());
+            },
+            || {
+                keep(
+                    Tokenizer::new(parser_dialect.as_ref(), keep(&sql))
+                        .tokenize()
+                        .is_ok(),
+                );
+            },
+        );
+        if ours > worst.0 {
+            worst = (ours, tokenize, name);
+        }
+    }
+    report(&Row {
+        krate: "palisade-sql",
+        name: format!(
+            "check + fingerprint, worst hostile 256 KiB statement ({})",
+            worst.2
+        ),
+        figure: worst.0,
+        unit: "ms",
+        peer: "sqlparser's tokenizer on the same text".into(),
+        peer_figure: Some(worst.1),
+        target: "< 50 ms".into(),
+        met: worst.0 < 50.0,
     });
 
     for statement in STATEMENTS {
