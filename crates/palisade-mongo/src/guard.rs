@@ -1,6 +1,8 @@
 //! `FilterPolicy::guard` (R-MDB-1, R-MDB-5): only allow-listed operators, anywhere in a
 //! client-supplied filter, under limits, with scalar-only and typed fields.
 
+use std::borrow::Cow;
+
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document};
 
@@ -15,6 +17,9 @@ const LOGICAL: &[&str] = &["$and", "$or", "$nor"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FieldKind {
     Scalar,
+    /// A document that holds a scalar field (`profile` when `profile.password` is scalar):
+    /// comparing it orders by the scalar inside, so only equality is allowed.
+    ScalarParent,
     ObjectId,
     Date,
 }
@@ -110,6 +115,16 @@ impl FilterPolicy {
         self.fields
             .iter()
             .find_map(|(p, kind)| (p == path).then_some(*kind))
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .any(|(p, kind)| {
+                        *kind == FieldKind::Scalar
+                            && p.strip_prefix(path)
+                                .is_some_and(|rest| rest.starts_with('.'))
+                    })
+                    .then_some(FieldKind::ScalarParent)
+            })
     }
 
     /// Checks a client-supplied filter: every operator at every depth (inside `$and`, `$or`,
@@ -123,7 +138,7 @@ impl FilterPolicy {
         let typed = self.check(filter)?;
         let mut document = filter.clone();
         if typed {
-            self.convert(&mut document);
+            self.convert(&mut document, None);
         }
         Ok(Guarded { document })
     }
@@ -143,7 +158,7 @@ impl FilterPolicy {
     /// As [`guard`](Self::guard).
     pub fn guard_owned(&self, mut filter: Document) -> Result<Guarded, Rejected> {
         if self.check(&filter)? {
-            self.convert(&mut filter);
+            self.convert(&mut filter, None);
         }
         Ok(Guarded { document: filter })
     }
@@ -152,7 +167,7 @@ impl FilterPolicy {
     fn check(&self, filter: &Document) -> Result<bool, Rejected> {
         let mut typed = false;
         Walker::run(self.limits, "filter", |walker| {
-            self.filter(walker, filter, &mut typed)
+            self.filter(walker, filter, Context::TOP, &mut typed)
         })?;
         Ok(typed)
     }
@@ -162,10 +177,12 @@ impl FilterPolicy {
         &self,
         walker: &mut Walker,
         filter: &Document,
+        at: Context<'_>,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         walker.document(filter, |walker, key, value| {
             if key.starts_with('$') && LOGICAL.contains(&key) {
+                let at = if key == "$nor" { at.negate() } else { at };
                 let Bson::Array(clauses) = value else {
                     return Err(walker.reject(operand_of(key, "a non-empty array of filters")));
                 };
@@ -173,7 +190,7 @@ impl FilterPolicy {
                     return Err(walker.reject(operand_of(key, "a non-empty array of filters")));
                 }
                 walker.each(clauses, |walker, clause| match clause {
-                    Bson::Document(clause) => self.filter(walker, clause, typed),
+                    Bson::Document(clause) => self.filter(walker, clause, at, typed),
                     _ => Err(walker.reject(Problem::ShapeInvalid {
                         expected: "a filter document",
                     })),
@@ -184,7 +201,7 @@ impl FilterPolicy {
                 }))
             } else {
                 walker.field_path(key)?;
-                self.condition(walker, key, value, typed)
+                self.condition(walker, key, value, at, typed)
             }
         })
     }
@@ -197,7 +214,7 @@ impl FilterPolicy {
         field: &str,
         value: &Bson,
     ) -> Result<(), Rejected> {
-        self.condition(walker, field, value, &mut false)
+        self.condition(walker, field, value, Context::TOP, &mut false)
     }
 
     /// A field's condition: a plain value, a literal sub-document, or an operator document.
@@ -206,20 +223,38 @@ impl FilterPolicy {
         walker: &mut Walker,
         field: &str,
         value: &Bson,
+        at: Context<'_>,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
-        let kind = self.kind_of(field);
+        // The field's full path: inside `$elemMatch`, below the array's.
+        let path: Cow<'_, str> = match at.prefix {
+            Some(prefix) => Cow::Owned(format!("{prefix}.{field}")),
+            None => Cow::Borrowed(field),
+        };
+        let kind = self.kind_of(&path);
+        let scalar = matches!(kind, Some(FieldKind::Scalar | FieldKind::ScalarParent));
+        // Under `$nor` an equality is an inequality: `{"$nor": [{"password": "x"}]}` is
+        // `password != x`, which enumerates a scalar field as `$ne` would.
+        if scalar && at.negated {
+            return Err(walker.reject(Problem::ScalarExpected));
+        }
         // An operator document starts with an operator; a plain sub-document that holds one
         // further on is refused by the literal check.
         let is_operators = |d: &Document| d.keys().next().is_some_and(|k| k.starts_with('$'));
         match value {
             Bson::Document(operators) if is_operators(operators) => {
-                if kind == Some(FieldKind::Scalar) {
+                // A scalar field takes no operator; the document around one only `$elemMatch`
+                // (an array of such documents), whose conditions are checked by their path.
+                let elem_match_only = operators.keys().all(|k| k == "$elemMatch");
+                if kind == Some(FieldKind::Scalar)
+                    || (kind == Some(FieldKind::ScalarParent) && !elem_match_only)
+                {
                     return Err(walker.reject(Problem::ScalarExpected));
                 }
+                let inner = at.within(&path);
                 walker.document(operators, |walker, operator, operand| {
                     if operator.starts_with('$') {
-                        self.operator(walker, kind, operator, operand, typed)
+                        self.operator(walker, kind, operator, operand, inner, typed)
                     } else {
                         Err(walker.reject(Problem::ShapeInvalid {
                             expected: "either all operators or a plain sub-document",
@@ -241,6 +276,7 @@ impl FilterPolicy {
         kind: Option<FieldKind>,
         operator: &str,
         operand: &Bson,
+        at: Context<'_>,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         match operator {
@@ -258,9 +294,10 @@ impl FilterPolicy {
                     return Err(walker.reject(operand_of(operator, "an array")));
                 };
                 walker.each(items, |walker, item| match item {
-                    Bson::Document(d) if d.len() == 1 && d.contains_key("$elemMatch") => {
-                        walker.document(d, |walker, _, inner| self.elem_match(walker, inner, typed))
-                    }
+                    Bson::Document(d) if d.len() == 1 && d.contains_key("$elemMatch") => walker
+                        .document(d, |walker, _, inner| {
+                            self.elem_match(walker, inner, kind, at, typed)
+                        }),
                     _ => walker.literal(item, Keys::NoOperators),
                 })
             }
@@ -285,12 +322,12 @@ impl FilterPolicy {
                 Bson::Double(n) if *n >= 0.0 && n.fract() == 0.0 => Ok(()),
                 _ => Err(walker.reject(operand_of(operator, "a non-negative integer"))),
             },
-            "$elemMatch" => self.elem_match(walker, operand, typed),
+            "$elemMatch" => self.elem_match(walker, operand, kind, at, typed),
             "$not" => match operand {
                 Bson::Document(inner) if !inner.is_empty() => {
                     walker.document(inner, |walker, operator, operand| {
                         if operator.starts_with('$') {
-                            self.operator(walker, kind, operator, operand, typed)
+                            self.operator(walker, kind, operator, operand, at, typed)
                         } else {
                             Err(walker.reject(operand_of("$not", "an operator document")))
                         }
@@ -313,6 +350,8 @@ impl FilterPolicy {
         &self,
         walker: &mut Walker,
         operand: &Bson,
+        kind: Option<FieldKind>,
+        at: Context<'_>,
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         let Bson::Document(inner) = operand else {
@@ -323,11 +362,15 @@ impl FilterPolicy {
                 .keys()
                 .all(|k| k.starts_with('$') && !LOGICAL.contains(&k.as_str()));
         if on_elements {
+            // Operators on documents that hold a scalar field order by it.
+            if kind == Some(FieldKind::ScalarParent) {
+                return Err(walker.reject(Problem::ScalarExpected));
+            }
             walker.document(inner, |walker, operator, operand| {
-                self.operator(walker, None, operator, operand, typed)
+                self.operator(walker, None, operator, operand, at, typed)
             })
         } else {
-            self.filter(walker, inner, typed)
+            self.filter(walker, inner, at, typed)
         }
     }
 
@@ -341,7 +384,9 @@ impl FilterPolicy {
     ) -> Result<(), Rejected> {
         walker.literal(value, Keys::NoOperators)?;
         match (kind, value) {
-            (None | Some(FieldKind::Scalar), _) | (_, Bson::Null) => Ok(()),
+            (None | Some(FieldKind::Scalar | FieldKind::ScalarParent), _) | (_, Bson::Null) => {
+                Ok(())
+            }
             (Some(FieldKind::ObjectId), Bson::ObjectId(_)) => Ok(()),
             (Some(FieldKind::ObjectId), Bson::String(text))
                 if ObjectId::parse_str(text).is_ok() =>
@@ -362,22 +407,26 @@ impl FilterPolicy {
     }
 
     /// Converts the strings of typed fields to ObjectIds and dates, after the guard passed.
-    fn convert(&self, filter: &mut Document) {
+    /// `prefix`: the full path of the array whose `$elemMatch` holds `filter`.
+    fn convert(&self, filter: &mut Document, prefix: Option<&str>) {
         for (key, value) in filter.iter_mut() {
+            let path = prefix.map(|p| format!("{p}.{key}"));
+            let path = path.as_deref().unwrap_or(key);
             if LOGICAL.contains(&key.as_str()) {
                 if let Bson::Array(clauses) = value {
                     for clause in clauses {
                         if let Bson::Document(clause) = clause {
-                            self.convert(clause);
+                            self.convert(clause, prefix);
                         }
                     }
                 }
-            } else if let Some(kind) = self.kind_of(key) {
+            } else if let Some(kind @ (FieldKind::ObjectId | FieldKind::Date)) = self.kind_of(path)
+            {
                 convert_value(kind, value);
             } else if let Bson::Document(operators) = value
                 && let Some(Bson::Document(inner)) = operators.get_mut("$elemMatch")
             {
-                self.convert(inner);
+                self.convert(inner, Some(path));
             }
         }
     }
@@ -390,7 +439,7 @@ fn convert_value(kind: FieldKind, value: &mut Bson) {
             let converted = match kind {
                 FieldKind::ObjectId => ObjectId::parse_str(&*text).ok().map(Bson::ObjectId),
                 FieldKind::Date => DateTime::parse_rfc3339_str(&*text).ok().map(Bson::DateTime),
-                FieldKind::Scalar => None,
+                FieldKind::Scalar | FieldKind::ScalarParent => None,
             };
             if let Some(converted) = converted {
                 *value = converted;
@@ -401,6 +450,37 @@ fn convert_value(kind: FieldKind, value: &mut Bson) {
             .iter_mut()
             .for_each(|(_, operand)| convert_value(kind, operand)),
         _ => {}
+    }
+}
+
+/// Where a condition stands: inside `$elemMatch` on the array at `prefix` (its full path,
+/// which typed and scalar field names are matched against), and under an odd number of
+/// negations (`$nor`, `$not`).
+#[derive(Debug, Clone, Copy)]
+struct Context<'p> {
+    prefix: Option<&'p str>,
+    negated: bool,
+}
+
+impl<'p> Context<'p> {
+    const TOP: Self = Self {
+        prefix: None,
+        negated: false,
+    };
+
+    fn negate(self) -> Self {
+        Self {
+            negated: !self.negated,
+            ..self
+        }
+    }
+
+    /// Operators on `field`: an `$elemMatch` among them matches the elements of `field`.
+    fn within(self, field: &'p str) -> Self {
+        Self {
+            prefix: Some(field),
+            ..self
+        }
     }
 }
 

@@ -208,6 +208,50 @@ fn scalar_only_fields_refuse_operators_and_documents() {
 }
 
 #[test]
+fn a_scalar_field_cannot_be_enumerated_by_negation_elem_match_or_its_parent() {
+    let policy = FilterPolicy::default()
+        .scalar_field("password")
+        .scalar_field("profile.secret")
+        .scalar_field("keys.token");
+    // Equality, a double negation (equality again) and equality on the parent document pass.
+    for filter in [
+        doc! {"password": "x"},
+        doc! {"$nor": [{"$nor": [{"password": "x"}]}]},
+        doc! {"$or": [{"password": "x"}, {"name": {"$ne": "y"}}]},
+        doc! {"profile": {"secret": "x", "plan": "pro"}},
+        doc! {"profile.secret": "x"},
+        doc! {"keys": {"$elemMatch": {"token": "x", "kind": {"$ne": "old"}}}},
+    ] {
+        assert!(policy.guard(&filter).is_ok(), "{filter}");
+    }
+    for filter in [
+        // `$nor` turns equality into inequality.
+        doc! {"$nor": [{"password": "x"}]},
+        doc! {"$and": [{"$nor": [{"$or": [{"password": "x"}]}]}]},
+        doc! {"$nor": [{"profile.secret": "x"}]},
+        // Comparing the parent orders by the scalar inside it.
+        doc! {"profile": {"$gt": {}}},
+        doc! {"profile": {"$gte": {"secret": "m"}}},
+        doc! {"profile": {"$in": [{"secret": "x"}]}},
+        doc! {"profile": {"$not": {"$eq": {"secret": "x"}}}},
+        // The scalar field named relative to the array it sits in.
+        doc! {"keys": {"$elemMatch": {"token": {"$ne": "x"}}}},
+        doc! {"keys": {"$elemMatch": {"token": {"$regex": "^a"}}}},
+        doc! {"keys": {"$all": [{"$elemMatch": {"token": {"$gt": "a"}}}]}},
+        doc! {"$nor": [{"keys": {"$elemMatch": {"token": "x"}}}]},
+    ] {
+        let err = policy.guard(&filter).unwrap_err();
+        assert!(
+            matches!(
+                err.problem(),
+                Problem::ScalarExpected | Problem::OperatorNotAllowed { .. }
+            ),
+            "{filter}: {err}"
+        );
+    }
+}
+
+#[test]
 fn typed_fields_convert_strings_and_refuse_malformed_values() {
     let policy = FilterPolicy::default()
         .object_id_field("_id")
