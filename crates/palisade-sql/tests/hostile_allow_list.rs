@@ -141,3 +141,30 @@ fn a_learned_insert_admits_more_plain_rows_but_no_row_that_reaches_further() {
             .is_err()
     );
 }
+
+#[test]
+fn quoted_names_keep_their_escapes_in_a_shape() {
+    for (dialect, a, b) in [
+        (
+            Dialect::MsSql,
+            "SELECT [a]] FROM secret WHERE [b] FROM users WHERE [c] = @p",
+            "SELECT [a] FROM secret WHERE [b]] FROM users WHERE [c] = @p",
+        ),
+        (
+            Dialect::Postgres,
+            r#"SELECT "a"" FROM secret WHERE ""b" FROM users"#,
+            r#"SELECT "a" FROM secret WHERE "b" FROM users"#,
+        ),
+        (
+            Dialect::MySql,
+            "SELECT `a`` FROM secret WHERE ``b` FROM users",
+            "SELECT `a` FROM secret WHERE `b` FROM users",
+        ),
+    ] {
+        let (x, y) = (
+            fingerprint(a, dialect).unwrap(),
+            fingerprint(b, dialect).unwrap(),
+        );
+        assert_ne!(x, y, "{a} and {b}");
+    }
+}

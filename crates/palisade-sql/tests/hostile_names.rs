@@ -136,10 +136,41 @@ fn every_relation_is_seen_and_a_cte_shadows_only_its_own_scope() {
             "SELECT * FROM users JOIN secrets ON true",
             "SELECT * FROM db.public.secrets",
             r#"SELECT * FROM "Users""#,
+            "SELECT * FROM other.users",
+            "SELECT * FROM pg_temp.users",
+            // A CTE's own body, and the CTEs before it, still read the real table.
+            "WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets",
+            "WITH y AS (SELECT * FROM secrets), secrets AS (SELECT 1) SELECT * FROM y",
             r#"SELECT * FROM U&"\0055sers""#,
         ],
         Rule::TableNotAllowed,
     );
+    let writer = SqlGuard::new(
+        SqlPolicy::read_write(Dialect::Postgres)
+            .allow_literals()
+            .with_tables(["users"]),
+    );
+    refusals(
+        &writer,
+        &["INSERT INTO users (id) WITH secrets AS (SELECT id FROM secrets) SELECT id FROM secrets"],
+        Rule::TableNotAllowed,
+    );
+    // `WITH RECURSIVE` binds its names in its own bodies.
+    let checked = guard
+        .check(
+            "WITH RECURSIVE secrets(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM secrets WHERE n < 3) SELECT n FROM secrets",
+            &Params::none(),
+        )
+        .unwrap();
+    assert!(checked.tables().is_empty());
+    // A later CTE may read an earlier one.
+    let checked = guard
+        .check(
+            "WITH a AS (SELECT id FROM users), secrets AS (SELECT id FROM a) SELECT id FROM secrets",
+            &Params::none(),
+        )
+        .unwrap();
+    assert_eq!(checked.tables(), ["users"]);
     // A CTE named like a table is not that table inside its own query.
     let checked = guard
         .check(
@@ -163,6 +194,48 @@ fn every_relation_is_seen_and_a_cte_shadows_only_its_own_scope() {
         .unwrap();
     assert_eq!(checked.tables(), ["users"]);
     assert_eq!(checked.functions(), ["generate_series", "lower"]);
+}
+
+#[test]
+fn table_names_compare_as_each_server_compares_them() {
+    let mysql = SqlGuard::new(
+        SqlPolicy::read_only(Dialect::MySql)
+            .allow_literals()
+            .with_tables(["users", "reporting.totals"]),
+    );
+    refusals(
+        &mysql,
+        &[
+            "SELECT * FROM USERS",
+            "SELECT * FROM `Users`",
+            "SELECT * FROM otherdb.users",
+            "SELECT * FROM totals",
+            "SELECT * FROM REPORTING.totals",
+        ],
+        Rule::TableNotAllowed,
+    );
+    for sql in [
+        "SELECT * FROM users",
+        "SELECT * FROM `users`",
+        "SELECT * FROM reporting.totals",
+    ] {
+        assert!(mysql.check(sql, &Params::none()).is_ok(), "{sql}");
+    }
+    let mssql = SqlGuard::new(
+        SqlPolicy::read_only(Dialect::MsSql)
+            .allow_literals()
+            .with_tables(["Users"]),
+    );
+    assert!(
+        mssql
+            .check("SELECT * FROM [USERS]", &Params::none())
+            .is_ok()
+    );
+    refusals(
+        &mssql,
+        &["SELECT * FROM dbo.users", "SELECT * FROM other..users"],
+        Rule::TableNotAllowed,
+    );
 }
 
 #[test]

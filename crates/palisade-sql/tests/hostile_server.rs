@@ -108,6 +108,17 @@ async fn what_the_guard_refuses_does_harm_on_postgresql() {
             Rule::TableNotAllowed,
             "hunter2",
         ),
+        // A CTE's own body still reads the real table of its name.
+        (
+            "WITH secrets AS (SELECT * FROM secrets) SELECT secret FROM secrets",
+            Rule::TableNotAllowed,
+            "hunter2",
+        ),
+        (
+            "WITH y AS (SELECT * FROM secrets), secrets AS (SELECT 1) SELECT * FROM y",
+            Rule::TableNotAllowed,
+            "hunter2",
+        ),
         // SQL text given as a value runs, whatever the table allow-list says.
         (
             "SELECT query_to_xml('SELECT secret FROM secrets', true, true, '')::text",
@@ -247,7 +258,11 @@ async fn what_the_guard_refuses_does_harm_on_mariadb() {
     let pool = MySqlPool::connect_with(options).await.unwrap();
     let notes = unique_name("notes").replace('-', "_");
     let secrets = unique_name("secrets").replace('-', "_");
+    // Another table whose name differs from `notes` only in case: a Linux server keeps both.
+    let shouting = notes.to_uppercase();
     for sql in [
+        format!("CREATE TABLE {shouting} (body TEXT)"),
+        format!("INSERT INTO {shouting} VALUES ('hunter2')"),
         format!("CREATE TABLE {notes} (id INT, owner INT, body TEXT)"),
         format!("CREATE TABLE {secrets} (secret TEXT)"),
         format!("INSERT INTO {notes} VALUES (1, 1, 'mine'), (2, 2, 'theirs')"),
@@ -261,6 +276,19 @@ async fn what_the_guard_refuses_does_harm_on_mariadb() {
             .with_tables([notes.as_str()]),
     );
     let cases = [
+        (
+            format!("SELECT body FROM {shouting}"),
+            Rule::TableNotAllowed,
+            "hunter2",
+        ),
+        // A CTE's own body still reads the real table of its name.
+        (
+            format!(
+                "WITH {notes} AS (SELECT secret AS body FROM {secrets}) SELECT body FROM {notes}"
+            ),
+            Rule::TableNotAllowed,
+            "hunter2",
+        ),
         // `||` is OR in MariaDB's default mode.
         (
             format!("SELECT body FROM {notes} WHERE owner = 1 || 1=1"),
@@ -295,7 +323,7 @@ async fn what_the_guard_refuses_does_harm_on_mariadb() {
             "{sql} did not return {leaked}: {values:?}"
         );
     }
-    for table in [notes, secrets] {
+    for table in [notes, secrets, shouting] {
         pool.execute(AssertSqlSafe(format!("DROP TABLE {table}")))
             .await
             .unwrap();

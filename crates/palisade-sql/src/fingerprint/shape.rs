@@ -425,6 +425,7 @@ fn render(parts: &[Part<'_>]) -> String {
             Part::Open => out.push('('),
             Part::Close => out.push(')'),
             Part::Comma => out.push(','),
+            Part::Other(Token::Word(word)) if word.quote_style.is_some() => quoted(&mut out, word),
             // Writing to a String cannot fail.
             Part::Other(token) => drop(write!(out, "{token}")),
         }
@@ -432,6 +433,24 @@ fn render(parts: &[Part<'_>]) -> String {
             || matches!(part, Part::Other(Token::Period | Token::DoubleColon));
     }
     out
+}
+
+/// A quoted name with its closing quote doubled inside, so that `[a]]b]` and `[a]` `b]`
+/// never print alike (sqlparser prints the value between the quotes as it is).
+fn quoted(out: &mut String, word: &Word) {
+    let (open, close) = match word.quote_style {
+        Some('[') => ('[', ']'),
+        Some(q) => (q, q),
+        None => return out.push_str(&word.value),
+    };
+    out.push(open);
+    for c in word.value.chars() {
+        if c == close {
+            out.push(close);
+        }
+        out.push(c);
+    }
+    out.push(close);
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::guard::evidence::{chooses_on_subquery, is_number, is_ordinal, union_p
 use crate::guard::functions::{self, Call};
 use crate::guard::kind::classify;
 use crate::guard::policy::{SqlPolicy, StatementKind};
-use crate::guard::relations::{CteScopes, folded, is_catalog, lower_parts};
+use crate::guard::relations::{CteScopes, folded, folded_parts, is_catalog, lower_parts};
 use crate::guard::spans::SpanSet;
 use crate::guard::violation::{Rule, Violation};
 
@@ -165,24 +165,29 @@ impl<'p> Inspector<'p> {
 
     /// A relation named by `parts` (lower-case) whose table name the server compares as
     /// `table`, at `at`.
+    /// A relation whose name parts are `lower` (lower-case, for catalogs) and `name` (folded
+    /// as the server compares table names), at `at`.
     fn relation(
         &mut self,
-        parts: Vec<String>,
-        table: String,
+        lower: &[String],
+        name: &[String],
         at: Location,
     ) -> ControlFlow<Box<Violation>> {
-        if parts.len() == 1 && self.ctes.binds(&table) {
+        if let [single] = name
+            && self.ctes.binds(single)
+        {
             return ControlFlow::Continue(());
         }
-        if is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
+        if is_catalog(lower, self.policy.dialect) && !self.policy.catalog_allowed {
             return violation(Rule::CatalogRead, at);
         }
+        let joined = name.join(".");
         if let Some(allowed) = &self.policy.tables
-            && !allowed.contains(&table)
+            && !allowed.contains(&joined)
         {
             return violation(Rule::TableNotAllowed, at);
         }
-        self.tables.push(parts.join("."));
+        self.tables.push(joined);
         ControlFlow::Continue(())
     }
 
@@ -201,17 +206,20 @@ impl<'p> Inspector<'p> {
     fn table_branches(&mut self, body: &SetExpr, at: Location) -> ControlFlow<Box<Violation>> {
         match body {
             SetExpr::Table(table) => {
-                let parts: Vec<String> = [&table.schema_name, &table.table_name]
-                    .into_iter()
+                let idents = [&table.schema_name, &table.table_name];
+                let lower: Vec<String> = idents
+                    .iter()
+                    .copied()
                     .flatten()
                     .map(|ident| ident.value.to_lowercase())
                     .collect();
-                let name = table
-                    .table_name
-                    .as_ref()
+                let name: Vec<String> = idents
+                    .iter()
+                    .copied()
+                    .flatten()
                     .map(|ident| folded(ident, self.policy.dialect))
-                    .unwrap_or_default();
-                self.relation(parts, name, at)
+                    .collect();
+                self.relation(&lower, &name, at)
             }
             SetExpr::SetOperation { left, right, .. } => {
                 self.table_branches(left, at)?;
@@ -242,14 +250,7 @@ impl Visitor for Inspector<'_> {
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
         let dialect = self.policy.dialect;
-        self.ctes.enter(
-            query
-                .with
-                .iter()
-                .flat_map(|with| &with.cte_tables)
-                .map(|cte| folded(&cte.alias.name, dialect))
-                .collect(),
-        );
+        self.ctes.enter(query, |name| folded(name, dialect));
         self.query_depth += 1;
         match &query.limit_clause {
             Some(LimitClause::LimitOffset { limit, offset, .. }) => {
@@ -293,9 +294,9 @@ impl Visitor for Inspector<'_> {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<Self::Break> {
+    fn post_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
         self.query_depth = self.query_depth.saturating_sub(1);
-        self.ctes.leave();
+        self.ctes.leave(query);
         ControlFlow::Continue(())
     }
 
@@ -363,13 +364,8 @@ impl Visitor for Inspector<'_> {
         {
             return self.call(parts, at, true);
         }
-        let table = match relation.0.last() {
-            Some(sqlparser::ast::ObjectNamePart::Identifier(ident)) => {
-                folded(ident, self.policy.dialect)
-            }
-            _ => parts.last().cloned().unwrap_or_default(),
-        };
-        self.relation(parts, table, at)
+        let name = folded_parts(relation, self.policy.dialect);
+        self.relation(&parts, &name, at)
     }
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Self::Break> {

@@ -61,8 +61,9 @@ impl Checked {
 
     /// Every relation it reads or writes, in order of appearance: tables and views in
     /// `FROM`, joins, derived tables, `LATERAL`, CTE bodies, set-operation branches and
-    /// `TABLE x`, qualified as written (lower-case; a quoted PostgreSQL name keeps its
-    /// case). Names a `WITH` binds and table functions are not relations.
+    /// `TABLE x`, qualified as written, each part as the server compares it (see
+    /// [`SqlPolicy::with_tables`]). Names a `WITH` binds and table functions are not
+    /// relations.
     #[must_use]
     pub fn tables(&self) -> &[String] {
         &self.tables

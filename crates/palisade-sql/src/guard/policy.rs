@@ -93,10 +93,25 @@ impl SqlPolicy {
         self.kinds & kind.bit() != 0
     }
 
-    /// Only these tables (compared case-insensitively, by their last name part).
+    /// Only these relations, each named as the server stores it (`users`, or
+    /// `reporting.users` for a schema-qualified one). A reference matches an entry when
+    /// every part matches, compared as the server compares names: PostgreSQL folds an
+    /// unquoted name to lower case and keeps a quoted one, MySQL and MariaDB keep the case
+    /// (as a Linux server does, `lower_case_table_names=0`), SQLite and SQL Server ignore
+    /// case. A schema-qualified reference (`other.users`, `db..users`) matches only an entry
+    /// qualified the same way, since it can name another schema's or database's table.
     #[must_use]
     pub fn with_tables<'a>(mut self, tables: impl IntoIterator<Item = &'a str>) -> Self {
-        self.tables = Some(tables.into_iter().map(str::to_ascii_lowercase).collect());
+        let dialect = self.dialect;
+        self.tables = Some(
+            tables
+                .into_iter()
+                .map(|entry| match dialect {
+                    Dialect::Sqlite | Dialect::MsSql => entry.to_lowercase(),
+                    Dialect::Postgres | Dialect::MySql => entry.to_owned(),
+                })
+                .collect(),
+        );
         self
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Query};
 
 use crate::Dialect;
 
@@ -104,46 +104,82 @@ pub(crate) fn lower_parts(name: &ObjectName) -> Vec<String> {
 }
 
 /// `ident` as the server compares it with a table name: PostgreSQL folds an unquoted name to
-/// lower case and keeps a quoted one exactly (`"Users"` is not `users`); the other servers
-/// compare table names without regard to case in their default configurations.
+/// lower case and keeps a quoted one exactly (`"Users"` is not `users`); MySQL keeps the case
+/// (a Linux server's default); SQLite and SQL Server ignore it.
 pub(crate) fn folded(ident: &Ident, dialect: Dialect) -> String {
     match (dialect, ident.quote_style) {
-        (Dialect::Postgres, Some(_)) => ident.value.clone(),
+        (Dialect::Postgres, Some(_)) | (Dialect::MySql, _) => ident.value.clone(),
         _ => ident.value.to_lowercase(),
     }
 }
 
-/// The names each open query's `WITH` binds: a CTE name shadows a table only inside the
-/// query that defines it.
+/// Every part of `name`, folded as [`folded`] does.
+pub(crate) fn folded_parts(name: &ObjectName, dialect: Dialect) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(ident) => folded(ident, dialect),
+            ObjectNamePart::Function(function) => folded(&function.name, dialect),
+        })
+        .collect()
+}
+
+/// The names each open query's `WITH` binds, as the server scopes them: a CTE name shadows a
+/// table only inside the query that defines it, and in a plain `WITH` only after its own
+/// definition (a CTE's body, and the CTEs before it, still read the table of that name:
+/// `WITH secrets AS (SELECT * FROM secrets) ...` reads the real table). `WITH RECURSIVE`
+/// binds every name everywhere in its query.
 #[derive(Debug, Default)]
 pub(crate) struct CteScopes {
-    /// Each open query's names, innermost last.
-    scopes: Vec<Vec<String>>,
-    /// How many open scopes bind each name.
-    bound: HashMap<String, usize>,
+    /// Each open query's scope, innermost last.
+    scopes: Vec<Scope>,
+}
+
+#[derive(Debug)]
+struct Scope {
+    /// Each name with its position in the `WITH`.
+    names: HashMap<String, usize>,
+    /// How many of the names are bound now.
+    visible: usize,
+    /// Where each CTE's body is, to know when the walk has left one.
+    bodies: Vec<usize>,
+}
+
+/// A query's identity during one walk.
+fn address(query: &Query) -> usize {
+    std::ptr::from_ref(query).addr()
 }
 
 impl CteScopes {
-    pub(crate) fn enter(&mut self, names: Vec<String>) {
-        for name in &names {
-            *self.bound.entry(name.clone()).or_default() += 1;
+    /// Opens `query`'s scope; `fold` gives each CTE's name as relations are compared.
+    pub(crate) fn enter(&mut self, query: &Query, fold: impl Fn(&Ident) -> String) {
+        let ctes = query.with.as_ref().map_or(&[][..], |w| &w.cte_tables[..]);
+        let recursive = query.with.as_ref().is_some_and(|w| w.recursive);
+        let mut names = HashMap::with_capacity(ctes.len());
+        for (index, cte) in ctes.iter().enumerate() {
+            names.entry(fold(&cte.alias.name)).or_insert(index);
         }
-        self.scopes.push(names);
+        self.scopes.push(Scope {
+            names,
+            visible: if recursive { ctes.len() } else { 0 },
+            bodies: ctes.iter().map(|cte| address(&cte.query)).collect(),
+        });
     }
 
-    pub(crate) fn leave(&mut self) {
-        for name in self.scopes.pop().unwrap_or_default() {
-            if let Some(count) = self.bound.get_mut(&name) {
-                *count -= 1;
-                if *count == 0 {
-                    self.bound.remove(&name);
-                }
-            }
+    /// Closes `query`'s scope; when `query` is a CTE's body, the CTEs after it see its name.
+    pub(crate) fn leave(&mut self, query: &Query) {
+        self.scopes.pop();
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(index) = parent.bodies.iter().position(|&b| b == address(query))
+        {
+            parent.visible = parent.visible.max(index + 1);
         }
     }
 
-    /// Whether an unqualified `name` (folded) is bound by a `WITH` in scope.
+    /// Whether an unqualified `name` (folded) is bound by a `WITH` here.
     pub(crate) fn binds(&self, name: &str) -> bool {
-        self.bound.contains_key(name)
+        self.scopes
+            .iter()
+            .any(|scope| scope.names.get(name).is_some_and(|&i| i < scope.visible))
     }
 }
