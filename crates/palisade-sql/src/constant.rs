@@ -1,28 +1,66 @@
 //! Constant conditions: what a condition is whatever the row. The guard's tautology and
 //! boolean-probe rules read them.
 //!
-//! A condition is constant when it compares literals (`1=1`, `'a'='a'`, `2>1`), the same
-//! expression on both sides (`x=x`, `x - x = x - x`, `(SELECT 1) = (SELECT 1)`,
-//! `x BETWEEN x AND x`), or asks a question whose answer does not depend on the row
-//! (`NULL IS NULL`, `TRUE IS TRUE`, `x LIKE '%'`, `EXISTS (SELECT NULL)`), and `AND`, `OR`
-//! and `NOT` of such. A scalar subquery of one constant (`(SELECT 5)`) is that constant.
+//! A condition is constant when it compares constants (`1=1`, `'a'='a'`, `2>1`, `2=1+1`),
+//! the same expression on both sides (`x=x`, `(x) = x`, `t.x = x`, `x - x = x - x`,
+//! `(SELECT 1) = (SELECT 1)`, `pi() = pi()`, `x BETWEEN x AND x`, `x LIKE x`), or asks a
+//! question whose answer does not depend on the row (`NULL IS NULL`, `TRUE IS TRUE`,
+//! `x LIKE '%'`, `x ~ ''`, `EXISTS (SELECT NULL)`, `EXISTS (SELECT 1 FROM t)` without a
+//! filter, `CASE WHEN TRUE THEN TRUE END`, `COALESCE(NULL, TRUE)`), and `AND`, `OR` and
+//! `NOT` of such. A scalar subquery of one constant (`(SELECT 5)`) is that constant, a cast
+//! of one (`1::bool`) too.
 
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, InTarget, Query, SelectItem, SetExpr, UnaryOperator, Value,
-    visit_expressions,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Query,
+    SelectItem, SetExpr, UnaryOperator, Value, visit_expressions,
 };
 
-/// A literal's truth as a condition: `Some(true)` for `TRUE` and non-zero numbers (MySQL
-/// reads them as true), `Some(false)` for `FALSE` and zero.
+/// Functions whose value changes from call to call: never the same as themselves.
+const VOLATILE: &[&str] = &[
+    "random",
+    "rand",
+    "randomblob",
+    "newid",
+    "uuid",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "sys_guid",
+    "crypt_gen_random",
+];
+
+/// A literal's truth as a condition: `TRUE`, non-zero numbers (MySQL reads them as true),
+/// and the strings PostgreSQL reads as booleans (`'t'`, `'yes'`, `'on'`, ...) or MySQL as
+/// non-zero numbers (`'1abc'`).
 fn literal_truth(value: &Value) -> Option<bool> {
     match value {
         Value::Boolean(b) => Some(*b),
         Value::Number(n, _) => n.parse::<f64>().ok().map(|n| n != 0.0),
+        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+            let word = s.trim().to_ascii_lowercase();
+            match word.as_str() {
+                "t" | "true" | "y" | "yes" | "on" => Some(true),
+                "f" | "false" | "n" | "no" | "off" => Some(false),
+                _ => leading_number(&word).map(|n| n != 0.0),
+            }
+        }
         _ => None,
     }
+}
+
+/// The number a string starts with, as MySQL converts it (`'1abc'` is 1).
+fn leading_number(text: &str) -> Option<f64> {
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
+        .map_or(text.len(), |(i, _)| i);
+    text.get(..end).and_then(|n| n.parse().ok())
 }
 
 /// Compares two literals of the same kind: numbers numerically, strings exactly.
@@ -39,8 +77,8 @@ fn compare_literals(left: &Value, right: &Value) -> Option<Ordering> {
     }
 }
 
-/// Whether `expr` is a literal (not `NULL`, not a placeholder), brackets and one-constant
-/// scalar subqueries aside.
+/// Whether `expr` is a literal (not `NULL`, not a placeholder), brackets, casts, collations
+/// and one-constant scalar subqueries aside.
 pub(crate) fn is_literal(expr: &Expr) -> bool {
     literal(expr).is_some()
 }
@@ -48,8 +86,38 @@ pub(crate) fn is_literal(expr: &Expr) -> bool {
 fn literal(expr: &Expr) -> Option<&Value> {
     match expr {
         Expr::Value(v) if !matches!(v.value, Value::Placeholder(_) | Value::Null) => Some(&v.value),
-        Expr::Nested(inner) => literal(inner),
+        Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => literal(inner),
         Expr::Subquery(query) => constant_select(query).and_then(literal),
+        _ => None,
+    }
+}
+
+/// A numeric value computed from literals (`1+1`, `-5`, `2*3`), for comparisons.
+fn number(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::Nested(inner) => number(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => number(expr).map(|n| -n),
+        Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr,
+        } => number(expr),
+        Expr::BinaryOp { left, op, right } => {
+            let (a, b) = (number(left)?, number(right)?);
+            match op {
+                BinaryOperator::Plus => Some(a + b),
+                BinaryOperator::Minus => Some(a - b),
+                BinaryOperator::Multiply => Some(a * b),
+                BinaryOperator::Divide if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -74,11 +142,36 @@ pub(crate) fn always_true(expr: &Expr) -> bool {
     truth(expr) == Some(true)
 }
 
+/// Whether `expr`, true whatever the row, holds a real condition that it neutralizes
+/// (`NOT (id <> :id AND NOT TRUE)`): a condition of `AND`, `OR` and `NOT` one of whose parts
+/// depends on the row. A filter made only of constant parts (`a = a AND b = b`, a planner
+/// test; `EXISTS (SELECT 1)`) widens nothing.
+pub(crate) fn neutralizes_a_condition(expr: &Expr) -> bool {
+    fn open(expr: &Expr) -> bool {
+        match expr {
+            Expr::Nested(inner)
+            | Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr: inner,
+            } => open(inner),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And | BinaryOperator::Or,
+                right,
+            } => open(left) || open(right),
+            _ => truth(expr).is_none(),
+        }
+    }
+    always_true(expr) && open(expr)
+}
+
 /// A condition's truth whatever the row, when it has one.
 pub(crate) fn truth(expr: &Expr) -> Option<bool> {
     let not = |t: Option<bool>, negated: bool| t.map(|t| t != negated);
     match expr {
-        Expr::Nested(inner) => truth(inner),
+        Expr::Nested(inner)
+        | Expr::Cast { expr: inner, .. }
+        | Expr::Collate { expr: inner, .. } => truth(inner),
         Expr::Value(v) => literal_truth(&v.value),
         Expr::Subquery(query) => constant_select(query).and_then(truth),
         Expr::UnaryOp {
@@ -86,19 +179,33 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             expr,
         } => not(truth(expr), true),
         Expr::BinaryOp { left, op, right } => binary_truth(left, op, right),
-        Expr::IsNull(e) => null_test(e),
-        Expr::IsNotNull(e) => not(null_test(e), true),
-        Expr::IsTrue(e) => truth(e),
+        Expr::IsNull(e) | Expr::IsUnknown(e) => null_test(e),
+        Expr::IsNotNull(e) | Expr::IsNotUnknown(e) => not(null_test(e), true),
+        Expr::IsTrue(e) | Expr::IsNotFalse(e) => truth(e),
         Expr::IsNotTrue(e) | Expr::IsFalse(e) => not(truth(e), true),
-        Expr::IsNotFalse(e) => truth(e),
         Expr::IsNotDistinctFrom(a, b) => same_operand(a, b).then_some(true),
         Expr::IsDistinctFrom(a, b) => same_operand(a, b).then_some(false),
         Expr::Like {
-            negated, pattern, ..
+            negated,
+            expr,
+            pattern,
+            ..
         }
         | Expr::ILike {
-            negated, pattern, ..
-        } => not(matches_everything(pattern).then_some(true), *negated),
+            negated,
+            expr,
+            pattern,
+            ..
+        }
+        | Expr::SimilarTo {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => not(
+            (matches_everything(pattern, '%') || same_operand(expr, pattern)).then_some(true),
+            *negated,
+        ),
         Expr::Between {
             expr,
             negated,
@@ -127,11 +234,62 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             });
             not(member.then_some(true), *negated)
         }
-        Expr::Exists { subquery, negated } => {
-            // A select of constants without a filter returns one row.
-            let one_row = matches!(subquery.body.as_ref(), SetExpr::Select(s)
-                if s.from.is_empty() && s.selection.is_none() && s.having.is_none());
-            not(one_row.then_some(true), *negated)
+        Expr::Exists { subquery, negated } => not(unfiltered(subquery).then_some(true), *negated),
+        Expr::Case {
+            operand: None,
+            conditions,
+            else_result,
+            ..
+        } => {
+            for when in conditions {
+                match truth(&when.condition)? {
+                    true => return truth(&when.result),
+                    false => {}
+                }
+            }
+            else_result.as_deref().and_then(truth)
+        }
+        Expr::Function(function) => function_truth(function),
+        _ => None,
+    }
+}
+
+/// A query that returns rows whatever the row outside it: no filter (`SELECT NULL`,
+/// `SELECT 1 FROM t`, `VALUES (1)`).
+fn unfiltered(query: &Query) -> bool {
+    match query.body.as_ref() {
+        SetExpr::Select(s) => s.selection.is_none() && s.having.is_none(),
+        SetExpr::Values(_) => true,
+        _ => false,
+    }
+}
+
+/// `COALESCE(NULL, TRUE)`, `IFNULL(...)`, SQLite's `likely(x)`: the truth of the argument
+/// that decides.
+fn function_truth(function: &sqlparser::ast::Function) -> Option<bool> {
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let args: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let name = function.name.to_string().to_ascii_lowercase();
+    match name.as_str() {
+        "likely" | "unlikely" | "likelihood" => args.first().and_then(|e| truth(e)),
+        "coalesce" | "ifnull" | "nvl" | "isnull" => {
+            for arg in args {
+                match null_test(arg) {
+                    Some(true) => {}
+                    Some(false) => return truth(arg),
+                    None => return None,
+                }
+            }
+            None
         }
         _ => None,
     }
@@ -140,12 +298,23 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
 fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> {
     use Ordering::{Equal, Greater, Less};
     match op {
-        BinaryOperator::Or => or(truth(left), truth(right)),
+        BinaryOperator::Or => match (truth(left), truth(right)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
         BinaryOperator::And => match (truth(left), truth(right)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
             _ => None,
         },
+        // PostgreSQL's regular expressions: an empty pattern, or a value against itself.
+        BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch => {
+            (matches_everything(right, '\0') || same_operand(left, right)).then_some(true)
+        }
+        BinaryOperator::PGRegexNotMatch | BinaryOperator::PGRegexNotIMatch => {
+            (matches_everything(right, '\0') || same_operand(left, right)).then_some(false)
+        }
         BinaryOperator::Eq
         | BinaryOperator::NotEq
         | BinaryOperator::Spaceship
@@ -155,9 +324,12 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
         | BinaryOperator::LtEq => {
             let ordering = match (literal(left), literal(right)) {
                 (Some(a), Some(b)) => compare_literals(a, b)?,
-                // The same expression on both sides (`x = x`, `x - x = x - x`).
-                _ if same_operand(left, right) => Equal,
-                _ => return None,
+                _ => match (number(left), number(right)) {
+                    (Some(a), Some(b)) => a.partial_cmp(&b)?,
+                    // The same expression on both sides (`x = x`, `x - x = x - x`).
+                    _ if same_operand(left, right) => Equal,
+                    _ => return None,
+                },
             };
             Some(match op {
                 BinaryOperator::Eq | BinaryOperator::Spaceship => ordering == Equal,
@@ -172,45 +344,77 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
     }
 }
 
-fn or(left: Option<bool>, right: Option<bool>) -> Option<bool> {
-    match (left, right) {
-        (Some(true), _) | (_, Some(true)) => Some(true),
-        (Some(false), Some(false)) => Some(false),
-        _ => None,
-    }
-}
-
 /// `NULL IS NULL` is true, `5 IS NULL` false.
 fn null_test(expr: &Expr) -> Option<bool> {
     match expr {
-        Expr::Nested(inner) => null_test(inner),
+        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => null_test(inner),
         Expr::Value(v) if v.value == Value::Null => Some(true),
         _ if is_literal(expr) => Some(false),
         _ => None,
     }
 }
 
-/// A pattern of `%` only (`LIKE '%'`, `LIKE '%%'`): matches every value that is not `NULL`.
-fn matches_everything(pattern: &Expr) -> bool {
+/// A pattern that matches every value that is not `NULL`: made only of `wildcard`
+/// (`LIKE '%'`), or empty for a regular expression (`~ ''`, wildcard `'\0'`).
+fn matches_everything(pattern: &Expr, wildcard: char) -> bool {
     matches!(literal(pattern), Some(Value::SingleQuotedString(p) | Value::DoubleQuotedString(p))
-        if !p.is_empty() && p.chars().all(|c| c == '%'))
+        if (wildcard == '\0' && p.is_empty())
+            || (!p.is_empty() && p.chars().all(|c| c == wildcard)))
 }
 
-/// The same expression on both sides, with no placeholder and no function call in it (a
-/// placeholder can differ on each side, `random()` from call to call); literals and `NULL`
-/// are the other rules' to judge.
+/// The same expression on both sides, with no placeholder and no volatile function in it (a
+/// placeholder can differ on each side, `random()` from call to call). Brackets, unary plus
+/// and collations are looked through; a column is the same whether quoted, bracketed or not
+/// (`"id"`, `[id]`, `(id)` are all `id`), and a qualified one only with the same qualifier
+/// (`t1.x = t2.x` is a join). Literals and `NULL` are the other rules' to judge.
 fn same_operand(left: &Expr, right: &Expr) -> bool {
-    !is_literal(left)
-        && !matches!(left, Expr::Value(_))
+    let (left, right) = (operand(left), operand(right));
+    !matches!(left, Expr::Value(_))
         && deterministic(left)
         && deterministic(right)
-        && left.to_string() == right.to_string()
+        && match (column(left), column(right)) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => left.to_string() == right.to_string(),
+            _ => false,
+        }
 }
 
-/// No placeholder and no function call anywhere in `expr`.
+/// `expr` without brackets, unary plus and collations around it.
+fn operand(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner)
+        | Expr::Collate { expr: inner, .. }
+        | Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr: inner,
+        } => operand(inner),
+        _ => expr,
+    }
+}
+
+/// A column's name (lower-case, qualified as written), when `expr` is one.
+fn column(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
+        Expr::CompoundIdentifier(parts) => Some(
+            parts
+                .iter()
+                .map(|i| i.value.to_lowercase())
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
+        _ => None,
+    }
+}
+
+/// No placeholder and no volatile function anywhere in `expr`.
 fn deterministic(expr: &Expr) -> bool {
     let found = visit_expressions(expr, |e| match e {
-        Expr::Function(_) => ControlFlow::Break(()),
+        Expr::Function(f)
+            if VOLATILE.contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
+        {
+            ControlFlow::Break(())
+        }
         Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => ControlFlow::Break(()),
         // SQL Server's `@p1`.
         Expr::Identifier(ident) if ident.value.starts_with('@') => ControlFlow::Break(()),

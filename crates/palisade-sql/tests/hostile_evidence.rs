@@ -40,6 +40,65 @@ fn always_true_branches_without_literals_are_tautologies() {
             Rule::Tautology,
         );
     }
+    // Spellings of the same column and constant conditions an outside attack found.
+    refusals(
+        &lenient(Dialect::Postgres),
+        &[
+            "SELECT a FROM t WHERE id = $1 OR (id) = id",
+            r#"SELECT a FROM t WHERE id = $1 OR "id" = id"#,
+            "SELECT a FROM t WHERE id = $1 OR +id = id",
+            "SELECT a FROM t WHERE id = $1 OR NULL IS UNKNOWN",
+            "SELECT a FROM t WHERE id = $1 OR EXISTS (SELECT FROM users)",
+            "SELECT a FROM t WHERE id = $1 OR EXISTS (VALUES (current_user))",
+            "SELECT a FROM t WHERE id = $1 OR CASE WHEN TRUE THEN TRUE END",
+            "SELECT a FROM t WHERE id = $1 OR pi() = pi()",
+            "SELECT a FROM t WHERE id = $1 OR a LIKE a",
+            "SELECT a FROM t WHERE id = $1 OR a ~ a",
+            "SELECT a FROM t WHERE id = $1 OR 2 = 1 + 1",
+            "SELECT a FROM t WHERE id = $1 OR 'x' ~ ''",
+            "SELECT a FROM t WHERE id = $1 OR a SIMILAR TO '%'",
+            "SELECT a FROM t WHERE id = $1 OR 1::bool",
+            "SELECT a FROM t WHERE id = $1 OR 't'",
+            r#"SELECT a FROM t WHERE id = $1 OR 'a' = 'a' COLLATE "C""#,
+            "SELECT a FROM t WHERE id = $1 OR COALESCE(NULL, TRUE)",
+            // A whole filter that neutralizes the real condition in it.
+            "SELECT a FROM t WHERE NOT (id <> $1 AND NOT TRUE)",
+            "SELECT a FROM t WHERE (id = $1 OR TRUE) AND TRUE",
+        ],
+        Rule::Tautology,
+    );
+    refusals(
+        &lenient(Dialect::MySql),
+        &[
+            "SELECT a FROM t WHERE id = ? OR `id` = id",
+            "SELECT a FROM t WHERE id = ? OR IFNULL(NULL, TRUE)",
+        ],
+        Rule::Tautology,
+    );
+    refusals(
+        &lenient(Dialect::Sqlite),
+        &[
+            "SELECT a FROM t WHERE id = ? OR likely(id = id)",
+            "SELECT a FROM t WHERE id = ? OR [id] = id",
+        ],
+        Rule::Tautology,
+    );
+    // A join condition compares two tables' columns: not a tautology.
+    for sql in [
+        "SELECT * FROM a, b WHERE a.id = b.id OR a.x = $1",
+        "SELECT * FROM t WHERE a = a AND b = b",
+        "SELECT * FROM t WHERE EXISTS (SELECT 1)",
+    ] {
+        let params = if sql.contains("$1") {
+            Params::positional(1)
+        } else {
+            Params::none()
+        };
+        assert!(
+            lenient(Dialect::Postgres).check(sql, &params).is_ok(),
+            "{sql}"
+        );
+    }
     // SQL Server has no boolean literals (`TRUE` is a name there).
     for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
         refusals(
@@ -94,6 +153,30 @@ fn probes_through_scalar_subqueries_and_conditional_orders() {
         &["SELECT * FROM users ORDER BY IF((SELECT 1 FROM secrets LIMIT 1) = 1, id, name)"],
         Rule::OrderProbe,
     );
+    refusals(
+        &guard,
+        &[
+            "SELECT * FROM users ORDER BY (SELECT a FROM secrets LIMIT 1) = a",
+            "SELECT * FROM users ORDER BY EXISTS (SELECT 1 FROM secrets WHERE s LIKE 'a%')",
+            "SELECT * FROM users ORDER BY a IN (SELECT a FROM secrets)",
+            "SELECT * FROM users ORDER BY (SELECT CASE WHEN s LIKE 'a%' THEN 1 ELSE 1/0 END FROM secrets)",
+            "SELECT * FROM users ORDER BY greatest((SELECT a FROM secrets LIMIT 1), a)",
+        ],
+        Rule::OrderProbe,
+    );
+    refusals(
+        &lenient(Dialect::MsSql),
+        &["SELECT * FROM users ORDER BY CHOOSE((SELECT TOP 1 id FROM secrets), a, id)"],
+        Rule::OrderProbe,
+    );
+    refusals(
+        &guard,
+        &[
+            "SELECT a FROM t WHERE id = $1 AND 1 IN (1)",
+            "SELECT a FROM t WHERE id = $1 AND 'a' IN ('a', 'b')",
+        ],
+        Rule::BooleanProbe,
+    );
     // Ordering by a subquery's value is an ORM idiom (Django's Subquery ordering).
     assert!(
         guard
@@ -108,7 +191,17 @@ fn probes_through_scalar_subqueries_and_conditional_orders() {
         &[
             "SELECT name FROM users UNION SELECT (SELECT password FROM secrets LIMIT 1)",
             "SELECT name, id FROM users UNION ALL SELECT 'x', (SELECT count(*) FROM secrets)",
+            "SELECT name FROM users UNION SELECT NULL::text",
+            "SELECT name FROM users UNION SELECT CAST(NULL AS text)",
+            "SELECT name FROM users UNION VALUES (current_user)",
+            "SELECT name FROM users INTERSECT SELECT current_user",
+            "SELECT name FROM users EXCEPT SELECT current_user",
         ],
+        Rule::UnionProbe,
+    );
+    refusals(
+        &lenient(Dialect::MsSql),
+        &["SELECT name FROM users UNION SELECT current_user"],
         Rule::UnionProbe,
     );
 }
@@ -136,6 +229,10 @@ fn heavy_queries_are_refused_and_ordinary_sizes_pass() {
             "SELECT count(*) FROM generate_series(1, 100000000)",
             "SELECT * FROM users WHERE id = 1 AND 1 = (SELECT count(*) FROM generate_series(1, 1e10))",
             "SELECT lpad('x', 2000000000, 'y')",
+            "SELECT count(*) FROM generate_series(1, '1000000000')",
+            "SELECT count(*) FROM generate_series(1, 1000 * 1000 * 1000)",
+            "SELECT repeat(repeat('x', 30000), 30000)",
+            "SELECT array_fill(1, ARRAY[1000000000])",
         ],
         Rule::DangerousFunction,
     );

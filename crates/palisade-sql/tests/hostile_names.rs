@@ -197,6 +197,113 @@ fn every_relation_is_seen_and_a_cte_shadows_only_its_own_scope() {
 }
 
 #[test]
+fn server_state_is_a_catalog_read_or_a_session_variable() {
+    let pg = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).allow_literals());
+    refusals(
+        &pg,
+        &[
+            "SELECT a, (pg_stat_get_activity(NULL)).query FROM users",
+            "SELECT (pg_hba_file_rules()).address",
+            "SELECT current_setting('data_directory')",
+            "SELECT pg_get_viewdef('v')",
+            "SELECT pg_get_functiondef(1)",
+            "SELECT * FROM pg_config()",
+            "SELECT has_table_privilege('secrets', 'SELECT')",
+            "SELECT to_regclass('secrets')",
+            "SELECT pg_relation_filepath('users')",
+            "SELECT version()",
+            "SELECT obj_description(1)",
+            "SELECT inet_server_addr()",
+        ],
+        Rule::CatalogRead,
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MySql).allow_literals()),
+        &[
+            "SELECT @@version",
+            "SELECT @@global.secure_file_priv",
+            "SELECT a FROM t WHERE id = 1 OR @x IS NULL",
+            "SELECT @x := a FROM t",
+        ],
+        Rule::SessionVariable,
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MySql).allow_literals()),
+        &["SELECT database()", "SELECT user()"],
+        Rule::CatalogRead,
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MsSql).allow_literals()),
+        &[
+            "SELECT object_definition(@p)",
+            "SELECT * FROM fn_my_permissions(NULL, NULL)",
+        ],
+        Rule::CatalogRead,
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MsSql).allow_literals()),
+        &["SELECT @@version"],
+        Rule::SessionVariable,
+    );
+    // Ordinary functions stay ordinary.
+    assert!(
+        pg.check(
+            "SELECT pg_typeof(a), lower(b), now() FROM users",
+            &Params::none()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn locks_and_lock_hints_are_writes() {
+    for (dialect, sql) in [
+        (
+            Dialect::Postgres,
+            "SELECT * FROM users WHERE id = 1 FOR UPDATE",
+        ),
+        (Dialect::Postgres, "SELECT * FROM users FOR SHARE NOWAIT"),
+        (
+            Dialect::MySql,
+            "SELECT * FROM users WHERE id = 1 FOR UPDATE",
+        ),
+        (
+            Dialect::MsSql,
+            "SELECT * FROM users WITH (TABLOCKX, HOLDLOCK)",
+        ),
+        (Dialect::MsSql, "SELECT * FROM users WITH (UPDLOCK)"),
+        (Dialect::MsSql, "SELECT * FROM users (XLOCK)"),
+    ] {
+        let reader = SqlGuard::new(SqlPolicy::read_only(dialect).allow_literals());
+        refusals(&reader, &[sql], Rule::StatementNotAllowed);
+        assert!(
+            lenient(dialect).check(sql, &Params::none()).is_ok(),
+            "{sql}"
+        );
+    }
+    let reader = SqlGuard::new(
+        SqlPolicy::read_only(Dialect::MsSql)
+            .allow_literals()
+            .with_tables(["users"]),
+    );
+    assert!(
+        reader
+            .check("SELECT * FROM users WITH (NOLOCK)", &Params::none())
+            .is_ok()
+    );
+    // The old hint syntax names the table, not a function: the allow-list applies.
+    let checked = reader
+        .check("SELECT * FROM users (NOLOCK)", &Params::none())
+        .unwrap();
+    assert_eq!(checked.tables(), ["users"]);
+    refusals(
+        &reader,
+        &["SELECT * FROM secrets (NOLOCK)"],
+        Rule::TableNotAllowed,
+    );
+}
+
+#[test]
 fn table_names_compare_as_each_server_compares_them() {
     let mysql = SqlGuard::new(
         SqlPolicy::read_only(Dialect::MySql)

@@ -202,7 +202,7 @@ async fn the_postgresql_catalog_has_no_dangerous_function_the_guard_admits() {
         r"SELECT DISTINCT p.proname::text,
                  has_function_privilege('{role}', p.oid, 'EXECUTE') AS fresh_may_run
           FROM pg_proc p
-          WHERE p.proname ~ '(sleep|^pg_read|^pg_ls_|^pg_stat_file|^pg_file_|^lo_|^lo(read|write)$|dblink|_to_xml|^ts_(stat|rewrite)$|terminate|^pg_cancel|^pg_signal|reload_conf|rotate_log|^pg_promote|switch_wal|restore_point|^pg_backup|advisory|^set_config$|^setval$|^nextval$|^pg_notify$|^pg_(create|drop|copy)_[a-z]*_?replication_slot|replication_slot_advance|^pg_logical_(slot|emit)|^pg_stat_reset|^pg_current_logfile|^pg_import|^pg_export_snapshot|^pg_log_backend)'
+          WHERE p.proname ~ '(sleep|^pg_read|^pg_ls_|^pg_stat_file|^pg_file_|^lo_|^lo(read|write)$|dblink|_to_xml|^ts_(stat|rewrite)$|terminate|^pg_cancel|^pg_signal|reload_conf|rotate_log|^pg_promote|switch_wal|restore_point|^pg_backup|advisory|^set_config$|^setval$|^nextval$|^pg_notify$|^pg_(create|drop|copy)_[a-z]*_?replication_slot|replication_slot_advance|^pg_logical_(slot|emit)|^pg_stat_reset|^pg_current_logfile|^pg_import|^pg_export_snapshot|^pg_log_backend|replication_origin|wal_replay|prewarm|(start|stop)_backup|standby_snapshot|stat_statements_reset|stat_clear_snapshot|xact_id$|^txid_current$|^pg_hba|^current_setting$|^pg_config$|^pg_get_)'
              OR EXISTS (SELECT 1 FROM unnest(p.proargnames) AS a(n)
                         WHERE a.n IN ('query', 'sqlquery'))"
     )))

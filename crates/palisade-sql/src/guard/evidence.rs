@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, SelectItem, SetExpr,
-    SetOperator, Spanned, Value, visit_expressions,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, SelectItem, SetExpr, Spanned,
+    Value, visit_expressions,
 };
 use sqlparser::tokenizer::Location;
 
@@ -18,16 +18,10 @@ pub(crate) fn is_number(expr: &Expr, text: &str) -> bool {
     matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n == text))
 }
 
-/// A `UNION` one of whose branches is a probe of constants (`SELECT NULL, CONCAT(0x71,
-/// 0x72)`) while another reads a table: where it is.
+/// A set operation (`UNION`, `INTERSECT`, `EXCEPT`) one of whose branches is a probe of
+/// constants (`SELECT NULL, CONCAT(0x71, 0x72)`) while another reads a table: where it is.
 pub(crate) fn union_probe(body: &SetExpr, top: bool) -> Option<Location> {
-    let SetExpr::SetOperation {
-        left,
-        op: SetOperator::Union,
-        right,
-        ..
-    } = body
-    else {
+    let SetExpr::SetOperation { left, right, .. } = body else {
         return None;
     };
     let branches = [left.as_ref(), right.as_ref()];
@@ -46,6 +40,11 @@ pub(crate) fn union_probe(body: &SetExpr, top: bool) -> Option<Location> {
 /// constants, and `NULL` rows inside a derived table, are how benign code adds rows.
 fn probe_select(body: &SetExpr, top: bool) -> bool {
     match body {
+        // `VALUES (current_user)`: a select of constants by another name.
+        SetExpr::Values(values) => values.rows.iter().any(|row| {
+            row.iter()
+                .any(|e| contains_subquery(e) || matches!(e, Expr::Function(_)) || niladic(e))
+        }),
         SetExpr::Select(select) => {
             let no_table = select
                 .from
@@ -67,14 +66,15 @@ fn probe_select(body: &SetExpr, top: bool) -> bool {
             if exprs.iter().any(|e| contains_subquery(e)) {
                 return true;
             }
-            if exprs.len() != select.projection.len() || !exprs.iter().all(|e| constant_expr(e)) {
+            if exprs.len() != select.projection.len()
+                || !exprs.iter().all(|e| constant_expr(e) || niladic(e))
+            {
                 return false;
             }
-            let built = exprs.iter().any(|e| matches!(e, Expr::Function(_)));
-            let padding = top
-                && exprs
-                    .iter()
-                    .all(|e| matches!(e, Expr::Value(v) if v.value == Value::Null));
+            let built = exprs
+                .iter()
+                .any(|e| matches!(e, Expr::Function(_)) || niladic(e));
+            let padding = top && exprs.iter().all(|e| is_null(e));
             built || padding
         }
         SetExpr::Query(query) => probe_select(&query.body, top),
@@ -99,7 +99,7 @@ pub(crate) fn chooses_on_subquery(expr: &Expr) -> bool {
             }
             Expr::Function(function) => {
                 let name = function.name.to_string().to_ascii_lowercase();
-                matches!(name.as_str(), "if" | "iif" | "elt" | "field" | "nullif")
+                is_choice(&name)
                     && matches!(&function.args, FunctionArguments::List(list)
                         if list.args.first().is_some_and(|arg| matches!(arg,
                             FunctionArg::Unnamed(FunctionArgExpr::Expr(c)) if contains_subquery(c))))
@@ -113,6 +113,62 @@ pub(crate) fn chooses_on_subquery(expr: &Expr) -> bool {
         }
     })
     .is_break()
+}
+
+/// `NULL`, bracketed or cast (`NULL::text`, `CAST(NULL AS text)`): UNION-based extraction
+/// pads with it to match column types.
+fn is_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => v.value == Value::Null,
+        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => is_null(inner),
+        _ => false,
+    }
+}
+
+/// SQL's niladic functions written without brackets, which some dialects read as names
+/// (`current_user` in SQL Server and SQLite): in a branch without a table they can only be
+/// the server's answer.
+fn niladic(expr: &Expr) -> bool {
+    matches!(expr, Expr::Identifier(ident) if ident.quote_style.is_none()
+        && ["current_user", "session_user", "system_user", "user", "current_role",
+            "current_schema", "current_catalog", "current_database"]
+            .contains(&ident.value.to_lowercase().as_str()))
+}
+
+/// Whether an `ORDER BY` key reads data through the order of rows or an error: it chooses
+/// on a subquery (see [`chooses_on_subquery`]), or holds a subquery anywhere but as the
+/// whole key (`ORDER BY (SELECT ...) = a`, `EXISTS (...)`, `a IN (SELECT ...)`,
+/// `greatest((SELECT ...), a)`). A whole-key subquery that makes no choice itself is how
+/// ORMs order by a related value (Django's `Subquery` ordering) and is left alone.
+pub(crate) fn order_probe(key: &Expr) -> bool {
+    let mut bare = key;
+    while let Expr::Nested(inner) = bare {
+        bare = inner;
+    }
+    match bare {
+        Expr::Subquery(query) => makes_choice(query),
+        _ => chooses_on_subquery(key) || contains_subquery(key),
+    }
+}
+
+/// Whether a `CASE` or a choosing function (`IF`, `IIF`, `CHOOSE`, ...) is anywhere in `query`
+/// (an error on one branch, `1/0`, is a blind probe too).
+fn makes_choice(query: &sqlparser::ast::Query) -> bool {
+    visit_expressions(query, |e| match e {
+        Expr::Case { .. } => ControlFlow::Break(()),
+        Expr::Function(f) if is_choice(&f.name.to_string().to_ascii_lowercase()) => {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
+fn is_choice(name: &str) -> bool {
+    matches!(
+        name,
+        "if" | "iif" | "elt" | "field" | "nullif" | "choose" | "decode"
+    )
 }
 
 /// Whether a query is nested anywhere in `expr`.

@@ -7,7 +7,9 @@
 //! (`pg_catalog.pg_sleep` is `pg_sleep`) and whole (`dbms_lock.sleep`): a quoted spelling that
 //! names no function on the server is refused too, which costs nothing.
 
-use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value};
+use sqlparser::ast::{
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+};
 
 /// Refused in every dialect and policy, by exact name.
 const DANGEROUS: &[&str] = &[
@@ -79,6 +81,20 @@ const DANGEROUS: &[&str] = &[
     "pg_export_snapshot",
     "pg_logical_emit_message",
     "pg_replication_slot_advance",
+    "pg_stat_statements_reset",
+    "pg_log_standby_snapshot",
+    "pg_prewarm",
+    "pg_start_backup",
+    "pg_stop_backup",
+    // Raw pages of any table by name (pageinspect).
+    "get_raw_page",
+    "heap_page_items",
+    "heap_page_item_attrs",
+    "bt_page_items",
+    "page_header",
+    // MySQL's XML functions: error-based extraction is their use in SQL text.
+    "extractvalue",
+    "updatexml",
 ];
 
 /// Refused in every dialect and policy, by prefix: families whose every member is one of the
@@ -94,6 +110,8 @@ const DANGEROUS_PREFIXES: &[&str] = &[
     "pg_copy_physical_replication_slot",
     "pg_drop_replication_slot",
     "pg_logical_slot_",
+    "pg_replication_origin_",
+    "pg_wal_replay_",
     "lo_",
     "dblink",
     "xp_",
@@ -110,10 +128,87 @@ const SIDE_EFFECTS: &[&str] = &[
     "get_lock",
     "release_lock",
     "release_all_locks",
+    "txid_current",
+    "pg_current_xact_id",
+    "pg_stat_clear_snapshot",
 ];
 
 /// Side effects by prefix: PostgreSQL's advisory locks.
 const SIDE_EFFECT_PREFIXES: &[&str] = &["pg_advisory_", "pg_try_advisory_"];
+
+/// Functions that read the catalog, the server's configuration or other sessions: catalog
+/// reads, refused unless the policy admits the catalog.
+const CATALOG: &[&str] = &[
+    // PostgreSQL.
+    "current_setting",
+    "pg_hba_file_rules",
+    "pg_ident_file_mappings",
+    "pg_config",
+    "pg_lock_status",
+    "pg_prepared_statement",
+    "pg_prepared_xact",
+    "pg_cursor",
+    "pg_show_all_settings",
+    "pg_show_all_file_settings",
+    "pg_relation_filepath",
+    "pg_relation_filenode",
+    "pg_filenode_relation",
+    "pg_database_size",
+    "pg_tablespace_location",
+    "pg_tablespace_size",
+    "pg_postmaster_start_time",
+    "pg_conf_load_time",
+    "pg_has_role",
+    "obj_description",
+    "col_description",
+    "shobj_description",
+    "inet_server_addr",
+    "inet_server_port",
+    "version",
+    // MySQL and MariaDB.
+    "database",
+    "schema",
+    "user",
+    "system_user",
+    "session_user",
+    "connection_id",
+    // SQL Server.
+    "object_definition",
+    "object_name",
+    "object_schema_name",
+    "col_name",
+    "fn_my_permissions",
+    "fn_virtualfilestats",
+    "fn_servershareddrives",
+    "is_srvrolemember",
+    "is_member",
+    "has_perms_by_name",
+    "serverproperty",
+    "db_name",
+    "host_name",
+    "suser_name",
+    "suser_sname",
+    // SQLite.
+    "sqlite_version",
+    "sqlite_source_id",
+    "sqlite_compileoption_get",
+    "sqlite_compileoption_used",
+];
+
+/// Catalog reads by prefix: PostgreSQL's statistics, definitions, control data and object
+/// lookups (`pg_stat_get_activity` shows other sessions' queries, `pg_get_viewdef` a view's
+/// text, `to_regclass` whether a table exists).
+const CATALOG_PREFIXES: &[&str] = &[
+    "pg_stat_get_",
+    "pg_get_",
+    "pg_control_",
+    "pg_describe_",
+    "pg_identify_",
+    "pg_show_",
+    "pg_last_",
+    "pg_is_",
+    "to_reg",
+];
 
 /// Functions whose numeric argument sets how much work they do: a literal past
 /// [`MAX_WORK_ARGUMENT`] makes them a time probe (`generate_series(1, 1e9)`,
@@ -127,6 +222,7 @@ const SIZED: &[&str] = &[
     "rpad",
     "lpad",
     "space",
+    "array_fill",
 ];
 
 /// The largest literal a sized function may take: ten million rows or bytes.
@@ -139,6 +235,8 @@ pub(crate) enum Call {
     Dangerous,
     /// A write.
     SideEffect,
+    /// A read of the catalog or the server's state.
+    Catalog,
     /// Neither.
     Plain,
 }
@@ -153,25 +251,51 @@ pub(crate) fn classify(parts: &[String]) -> Call {
         Call::Dangerous
     } else if named(SIDE_EFFECTS) || prefixed(SIDE_EFFECT_PREFIXES) {
         Call::SideEffect
+    } else if named(CATALOG)
+        || prefixed(CATALOG_PREFIXES)
+        || (last.starts_with("has_") && last.ends_with("_privilege"))
+    {
+        Call::Catalog
     } else {
         Call::Plain
     }
 }
 
 /// Whether a call of the function named `last` with `args` asks for more work than
-/// [`MAX_WORK_ARGUMENT`].
+/// [`MAX_WORK_ARGUMENT`]: a size argument written as a number, a string of digits, an array
+/// or arithmetic of them (`'1000000000'`, `1000 * 1000 * 1000`, `ARRAY[1e9]`), times the
+/// size of a sized call inside (`repeat(repeat('x', 30000), 30000)`).
 pub(crate) fn oversized(last: &str, args: &[FunctionArg]) -> bool {
-    SIZED.contains(&last)
-        && args.iter().any(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
-            | FunctionArg::Named {
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            } => number(e).is_some_and(|n| n.abs() > MAX_WORK_ARGUMENT),
-            _ => false,
-        })
+    work(last, args) > MAX_WORK_ARGUMENT
 }
 
+/// The work a sized call asks for: its largest size argument, times the work of a sized
+/// call in its arguments.
+fn work(last: &str, args: &[FunctionArg]) -> f64 {
+    if !SIZED.contains(&last) {
+        return 0.0;
+    }
+    let exprs = args.iter().filter_map(|arg| match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
+        | FunctionArg::Named {
+            arg: FunctionArgExpr::Expr(e),
+            ..
+        } => Some(e),
+        _ => None,
+    });
+    let mut size: f64 = 1.0;
+    let mut inner: f64 = 1.0;
+    for expr in exprs {
+        if let Some(n) = number(expr) {
+            size = size.max(n.abs());
+        }
+        if let Expr::Function(f) = expr {
+            let name = f.name.to_string().to_ascii_lowercase();
+            inner = inner.max(work(&name, arguments(&f.args)));
+        }
+    }
+    size * inner
+}
 /// The arguments of a call in an expression.
 pub(crate) fn arguments(args: &FunctionArguments) -> &[FunctionArg] {
     match args {
@@ -180,16 +304,36 @@ pub(crate) fn arguments(args: &FunctionArguments) -> &[FunctionArg] {
     }
 }
 
-/// A numeric literal, signed or bracketed.
+/// A number written as a literal, a string of digits, an array of one, or arithmetic of
+/// them.
 fn number(expr: &Expr) -> Option<f64> {
     match expr {
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
+            Value::Number(n, _) => n.replace('_', "").parse().ok(),
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.trim().parse().ok(),
             _ => None,
         },
         Expr::Nested(inner)
         | Expr::UnaryOp { expr: inner, .. }
         | Expr::Cast { expr: inner, .. } => number(inner),
+        Expr::Array(array) => array
+            .elem
+            .iter()
+            .filter_map(number)
+            .fold(None, |max: Option<f64>, n| {
+                Some(max.map_or(n, |m| m.max(n)))
+            }),
+        Expr::BinaryOp { left, op, right } => {
+            let (a, b) = (number(left)?, number(right)?);
+            match op {
+                BinaryOperator::Plus => Some(a + b),
+                BinaryOperator::Minus => Some(a - b),
+                BinaryOperator::Multiply => Some(a * b),
+                BinaryOperator::Divide if b != 0.0 => Some(a / b),
+                BinaryOperator::PGExp | BinaryOperator::BitwiseXor => Some(a.powf(b)),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -212,6 +356,8 @@ mod tests {
         assert_eq!(class("nextval"), Call::SideEffect);
         assert_eq!(class("lower"), Call::Plain);
         assert_eq!(class("log"), Call::Plain);
-        assert_eq!(class("pg_stat_get_db_stat_reset_time"), Call::Plain);
+        assert_eq!(class("pg_stat_get_db_stat_reset_time"), Call::Catalog);
+        assert_eq!(class("has_table_privilege"), Call::Catalog);
+        assert_eq!(class("pg_typeof"), Call::Plain);
     }
 }

@@ -4,15 +4,15 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, InTarget, LimitClause, ObjectName, OrderBy,
-    OrderByKind, Query, Select, SelectItem, SetExpr, Spanned, Statement, TableFactor, TopQuantity,
-    Value, ValueWithSpan, Visitor,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Ident, InTarget, LimitClause,
+    ObjectName, OrderBy, OrderByKind, Query, Select, SelectItem, SetExpr, Spanned, Statement,
+    TableFactor, TopQuantity, Value, ValueWithSpan, Visitor,
 };
 use sqlparser::tokenizer::Location;
 
 use crate::Dialect;
-use crate::constant::{always_true, constant_select, is_literal};
-use crate::guard::evidence::{chooses_on_subquery, is_number, is_ordinal, union_probe};
+use crate::constant::{always_true, constant_select, is_literal, neutralizes_a_condition};
+use crate::guard::evidence::{is_number, is_ordinal, order_probe, union_probe};
 use crate::guard::functions::{self, Call};
 use crate::guard::kind::classify;
 use crate::guard::policy::{SqlPolicy, StatementKind};
@@ -154,7 +154,10 @@ impl<'p> Inspector<'p> {
             Call::SideEffect if !self.policy.allows(StatementKind::Write) => {
                 return violation(Rule::StatementNotAllowed, at);
             }
-            Call::SideEffect | Call::Plain => {}
+            Call::Catalog if !self.policy.catalog_allowed => {
+                return violation(Rule::CatalogRead, at);
+            }
+            Call::SideEffect | Call::Catalog | Call::Plain => {}
         }
         if as_relation && is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
             return violation(Rule::CatalogRead, at);
@@ -189,6 +192,14 @@ impl<'p> Inspector<'p> {
         }
         self.tables.push(joined);
         ControlFlow::Continue(())
+    }
+
+    /// A server or session variable: `@@version` anywhere, and MySQL's user variables
+    /// (`@x`, which SQL Server spells its parameters with).
+    fn session_variable(&self, ident: &Ident) -> bool {
+        ident.quote_style.is_none()
+            && (ident.value.starts_with("@@")
+                || (self.policy.dialect == Dialect::MySql && ident.value.starts_with('@')))
     }
 
     /// An alias that SQL Server would read as the start of another statement.
@@ -276,7 +287,7 @@ impl Visitor for Inspector<'_> {
                     self.exempt.insert(key.expr.span());
                 }
                 // An order chosen on a query reads data one comparison at a time.
-                if chooses_on_subquery(&key.expr) {
+                if order_probe(&key.expr) {
                     return violation(Rule::OrderProbe, key.expr.span().start);
                 }
             }
@@ -287,6 +298,10 @@ impl Visitor for Inspector<'_> {
             self.exempt.insert(quantity.span());
         }
         let at = query.span().start;
+        // `FOR UPDATE`, `FOR SHARE`, `LOCK IN SHARE MODE` take row locks: writes.
+        if !query.locks.is_empty() && !self.policy.allows(StatementKind::Write) {
+            return violation(Rule::StatementNotAllowed, at);
+        }
         self.table_branches(&query.body, at)?;
         if let Some(at) = union_probe(&query.body, self.query_depth == 1) {
             return violation(Rule::UnionProbe, at);
@@ -301,6 +316,13 @@ impl Visitor for Inspector<'_> {
     }
 
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
+        // A filter that holds a real condition and is true whatever the row
+        // (`WHERE NOT (id <> :id AND NOT TRUE)`) filters nothing.
+        for filter in [&select.selection, &select.having].into_iter().flatten() {
+            if neutralizes_a_condition(filter) {
+                return violation(Rule::Tautology, filter.span().start);
+            }
+        }
         for item in &select.projection {
             self.exempt.insert(item.span());
             if let SelectItem::ExprWithAlias { alias, .. } = item {
@@ -324,9 +346,24 @@ impl Visitor for Inspector<'_> {
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Self::Break> {
         let alias = match factor {
             TableFactor::Table {
-                name, args, alias, ..
+                name,
+                args,
+                alias,
+                with_hints,
+                ..
             } => {
-                if let Some(args) = args {
+                // SQL Server's old `FROM t (NOLOCK)` parses as a call with hint names for
+                // arguments: it is the table `t` with hints.
+                let hints_only = self.policy.dialect == Dialect::MsSql
+                    && args.as_ref().is_some_and(|a| {
+                        a.args.iter().all(|arg| {
+                            matches!(
+                                arg,
+                                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(_)))
+                            )
+                        })
+                    });
+                if let Some(args) = args.as_ref().filter(|_| !hints_only) {
                     let parts = lower_parts(name);
                     if parts
                         .last()
@@ -335,6 +372,24 @@ impl Visitor for Inspector<'_> {
                         return violation(Rule::DangerousFunction, name.span().start);
                     }
                     self.table_function_at = Some(name.span().start);
+                }
+                // Lock hints (`WITH (UPDLOCK)`, `(TABLOCKX)`) take locks: writes.
+                let hinted = with_hints.iter().chain(
+                    args.iter()
+                        .filter(|_| hints_only)
+                        .flat_map(|a| &a.args)
+                        .filter_map(|arg| match arg {
+                            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                            _ => None,
+                        }),
+                );
+                for hint in hinted {
+                    let read_only_hint = matches!(hint, Expr::Identifier(h)
+                        if ["nolock", "readuncommitted", "nowait", "readcommitted"]
+                            .contains(&h.value.to_lowercase().as_str()));
+                    if !read_only_hint && !self.policy.allows(StatementKind::Write) {
+                        return violation(Rule::StatementNotAllowed, hint.span().start);
+                    }
                 }
                 alias
             }
@@ -406,6 +461,18 @@ impl Visitor for Inspector<'_> {
             } if self.probes(left, right, expr) => {
                 return violation(Rule::BooleanProbe, expr.span().start);
             }
+            Expr::In {
+                expr: left,
+                target: InTarget::List(list),
+                ..
+            } if is_literal(left)
+                && !list.is_empty()
+                && list.iter().all(is_literal)
+                && self.probes(left, left, expr) =>
+            {
+                // `AND 1 IN (1)`: the same question as `AND 1 = 1`.
+                return violation(Rule::BooleanProbe, expr.span().start);
+            }
             Expr::BinaryOp {
                 op:
                     BinaryOperator::Arrow
@@ -473,6 +540,16 @@ impl Visitor for Inspector<'_> {
             {
                 // `(SELECT 5)` is the literal 5 where a value belongs.
                 return violation(Rule::LiteralValue, expr.span().start);
+            }
+            Expr::Identifier(ident) if self.session_variable(ident) => {
+                return violation(Rule::SessionVariable, ident.span.start);
+            }
+            Expr::CompoundIdentifier(parts)
+                if parts
+                    .first()
+                    .is_some_and(|first| self.session_variable(first)) =>
+            {
+                return violation(Rule::SessionVariable, expr.span().start);
             }
             Expr::Identifier(ident)
                 if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>

@@ -66,6 +66,9 @@ pub enum Rule {
     /// extraction reads data one comparison at a time through the order of rows. Policy, not
     /// evidence: ordering by a subquery's value is left alone.
     OrderProbe,
+    /// A server or session variable (`@@version`, `@@datadir`, MySQL's `@x` and
+    /// `@x := ...`): server state, and session state that outlives the statement.
+    SessionVariable,
     /// A statement whose shape is not in the [`AllowList`](crate::AllowList).
     ShapeNotAllowed,
 }
@@ -95,6 +98,7 @@ impl Rule {
             Self::BooleanProbe => "boolean-probe",
             Self::UnionProbe => "union-probe",
             Self::OrderProbe => "order-probe",
+            Self::SessionVariable => "session-variable",
             Self::ShapeNotAllowed => "shape-not-allowed",
         }
     }
@@ -138,6 +142,7 @@ impl Rule {
             Self::BooleanProbe => "a comparison of two constants",
             Self::UnionProbe => "a UNION of constants against a table",
             Self::OrderProbe => "an order chosen on a subquery",
+            Self::SessionVariable => "a server or session variable",
             Self::ShapeNotAllowed => "a statement shape outside the allow-list",
         }
     }
