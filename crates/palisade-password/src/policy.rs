@@ -98,6 +98,7 @@ impl Policy {
             m_cost,
             t_cost,
             p_cost,
+            stored: StoredLimits::DEFAULT.for_policy(m_cost, t_cost),
             ..Self::DEFAULT
         })
     }
@@ -148,7 +149,10 @@ impl Policy {
     /// The same policy with other bounds for stored hashes.
     #[must_use]
     pub const fn with_stored_limits(self, stored: StoredLimits) -> Self {
-        Self { stored, ..self }
+        Self {
+            stored: stored.for_policy(self.m_cost, self.t_cost),
+            ..self
+        }
     }
 
     /// Argon2id memory, in KiB.
@@ -204,7 +208,16 @@ impl Default for Policy {
 /// [`Error::ParamOutOfBounds`](crate::Error::ParamOutOfBounds) instead of computing it.
 ///
 /// A stored hash is data: one planted by an attacker (or corrupted) must not make a login
-/// allocate gigabytes or run for minutes.
+/// allocate gigabytes or run for minutes. Each parameter has its own bound, and the hash's
+/// total work has one: at most [`max_work_factor`](Self::max_work_factor) (default 4) times
+/// the work of the policy's own Argon2id hash. Work is compared across schemes through
+/// OWASP's Password Storage Cheat Sheet, which lists configurations of equal strength:
+/// Argon2id m = 19 MiB, t = 2 (38,912 KiB-passes, m × t) = scrypt N·r·p = 2^20
+/// (N = 2^17, r = 8, p = 1) = bcrypt cost 10 = PBKDF2-HMAC-SHA256 600,000 iterations =
+/// PBKDF2-HMAC-SHA512 210,000 iterations. Under the default policy that admits bcrypt up to
+/// cost 12, scrypt `ln=16,r=8,p=1` (passlib's default) and Django's PBKDF2 (1,000,000
+/// iterations), and refuses scrypt `ln=20,r=2,p=16` or Argon2 `m=256 MiB,t=32` before any
+/// work.
 ///
 /// ```
 /// use palisade_password::StoredLimits;
@@ -220,6 +233,23 @@ pub struct StoredLimits {
     max_parallelism: u32,
     max_bcrypt_cost: u32,
     max_pbkdf2_iterations: u32,
+    max_work_factor: u32,
+    /// The policy's own work, m × t, in KiB-passes (set by [`Policy`]).
+    reference_work: u64,
+}
+
+/// OWASP's equal-strength configurations, in the units each scheme's work is counted in.
+pub(crate) mod owasp {
+    /// Argon2id m = 19,456 KiB, t = 2, in KiB-passes.
+    pub(crate) const ARGON2_WORK: u64 = 19_456 * 2;
+    /// scrypt N·r·p (N = 2^17, r = 8, p = 1).
+    pub(crate) const SCRYPT_WORK: u64 = 1 << 20;
+    /// bcrypt's cost.
+    pub(crate) const BCRYPT_COST: u32 = 10;
+    /// PBKDF2-HMAC-SHA256 iterations.
+    pub(crate) const PBKDF2_SHA256: u64 = 600_000;
+    /// PBKDF2-HMAC-SHA512 iterations.
+    pub(crate) const PBKDF2_SHA512: u64 = 210_000;
 }
 
 impl StoredLimits {
@@ -235,6 +265,8 @@ impl StoredLimits {
     pub const MAX_BCRYPT_COST: u32 = 31;
     /// Five million PBKDF2 iterations (Django 5.2 uses one million).
     pub const DEFAULT_MAX_PBKDF2_ITERATIONS: u32 = 5_000_000;
+    /// A stored hash may cost at most four times the policy's own.
+    pub const DEFAULT_MAX_WORK_FACTOR: u32 = 4;
 
     /// The defaults above.
     pub const DEFAULT: Self = Self {
@@ -243,6 +275,8 @@ impl StoredLimits {
         max_parallelism: Self::DEFAULT_MAX_PARALLELISM,
         max_bcrypt_cost: Self::DEFAULT_MAX_BCRYPT_COST,
         max_pbkdf2_iterations: Self::DEFAULT_MAX_PBKDF2_ITERATIONS,
+        max_work_factor: Self::DEFAULT_MAX_WORK_FACTOR,
+        reference_work: owasp::ARGON2_WORK,
     };
 
     /// Another memory bound, in KiB (Argon2's m; scrypt's 128·N·r bytes).
@@ -290,6 +324,41 @@ impl StoredLimits {
                 ..self
             }),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Another bound on a stored hash's total work, as a multiple of the policy's own.
+    ///
+    /// # Errors
+    /// [`PolicyError`] when 0 or above 1,024.
+    pub const fn with_max_work_factor(self, factor: u32) -> Result<Self, PolicyError> {
+        match within("max_work_factor", factor, 1, 1024) {
+            Ok(()) => Ok(Self {
+                max_work_factor: factor,
+                ..self
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How many times the policy's own work a stored hash may cost.
+    #[must_use]
+    pub const fn max_work_factor(&self) -> u32 {
+        self.max_work_factor
+    }
+
+    /// The most work a stored hash may cost, in Argon2 KiB-passes (the policy's m × t times
+    /// [`max_work_factor`](Self::max_work_factor)).
+    #[must_use]
+    pub const fn max_work(&self) -> u64 {
+        self.reference_work
+            .saturating_mul(self.max_work_factor as u64)
+    }
+
+    pub(crate) const fn for_policy(self, m_cost: u32, t_cost: u32) -> Self {
+        Self {
+            reference_work: (m_cost as u64) * (t_cost as u64),
+            ..self
         }
     }
 

@@ -130,6 +130,55 @@ fn unknown_and_malformed_hashes_get_typed_errors_that_never_quote_the_hash() {
     }
 }
 
+/// Hashes an attacker who can write one row plants so that every sign-in against it burns
+/// seconds: each within every per-parameter bound, each past four times the policy's work.
+#[test]
+fn planted_hashes_within_each_parameter_bound_are_refused_by_total_work() {
+    let hasher = PasswordHasher::new(Policy::DEFAULT).unwrap();
+    let max = StoredLimits::DEFAULT.max_work();
+    assert_eq!(max, 4 * 19_456 * 2);
+    let salt_and_hash = "c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let planted = [
+        (
+            format!("$argon2id$v=19$m=262144,t=32,p=1${salt_and_hash}"),
+            Scheme::Argon2id,
+        ),
+        (
+            format!("$argon2id$v=19$m=65536,t=4,p=16${salt_and_hash}"),
+            Scheme::Argon2id,
+        ),
+        (
+            format!("$scrypt$ln=20,r=2,p=16${salt_and_hash}"),
+            Scheme::Scrypt,
+        ),
+        (
+            "$2b$13$M8ue616x3G5stQnzii/ApOWLv1JvW9x9xsgWA9El8hAqSDhDohk4K".to_owned(),
+            Scheme::Bcrypt,
+        ),
+        (
+            "pbkdf2_sha256$4000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
+            Scheme::DjangoPbkdf2Sha256,
+        ),
+    ];
+    for (stored, scheme) in planted {
+        assert_eq!(
+            hasher.verify("pw", &stored).unwrap_err(),
+            Error::ParamOutOfBounds {
+                scheme,
+                name: "work",
+                max
+            },
+            "{stored}"
+        );
+    }
+    // A policy that costs more admits proportionally more, and a factor narrows it.
+    let heavy = Policy::argon2id(65_536, 3, 1).unwrap();
+    assert_eq!(heavy.stored_limits().max_work(), 4 * 65_536 * 3);
+    let narrow = heavy.with_stored_limits(StoredLimits::DEFAULT.with_max_work_factor(1).unwrap());
+    assert_eq!(narrow.stored_limits().max_work(), 65_536 * 3);
+    assert!(StoredLimits::DEFAULT.with_max_work_factor(0).is_err());
+}
+
 #[test]
 fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     let hasher = PasswordHasher::new(cheap()).unwrap();
@@ -384,7 +433,7 @@ fn debug_output_is_pinned_and_holds_no_secret() {
         "PasswordHasher { policy: Policy { m_cost: 7168, t_cost: 5, p_cost: 1, \
          max_password_len: 4096, concurrency: None, queue_bound: 4096, stored: StoredLimits { \
          max_memory_kib: 262144, max_passes: 32, max_parallelism: 16, max_bcrypt_cost: 15, \
-         max_pbkdf2_iterations: 5000000 } }, pepper: Some(\"v1\"), .. }"
+         max_pbkdf2_iterations: 5000000, max_work_factor: 4, reference_work: 35840 } }, pepper: Some(\"v1\"), .. }"
     );
     let stored = hasher.hash("pw").unwrap();
     let verified = PasswordHasher::with_peppers(

@@ -2,7 +2,7 @@
 
 use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
 
-use super::{decimal, phc, phc_salt_and_digest, same_digest};
+use super::{decimal, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
 use crate::memory::Memory;
 use crate::{Error, Pepper, Scheme, StoredLimits};
@@ -70,6 +70,7 @@ impl Argon2Hash {
         bounded(scheme, "m", m_cost.into(), limits.max_memory_kib().into())?;
         bounded(scheme, "t", t_cost.into(), limits.max_passes().into())?;
         bounded(scheme, "p", p_cost.into(), limits.max_parallelism().into())?;
+        work_bounded(scheme, u64::from(m_cost) * u64::from(t_cost), limits)?;
         let (salt, digest) = phc_salt_and_digest(&hash, scheme)?;
         Ok(Self {
             scheme,

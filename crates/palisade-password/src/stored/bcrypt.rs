@@ -10,7 +10,7 @@ use hmac::{Hmac, KeyInit, Mac as _};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::decimal;
+use super::{decimal, work_bounded};
 use crate::error::{Result, bounded};
 use crate::{Error, Scheme, StoredLimits, encoding};
 
@@ -111,6 +111,14 @@ impl BcryptHash {
             return Err(malformed("its cost is outside bcrypt's 4 to 31"));
         }
         bounded(scheme, "cost", cost.into(), limits.max_bcrypt_cost().into())?;
+        let owasp = crate::policy::owasp::BCRYPT_COST;
+        let work = match cost.checked_sub(owasp) {
+            Some(above) => crate::policy::owasp::ARGON2_WORK
+                .checked_shl(above)
+                .unwrap_or(u64::MAX),
+            None => crate::policy::owasp::ARGON2_WORK >> (owasp - cost),
+        };
+        work_bounded(scheme, work, limits)?;
         Ok(Self {
             scheme,
             prehash,

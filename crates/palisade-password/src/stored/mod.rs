@@ -108,3 +108,43 @@ fn phc_salt_and_digest(hash: &::phc::PasswordHash, scheme: Scheme) -> Result<(Ve
         .ok_or(Error::malformed(scheme, "it has no hash"))?;
     Ok((salt.as_ref().to_vec(), digest.as_bytes().to_vec()))
 }
+
+/// A stored hash's total work, in Argon2 KiB-passes, against the limits' bound: refused as
+/// [`Error::ParamOutOfBounds`] (`work`) before any of it is done.
+pub(crate) fn work_bounded(scheme: Scheme, work: u64, limits: &StoredLimits) -> Result<()> {
+    crate::error::bounded(scheme, "work", work, limits.max_work())
+}
+
+/// `units` of a scheme's work, of which `equal` match OWASP's Argon2id m = 19 MiB, t = 2, in
+/// Argon2 KiB-passes, rounded up (saturating: a huge count is simply out of bounds).
+pub(crate) fn in_argon2_work(units: u64, equal: u64) -> u64 {
+    let scaled = (u128::from(units) * u128::from(crate::policy::owasp::ARGON2_WORK))
+        .div_ceil(u128::from(equal.max(1)));
+    u64::try_from(scaled).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::owasp;
+
+    /// The legacy hashes people have must verify under the default policy's bound (four
+    /// times OWASP's Argon2id m = 19 MiB, t = 2); planted ones must not.
+    #[test]
+    fn work_converts_through_owasp_equivalents() {
+        let max = StoredLimits::DEFAULT.max_work();
+        let scrypt =
+            |ln: u32, r: u64, p: u64| in_argon2_work((1 << ln) * r * p, owasp::SCRYPT_WORK);
+        assert!(scrypt(16, 8, 1) <= max, "passlib's scrypt default");
+        assert!(scrypt(17, 8, 1) <= max, "OWASP's scrypt minimum");
+        assert!(scrypt(20, 2, 16) > max);
+        let pbkdf2 = |i: u64| in_argon2_work(i, owasp::PBKDF2_SHA256);
+        assert!(pbkdf2(1_200_000) <= max, "Django 5.2");
+        assert!(pbkdf2(2_400_000) <= max);
+        assert!(pbkdf2(2_400_001) > max);
+        assert_eq!(
+            in_argon2_work(owasp::PBKDF2_SHA512, owasp::PBKDF2_SHA512),
+            owasp::ARGON2_WORK
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroizing;
 
-use super::{decimal, phc, phc_salt_and_digest, same_digest};
+use super::{decimal, in_argon2_work, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
 use crate::{Error, Scheme, StoredLimits, encoding};
 
@@ -121,6 +121,11 @@ impl Pbkdf2Hash {
             iterations.into(),
             limits.max_pbkdf2_iterations().into(),
         )?;
+        let equal = match prf {
+            Prf::Sha256 => crate::policy::owasp::PBKDF2_SHA256,
+            Prf::Sha512 => crate::policy::owasp::PBKDF2_SHA512,
+        };
+        work_bounded(scheme, in_argon2_work(iterations.into(), equal), limits)?;
         if digest.is_empty() || digest.len() > MAX_DIGEST_LEN {
             return Err(Error::malformed(scheme, "its hash has an unusable length"));
         }

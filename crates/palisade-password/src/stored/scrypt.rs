@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{decimal, phc, phc_salt_and_digest, same_digest};
+use super::{decimal, in_argon2_work, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
 use crate::{Error, Scheme, StoredLimits, encoding};
 
@@ -89,6 +89,16 @@ impl ScryptHash {
             .map_or(u64::MAX, |bytes| bytes / 1024);
         bounded(scheme, "memory", memory_kib, limits.max_memory_kib().into())?;
         bounded(scheme, "p", p.into(), limits.max_parallelism().into())?;
+        let units = 1u64
+            .checked_shl(log_n)
+            .and_then(|n| n.checked_mul(u64::from(r)))
+            .and_then(|n| n.checked_mul(u64::from(p)))
+            .unwrap_or(u64::MAX);
+        work_bounded(
+            scheme,
+            in_argon2_work(units, crate::policy::owasp::SCRYPT_WORK),
+            limits,
+        )?;
         if digest.is_empty() || digest.len() > MAX_DIGEST_LEN {
             return Err(malformed("its hash has an unusable length"));
         }
