@@ -283,3 +283,40 @@ proptest! {
         }
     }
 }
+
+/// Hosts as the drivers read them: a DSN must never be judged local while the driver connects
+/// somewhere else (a `#` ends the authority, MySQL's `socket=` serves `localhost` only, an
+/// empty host or a `service=` defers to the environment); loopback's short forms are local.
+#[test]
+fn locality_follows_the_driver() {
+    let verdict = |text: &str| verdict_text(&Dsn::parse(text).unwrap());
+    let remote =
+        "error: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`";
+    for text in [
+        // The `url` crate (sqlx) ends the authority at `#`: the host is evil.example.
+        "postgres://u:p@evil.example#@localhost/db",
+        // The environment decides: PGHOST, a service file.
+        "postgres:///db",
+        "postgres://localhost/db?host=",
+        "postgres://localhost/db?service=prod",
+    ] {
+        assert_eq!(verdict(text), remote, "{text}");
+    }
+    assert_eq!(
+        verdict("mysql://u:p@db.example/app?socket=/run/mysqld/mysqld.sock"),
+        "error: MySQL/MariaDB DSN connects to a remote host without TLS; add `ssl-mode=VERIFY_IDENTITY`"
+    );
+    for text in [
+        "mysql://u:p@localhost/app?socket=/run/mysqld/mysqld.sock",
+        "postgres://u:p@127.1/db",
+        "postgres://u:p@2130706433/db",
+        "postgres://u:p@0x7f.1/db",
+        "postgres://u:p@localhost/db#fragment",
+        "postgres:///db?host=/var/run/postgresql",
+    ] {
+        assert_eq!(verdict(text), "local", "{text}");
+    }
+    let dsn = Dsn::parse("postgres://u:p@evil.example#@localhost/db").unwrap();
+    assert_eq!(dsn.hosts()[0].name, "evil.example");
+    assert_eq!(dsn.password().unwrap().expose_secret(), "p");
+}

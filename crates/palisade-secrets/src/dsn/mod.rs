@@ -345,7 +345,8 @@ impl Dsn {
                 .into_iter()
                 .map(|value| match ado::server_host(&value) {
                     Some(ado::Server::Host(name)) => name.to_owned(),
-                    _ => String::new(),
+                    Some(ado::Server::Local) => "localhost".to_owned(),
+                    None => String::new(),
                 })
                 .collect();
         }

@@ -108,8 +108,10 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
         return Err(DsnError::AuthorityMalformed);
     }
     let authority_start = after_colon + 2;
+    // RFC 3986: the authority ends at the first `/`, `?` or `#`, as the `url` crate (and so
+    // sqlx) reads it; an `@` after a `#` is no userinfo.
     let authority_end = text[authority_start..]
-        .find(['/', '?'])
+        .find(['/', '?', '#'])
         .map_or(text.len(), |offset| authority_start + offset);
     let authority = &text[authority_start..authority_end];
     let (user, password, hosts) = match authority.rfind('@') {
@@ -150,11 +152,14 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     })
 }
 
-/// The path from `start` up to `?`, and the query after it.
+/// The path from `start` up to `?`, and the query after it, both ending at a fragment (`#`).
 fn path_and_query(text: &str, start: usize) -> (Range<usize>, Option<Range<usize>>) {
-    match text[start..].find('?') {
-        Some(offset) => (start..start + offset, Some(start + offset + 1..text.len())),
-        None => (start..text.len(), None),
+    let end = text[start..]
+        .find('#')
+        .map_or(text.len(), |offset| start + offset);
+    match text[start..end].find('?') {
+        Some(offset) => (start..start + offset, Some(start + offset + 1..end)),
+        None => (start..end, None),
     }
 }
 

@@ -158,13 +158,21 @@ impl Dsn {
         (self.is_srv() && !tls_turned_off).then_some("mongodb+srv")
     }
 
+    /// Whether every host the driver may reach is this machine. A host the DSN leaves to
+    /// the environment is unknown, so not local: libpq fills an empty host (`postgres:///db`,
+    /// `host=`) from `PGHOST` and a `service=` from a service file, either of which may name
+    /// a remote server. MySQL's `socket=` is used only for `localhost`; with another host the
+    /// client connects over TCP.
     fn is_local(&self) -> bool {
         let engine = self.engine();
-        if engine == Engine::MySql && self.last_param("socket").is_some() {
-            return true;
+        if engine == Engine::Postgres && self.last_param("service").is_some() {
+            return false;
         }
-        let mut hosts = self.reachable_hosts();
-        !hosts.is_empty() && hosts.iter_mut().all(|host| is_local_host(host))
+        let hosts = self.reachable_hosts();
+        !hosts.is_empty()
+            && hosts
+                .iter()
+                .all(|host| !host.trim().is_empty() && is_local_host(host))
     }
 }
 
@@ -189,6 +197,41 @@ pub(super) fn is_local_host(host: &str) -> bool {
         Ok(IpAddr::V6(v6)) => {
             v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-        Err(_) => false,
+        // The short and numeric forms `inet_aton` accepts, which libpq and the MySQL client
+        // resolve (`127.1`, `2130706433`, `0x7f.1`).
+        Err(_) => inet_aton(host).is_some_and(|v4| v4.is_loopback()),
     }
+}
+
+/// An IPv4 address in any form `inet_aton` reads: one to four parts, each decimal, octal
+/// (leading `0`) or hexadecimal (`0x`), the last filling the remaining bytes.
+fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<u64> = text
+        .split('.')
+        .map(|part| {
+            let (digits, radix) = match part.get(..2) {
+                Some("0x" | "0X") => (part.get(2..)?, 16),
+                _ if part.len() > 1 && part.starts_with('0') => (part.get(1..)?, 8),
+                _ => (part, 10),
+            };
+            if digits.is_empty() {
+                return None;
+            }
+            u64::from_str_radix(digits, radix).ok()
+        })
+        .collect::<Option<_>>()?;
+    let (last, leading) = parts.split_last()?;
+    if leading.len() > 3 || leading.iter().any(|&p| p > 255) {
+        return None;
+    }
+    let room = 8 * (4 - u32::try_from(leading.len()).ok()?);
+    if *last >= 1u64 << room {
+        return None;
+    }
+    let value = leading
+        .iter()
+        .fold(0u64, |acc, &p| (acc << 8) | p)
+        .checked_shl(room)?
+        | last;
+    u32::try_from(value).ok().map(std::net::Ipv4Addr::from)
 }
