@@ -242,9 +242,8 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             ..
         } => {
             for when in conditions {
-                match truth(&when.condition)? {
-                    true => return truth(&when.result),
-                    false => {}
+                if truth(&when.condition)? {
+                    return truth(&when.result);
                 }
             }
             else_result.as_deref().and_then(truth)
@@ -259,7 +258,7 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
 fn unfiltered(query: &Query) -> bool {
     match query.body.as_ref() {
         SetExpr::Select(s) => s.selection.is_none() && s.having.is_none(),
-        SetExpr::Values(_) => true,
+        SetExpr::Values(_) | SetExpr::Table(_) => true,
         _ => false,
     }
 }

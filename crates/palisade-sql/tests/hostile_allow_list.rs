@@ -168,3 +168,40 @@ fn quoted_names_keep_their_escapes_in_a_shape() {
         assert_ne!(x, y, "{a} and {b}");
     }
 }
+
+#[test]
+fn option_values_and_string_table_names_stay_in_a_shape() {
+    for (dialect, a, b) in [
+        (
+            Dialect::Postgres,
+            "EXPLAIN (ANALYZE 0) DELETE FROM t WHERE a = $1",
+            "EXPLAIN (ANALYZE 1) DELETE FROM t WHERE a = $1",
+        ),
+        (
+            Dialect::Sqlite,
+            "SELECT a FROM 't' WHERE id = ?",
+            "SELECT a FROM 'secret' WHERE id = ?",
+        ),
+        (
+            Dialect::Sqlite,
+            "SELECT a FROM t, 'u' WHERE id = ?",
+            "SELECT a FROM t, 'secret' WHERE id = ?",
+        ),
+        (
+            Dialect::MySql,
+            r#"SELECT a FROM "users" WHERE id = ?"#,
+            r#"SELECT a FROM "secret" WHERE id = ?"#,
+        ),
+    ] {
+        let (x, y) = (
+            fingerprint(a, dialect).unwrap(),
+            fingerprint(b, dialect).unwrap(),
+        );
+        assert_ne!(x, y, "{a} and {b}");
+    }
+    // Values stay values.
+    assert_eq!(
+        fingerprint("SELECT a FROM t WHERE b = 'x'", Dialect::Sqlite).unwrap(),
+        fingerprint("SELECT a FROM t WHERE b = 'y'", Dialect::Sqlite).unwrap()
+    );
+}

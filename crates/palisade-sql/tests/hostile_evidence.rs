@@ -50,6 +50,7 @@ fn always_true_branches_without_literals_are_tautologies() {
             "SELECT a FROM t WHERE id = $1 OR NULL IS UNKNOWN",
             "SELECT a FROM t WHERE id = $1 OR EXISTS (SELECT FROM users)",
             "SELECT a FROM t WHERE id = $1 OR EXISTS (VALUES (current_user))",
+            "SELECT a FROM t WHERE id = $1 OR EXISTS (TABLE t)",
             "SELECT a FROM t WHERE id = $1 OR CASE WHEN TRUE THEN TRUE END",
             "SELECT a FROM t WHERE id = $1 OR pi() = pi()",
             "SELECT a FROM t WHERE id = $1 OR a LIKE a",

@@ -152,7 +152,15 @@ fn every_relation_is_seen_and_a_cte_shadows_only_its_own_scope() {
     );
     refusals(
         &writer,
-        &["INSERT INTO users (id) WITH secrets AS (SELECT id FROM secrets) SELECT id FROM secrets"],
+        &[
+            "INSERT INTO users (id) WITH secrets AS (SELECT id FROM secrets) SELECT id FROM secrets",
+            // The table a statement writes is never a CTE name.
+            "WITH secrets AS (SELECT id FROM users) DELETE FROM secrets WHERE id = 1",
+            "WITH secrets AS (SELECT id FROM users) UPDATE secrets SET id = 1",
+            "WITH secrets AS (SELECT id FROM users) INSERT INTO secrets VALUES (1)",
+            "WITH secrets AS (SELECT id FROM users), d AS (DELETE FROM secrets RETURNING id) SELECT id FROM d",
+            "WITH secrets AS (SELECT id FROM users) MERGE INTO secrets s USING users u ON s.id = u.id WHEN MATCHED THEN DELETE",
+        ],
         Rule::TableNotAllowed,
     );
     // `WITH RECURSIVE` binds its names in its own bodies.
@@ -245,6 +253,25 @@ fn server_state_is_a_catalog_read_or_a_session_variable() {
         &["SELECT @@version"],
         Rule::SessionVariable,
     );
+    refusals(
+        &pg,
+        &[
+            "SELECT $1::regclass",
+            "SELECT 'secrets'::regclass::oid",
+            "SELECT pg_relation_size('secrets')",
+            "SELECT current_query()",
+        ],
+        Rule::CatalogRead,
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MsSql).allow_literals()),
+        &[
+            "SELECT user_name()",
+            "SELECT original_login()",
+            "SELECT object_id('secrets')",
+        ],
+        Rule::CatalogRead,
+    );
     // Ordinary functions stay ordinary.
     assert!(
         pg.check(
@@ -252,6 +279,36 @@ fn server_state_is_a_catalog_read_or_a_session_variable() {
             &Params::none()
         )
         .is_ok()
+    );
+}
+
+#[test]
+fn maintenance_and_session_functions_are_writes() {
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).allow_literals()),
+        &[
+            "SELECT brin_summarize_new_values('idx')",
+            "SELECT brin_desummarize_range('idx', 0)",
+            "SELECT gin_clean_pending_list('idx')",
+            "SELECT setseed(0.5)",
+            "EXPLAIN (ANALYZE 1) DELETE FROM users",
+            "EXPLAIN (ANALYZE 'on') DELETE FROM users",
+            "EXPLAIN (ANALYZE) DELETE FROM users",
+        ],
+        Rule::StatementNotAllowed,
+    );
+    assert!(
+        SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).allow_literals())
+            .check("EXPLAIN (ANALYZE 0) SELECT a FROM users", &Params::none())
+            .is_ok()
+    );
+    refusals(
+        &SqlGuard::new(SqlPolicy::read_only(Dialect::MySql).allow_literals()),
+        &[
+            "SELECT LAST_INSERT_ID(a) FROM t",
+            "SELECT a, s.nextval FROM t",
+        ],
+        Rule::StatementNotAllowed,
     );
 }
 

@@ -329,3 +329,47 @@ async fn what_the_guard_refuses_does_harm_on_mariadb() {
             .unwrap();
     }
 }
+
+/// PostgreSQL marks every function that can change state or read state outside the
+/// statement as volatile. Each volatile function of its catalog that SQL can call is refused
+/// by a read-only guard (as dangerous, a write or a catalog read), but for the few whose only
+/// effect is a fresh value: a function the server gains in a new release fails this test
+/// until the guard classifies it.
+#[tokio::test]
+async fn every_volatile_postgresql_function_is_refused_on_a_read_only_handle() {
+    const FRESH_VALUES_ONLY: &[&str] = &[
+        "random",
+        "random_normal",
+        "clock_timestamp",
+        "timeofday",
+        "gen_random_uuid",
+        "currval",
+        "lastval",
+    ];
+    let admin = PgPool::connect(&Service::Postgres.url()).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar(
+        r"SELECT DISTINCT p.proname::text FROM pg_proc p
+          WHERE p.provolatile = 'v'
+            AND p.pronamespace = 'pg_catalog'::regnamespace
+            AND p.prokind = 'f'
+            AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype,
+                'index_am_handler'::regtype, 'table_am_handler'::regtype,
+                'language_handler'::regtype, 'tsm_handler'::regtype, 'fdw_handler'::regtype)
+            AND NOT ('internal'::regtype = ANY (p.proargtypes::regtype[]))",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(names.len() > 150, "only {} volatile functions", names.len());
+    let reader = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).allow_literals());
+    let admitted: Vec<&String> = names
+        .iter()
+        .filter(|name| !FRESH_VALUES_ONLY.contains(&name.as_str()))
+        .filter(|name| {
+            reader
+                .check(&format!("SELECT {name}(1)"), &Params::none())
+                .is_ok()
+        })
+        .collect();
+    assert!(admitted.is_empty(), "volatile and admitted: {admitted:?}");
+}

@@ -172,11 +172,43 @@ fn significant<'t>(
     let mut parts = Vec::with_capacity(tokens.len());
     let mut depth = 0_usize;
     let mut ended = false;
+    // Inside an option list (`EXPLAIN (ANALYZE 1)`, `VACUUM (FULL 1)`): its values are
+    // syntax, kept as written, so a plan-only EXPLAIN never shares a shape with one that runs
+    // its statement. The depth of the list's `(`.
+    let mut options: Option<usize> = None;
+    // Where a relation is named (after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE`): SQLite reads
+    // a string there as a table name (`FROM 'secrets'`), and so does MySQL under ANSI_QUOTES.
+    let mut in_from = false;
     let mut iter = tokens.iter().map(|t| &t.token).peekable();
     while let Some(token) = iter.next() {
+        let naming = match parts.last() {
+            Some(Part::Comma) => in_from,
+            Some(last) => last.is_keyword(&[
+                Keyword::FROM,
+                Keyword::JOIN,
+                Keyword::INTO,
+                Keyword::UPDATE,
+                Keyword::TABLE,
+            ]),
+            None => false,
+        };
+        if let Token::Word(word) = token
+            && word.quote_style.is_none()
+            && STRUCTURAL.contains(&word.keyword)
+        {
+            in_from = word.keyword == Keyword::FROM;
+        }
         let part = match token {
             Token::Whitespace(_) => continue,
             _ if ended => return Err(Violation::whole(Rule::MultipleStatements)),
+            Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) if naming => {
+                Part::Other(token)
+            }
+            Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) | Token::Number(..)
+                if options.is_some() =>
+            {
+                Part::Other(token)
+            }
             Token::SemiColon if depth == 0 => {
                 ended = true;
                 continue;
@@ -228,10 +260,19 @@ fn significant<'t>(
             | Token::UnicodeStringLiteral(_)
             | Token::HexStringLiteral(_) => Part::Value,
             Token::LParen => {
+                let option_list = matches!(parts.last(), Some(Part::Other(Token::Word(w)))
+                    if w.quote_style.is_none()
+                        && matches!(w.keyword, Keyword::EXPLAIN | Keyword::VACUUM | Keyword::ANALYZE));
                 depth += 1;
+                if option_list && options.is_none() {
+                    options = Some(depth);
+                }
                 Part::Open
             }
             Token::RParen => {
+                if options == Some(depth) {
+                    options = None;
+                }
                 depth = depth.saturating_sub(1);
                 Part::Close
             }

@@ -1,6 +1,9 @@
 //! What kind of statement a parsed statement is, for the policy's allow-list.
 
-use sqlparser::ast::{CopyTarget, Query, Set, SetExpr, Statement};
+use sqlparser::ast::{
+    CopyTarget, FromTable, Query, Set, SetExpr, Spanned, Statement, TableFactor, TableObject,
+};
+use sqlparser::tokenizer::Location;
 
 use crate::guard::policy::StatementKind;
 use crate::guard::violation::Rule;
@@ -11,10 +14,25 @@ pub(crate) fn classify(statement: &Statement) -> Result<StatementKind, Rule> {
     Ok(match statement {
         Statement::Query(query) => query_kind(query),
         Statement::Explain {
-            analyze, statement, ..
+            analyze,
+            statement,
+            options,
+            ..
         } => {
-            // EXPLAIN ANALYZE runs its statement.
-            if *analyze { classify(statement)? } else { Read }
+            // EXPLAIN ANALYZE runs its statement, however the option is spelled
+            // (`EXPLAIN (ANALYZE 1)`, `(ANALYZE 'on')`).
+            let analyzes = options.iter().flatten().any(|option| {
+                option.name.value.eq_ignore_ascii_case("analyze")
+                    && option.arg.as_ref().is_none_or(|arg| {
+                        let value = arg.to_string().trim_matches('\'').to_ascii_lowercase();
+                        !matches!(value.as_str(), "false" | "off" | "0" | "no" | "f" | "n")
+                    })
+            });
+            if *analyze || analyzes {
+                classify(statement)?
+            } else {
+                Read
+            }
         }
         Statement::ExplainTable { .. }
         | Statement::ShowFunctions { .. }
@@ -115,4 +133,54 @@ fn set_kind(body: &SetExpr) -> StatementKind {
             StatementKind::Write
         }
     }
+}
+
+/// Where the tables a data-modifying statement writes are named.
+pub(crate) fn dml_targets(statement: &Statement) -> Vec<Location> {
+    let factor = |factor: &TableFactor| match factor {
+        TableFactor::Table { name, .. } => Some(name.span().start),
+        _ => None,
+    };
+    match statement {
+        Statement::Insert(insert) => match &insert.table {
+            TableObject::TableName(name) => vec![name.span().start],
+            _ => Vec::new(),
+        },
+        Statement::Update(update) => factor(&update.table.relation).into_iter().collect(),
+        Statement::Delete(delete) => {
+            let from = match &delete.from {
+                FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
+            };
+            delete
+                .tables
+                .iter()
+                .map(|name| name.span().start)
+                .chain(from.iter().filter_map(|t| factor(&t.relation)))
+                .collect()
+        }
+        Statement::Merge(merge) => factor(&merge.table).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `SHOW ...`: a read of the catalog, whatever it shows.
+pub(crate) fn is_show(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::ShowFunctions { .. }
+            | Statement::ShowVariable { .. }
+            | Statement::ShowStatus { .. }
+            | Statement::ShowVariables { .. }
+            | Statement::ShowCreate { .. }
+            | Statement::ShowColumns { .. }
+            | Statement::ShowCatalogs { .. }
+            | Statement::ShowDatabases { .. }
+            | Statement::ShowSchemas { .. }
+            | Statement::ShowTables { .. }
+            | Statement::ShowViews { .. }
+            | Statement::ShowCollation { .. }
+            | Statement::ShowCharset(_)
+            | Statement::ShowObjects(_)
+            | Statement::ExplainTable { .. }
+    )
 }

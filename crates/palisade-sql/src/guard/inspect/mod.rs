@@ -4,21 +4,23 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Ident, InTarget, LimitClause,
-    ObjectName, OrderBy, OrderByKind, Query, Select, SelectItem, SetExpr, Spanned, Statement,
-    TableFactor, TopQuantity, Value, ValueWithSpan, Visitor,
+    BinaryOperator, Expr, GroupByExpr, InTarget, LimitClause, ObjectName, OrderBy, OrderByKind,
+    Query, Select, SelectItem, Spanned, Statement, TableFactor, TopQuantity, Value, ValueWithSpan,
+    Visitor,
 };
 use sqlparser::tokenizer::Location;
 
 use crate::Dialect;
 use crate::constant::{always_true, constant_select, is_literal, neutralizes_a_condition};
 use crate::guard::evidence::{is_number, is_ordinal, order_probe, union_probe};
-use crate::guard::functions::{self, Call};
-use crate::guard::kind::classify;
+use crate::guard::functions;
+use crate::guard::kind::{classify, dml_targets, is_show};
 use crate::guard::policy::{SqlPolicy, StatementKind};
-use crate::guard::relations::{CteScopes, folded, folded_parts, is_catalog, lower_parts};
+use crate::guard::relations::{CteScopes, folded, folded_parts, lower_parts};
 use crate::guard::spans::SpanSet;
 use crate::guard::violation::{Rule, Violation};
+
+mod reach;
 
 /// Comparisons of constants that query builders write (`1 = 1` to start a condition list,
 /// `1 = 0` or `1 = 2` for an empty `IN` or a read of the columns only).
@@ -106,6 +108,9 @@ pub(crate) struct Inspector<'p> {
     /// Where the name of a table function in `FROM` starts (`FROM dblink(...)`): that
     /// relation is a call, not a table.
     table_function_at: Option<Location>,
+    /// Where the tables an `INSERT`, `UPDATE`, `DELETE` or `MERGE` writes are named: the
+    /// server never reads a CTE name there, so a CTE cannot hide them.
+    targets: Vec<Location>,
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -124,6 +129,7 @@ impl<'p> Inspector<'p> {
             in_definition: false,
             query_depth: 0,
             table_function_at: None,
+            targets: Vec::new(),
         }
     }
 
@@ -139,106 +145,6 @@ impl<'p> Inspector<'p> {
     fn exempted(&self, at: Location) -> bool {
         self.exempt.contains(at)
     }
-
-    /// A call of the function named `parts` (lower-case), at `at`; `as_relation` when it
-    /// stands in `FROM`, where a catalog's table function (`pragma_table_info`,
-    /// `pg_get_keywords`) reads the catalog.
-    fn call(
-        &mut self,
-        parts: Vec<String>,
-        at: Location,
-        as_relation: bool,
-    ) -> ControlFlow<Box<Violation>> {
-        match functions::classify(&parts) {
-            Call::Dangerous => return violation(Rule::DangerousFunction, at),
-            Call::SideEffect if !self.policy.allows(StatementKind::Write) => {
-                return violation(Rule::StatementNotAllowed, at);
-            }
-            Call::Catalog if !self.policy.catalog_allowed => {
-                return violation(Rule::CatalogRead, at);
-            }
-            Call::SideEffect | Call::Catalog | Call::Plain => {}
-        }
-        if as_relation && is_catalog(&parts, self.policy.dialect) && !self.policy.catalog_allowed {
-            return violation(Rule::CatalogRead, at);
-        }
-        self.functions.push(parts.join("."));
-        ControlFlow::Continue(())
-    }
-
-    /// A relation named by `parts` (lower-case) whose table name the server compares as
-    /// `table`, at `at`.
-    /// A relation whose name parts are `lower` (lower-case, for catalogs) and `name` (folded
-    /// as the server compares table names), at `at`.
-    fn relation(
-        &mut self,
-        lower: &[String],
-        name: &[String],
-        at: Location,
-    ) -> ControlFlow<Box<Violation>> {
-        if let [single] = name
-            && self.ctes.binds(single)
-        {
-            return ControlFlow::Continue(());
-        }
-        if is_catalog(lower, self.policy.dialect) && !self.policy.catalog_allowed {
-            return violation(Rule::CatalogRead, at);
-        }
-        let joined = name.join(".");
-        if let Some(allowed) = &self.policy.tables
-            && !allowed.contains(&joined)
-        {
-            return violation(Rule::TableNotAllowed, at);
-        }
-        self.tables.push(joined);
-        ControlFlow::Continue(())
-    }
-
-    /// A server or session variable: `@@version` anywhere, and MySQL's user variables
-    /// (`@x`, which SQL Server spells its parameters with).
-    fn session_variable(&self, ident: &Ident) -> bool {
-        ident.quote_style.is_none()
-            && (ident.value.starts_with("@@")
-                || (self.policy.dialect == Dialect::MySql && ident.value.starts_with('@')))
-    }
-
-    /// An alias that SQL Server would read as the start of another statement.
-    fn statement_alias(&self, alias: &Ident) -> ControlFlow<Box<Violation>> {
-        if self.policy.dialect == Dialect::MsSql
-            && alias.quote_style.is_none()
-            && TSQL_STATEMENT_KEYWORDS.contains(&alias.value.to_lowercase().as_str())
-        {
-            return violation(Rule::MultipleStatements, alias.span.start);
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// `TABLE x` read as a set operation's branch (`SELECT 1 UNION TABLE secrets`).
-    fn table_branches(&mut self, body: &SetExpr, at: Location) -> ControlFlow<Box<Violation>> {
-        match body {
-            SetExpr::Table(table) => {
-                let idents = [&table.schema_name, &table.table_name];
-                let lower: Vec<String> = idents
-                    .iter()
-                    .copied()
-                    .flatten()
-                    .map(|ident| ident.value.to_lowercase())
-                    .collect();
-                let name: Vec<String> = idents
-                    .iter()
-                    .copied()
-                    .flatten()
-                    .map(|ident| folded(ident, self.policy.dialect))
-                    .collect();
-                self.relation(&lower, &name, at)
-            }
-            SetExpr::SetOperation { left, right, .. } => {
-                self.table_branches(left, at)?;
-                self.table_branches(right, at)
-            }
-            _ => ControlFlow::Continue(()),
-        }
-    }
 }
 
 impl Visitor for Inspector<'_> {
@@ -246,6 +152,7 @@ impl Visitor for Inspector<'_> {
 
     fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<Self::Break> {
         let at = statement.span().start;
+        self.targets.extend(dml_targets(statement));
         match classify(statement) {
             Err(rule) => violation(rule, at),
             Ok(kind) if !self.policy.allows(kind) => violation(Rule::StatementNotAllowed, at),
@@ -344,69 +251,7 @@ impl Visitor for Inspector<'_> {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Self::Break> {
-        let alias = match factor {
-            TableFactor::Table {
-                name,
-                args,
-                alias,
-                with_hints,
-                ..
-            } => {
-                // SQL Server's old `FROM t (NOLOCK)` parses as a call with hint names for
-                // arguments: it is the table `t` with hints.
-                let hints_only = self.policy.dialect == Dialect::MsSql
-                    && args.as_ref().is_some_and(|a| {
-                        a.args.iter().all(|arg| {
-                            matches!(
-                                arg,
-                                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(_)))
-                            )
-                        })
-                    });
-                if let Some(args) = args.as_ref().filter(|_| !hints_only) {
-                    let parts = lower_parts(name);
-                    if parts
-                        .last()
-                        .is_some_and(|last| functions::oversized(last, &args.args))
-                    {
-                        return violation(Rule::DangerousFunction, name.span().start);
-                    }
-                    self.table_function_at = Some(name.span().start);
-                }
-                // Lock hints (`WITH (UPDLOCK)`, `(TABLOCKX)`) take locks: writes.
-                let hinted = with_hints.iter().chain(
-                    args.iter()
-                        .filter(|_| hints_only)
-                        .flat_map(|a| &a.args)
-                        .filter_map(|arg| match arg {
-                            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                            _ => None,
-                        }),
-                );
-                for hint in hinted {
-                    let read_only_hint = matches!(hint, Expr::Identifier(h)
-                        if ["nolock", "readuncommitted", "nowait", "readcommitted"]
-                            .contains(&h.value.to_lowercase().as_str()));
-                    if !read_only_hint && !self.policy.allows(StatementKind::Write) {
-                        return violation(Rule::StatementNotAllowed, hint.span().start);
-                    }
-                }
-                alias
-            }
-            TableFactor::Function { name, alias, .. } => {
-                self.call(lower_parts(name), name.span().start, true)?;
-                alias
-            }
-            TableFactor::Derived { alias, .. }
-            | TableFactor::TableFunction { alias, .. }
-            | TableFactor::UNNEST { alias, .. }
-            | TableFactor::NestedJoin { alias, .. } => alias,
-            _ => &None,
-        };
-        match alias {
-            Some(alias) => self.statement_alias(&alias.name),
-            None => ControlFlow::Continue(()),
-        }
+        self.table_factor(factor)
     }
 
     fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<Self::Break> {
@@ -428,6 +273,13 @@ impl Visitor for Inspector<'_> {
             Expr::Function(function) => {
                 let parts = lower_parts(&function.name);
                 let at = expr.span().start;
+                // MySQL's LAST_INSERT_ID(expr) sets the value the next call returns.
+                if parts.last().is_some_and(|last| last == "last_insert_id")
+                    && !functions::arguments(&function.args).is_empty()
+                    && !self.policy.allows(StatementKind::Write)
+                {
+                    return violation(Rule::StatementNotAllowed, at);
+                }
                 if parts.last().is_some_and(|last| {
                     functions::oversized(last, functions::arguments(&function.args))
                 }) {
@@ -551,6 +403,24 @@ impl Visitor for Inspector<'_> {
             {
                 return violation(Rule::SessionVariable, expr.span().start);
             }
+            // MariaDB's `seq.NEXTVAL` (Oracle mode) advances the sequence.
+            Expr::CompoundIdentifier(parts)
+                if parts.last().is_some_and(|p| {
+                    p.quote_style.is_none() && p.value.eq_ignore_ascii_case("nextval")
+                }) && !self.policy.allows(StatementKind::Write) =>
+            {
+                return violation(Rule::StatementNotAllowed, expr.span().start);
+            }
+            // `'secrets'::regclass` looks a name up in the catalog.
+            Expr::Cast { data_type, .. }
+                if !self.policy.catalog_allowed
+                    && data_type
+                        .to_string()
+                        .to_ascii_lowercase()
+                        .starts_with("reg") =>
+            {
+                return violation(Rule::CatalogRead, expr.span().start);
+            }
             Expr::Identifier(ident)
                 if self.policy.dialect == Dialect::MsSql && ident.value.starts_with('@') =>
             {
@@ -586,26 +456,4 @@ impl Visitor for Inspector<'_> {
             _ => violation(Rule::LiteralValue, value.span.start),
         }
     }
-}
-
-/// `SHOW ...`: a read of the catalog, whatever it shows.
-fn is_show(statement: &Statement) -> bool {
-    matches!(
-        statement,
-        Statement::ShowFunctions { .. }
-            | Statement::ShowVariable { .. }
-            | Statement::ShowStatus { .. }
-            | Statement::ShowVariables { .. }
-            | Statement::ShowCreate { .. }
-            | Statement::ShowColumns { .. }
-            | Statement::ShowCatalogs { .. }
-            | Statement::ShowDatabases { .. }
-            | Statement::ShowSchemas { .. }
-            | Statement::ShowTables { .. }
-            | Statement::ShowViews { .. }
-            | Statement::ShowCollation { .. }
-            | Statement::ShowCharset(_)
-            | Statement::ShowObjects(_)
-            | Statement::ExplainTable { .. }
-    )
 }
