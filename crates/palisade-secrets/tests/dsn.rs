@@ -320,3 +320,67 @@ fn locality_follows_the_driver() {
     assert_eq!(dsn.hosts()[0].name, "evil.example");
     assert_eq!(dsn.password().unwrap().expose_secret(), "p");
 }
+
+/// Every TLS-weakening spelling the drivers accept, and every secret parameter, whatever the
+/// case, spaces, `_` or `-` in its key; the last occurrence of an option decides.
+#[test]
+fn weakening_spellings_and_secret_parameters_are_recognised() {
+    let verdict = |text: &str| verdict_text(&Dsn::parse(text).unwrap());
+    for (text, param) in [
+        (
+            "Server=db.example;Database=app;User Id=a;Password=p;Encrypt=yes;Trust Server Certificate=true",
+            "TrustServerCertificate",
+        ),
+        (
+            "mongodb://db.example/app?tls=true&sslAllowInvalidCertificates=true",
+            "sslAllowInvalidCertificates",
+        ),
+        (
+            "mongodb://db.example/app?ssl=true&sslAllowInvalidHostnames=true",
+            "sslAllowInvalidHostnames",
+        ),
+        (
+            "mongodb://db.example/app?ssl=true&sslValidate=false",
+            "sslValidate",
+        ),
+        (
+            "mongodb://db.example/app?ssl=true&ssl_cert_reqs=CERT_NONE",
+            "ssl_cert_reqs",
+        ),
+    ] {
+        assert_eq!(
+            verdict(text),
+            format!(
+                "error: DSN turns off TLS certificate checks with `{param}`; remove it in production"
+            ),
+            "{text}"
+        );
+    }
+    // MySQL's ssl_mode with an underscore asks for TLS as ssl-mode does; the last one wins.
+    assert_eq!(
+        verdict("mysql://u:p@db.example/app?ssl_mode=VERIFY_IDENTITY"),
+        "encrypted by ssl-mode"
+    );
+    assert!(
+        verdict("postgres://u:p@db.example/app?sslmode=verify-full&sslmode=disable")
+            .starts_with("error")
+    );
+    let canary = Canary::new();
+    for key in [
+        "password1",
+        "password3",
+        "trustStorePassword",
+        "clientCertificateKeyStorePassword",
+        "sslpassword",
+        "key",
+        "ssl_passphrase",
+    ] {
+        let text = format!(
+            "mysql://u@db.example/app?{key}={}&ssl-mode=REQUIRED",
+            canary.value()
+        );
+        let dsn = Dsn::parse(&text).unwrap();
+        canary.assert_not_in_display(&dsn);
+        canary.assert_not_in_debug(&dsn);
+    }
+}

@@ -55,20 +55,35 @@ pub struct Host {
     pub port: Option<u16>,
 }
 
-/// Parameter keys whose values are secrets, in every engine (ASCII case-insensitive).
-const SECRET_KEYS: [&str; 6] = [
-    "password",
-    "pwd",
-    "pass",
-    "sslpassword",
-    "tlsCertificateKeyFilePassword",
-    "authMechanismProperties",
-];
+/// Parameter keys whose values are secrets, in every engine, compared as [`same_key`]
+/// compares them; besides these, every key that ends in `password` or `passphrase`
+/// (`sslpassword`, MySQL's `password1..3`, JDBC's `trustStorePassword`).
+const SECRET_KEYS: [&str; 4] = ["pwd", "pass", "authmechanismproperties", "key"];
 
 fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS
-        .iter()
-        .any(|name| key.trim().eq_ignore_ascii_case(name))
+    let key = normalized_key(key);
+    key.ends_with("password")
+        || key.ends_with("passphrase")
+        || key
+            .strip_prefix("password")
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        || SECRET_KEYS.contains(&key.as_str())
+}
+
+/// A key as drivers match it: ASCII case-insensitive, and without the spaces, `_` and `-`
+/// their spellings differ by (`Trust Server Certificate`, `TrustServerCertificate`;
+/// `ssl_mode`, `ssl-mode`, `sslmode`).
+fn normalized_key(key: &str) -> String {
+    key.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether two keys name one parameter (see [`normalized_key`]).
+pub(super) fn same_key(a: &str, b: &str) -> bool {
+    normalized_key(a) == normalized_key(b)
 }
 
 /// The mask that replaces every secret in [`Display`](fmt::Display) and `Debug`.
@@ -323,7 +338,7 @@ impl Dsn {
             .rev()
             .find(|pair| {
                 let name = self.decode_key(pair);
-                keys.iter().any(|key| name.eq_ignore_ascii_case(key))
+                keys.iter().any(|key| same_key(&name, key))
             })
             .map(|pair| self.decode_value(pair))
     }

@@ -69,12 +69,24 @@ const REQUIRES: [(Engine, &str, &[&str]); 7] = [
     (Engine::MongoDb, "ssl", &["true"]),
 ];
 
-/// Parameters that turn certificate checks off when set to a true value.
-const WEAKENS: [(Engine, &str); 4] = [
+/// Parameters that turn certificate checks off when set to a true value (keys compared as
+/// drivers compare them: `Trust Server Certificate` is `TrustServerCertificate`), with the
+/// MongoDB drivers' legacy `ssl*` spellings.
+const WEAKENS: [(Engine, &str); 6] = [
     (Engine::Mssql, "TrustServerCertificate"),
     (Engine::MongoDb, "tlsInsecure"),
     (Engine::MongoDb, "tlsAllowInvalidCertificates"),
     (Engine::MongoDb, "tlsAllowInvalidHostnames"),
+    (Engine::MongoDb, "sslAllowInvalidCertificates"),
+    (Engine::MongoDb, "sslAllowInvalidHostnames"),
+];
+
+/// Parameters that turn certificate checks off with a particular value: legacy MongoDB
+/// `sslValidate=false` and pymongo's `ssl_cert_reqs=CERT_NONE`.
+const WEAKENS_WITH: [(Engine, &str, &str); 3] = [
+    (Engine::MongoDb, "sslValidate", "false"),
+    (Engine::MongoDb, "tlsValidate", "false"),
+    (Engine::MongoDb, "ssl_cert_reqs", "CERT_NONE"),
 ];
 
 impl Dsn {
@@ -116,10 +128,21 @@ impl Dsn {
             return Ok(TlsVerdict::Local);
         }
         if policy == TlsPolicy::Production
-            && let Some(param) = WEAKENS.iter().find_map(|&(weak_engine, key)| {
-                (weak_engine == engine && self.last_param(key).is_some_and(|v| is_true(&v)))
-                    .then_some(key)
-            })
+            && let Some(param) = WEAKENS
+                .iter()
+                .find_map(|&(weak_engine, key)| {
+                    (weak_engine == engine && self.last_param(key).is_some_and(|v| is_true(&v)))
+                        .then_some(key)
+                })
+                .or_else(|| {
+                    WEAKENS_WITH.iter().find_map(|&(weak_engine, key, weak)| {
+                        (weak_engine == engine
+                            && self
+                                .last_param(key)
+                                .is_some_and(|v| v.trim().eq_ignore_ascii_case(weak)))
+                        .then_some(key)
+                    })
+                })
         {
             return Err(DsnError::TlsUnverified { param });
         }
