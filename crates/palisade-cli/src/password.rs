@@ -41,7 +41,8 @@ pub(crate) fn run(command: PasswordCommand) -> ExitCode {
         Ok(hasher) => hasher,
         Err(err) => return output::input_error(&err),
     };
-    let password = match resolve::stdin() {
+    // A longer password is refused without being read whole.
+    let password = match resolve::stdin_at_most(hasher.policy().max_password_len(), "password") {
         Ok(value) => value,
         Err(failure) => return failure.report(),
     };

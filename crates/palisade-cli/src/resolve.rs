@@ -60,12 +60,25 @@ pub(crate) fn value_of(argument: &str) -> Result<SecretValue, ResolveFailure> {
 
 /// All of stdin, without its trailing line break.
 pub(crate) fn stdin() -> Result<SecretValue, ResolveFailure> {
+    stdin_at_most(usize::MAX, "the input")
+}
+
+/// Stdin without its trailing line break, reading no more than `max` bytes of value (and a
+/// line break): a longer input is a usage error naming `what`, and the rest is never read.
+pub(crate) fn stdin_at_most(max: usize, what: &str) -> Result<SecretValue, ResolveFailure> {
     let mut bytes = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(3);
     std::io::stdin()
+        .take(limit)
         .read_to_end(&mut bytes)
         .map_err(|err| ResolveFailure::Usage(format!("cannot read stdin: {err}")))?;
     while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         bytes.pop();
+    }
+    if bytes.len() > max {
+        return Err(ResolveFailure::Usage(format!(
+            "{what} is longer than {max} bytes"
+        )));
     }
     Ok(SecretValue::from_bytes(bytes))
 }

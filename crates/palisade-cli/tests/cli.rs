@@ -228,9 +228,9 @@ fn password_verify_of_a_legacy_hash_prints_the_upgrade() {
     let weaker = palisade_password::Policy::argon2id(7_168, 5, 1).unwrap();
     let old = palisade_password::PasswordHasher::new(weaker)
         .unwrap()
-        .hash("hunter2")
+        .hash("hunter22")
         .unwrap();
-    let (code, stdout, _) = palisade_with(&["password", "verify", &old], &[], "hunter2\n");
+    let (code, stdout, _) = palisade_with(&["password", "verify", &old], &[], "hunter22\n");
     assert_eq!(code, 0);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.first(), Some(&"ok, rehash due"));
@@ -244,7 +244,7 @@ fn password_verify_of_a_legacy_hash_prints_the_upgrade() {
     let (code, stdout, _) = palisade_with(
         &["password", "verify", &old, "--format", "json"],
         &[],
-        "hunter2",
+        "hunter22",
     );
     assert_eq!(code, 0);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -254,7 +254,7 @@ fn password_verify_of_a_legacy_hash_prints_the_upgrade() {
     assert_eq!(report["rehash_due"], true);
     assert_eq!(report["reason"], "weaker-parameters");
     let upgraded = report["upgraded_hash"].as_str().unwrap();
-    let (code, stdout, _) = palisade_with(&["password", "verify", upgraded], &[], "hunter2");
+    let (code, stdout, _) = palisade_with(&["password", "verify", upgraded], &[], "hunter22");
     assert_eq!((code, stdout.as_str()), (0, "ok\n"));
 }
 
@@ -501,4 +501,18 @@ fn sql_check_and_fingerprint_never_print_the_sql() {
         "statement 2: refused: a statement shape outside the allow-list (shape-not-allowed)"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn password_input_is_bounded_and_an_empty_password_is_refused() {
+    let long = "a".repeat(100_000);
+    let (code, stdout, stderr) = palisade_with(&["password", "hash"], &[], &long);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr, "palisade: password is longer than 4096 bytes\n");
+    let (code, _, stderr) = palisade_with(&["password", "hash"], &[], "\n");
+    assert_ne!(code, 0, "{stderr}");
+    let (code, _, stderr) = palisade_with(&["password", "hash"], &[], "short\n");
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("shorter than 8"), "{stderr}");
 }

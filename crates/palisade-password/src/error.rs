@@ -20,6 +20,13 @@ pub enum Error {
         /// The policy's maximum.
         max: usize,
     },
+    /// A new password is shorter than the policy's minimum (in characters), or a password
+    /// to verify is empty (`min` is then 1).
+    #[error("password is shorter than {min} characters")]
+    PasswordTooShort {
+        /// The minimum.
+        min: usize,
+    },
     /// The stored hash is longer than any hash of a known format.
     #[error("stored hash is longer than {max} bytes")]
     StoredTooLong {

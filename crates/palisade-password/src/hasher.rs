@@ -105,9 +105,14 @@ impl PasswordHasher {
     /// string. Blocks for the whole hash: async code uses [`hash_async`](Self::hash_async).
     ///
     /// # Errors
-    /// [`Error::PasswordTooLong`]; [`Error::Random`].
+    /// [`Error::PasswordTooShort`] below the policy's minimum; [`Error::PasswordTooLong`];
+    /// [`Error::Random`].
     pub fn hash(&self, password: &str) -> Result<String> {
         self.check_len(password)?;
+        let min = self.inner.policy.min_password_len();
+        if password.chars().count() < min {
+            return Err(Error::PasswordTooShort { min });
+        }
         let policy = &self.inner.policy;
         let pepper = self.inner.peppers.as_ref().map(Peppers::current);
         let salt = random::<SALT_LEN>()?;
@@ -133,7 +138,8 @@ impl PasswordHasher {
     /// whole verify: async code uses [`verify_async`](Self::verify_async).
     ///
     /// # Errors
-    /// [`Error::Mismatch`] for a wrong password; [`Error::PasswordTooLong`];
+    /// [`Error::Mismatch`] for a wrong password; [`Error::PasswordTooShort`] for an empty
+    /// one; [`Error::PasswordTooLong`];
     /// [`Error::StoredTooLong`], [`Error::FormatUnknown`], [`Error::FormatMalformed`] and
     /// [`Error::ParamOutOfBounds`] for a stored hash that cannot be used;
     /// [`Error::PepperUnknown`]; [`Error::Random`] while making the upgraded hash.
@@ -177,7 +183,8 @@ impl PasswordHasher {
     /// that the answer takes as long as for a user who does.
     ///
     /// # Errors
-    /// Always: [`Error::Mismatch`], or [`Error::PasswordTooLong`] as a real verify would.
+    /// Always: [`Error::Mismatch`], or [`Error::PasswordTooShort`] (empty) and
+    /// [`Error::PasswordTooLong`] as a real verify would.
     pub fn dummy_verify(&self, password: &str) -> Result<Verified> {
         match self.verify(password, &self.inner.dummy) {
             Ok(_) => Err(Error::Mismatch),
@@ -231,7 +238,12 @@ impl PasswordHasher {
         self.inner.pool.admitted()
     }
 
+    /// The bounds every password meets, new or verified: not empty (an empty password is
+    /// never a credential), not longer than the policy's maximum.
     fn check_len(&self, password: &str) -> Result<()> {
+        if password.is_empty() {
+            return Err(Error::PasswordTooShort { min: 1 });
+        }
         let max = self.inner.policy.max_password_len();
         if password.len() > max {
             return Err(Error::PasswordTooLong { max });

@@ -28,6 +28,7 @@ pub struct Policy {
     t_cost: u32,
     p_cost: u32,
     max_password_len: usize,
+    min_password_len: usize,
     concurrency: Option<NonZeroUsize>,
     queue_bound: usize,
     stored: StoredLimits,
@@ -56,6 +57,9 @@ impl Policy {
     pub const MIN_WORK: u64 = 35_840;
     /// Passwords longer than 4 KiB are refused before any hashing.
     pub const DEFAULT_MAX_PASSWORD_LEN: usize = 4096;
+    /// New passwords shorter than 8 characters are refused (NIST SP 800-63B's minimum for a
+    /// password the user chose; the reference back end's sign-up asks the same).
+    pub const DEFAULT_MIN_PASSWORD_LEN: usize = 8;
     /// The longest maximum a policy may set (Argon2 itself takes up to 4 GiB).
     pub const MAX_MAX_PASSWORD_LEN: usize = 1024 * 1024;
     /// Async callers allowed to wait for a hashing slot before further calls fail with
@@ -69,6 +73,7 @@ impl Policy {
         t_cost: Self::DEFAULT_T_COST,
         p_cost: Self::DEFAULT_P_COST,
         max_password_len: Self::DEFAULT_MAX_PASSWORD_LEN,
+        min_password_len: Self::DEFAULT_MIN_PASSWORD_LEN,
         concurrency: None,
         queue_bound: Self::DEFAULT_QUEUE_BOUND,
         stored: StoredLimits::DEFAULT,
@@ -126,6 +131,30 @@ impl Policy {
         })
     }
 
+    /// The same policy with another minimum length for new passwords, in characters (an
+    /// empty password is refused by every verify whatever the minimum).
+    ///
+    /// # Errors
+    /// [`PolicyError`] when `min` is 0 or above the maximum length.
+    pub const fn with_min_password_len(self, min: usize) -> Result<Self, PolicyError> {
+        if min == 0 {
+            return Err(PolicyError::ParamBelowMin {
+                name: "min_password_len",
+                min: 1,
+            });
+        }
+        if min > self.max_password_len {
+            return Err(PolicyError::ParamAboveMax {
+                name: "min_password_len",
+                max: self.max_password_len as u64,
+            });
+        }
+        Ok(Self {
+            min_password_len: min,
+            ..self
+        })
+    }
+
     /// The same policy with this many hashes running at once on the async pool (default: the
     /// number of cores).
     #[must_use]
@@ -177,6 +206,12 @@ impl Policy {
     #[must_use]
     pub const fn max_password_len(&self) -> usize {
         self.max_password_len
+    }
+
+    /// The shortest new password accepted, in characters.
+    #[must_use]
+    pub const fn min_password_len(&self) -> usize {
+        self.min_password_len
     }
 
     /// Hashes running at once on the async pool; `None` means the number of cores.

@@ -162,7 +162,7 @@ fn planted_hashes_within_each_parameter_bound_are_refused_by_total_work() {
     ];
     for (stored, scheme) in planted {
         assert_eq!(
-            hasher.verify("pw", &stored).unwrap_err(),
+            hasher.verify("pw-long-enough", &stored).unwrap_err(),
             Error::ParamOutOfBounds {
                 scheme,
                 name: "work",
@@ -186,7 +186,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     // 4 GiB of memory: refused instantly rather than allocated.
     let huge = format!("$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}");
     assert_eq!(
-        hasher.verify("pw", &huge).unwrap_err(),
+        hasher.verify("pw-long-enough", &huge).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::Argon2id,
             name: "m",
@@ -195,7 +195,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     );
     let slow = format!("$argon2id$v=19$m=8192,t=1000,p=1${salt_and_hash}");
     assert_eq!(
-        hasher.verify("pw", &slow).unwrap_err(),
+        hasher.verify("pw-long-enough", &slow).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::Argon2id,
             name: "t",
@@ -204,7 +204,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     );
     let bcrypt31 = "$2b$31$M8ue616x3G5stQnzii/ApOWLv1JvW9x9xsgWA9El8hAqSDhDohk4K";
     assert_eq!(
-        hasher.verify("pw", bcrypt31).unwrap_err(),
+        hasher.verify("pw-long-enough", bcrypt31).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::Bcrypt,
             name: "cost",
@@ -213,7 +213,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     );
     let pbkdf2 = "pbkdf2_sha256$900000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
     assert_eq!(
-        hasher.verify("pw", pbkdf2).unwrap_err(),
+        hasher.verify("pw-long-enough", pbkdf2).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::DjangoPbkdf2Sha256,
             name: "iterations",
@@ -224,7 +224,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     let scrypt =
         "$scrypt$ln=20,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     assert_eq!(
-        hasher.verify("pw", scrypt).unwrap_err(),
+        hasher.verify("pw-long-enough", scrypt).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::Scrypt,
             name: "memory",
@@ -233,7 +233,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     );
     let django = format!("argon2$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}");
     assert_eq!(
-        hasher.verify("pw", &django).unwrap_err(),
+        hasher.verify("pw-long-enough", &django).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::DjangoArgon2,
             name: "m",
@@ -244,7 +244,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     let strict = PasswordHasher::new(cheap().with_stored_limits(lower)).unwrap();
     let bcrypt12 = "$2b$12$M8ue616x3G5stQnzii/ApOWLv1JvW9x9xsgWA9El8hAqSDhDohk4K";
     assert_eq!(
-        strict.verify("pw", bcrypt12).unwrap_err(),
+        strict.verify("pw-long-enough", bcrypt12).unwrap_err(),
         Error::ParamOutOfBounds {
             scheme: Scheme::Bcrypt,
             name: "cost",
@@ -282,23 +282,23 @@ fn passwords_past_the_maximum_are_refused_before_hashing() {
 #[test]
 fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
     let hasher = PasswordHasher::new(cheap()).unwrap();
-    let stored = hasher.hash("pw").unwrap();
+    let stored = hasher.hash("pw-long-enough").unwrap();
     assert!(
         stored.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
         "{stored}"
     );
-    let verified = hasher.verify("pw", &stored).unwrap();
+    let verified = hasher.verify("pw-long-enough", &stored).unwrap();
     assert_eq!(verified.scheme(), Scheme::Argon2id);
     assert_eq!(verified.rehash_reason(), None);
     assert_eq!(verified.upgraded_hash(), None);
     assert_ne!(
-        hasher.hash("pw").unwrap(),
+        hasher.hash("pw-long-enough").unwrap(),
         stored,
         "every hash has its own salt"
     );
 
     let stronger = PasswordHasher::new(Policy::argon2id(7_168, 6, 1).unwrap()).unwrap();
-    let verified = stronger.verify("pw", &stored).unwrap();
+    let verified = stronger.verify("pw-long-enough", &stored).unwrap();
     assert_eq!(
         verified.rehash_reason(),
         Some(RehashReason::WeakerParameters)
@@ -318,9 +318,36 @@ fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
 #[test]
 fn dummy_verify_always_mismatches() {
     let hasher = PasswordHasher::new(cheap()).unwrap();
-    for password in ["", "pw", "correct horse battery staple"] {
+    for password in ["pw-long-enough", "correct horse battery staple", "short"] {
         assert_eq!(hasher.dummy_verify(password).unwrap_err(), Error::Mismatch);
     }
+    // An empty password is refused before any work, by a real verify and a dummy alike.
+    assert_eq!(
+        hasher.dummy_verify("").unwrap_err(),
+        Error::PasswordTooShort { min: 1 }
+    );
+}
+
+#[test]
+fn new_passwords_meet_the_minimum_and_an_empty_one_never_verifies() {
+    let hasher = PasswordHasher::new(cheap()).unwrap();
+    assert_eq!(
+        hasher.hash("seven77").unwrap_err(),
+        Error::PasswordTooShort { min: 8 }
+    );
+    // Characters, not bytes: eight of them in 16 bytes is long enough.
+    let stored = hasher.hash("ééééééé1").unwrap();
+    assert!(hasher.verify("ééééééé1", &stored).is_ok());
+    assert_eq!(
+        hasher.verify("", &stored).unwrap_err(),
+        Error::PasswordTooShort { min: 1 }
+    );
+    // A legacy password shorter than today's minimum still verifies.
+    let lenient = PasswordHasher::new(cheap().with_min_password_len(4).unwrap()).unwrap();
+    let old = lenient.hash("four").unwrap();
+    assert!(hasher.verify("four", &old).is_ok());
+    assert!(cheap().with_min_password_len(0).is_err());
+    assert!(cheap().with_min_password_len(5000).is_err());
 }
 
 fn pepper(id: &str, byte: u8) -> Pepper {
@@ -330,13 +357,17 @@ fn pepper(id: &str, byte: u8) -> Pepper {
 #[test]
 fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
     let v1 = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper("v1", 1))).unwrap();
-    let stored_v1 = v1.hash("pw").unwrap();
+    let stored_v1 = v1.hash("pw-long-enough").unwrap();
     assert!(stored_v1.contains(",keyid=djE$"), "{stored_v1}");
-    assert!(!v1.verify("pw", &stored_v1).unwrap().rehash_due());
+    assert!(
+        !v1.verify("pw-long-enough", &stored_v1)
+            .unwrap()
+            .rehash_due()
+    );
 
     let unpeppered = PasswordHasher::new(cheap()).unwrap();
     assert_eq!(
-        unpeppered.verify("pw", &stored_v1).unwrap_err(),
+        unpeppered.verify("pw-long-enough", &stored_v1).unwrap_err(),
         Error::PepperUnknown {
             key_id: "v1".into()
         }
@@ -346,28 +377,35 @@ fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
         .with_previous(pepper("v1", 1))
         .unwrap();
     let v2 = PasswordHasher::with_peppers(cheap(), peppers).unwrap();
-    let verified = v2.verify("pw", &stored_v1).unwrap();
+    let verified = v2.verify("pw-long-enough", &stored_v1).unwrap();
     assert_eq!(verified.rehash_reason(), Some(RehashReason::OldPepper));
     let stored_v2 = verified.into_upgraded_hash().unwrap();
     assert!(stored_v2.contains(",keyid=djI$"), "{stored_v2}");
-    assert!(!v2.verify("pw", &stored_v2).unwrap().rehash_due());
+    assert!(
+        !v2.verify("pw-long-enough", &stored_v2)
+            .unwrap()
+            .rehash_due()
+    );
     assert_eq!(v2.verify("wrong", &stored_v1).unwrap_err(), Error::Mismatch);
 
     // The same key id with another secret is another pepper: nothing verifies.
     let impostor = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper("v2", 9))).unwrap();
     assert_eq!(
-        impostor.verify("pw", &stored_v2).unwrap_err(),
+        impostor.verify("pw-long-enough", &stored_v2).unwrap_err(),
         Error::Mismatch
     );
 
     // Unpeppered hashes verify under a peppered hasher and ask to be peppered.
-    let plain = unpeppered.hash("pw").unwrap();
+    let plain = unpeppered.hash("pw-long-enough").unwrap();
     assert_eq!(
-        v2.verify("pw", &plain).unwrap().rehash_reason(),
+        v2.verify("pw-long-enough", &plain).unwrap().rehash_reason(),
         Some(RehashReason::NotPeppered)
     );
     // The dummy verify is peppered like a real one.
-    assert_eq!(v2.dummy_verify("pw").unwrap_err(), Error::Mismatch);
+    assert_eq!(
+        v2.dummy_verify("pw-long-enough").unwrap_err(),
+        Error::Mismatch
+    );
 }
 
 #[test]
@@ -408,9 +446,9 @@ async fn a_pepper_is_read_through_palisade_secrets() {
     assert_eq!(format!("{pepper:?}"), r#"Pepper { key_id: "2026a", .. }"#);
     let hasher = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper)).unwrap();
     canary.assert_not_in_debug(&hasher);
-    let stored = hasher.hash("pw").unwrap();
+    let stored = hasher.hash("pw-long-enough").unwrap();
     canary.assert_absent("hash", &stored);
-    assert!(hasher.verify("pw", &stored).is_ok());
+    assert!(hasher.verify("pw-long-enough", &stored).is_ok());
 
     let missing: SecretRef = format!("file:{}", dir.join("absent").display())
         .parse()
@@ -431,17 +469,17 @@ fn debug_output_is_pinned_and_holds_no_secret() {
     assert_eq!(
         format!("{hasher:?}"),
         "PasswordHasher { policy: Policy { m_cost: 7168, t_cost: 5, p_cost: 1, \
-         max_password_len: 4096, concurrency: None, queue_bound: 4096, stored: StoredLimits { \
+         max_password_len: 4096, min_password_len: 8, concurrency: None, queue_bound: 4096, stored: StoredLimits { \
          max_memory_kib: 262144, max_passes: 32, max_parallelism: 16, max_bcrypt_cost: 15, \
          max_pbkdf2_iterations: 5000000, max_work_factor: 4, reference_work: 35840 } }, pepper: Some(\"v1\"), .. }"
     );
-    let stored = hasher.hash("pw").unwrap();
+    let stored = hasher.hash("pw-long-enough").unwrap();
     let verified = PasswordHasher::with_peppers(
         Policy::argon2id(7_168, 6, 1).unwrap(),
         Peppers::new(pepper("v1", 7)),
     )
     .unwrap()
-    .verify("pw", &stored)
+    .verify("pw-long-enough", &stored)
     .unwrap();
     let debug = format!("{verified:?}");
     assert_eq!(
@@ -454,14 +492,17 @@ fn debug_output_is_pinned_and_holds_no_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_calls_answer_as_the_blocking_ones_do() {
     let hasher = PasswordHasher::new(cheap()).unwrap();
-    let stored = hasher.hash_async("pw").await.unwrap();
-    assert!(hasher.verify_async("pw", &stored).await.is_ok());
+    let stored = hasher.hash_async("pw-long-enough").await.unwrap();
+    assert!(hasher.verify_async("pw-long-enough", &stored).await.is_ok());
     assert_eq!(
         hasher.verify_async("wrong", &stored).await.unwrap_err(),
         Error::Mismatch
     );
     assert_eq!(
-        hasher.dummy_verify_async("pw").await.unwrap_err(),
+        hasher
+            .dummy_verify_async("pw-long-enough")
+            .await
+            .unwrap_err(),
         Error::Mismatch
     );
     assert_eq!(
