@@ -93,9 +93,12 @@ impl Dsn {
     /// Judges the DSN's transport security under `policy`.
     ///
     /// A DSN is [`TlsVerdict::Local`] when every host it can reach is the local machine:
-    /// `localhost`, `127.0.0.0/8`, `::1`, a Unix socket (an empty PostgreSQL host, a
-    /// percent-encoded socket path, `host=/dir`, MySQL's `socket=`), SQL Server's `(local)`,
-    /// `.` or `lpc:`, or SQLite. Otherwise it needs TLS: `sslmode=require|verify-ca|verify-full`
+    /// `localhost`, `127.0.0.0/8` (`127.1` and the other `inet_aton` forms too), `::1`, a Unix
+    /// socket (a percent-encoded socket path, `host=/dir`), SQL Server's `(local)`, `.` or
+    /// `lpc:`, or SQLite. Hosts are read as the drivers read them: a `#` ends the authority,
+    /// MySQL's `socket=` serves `localhost` only, and a host the environment decides (an empty
+    /// PostgreSQL host, which libpq takes from `PGHOST`, or a `service=`) is not local.
+    /// Parameter keys match as the drivers match them: case, spaces, `_` and `-` aside. Otherwise it needs TLS: `sslmode=require|verify-ca|verify-full`
     /// (PostgreSQL), `ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY` or `ssl=true` (MySQL and
     /// MariaDB), `Encrypt=yes|true|strict|mandatory` (SQL Server), `tls=true` or `ssl=true`
     /// (MongoDB; `mongodb+srv` implies it unless `tls=false`). The last occurrence of a
