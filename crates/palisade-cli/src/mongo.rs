@@ -33,6 +33,9 @@ pub(crate) struct CheckArgs {
     /// Read one filter per line.
     #[arg(long)]
     lines: bool,
+    /// The most input read from stdin, in bytes (16 MiB, BSON's document limit, by default).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_input_bytes: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -45,9 +48,17 @@ pub(crate) fn run(command: MongoCommand) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    // Read at most the cap (and one byte to tell a longer input apart).
     let mut input = String::new();
-    if let Err(err) = io::stdin().read_to_string(&mut input) {
+    let cap = args.max_input_bytes;
+    if let Err(err) = io::stdin()
+        .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_string(&mut input)
+    {
         return output::input_error(&format!("cannot read stdin: {err}"));
+    }
+    if input.len() > cap {
+        return output::input_error(&format!("the input is longer than {cap} bytes"));
     }
     let policy = args
         .scalar_fields

@@ -24,12 +24,31 @@ pub(crate) fn report(format: Format, text: &[String], json: &Value) -> io::Resul
     match format {
         Format::Text => {
             for line in text {
-                writeln!(out, "{line}")?;
+                writeln!(out, "{}", escape_controls(line))?;
             }
         }
         Format::Json => writeln!(out, "{json}")?,
     }
     out.flush()
+}
+
+/// `line` with every control character written as an escape (`\n`, `\u{1b}`): a key or a
+/// value taken from the input can never start a line of its own or drive the terminal.
+fn escape_controls(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    std::borrow::Cow::Owned(
+        line.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Prints an error message on stderr, prefixed with the command name.

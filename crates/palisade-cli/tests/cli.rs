@@ -516,3 +516,23 @@ fn password_input_is_bounded_and_an_empty_password_is_refused() {
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains("shorter than 8"), "{stderr}");
 }
+
+#[test]
+fn mongo_check_caps_its_input_and_escapes_control_characters() {
+    let (code, _, stderr) = palisade_with(
+        &["mongo", "check", "--max-input-bytes", "64"],
+        &[],
+        &format!("{{\"a\": \"{}\"}}", "x".repeat(100)),
+    );
+    assert_eq!(code, 2);
+    assert_eq!(stderr, "palisade: the input is longer than 64 bytes\n");
+    // A key that holds a line break cannot forge a line of the report.
+    let (code, stdout, _) = palisade_with(
+        &["mongo", "check"],
+        &[],
+        "{\"a\\nok {}\": {\"$where\": \"1\"}}",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("rejected: "), "{stdout}");
+}

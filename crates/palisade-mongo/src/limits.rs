@@ -42,8 +42,10 @@ impl fmt::Display for LimitInvalid {
 impl std::error::Error for LimitInvalid {}
 
 impl Limits {
-    /// Default depth: enough for `$or` of `$elemMatch` of `$not` over sub-documents.
-    pub const DEFAULT_MAX_DEPTH: usize = 12;
+    /// Default depth, in documents (an array that holds documents is no level; an array in an
+    /// array is): ten nested logical operators pass, fifteen nested documents of any kind
+    /// (operators, `$elemMatch`, `$not`, plain sub-documents) do not.
+    pub const DEFAULT_MAX_DEPTH: usize = 14;
     /// MongoDB's own nesting limit.
     pub const MAX_MAX_DEPTH: usize = 100;
     /// Default total keys in one document, at every level.

@@ -25,6 +25,8 @@ pub(crate) struct Walker {
     limits: Limits,
     depth: usize,
     keys: usize,
+    /// Whether the value being walked is an element of an array.
+    in_array: bool,
 }
 
 impl Walker {
@@ -38,6 +40,7 @@ impl Walker {
             limits,
             depth: 0,
             keys: 0,
+            in_array: false,
         };
         walk(&mut walker).map_err(|rejected| rejected.under(root))
     }
@@ -75,7 +78,9 @@ impl Walker {
                 limit: self.limits.max_depth(),
             }));
         }
+        let in_array = std::mem::replace(&mut self.in_array, false);
         let result = inside(self);
+        self.in_array = in_array;
         self.depth -= 1;
         result
     }
@@ -117,12 +122,22 @@ impl Walker {
                 limit: self.limits.max_array_len(),
             }));
         }
-        self.nested(|walker| {
-            array
+        // The levels that cost work are documents: the array that holds a logical operator's
+        // clauses is no level of its own, an array inside an array is.
+        let elements = |walker: &mut Self| {
+            let in_array = std::mem::replace(&mut walker.in_array, true);
+            let result = array
                 .iter()
                 .enumerate()
-                .try_for_each(|(i, value)| walker.at_index(i, |walker| element(walker, value)))
-        })
+                .try_for_each(|(i, value)| walker.at_index(i, |walker| element(walker, value)));
+            walker.in_array = in_array;
+            result
+        };
+        if self.in_array {
+            self.nested(elements)
+        } else {
+            elements(self)
+        }
     }
 
     /// A value taken as data: strings within the limit, no JavaScript or regular expression,

@@ -186,6 +186,36 @@ fn limits_bound_depth_keys_arrays_and_strings() {
     assert_eq!(text.problem(), &Problem::StringTooLong { limit: 8 });
     // The defaults refuse a filter nested far past anything a client needs.
     assert!(FilterPolicy::default().guard(&nested(200)).is_err());
+    // Ten nested logical operators (the reference back end's own boundary) pass; fifteen
+    // nested documents of any kind do not; arrays of arrays count.
+    let mut logical = doc! {"a": 1};
+    for i in 0..10 {
+        let op = ["$and", "$or", "$nor"][i % 3];
+        logical = doc! {op: [logical]};
+    }
+    assert!(FilterPolicy::default().guard(&logical).is_ok(), "{logical}");
+    let mut plain = doc! {"leaf": 1};
+    for _ in 0..14 {
+        plain = doc! {"x": plain};
+    }
+    let deep = FilterPolicy::default()
+        .guard(&doc! {"a": plain})
+        .unwrap_err();
+    assert_eq!(deep.problem(), &Problem::DepthExceeded { limit: 14 });
+    let mut elem = doc! {"$gt": 1};
+    for _ in 0..15 {
+        elem = doc! {"$elemMatch": elem};
+    }
+    assert!(FilterPolicy::default().guard(&doc! {"a": elem}).is_err());
+    let mut arrays = bson::Bson::Int32(1);
+    for _ in 0..20 {
+        arrays = bson::Bson::Array(vec![arrays]);
+    }
+    assert!(
+        FilterPolicy::default()
+            .guard(&doc! {"a": {"$in": [arrays]}})
+            .is_err()
+    );
 }
 
 #[test]
