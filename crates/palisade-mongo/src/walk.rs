@@ -124,7 +124,7 @@ impl Walker {
         }
         // The levels that cost work are documents: the array that holds a logical operator's
         // clauses is no level of its own, an array inside an array is.
-        let elements = |walker: &mut Self| {
+        let mut elements = |walker: &mut Self| {
             let in_array = std::mem::replace(&mut walker.in_array, true);
             let result = array
                 .iter()

@@ -207,9 +207,9 @@ fn limits_bound_depth_keys_arrays_and_strings() {
         elem = doc! {"$elemMatch": elem};
     }
     assert!(FilterPolicy::default().guard(&doc! {"a": elem}).is_err());
-    let mut arrays = bson::Bson::Int32(1);
+    let mut arrays = Bson::Int32(1);
     for _ in 0..20 {
-        arrays = bson::Bson::Array(vec![arrays]);
+        arrays = Bson::Array(vec![arrays]);
     }
     assert!(
         FilterPolicy::default()
