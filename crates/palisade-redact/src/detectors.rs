@@ -91,6 +91,89 @@ pub const DEFAULT: &[Detector] = &[
         r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,})",
         validate::always,
     ),
+    // Vendor API keys with a fixed prefix or structure (gitleaks' rule families).
+    replace(
+        "openai-key",
+        r"(?-u:\b)(?P<s>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})",
+        validate::always,
+    ),
+    replace(
+        "anthropic-key",
+        r"(?-u:\b)(?P<s>sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,})",
+        validate::always,
+    ),
+    replace(
+        "huggingface-token",
+        r"(?-u:\b)(?P<s>hf_[A-Za-z]{34})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "npm-token",
+        r"(?-u:\b)(?P<s>npm_[A-Za-z0-9]{36})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "pypi-token",
+        r"(?-u:\b)(?P<s>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        validate::always,
+    ),
+    replace(
+        "sendgrid-key",
+        r"(?-u:\b)(?P<s>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "twilio-key",
+        r"(?-u:\b)(?P<s>SK[0-9a-fA-F]{32})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "google-api-key",
+        r"(?-u:\b)(?P<s>AIza[A-Za-z0-9_-]{35})",
+        validate::always,
+    ),
+    replace(
+        "google-oauth-secret",
+        r"(?-u:\b)(?P<s>GOCSPX-[A-Za-z0-9_-]{28})",
+        validate::always,
+    ),
+    replace(
+        "azure-ad-client-secret",
+        r"(?:^|[^A-Za-z0-9_~.-])(?P<s>[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
+        validate::always,
+    ),
+    replace(
+        "azure-storage-key",
+        r"(?i-u:AccountKey)[ \t]*=[ \t]*(?P<s>[A-Za-z0-9+/]{86}==)",
+        validate::always,
+    ),
+    replace(
+        "url-signature",
+        // Azure SAS `sig=`, S3 presigned `X-Amz-Signature=`, Google `X-Goog-Signature=`.
+        r"[?&](?i-u:sig|x-amz-signature|x-goog-signature|signature)=(?P<s>[A-Za-z0-9%+/=_-]{16,})",
+        validate::always,
+    ),
+    replace(
+        "discord-bot-token",
+        r"(?-u:\b)(?P<s>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "telegram-bot-token",
+        r"(?-u:\b)(?P<s>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?-u:\b)",
+        validate::always,
+    ),
+    replace(
+        "slack-webhook",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_-]{20,})",
+        validate::always,
+    ),
+    replace(
+        "pgp-private-key",
+        // Dashes counted, so the pattern's own text is no key block to a scanner.
+        r"-{5}BEGIN PGP PRIVATE KEY BLOCK-{5}(?P<s>(?s:.)*?)-{5}END PGP PRIVATE KEY BLOCK-{5}",
+        validate::always,
+    ),
     replace(
         "stripe-key",
         r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",

@@ -313,3 +313,94 @@ fn a_pair_whose_value_has_an_auth_scheme_masks_the_credential() {
         r#""auth_token": "Basic ***""#
     );
 }
+
+/// The vendor families with a fixed prefix or structure, masked whole: no tail survives.
+#[test]
+fn vendor_keys_are_masked_whole() {
+    let b62 = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz";
+    let hex = "0123456789abcdef";
+    let cases = [
+        ("openai-key", format!("sk-proj-{}", token("", b62, 48))),
+        (
+            "openai-key",
+            format!("sk-{}T3BlbkFJ{}", token("", b62, 20), token("", b62, 20)),
+        ),
+        (
+            "anthropic-key",
+            format!("sk-ant-api03-{}", token("", b62, 93)),
+        ),
+        ("huggingface-token", token("hf_", "aBcDeFgHiJ", 34)),
+        ("npm-token", token("npm_", b62, 36)),
+        ("pypi-token", token("pypi-AgEIcHlwaS5vcmc", b62, 60)),
+        (
+            "sendgrid-key",
+            format!("SG.{}.{}", token("", b62, 22), token("", b62, 43)),
+        ),
+        ("twilio-key", token("SK", hex, 32)),
+        ("google-api-key", token("AIza", b62, 35)),
+        ("google-oauth-secret", token("GOCSPX-", b62, 28)),
+        (
+            "azure-ad-client-secret",
+            format!("abc8Q~{}", token("", b62, 34)),
+        ),
+        (
+            "discord-bot-token",
+            format!(
+                "M{}.{}.{}",
+                token("", b62, 24),
+                token("", b62, 6),
+                token("", b62, 27)
+            ),
+        ),
+        (
+            "telegram-bot-token",
+            format!("123456789:AA{}", token("", b62, 33)),
+        ),
+    ];
+    for (detector, secret) in cases {
+        let line = format!("config value {secret} loaded");
+        assert_eq!(detectors(&line), [detector], "{detector}");
+        assert_eq!(redact(&line), "config value *** loaded", "{detector}");
+    }
+    let key = format!("{}==", token("", "AbC+/12", 86));
+    assert_eq!(
+        redact(&format!(
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey={key};EndpointSuffix=x"
+        )),
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=***;EndpointSuffix=x"
+    );
+    let sig = token("", "AbCd%2B12", 44);
+    assert_eq!(
+        redact(&format!(
+            "GET https://a.blob.core.windows.net/c/b?sv=2022&sp=r&sig={sig} 200"
+        )),
+        "GET https://a.blob.core.windows.net/c/b?sv=2022&sp=r&sig=*** 200"
+    );
+    let amz = token("", hex, 64);
+    assert_eq!(
+        redact(&format!(
+            "https://b.s3.amazonaws.com/k?X-Amz-Expires=60&X-Amz-Signature={amz}"
+        )),
+        "https://b.s3.amazonaws.com/k?X-Amz-Expires=60&X-Amz-Signature=***"
+    );
+    let hook = format!(
+        "T{}/B{}/{}",
+        token("", "ABC123", 10),
+        token("", "DEF456", 10),
+        token("", b62, 24)
+    );
+    assert_eq!(
+        redact(&format!(
+            "posting to https://hooks.slack.com/services/{hook}"
+        )),
+        "posting to https://hooks.slack.com/services/***"
+    );
+    let block = format!(
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{}\n-----END PGP PRIVATE KEY BLOCK-----",
+        token("", b62, 64)
+    );
+    assert_eq!(
+        redact(&block),
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----***-----END PGP PRIVATE KEY BLOCK-----"
+    );
+}
