@@ -12,6 +12,10 @@ mod ident;
 mod run;
 mod sort;
 
+/// The `sqlparser` this crate parses with, at the version whose types [`Checked::statement`]
+/// returns: name it through this path so the two always agree.
+pub use sqlparser;
+
 pub use allow_list::{AllowList, AllowListError};
 pub use dialect::{Dialect, LengthUnit};
 pub use fingerprint::{Fingerprint, fingerprint};
