@@ -92,14 +92,16 @@ fn literal(expr: &Expr) -> Option<&Value> {
     }
 }
 
-/// A numeric value computed from literals (`1+1`, `-5`, `2*3`), for comparisons.
-fn number(expr: &Expr) -> Option<f64> {
+/// A number written as a literal, a string of digits, an array of one, or arithmetic of
+/// them (`1+1`, `-5`, `2*3`, `'1000'`, `1_000`, `ARRAY[1e9]`, `10^9`).
+pub(crate) fn number(expr: &Expr) -> Option<f64> {
     match expr {
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
+            Value::Number(n, _) => n.replace('_', "").parse().ok(),
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.trim().parse().ok(),
             _ => None,
         },
-        Expr::Nested(inner) => number(inner),
+        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => number(inner),
         Expr::UnaryOp {
             op: UnaryOperator::Minus,
             expr,
@@ -108,6 +110,13 @@ fn number(expr: &Expr) -> Option<f64> {
             op: UnaryOperator::Plus,
             expr,
         } => number(expr),
+        Expr::Array(array) => array
+            .elem
+            .iter()
+            .filter_map(number)
+            .fold(None, |max: Option<f64>, n| {
+                Some(max.map_or(n, |m| m.max(n)))
+            }),
         Expr::BinaryOp { left, op, right } => {
             let (a, b) = (number(left)?, number(right)?);
             match op {
@@ -115,6 +124,7 @@ fn number(expr: &Expr) -> Option<f64> {
                 BinaryOperator::Minus => Some(a - b),
                 BinaryOperator::Multiply => Some(a * b),
                 BinaryOperator::Divide if b != 0.0 => Some(a / b),
+                BinaryOperator::PGExp => Some(a.powf(b)),
                 _ => None,
             }
         }

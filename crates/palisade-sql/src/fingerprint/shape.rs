@@ -8,7 +8,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 use crate::Dialect;
-use crate::guard::{Rule, Violation};
+use crate::guard::{Rule, Violation, is_other_literal};
 
 /// Keywords that structure a statement, upper-cased in a shape so that `select` and `SELECT`
 /// are one. Other words (names, and keywords that are often names, such as `name` or
@@ -241,24 +241,7 @@ fn significant<'t>(
                 iter.next();
                 Part::Value
             }
-            Token::Placeholder(_)
-            | Token::TripleSingleQuotedString(_)
-            | Token::TripleDoubleQuotedString(_)
-            | Token::DollarQuotedString(_)
-            | Token::SingleQuotedByteStringLiteral(_)
-            | Token::DoubleQuotedByteStringLiteral(_)
-            | Token::TripleSingleQuotedByteStringLiteral(_)
-            | Token::TripleDoubleQuotedByteStringLiteral(_)
-            | Token::SingleQuotedRawStringLiteral(_)
-            | Token::DoubleQuotedRawStringLiteral(_)
-            | Token::TripleSingleQuotedRawStringLiteral(_)
-            | Token::TripleDoubleQuotedRawStringLiteral(_)
-            | Token::NationalStringLiteral(_)
-            | Token::QuoteDelimitedStringLiteral(_)
-            | Token::NationalQuoteDelimitedStringLiteral(_)
-            | Token::EscapedStringLiteral(_)
-            | Token::UnicodeStringLiteral(_)
-            | Token::HexStringLiteral(_) => Part::Value,
+            other if is_other_literal(other) => Part::Value,
             Token::LParen => {
                 let option_list = matches!(parts.last(), Some(Part::Other(Token::Word(w)))
                     if w.quote_style.is_none()

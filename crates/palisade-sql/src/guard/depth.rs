@@ -16,6 +16,7 @@
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use crate::guard::tokens::is_other_literal;
 use crate::guard::violation::{Rule, Violation};
 
 /// The deepest expression tree a statement may need (an `OR` of 250 comparisons). Half of
@@ -146,36 +147,19 @@ fn close(open: &mut Vec<(Bracket, usize)>, depth: &mut usize, kind: Bracket) {
 /// Tokens that are never an operator: words, literals, placeholders, whitespace and the
 /// punctuation of names and statements.
 fn is_operand_or_punctuation(token: &Token) -> bool {
-    matches!(
-        token,
-        Token::Word(_)
-            | Token::Number(..)
-            | Token::SingleQuotedString(_)
-            | Token::DoubleQuotedString(_)
-            | Token::TripleSingleQuotedString(_)
-            | Token::TripleDoubleQuotedString(_)
-            | Token::DollarQuotedString(_)
-            | Token::SingleQuotedByteStringLiteral(_)
-            | Token::DoubleQuotedByteStringLiteral(_)
-            | Token::TripleSingleQuotedByteStringLiteral(_)
-            | Token::TripleDoubleQuotedByteStringLiteral(_)
-            | Token::SingleQuotedRawStringLiteral(_)
-            | Token::DoubleQuotedRawStringLiteral(_)
-            | Token::TripleSingleQuotedRawStringLiteral(_)
-            | Token::TripleDoubleQuotedRawStringLiteral(_)
-            | Token::NationalStringLiteral(_)
-            | Token::QuoteDelimitedStringLiteral(_)
-            | Token::NationalQuoteDelimitedStringLiteral(_)
-            | Token::EscapedStringLiteral(_)
-            | Token::UnicodeStringLiteral(_)
-            | Token::HexStringLiteral(_)
-            | Token::Placeholder(_)
-            | Token::Whitespace(_)
-            | Token::Period
-            | Token::SemiColon
-            | Token::Colon
-            | Token::EOF
-    )
+    is_other_literal(token)
+        || matches!(
+            token,
+            Token::Word(_)
+                | Token::Number(..)
+                | Token::SingleQuotedString(_)
+                | Token::DoubleQuotedString(_)
+                | Token::Whitespace(_)
+                | Token::Period
+                | Token::SemiColon
+                | Token::Colon
+                | Token::EOF
+        )
 }
 
 #[cfg(test)]

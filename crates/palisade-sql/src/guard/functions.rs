@@ -7,9 +7,9 @@
 //! (`pg_catalog.pg_sleep` is `pg_sleep`) and whole (`dbms_lock.sleep`): a quoted spelling that
 //! names no function on the server is refused too, which costs nothing.
 
-use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
-};
+use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+
+use crate::constant::number;
 
 /// Refused in every dialect and policy, by exact name.
 const DANGEROUS: &[&str] = &[
@@ -372,40 +372,6 @@ pub(crate) fn arguments(args: &FunctionArguments) -> &[FunctionArg] {
     match args {
         FunctionArguments::List(list) => &list.args,
         FunctionArguments::None | FunctionArguments::Subquery(_) => &[],
-    }
-}
-
-/// A number written as a literal, a string of digits, an array of one, or arithmetic of
-/// them.
-fn number(expr: &Expr) -> Option<f64> {
-    match expr {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.replace('_', "").parse().ok(),
-            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.trim().parse().ok(),
-            _ => None,
-        },
-        Expr::Nested(inner)
-        | Expr::UnaryOp { expr: inner, .. }
-        | Expr::Cast { expr: inner, .. } => number(inner),
-        Expr::Array(array) => array
-            .elem
-            .iter()
-            .filter_map(number)
-            .fold(None, |max: Option<f64>, n| {
-                Some(max.map_or(n, |m| m.max(n)))
-            }),
-        Expr::BinaryOp { left, op, right } => {
-            let (a, b) = (number(left)?, number(right)?);
-            match op {
-                BinaryOperator::Plus => Some(a + b),
-                BinaryOperator::Minus => Some(a - b),
-                BinaryOperator::Multiply => Some(a * b),
-                BinaryOperator::Divide if b != 0.0 => Some(a / b),
-                BinaryOperator::PGExp | BinaryOperator::BitwiseXor => Some(a.powf(b)),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
 

@@ -34,19 +34,7 @@ pub(crate) fn classify(statement: &Statement) -> Result<StatementKind, Rule> {
                 Read
             }
         }
-        Statement::ExplainTable { .. }
-        | Statement::ShowFunctions { .. }
-        | Statement::ShowVariable { .. }
-        | Statement::ShowStatus { .. }
-        | Statement::ShowVariables { .. }
-        | Statement::ShowCreate { .. }
-        | Statement::ShowColumns { .. }
-        | Statement::ShowCatalogs { .. }
-        | Statement::ShowDatabases { .. }
-        | Statement::ShowSchemas { .. }
-        | Statement::ShowTables { .. }
-        | Statement::ShowViews { .. }
-        | Statement::ShowCollation { .. } => Read,
+        _ if is_show(statement) => Read,
         Statement::Insert(_)
         | Statement::Update(_)
         | Statement::Delete(_)

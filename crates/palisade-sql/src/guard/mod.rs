@@ -24,6 +24,7 @@ use crate::{AllowList, Dialect, Fingerprint};
 use inspect::{Inspector, Placeholder};
 pub use params::Params;
 pub use policy::{SqlPolicy, StatementKind};
+pub(crate) use tokens::is_other_literal;
 pub use violation::{Rule, Violation};
 
 /// The longest statement checked, in bytes; a longer one is refused as [`Rule::TooLong`]

@@ -97,13 +97,10 @@ fn is_sqlcommenter(text: &str) -> bool {
 /// inside a string too: a template has no reason to hold it, and one pass over the text
 /// finds it.
 fn executable_comment(sql: &str) -> Result<(), Violation> {
-    let found = sql
-        .match_indices("/*")
-        .map(|(offset, _)| offset)
-        .find(|&offset| {
-            let rest = sql.get(offset + 2..).unwrap_or_default();
-            rest.starts_with('!') || rest.starts_with("M!") || rest.starts_with("m!")
-        });
+    let found = ["/*!", "/*M!", "/*m!"]
+        .iter()
+        .filter_map(|marker| sql.find(marker))
+        .min();
     match found {
         Some(offset) => {
             let location = location_of(sql, offset);
@@ -131,5 +128,32 @@ fn location_of(sql: &str, offset: usize) -> Location {
     Location::new(
         u64::try_from(line).unwrap_or(u64::MAX),
         u64::try_from(column).unwrap_or(u64::MAX),
+    )
+}
+
+/// A literal other than a plain number or a plain single- or double-quoted string: the
+/// tokenizer's many string forms, and placeholders. The fingerprint reads each as a value;
+/// the depth budget as an operand.
+pub(crate) fn is_other_literal(token: &Token) -> bool {
+    matches!(
+        token,
+        Token::Placeholder(_)
+            | Token::TripleSingleQuotedString(_)
+            | Token::TripleDoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::TripleSingleQuotedByteStringLiteral(_)
+            | Token::TripleDoubleQuotedByteStringLiteral(_)
+            | Token::SingleQuotedRawStringLiteral(_)
+            | Token::DoubleQuotedRawStringLiteral(_)
+            | Token::TripleSingleQuotedRawStringLiteral(_)
+            | Token::TripleDoubleQuotedRawStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::QuoteDelimitedStringLiteral(_)
+            | Token::NationalQuoteDelimitedStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::HexStringLiteral(_)
     )
 }
