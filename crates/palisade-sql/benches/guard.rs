@@ -233,7 +233,7 @@ fn main() {
     report(&Row {
         krate: "palisade-sql",
         name: format!(
-            "check, worst admitted 256 KiB statement ({})",
+            "check, slowest admitted 256 KiB statement ({})",
             admitted_worst.2
         ),
         figure: admitted_worst.0,
