@@ -43,7 +43,7 @@ const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> boo
 /// A `password=`, `"api_key":`, `secret =>` key up to its value.
 macro_rules! pair_key {
     () => {
-        r#"(?i-u:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?))["']?[ \t]*(?:=|:|=>)[ \t]*"#
+        r#"(?i-u:[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?key|token|client[_-]?secret|private[_-]?key|credentials?)\\?["']?|(?-u:\b)(?:[A-Za-z0-9.-]*_)?pass)[ \t]*(?:=|:|=>)[ \t]*"#
     };
 }
 
@@ -58,7 +58,9 @@ pub const DEFAULT: &[Detector] = &[
     replace(
         "url-credentials",
         // The password may hold single spaces: SQLAlchemy renders a URL without escaping them.
-        r"[A-Za-z][A-Za-z0-9+.-]+://[^\s:/@?#]+:(?P<s>[^\s@/?#]+(?: [^\s@/?#]+)*)@",
+        // The password runs to the last `@` of the authority, as libpq and the `url` crate
+        // read it: it may hold raw `@` and `#`, and spaces (SQLAlchemy renders them as is).
+        r"[A-Za-z][A-Za-z0-9+.-]+://[^\s:/@?#]+:(?P<s>[^\s/?]+(?: +[^\s/?]+)*)@",
         validate::always,
     ),
     replace(
@@ -196,7 +198,76 @@ pub const DEFAULT: &[Detector] = &[
     // spaces included), where a query string would stop at `&`.
     replace(
         "connection-string-password",
-        r#";[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*(?P<s>[^;"'\s][^;\r\n]*)"#,
+        r#";[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*(?P<s>[^;"'\s{][^;\r\n]*)"#,
+        validate::always,
+    ),
+    // An ADO string that starts with its password (`Password=a b;Server=...`): the value
+    // runs to the `;` that follows.
+    replace(
+        "connection-string-password",
+        r#"(?:^|[\r\n])[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*(?P<s>[^;"'\s{][^;\r\n]*);"#,
+        validate::always,
+    ),
+    // ODBC's braced value, which may hold `;` (`Pwd={a;b}`; `}}` is a literal `}`).
+    replace(
+        "connection-string-password",
+        r"(?:^|;)[ \t]*(?i-u:password|pwd)[ \t]*=[ \t]*\{(?P<s>(?:[^}\r\n]|\}\})*)\}",
+        validate::always,
+    ),
+    // Docker's `config.json` (`"auth": "<base64 user:password>"`) and npm's `_auth=`.
+    replace(
+        "secret-pair",
+        r#""auth"[ \t]*:[ \t]*"(?P<s>[A-Za-z0-9+/]{8,}={0,2})""#,
+        validate::always,
+    ),
+    replace(
+        "secret-pair",
+        r"(?-u:\b)_auth[ \t]*=[ \t]*(?P<s>[^\s]+)",
+        validate::always,
+    ),
+    // `.netrc`: `machine host [login user] password SECRET`, on one line or several.
+    replace(
+        "netrc-password",
+        r"(?-u:\b)machine[ \t\r\n]+[^ \t\r\n]+(?:[ \t\r\n]+login[ \t\r\n]+[^ \t\r\n]+)?[ \t\r\n]+password[ \t\r\n]+(?P<s>[^ \t\r\n]+)",
+        validate::always,
+    ),
+    // A `Cookie` header carries session tokens: every cookie in it. `Set-Cookie`: the value.
+    replace(
+        "cookie",
+        r"(?-u:\b)(?i-u:cookie)[ \t]*:[ \t]*(?P<s>[^\r\n]+)",
+        validate::always,
+    ),
+    replace(
+        "cookie",
+        r"(?-u:\b)(?i-u:set-cookie)[ \t]*:[ \t]*[^=;\s]+=(?P<s>[^;\r\n]+)",
+        validate::always,
+    ),
+    // XML elements named like a secret (`<password>`), and NuGet's `ClearTextPassword`.
+    replace(
+        "xml-secret",
+        r"<(?i-u:[A-Za-z0-9_:.-]*(?:password|passwd|secret|token|apikey|api_key))>(?P<s>[^<\s]+)</",
+        validate::always,
+    ),
+    replace(
+        "xml-secret",
+        r#"(?i-u:key)[ \t]*=[ \t]*"(?i-u:[A-Za-z0-9_:.-]*(?:password|secret|token|apikey))"[ \t]+(?i-u:value)[ \t]*=[ \t]*"(?P<s>[^"]+)""#,
+        validate::always,
+    ),
+    // Command lines: `mysql -pSECRET`, `--password SECRET`.
+    replace(
+        "command-line-password",
+        r"(?-u:\b)(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)(?:[ \t]+[^ \t\r\n]+)*?[ \t]+-p(?P<s>[^ \t\r\n-][^ \t\r\n]*)",
+        validate::always,
+    ),
+    replace(
+        "command-line-password",
+        r"(?:^|[ \t])--(?i-u:password|passwd|pass)[ \t]+(?P<s>[^ \t\r\n-][^ \t\r\n]*)",
+        validate::always,
+    ),
+    // A pair inside a JSON string (`\"password\":\"...\"`): the value ends at `\"`.
+    replace(
+        "secret-pair",
+        concat!(pair_key!(), r#"\\"(?P<s>[^"\\\r\n]+)\\""#),
         validate::always,
     ),
     // A quoted value runs to its closing quote (spaces and `&` included; a double-quoted one

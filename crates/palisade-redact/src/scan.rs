@@ -66,8 +66,14 @@ pub struct Located {
     pub preview: String,
 }
 
+/// Detectors for what logs carry and source trees only mention: request cookies, `.netrc`
+/// lines and command lines. Redaction masks them; a scan of code would report every HTTP
+/// library and every test of a `.netrc` parser.
+const LOG_ONLY: &[&str] = &["cookie", "netrc-password", "command-line-password"];
+
 /// Finds hard-coded credentials and personal data in files: the default detectors without the
-/// base64 payload ones (a payload is redacted in logs but is not a credential), and pairs
+/// base64 payload ones (a payload is redacted in logs but is not a credential) and the
+/// log-only ones (cookies, `.netrc` lines, command lines), and pairs
 /// whose value is a placeholder, an expression or (in code) not a string literal dropped.
 ///
 /// ```
@@ -104,7 +110,7 @@ impl Scanner {
     pub fn new() -> Self {
         let detectors = DEFAULT
             .iter()
-            .filter(|d| d.mask == Mask::Replace)
+            .filter(|d| d.mask == Mask::Replace && !LOG_ONLY.contains(&d.id))
             .copied()
             .collect();
         Self::with_redactor(

@@ -404,3 +404,85 @@ fn vendor_keys_are_masked_whole() {
         "-----BEGIN PGP PRIVATE KEY BLOCK-----***-----END PGP PRIVATE KEY BLOCK-----"
     );
 }
+
+/// Credentials outside vendor formats, in the places they leak: no tail of the secret may
+/// survive.
+#[test]
+fn credentials_in_configs_command_lines_headers_and_markup() {
+    let s = token("", "Zq9xW2vB7", 18);
+    let cases = [
+        (
+            format!(r#"{{"auths":{{"reg.io":{{"auth":"{s}"}}}}}}"#),
+            r#"{"auths":{"reg.io":{"auth":"***"}}}"#.to_owned(),
+        ),
+        (
+            format!("machine api.example.com login ann password {s}"),
+            "machine api.example.com login ann password ***".to_owned(),
+        ),
+        (
+            format!("machine api.example.com\n  login ann\n  password {s}\n"),
+            "machine api.example.com\n  login ann\n  password ***\n".to_owned(),
+        ),
+        (
+            format!("Cookie: theme=dark; session={s}"),
+            "Cookie: ***".to_owned(),
+        ),
+        (
+            format!("Set-Cookie: sessionid={s}; Path=/; HttpOnly"),
+            "Set-Cookie: sessionid=***; Path=/; HttpOnly".to_owned(),
+        ),
+        (
+            format!("<db><password>{s}</password></db>"),
+            "<db><password>***</password></db>".to_owned(),
+        ),
+        (
+            format!(r#"<add key="ClearTextPassword" value="{s}" />"#),
+            r#"<add key="ClearTextPassword" value="***" />"#.to_owned(),
+        ),
+        (format!("pass: {s}"), "pass: ***".to_owned()),
+        (
+            format!("ssl_passphrase: {s}"),
+            "ssl_passphrase: ***".to_owned(),
+        ),
+        (
+            format!("mysql -u root -p{s} app"),
+            "mysql -u root -p*** app".to_owned(),
+        ),
+        (
+            format!("pg_dump --password {s} app"),
+            "pg_dump --password *** app".to_owned(),
+        ),
+        (
+            format!("GET /login?user=ann&pass={s} 200"),
+            "GET /login?user=ann&pass=*** 200".to_owned(),
+        ),
+        (
+            format!(r#"{{"body":"{{\"password\":\"{s}\",\"user\":\"ann\"}}"}}"#),
+            r#"{"body":"{\"password\":\"***\",\"user\":\"ann\"}"}"#.to_owned(),
+        ),
+        (
+            format!("postgres://app:p@ss#w0rd{s}@db/app"),
+            "postgres://app:***@db/app".to_owned(),
+        ),
+        (
+            format!("mysql://app:two  spaces{s}@db/app"),
+            "mysql://app:***@db/app".to_owned(),
+        ),
+        (
+            format!("Driver={{X}};Server=db;Uid=a;Pwd={{a;b{s}}};"),
+            "Driver={X};Server=db;Uid=a;Pwd={***};".to_owned(),
+        ),
+        (
+            format!("Password={s} x;Server=db;User Id=app"),
+            "Password=***;Server=db;User Id=app".to_owned(),
+        ),
+    ];
+    let mut missed = Vec::new();
+    for (line, expected) in &cases {
+        let got = redact(line);
+        if &got != expected || got.contains(&s[4..12]) {
+            missed.push(format!("{line}\n  got      {got}\n  expected {expected}"));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
