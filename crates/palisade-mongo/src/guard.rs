@@ -306,20 +306,25 @@ impl FilterPolicy {
                 _ => Err(walker.reject(operand_of(operator, "a boolean"))),
             },
             "$type" => match operand {
-                Bson::String(name) => walker.string(name),
-                Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => Ok(()),
-                Bson::Array(types) => walker.each(types, |walker, t| match t {
-                    Bson::String(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => {
-                        walker.literal(t, Keys::NoOperators)
+                Bson::Array(types) if !types.is_empty() => walker.each(types, |walker, t| {
+                    if bson_type(t) {
+                        Ok(())
+                    } else {
+                        Err(walker.reject(operand_of("$type", "BSON type names or numbers")))
                     }
-                    _ => Err(walker.reject(operand_of("$type", "type names or numbers"))),
                 }),
-                _ => Err(walker.reject(operand_of(operator, "a type name or number"))),
+                t if bson_type(t) => Ok(()),
+                _ => Err(walker.reject(operand_of(operator, "a BSON type name or number"))),
             },
+            // The server takes a whole number that fits an int64 and is not negative.
             "$size" => match operand {
                 Bson::Int32(n) if *n >= 0 => Ok(()),
                 Bson::Int64(n) if *n >= 0 => Ok(()),
-                Bson::Double(n) if *n >= 0.0 && n.fract() == 0.0 => Ok(()),
+                Bson::Double(n)
+                    if *n >= 0.0 && n.fract() == 0.0 && *n < 9.223_372_036_854_776e18 =>
+                {
+                    Ok(())
+                }
                 _ => Err(walker.reject(operand_of(operator, "a non-negative integer"))),
             },
             "$elemMatch" => self.elem_match(walker, operand, kind, at, typed),
@@ -430,6 +435,47 @@ impl FilterPolicy {
             }
         }
     }
+}
+
+/// A `$type` operand the server knows: an alias (`"string"`, `"number"`) or a type number
+/// (`-1`, `1` to `19`, `127`), written as any whole number.
+fn bson_type(operand: &Bson) -> bool {
+    const ALIASES: &[&str] = &[
+        "double",
+        "string",
+        "object",
+        "array",
+        "binData",
+        "undefined",
+        "objectId",
+        "bool",
+        "date",
+        "null",
+        "regex",
+        "dbPointer",
+        "javascript",
+        "symbol",
+        "javascriptWithScope",
+        "int",
+        "timestamp",
+        "long",
+        "decimal",
+        "minKey",
+        "maxKey",
+        "number",
+    ];
+    let number = match operand {
+        Bson::String(name) => return ALIASES.contains(&name.as_str()),
+        Bson::Int32(n) => i64::from(*n),
+        Bson::Int64(n) => *n,
+        Bson::Double(n) if n.fract() == 0.0 && n.abs() < 1e6 => {
+            #[allow(clippy::cast_possible_truncation, reason = "a whole number under 1e6")]
+            let whole = *n as i64;
+            whole
+        }
+        _ => return false,
+    };
+    matches!(number, -1 | 1..=19 | 127)
 }
 
 /// Converts a typed field's value, inside operators and `$in` lists too.

@@ -358,3 +358,30 @@ fn known_nosql_injection_payloads_are_refused() {
         );
     }
 }
+
+#[test]
+fn operands_the_server_would_reject_are_refused_now() {
+    let policy = FilterPolicy::default();
+    for filter in [
+        doc! {"tags": {"$size": -1}},
+        doc! {"tags": {"$size": 1.5}},
+        doc! {"tags": {"$size": 1e19}},
+        doc! {"a": {"$type": "strnig"}},
+        doc! {"a": {"$type": 42}},
+        doc! {"a": {"$type": []}},
+        doc! {"a": {"$type": ["string", "nope"]}},
+    ] {
+        let err = policy.guard(&filter).unwrap_err();
+        assert_eq!(err.status(), 400, "{filter}");
+    }
+    for filter in [
+        doc! {"tags": {"$size": 0}},
+        doc! {"tags": {"$size": 3.0}},
+        doc! {"a": {"$type": "string"}},
+        doc! {"a": {"$type": ["number", "null"]}},
+        doc! {"a": {"$type": 2}},
+        doc! {"a": {"$type": -1}},
+    ] {
+        assert!(policy.guard(&filter).is_ok(), "{filter}");
+    }
+}
