@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bson::{Bson, Document};
 use clap::{Args, Subcommand};
-use palisade_mongo::{FilterPolicy, Scope};
+use palisade_mongo::{FilterPolicy, Scope, document_from_json};
 use serde_json::{Value, json};
 
 use crate::exit;
@@ -30,6 +30,17 @@ pub(crate) struct CheckArgs {
     /// A field that only takes plain values (`password`, `email`); repeatable.
     #[arg(long = "scalar-field", value_name = "F")]
     scalar_fields: Vec<String>,
+    /// Fields that hold ObjectIds, by name or pattern (`_id`, `*_id`: `*` stands for any
+    /// characters within one segment); strings are converted; repeatable.
+    #[arg(long = "object-id-field", value_name = "PATTERN")]
+    object_id_fields: Vec<String>,
+    /// Fields that hold UUIDs (binary subtype 4), by name or pattern (`*_uuid`); repeatable.
+    #[arg(long = "uuid-field", value_name = "PATTERN")]
+    uuid_fields: Vec<String>,
+    /// Fields that hold dates (RFC 3339 strings are converted), by name or pattern
+    /// (`*_at`); repeatable.
+    #[arg(long = "date-field", value_name = "PATTERN")]
+    date_fields: Vec<String>,
     /// Read one filter per line.
     #[arg(long)]
     lines: bool,
@@ -60,12 +71,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     if input.len() > cap {
         return output::input_error(&format!("the input is longer than {cap} bytes"));
     }
-    let policy = args
-        .scalar_fields
-        .iter()
-        .fold(FilterPolicy::default(), |policy, field| {
-            policy.scalar_field(field)
-        });
+    let policy = policy(args);
     let scope = args
         .scope_user
         .as_ref()
@@ -117,12 +123,30 @@ fn check(args: &CheckArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// A filter document from extended JSON; the problem, never the text, on failure.
+/// The policy the flags declare.
+fn policy(args: &CheckArgs) -> FilterPolicy {
+    let mut policy = FilterPolicy::default();
+    for field in &args.scalar_fields {
+        policy = policy.scalar_field(field);
+    }
+    for pattern in &args.object_id_fields {
+        policy = policy.object_id_field(pattern);
+    }
+    for pattern in &args.uuid_fields {
+        policy = policy.uuid_field(pattern);
+    }
+    for pattern in &args.date_fields {
+        policy = policy.date_field(pattern);
+    }
+    policy
+}
+
+/// A filter document from extended JSON (legacy binary too); the problem, never the text,
+/// on failure.
 fn parse(text: &str) -> Result<Document, &'static str> {
     let value: Value = serde_json::from_str(text).map_err(|_| "is not JSON")?;
-    match Bson::try_from(value) {
-        Ok(Bson::Document(filter)) => Ok(filter),
-        Ok(_) => Err("is not a JSON object"),
-        Err(_) => Err("is not valid extended JSON"),
+    if !value.is_object() {
+        return Err("is not a JSON object");
     }
+    document_from_json(value).map_err(|_| "is not valid extended JSON")
 }

@@ -53,6 +53,8 @@ pub enum Problem {
     ScalarExpected,
     /// A field that holds ObjectIds compared with something that is not one.
     ObjectIdInvalid,
+    /// A field that holds UUIDs compared with something that is not one.
+    UuidInvalid,
     /// A field that holds dates compared with something that is not one.
     DateInvalid,
     /// A write that would set, change or remove the owner field.
@@ -199,6 +201,7 @@ impl fmt::Display for Rejected {
                 "{at} takes a plain value (string, number, boolean, id or date), not an operator or a document"
             ),
             Problem::ObjectIdInvalid => write!(f, "{at} needs an ObjectId (24 hex digits)"),
+            Problem::UuidInvalid => write!(f, "{at} needs a UUID (text or BSON binary subtype 4)"),
             Problem::DateInvalid => write!(f, "{at} needs a date (RFC 3339 or a BSON date)"),
             Problem::OwnerFieldWritten => {
                 write!(

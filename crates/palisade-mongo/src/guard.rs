@@ -3,26 +3,15 @@
 
 use std::borrow::Cow;
 
-use bson::oid::ObjectId;
-use bson::{Bson, DateTime, Document};
+use bson::{Bson, Document};
 
 use crate::error::{Problem, Rejected, shown};
+use crate::fields::{FieldKind, Fields, convert_value, converts, value_fits};
 use crate::limits::Limits;
-use crate::walk::{Keys, Walker};
+use crate::walk::{Keys, Walker, is_dbref};
 
 /// The logical operators that join filters.
 const LOGICAL: &[&str] = &["$and", "$or", "$nor"];
-
-/// What a field is known to hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldKind {
-    Scalar,
-    /// A document that holds a scalar field (`profile` when `profile.password` is scalar):
-    /// comparing it orders by the scalar inside, so only equality is allowed.
-    ScalarParent,
-    ObjectId,
-    Date,
-}
 
 /// Which filters a collection accepts from clients: the operator allow-list of R-MDB-1, the
 /// limits of R-MDB-5, and per-field rules.
@@ -41,7 +30,7 @@ enum FieldKind {
 #[derive(Debug, Clone, Default)]
 pub struct FilterPolicy {
     limits: Limits,
-    fields: Vec<(String, FieldKind)>,
+    fields: Fields,
 }
 
 /// A filter that passed the guard: only allowed operators, within the limits, typed fields
@@ -71,7 +60,7 @@ impl FilterPolicy {
     pub fn with_limits(limits: Limits) -> Self {
         Self {
             limits,
-            fields: Vec::new(),
+            fields: Fields::default(),
         }
     }
 
@@ -83,48 +72,57 @@ impl FilterPolicy {
 
     /// `path` (`password`, `email`, `profile.ssn`) may only be compared with a plain value:
     /// `{"password": {"$ne": null}}` and `{"email": {"$gt": ""}}` are refused.
+    /// The path is exact (no patterns: the documents around a scalar field are known from
+    /// it, and only equality may compare them).
     #[must_use]
-    pub fn scalar_field(self, path: &str) -> Self {
-        self.field(path, FieldKind::Scalar)
+    pub fn scalar_field(mut self, path: &str) -> Self {
+        self.fields.exact(path, FieldKind::Scalar);
+        self
     }
 
-    /// `path` holds ObjectIds: compared values must be ObjectIds, 24-hex-digit strings
-    /// (converted) or null.
+    /// Fields named by `pattern` hold ObjectIds: compared values must be ObjectIds,
+    /// 24-hex-digit strings (converted) or null.
+    ///
+    /// `pattern` is a field path (`_id`, `project.owner`) or holds `*`, which stands for any
+    /// characters within one segment: `*_id` (no dot) types every field whose last segment
+    /// ends in `_id`, `_id` itself included; `meta.*_ref` matches whole paths. An exact path
+    /// wins over a pattern, and a later pattern over an earlier one.
+    ///
+    /// ```
+    /// use bson::doc;
+    /// use palisade_mongo::FilterPolicy;
+    ///
+    /// let policy = FilterPolicy::default().object_id_field("*_id");
+    /// assert!(policy.guard(&doc! {"client_id": "65a1b2c3d4e5f60718293a4b"}).is_ok());
+    /// assert!(policy.guard(&doc! {"client_id": {"$ne": null}}).is_ok());
+    /// let refused = policy.guard(&doc! {"client_id": "65a1"}).unwrap_err();
+    /// assert_eq!(refused.path(), "filter.client_id");
+    /// ```
     #[must_use]
-    pub fn object_id_field(self, path: &str) -> Self {
-        self.field(path, FieldKind::ObjectId)
+    pub fn object_id_field(mut self, pattern: &str) -> Self {
+        self.fields.typed(pattern, FieldKind::ObjectId);
+        self
     }
 
-    /// `path` holds dates: compared values must be BSON dates, RFC 3339 strings (converted)
-    /// or null.
+    /// Fields named by `pattern` (as in [`object_id_field`](Self::object_id_field)) hold
+    /// UUIDs: compared values must be BSON UUIDs (binary subtype 4), UUID strings (hyphenated,
+    /// simple, braced or URN; converted to subtype 4, the standard representation) or null.
     #[must_use]
-    pub fn date_field(self, path: &str) -> Self {
-        self.field(path, FieldKind::Date)
+    pub fn uuid_field(mut self, pattern: &str) -> Self {
+        self.fields.typed(pattern, FieldKind::Uuid);
+        self
     }
 
-    fn field(mut self, path: &str, kind: FieldKind) -> Self {
-        self.fields.retain(|(p, _)| p != path);
-        self.fields.push((path.to_owned(), kind));
+    /// Fields named by `pattern` (as in [`object_id_field`](Self::object_id_field)) hold
+    /// dates: compared values must be BSON dates, RFC 3339 strings (converted) or null.
+    #[must_use]
+    pub fn date_field(mut self, pattern: &str) -> Self {
+        self.fields.typed(pattern, FieldKind::Date);
         self
     }
 
     fn kind_of(&self, path: &str) -> Option<FieldKind> {
-        if self.fields.is_empty() {
-            return None;
-        }
-        self.fields
-            .iter()
-            .find_map(|(p, kind)| (p == path).then_some(*kind))
-            .or_else(|| {
-                self.fields
-                    .iter()
-                    .any(|(p, kind)| {
-                        *kind == FieldKind::Scalar
-                            && p.strip_prefix(path)
-                                .is_some_and(|rest| rest.starts_with('.'))
-                    })
-                    .then_some(FieldKind::ScalarParent)
-            })
+        self.fields.kind_of(path)
     }
 
     /// Checks a client-supplied filter: every operator at every depth (inside `$and`, `$or`,
@@ -195,6 +193,12 @@ impl FilterPolicy {
                         expected: "a filter document",
                     })),
                 })
+            } else if key == "$comment" {
+                // A note for the server's logs and profiler: text, nothing it runs.
+                match value {
+                    Bson::String(text) => walker.string(text),
+                    _ => Err(walker.reject(operand_of(key, "a string"))),
+                }
             } else if key.starts_with('$') {
                 Err(walker.reject(Problem::OperatorNotAllowed {
                     operator: shown(key),
@@ -240,7 +244,8 @@ impl FilterPolicy {
         }
         // An operator document starts with an operator; a plain sub-document that holds one
         // further on is refused by the literal check.
-        let is_operators = |d: &Document| d.keys().next().is_some_and(|k| k.starts_with('$'));
+        let is_operators =
+            |d: &Document| d.keys().next().is_some_and(|k| k.starts_with('$')) && !is_dbref(d);
         match value {
             Bson::Document(operators) if is_operators(operators) => {
                 // A scalar field takes no operator; the document around one only `$elemMatch`
@@ -388,26 +393,12 @@ impl FilterPolicy {
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         walker.literal(value, Keys::NoOperators)?;
-        match (kind, value) {
-            (None | Some(FieldKind::Scalar | FieldKind::ScalarParent), _) | (_, Bson::Null) => {
+        match value_fits(kind, value) {
+            Ok(converts) => {
+                *typed |= converts;
                 Ok(())
             }
-            (Some(FieldKind::ObjectId), Bson::ObjectId(_)) => Ok(()),
-            (Some(FieldKind::ObjectId), Bson::String(text))
-                if ObjectId::parse_str(text).is_ok() =>
-            {
-                *typed = true;
-                Ok(())
-            }
-            (Some(FieldKind::ObjectId), _) => Err(walker.reject(Problem::ObjectIdInvalid)),
-            (Some(FieldKind::Date), Bson::DateTime(_)) => Ok(()),
-            (Some(FieldKind::Date), Bson::String(text))
-                if DateTime::parse_rfc3339_str(text).is_ok() =>
-            {
-                *typed = true;
-                Ok(())
-            }
-            (Some(FieldKind::Date), _) => Err(walker.reject(Problem::DateInvalid)),
+            Err(problem) => Err(walker.reject(problem)),
         }
     }
 
@@ -425,8 +416,7 @@ impl FilterPolicy {
                         }
                     }
                 }
-            } else if let Some(kind @ (FieldKind::ObjectId | FieldKind::Date)) = self.kind_of(path)
-            {
+            } else if let Some(kind) = converts(self.kind_of(path)) {
                 convert_value(kind, value);
             } else if let Bson::Document(operators) = value
                 && let Some(Bson::Document(inner)) = operators.get_mut("$elemMatch")
@@ -478,27 +468,6 @@ fn bson_type(operand: &Bson) -> bool {
     matches!(number, -1 | 1..=19 | 127)
 }
 
-/// Converts a typed field's value, inside operators and `$in` lists too.
-fn convert_value(kind: FieldKind, value: &mut Bson) {
-    match value {
-        Bson::String(text) => {
-            let converted = match kind {
-                FieldKind::ObjectId => ObjectId::parse_str(&*text).ok().map(Bson::ObjectId),
-                FieldKind::Date => DateTime::parse_rfc3339_str(&*text).ok().map(Bson::DateTime),
-                FieldKind::Scalar | FieldKind::ScalarParent => None,
-            };
-            if let Some(converted) = converted {
-                *value = converted;
-            }
-        }
-        Bson::Array(items) => items.iter_mut().for_each(|item| convert_value(kind, item)),
-        Bson::Document(operators) => operators
-            .iter_mut()
-            .for_each(|(_, operand)| convert_value(kind, operand)),
-        _ => {}
-    }
-}
-
 /// Where a condition stands: inside `$elemMatch` on the array at `prefix` (its full path,
 /// which typed and scalar field names are matched against), and under an odd number of
 /// negations (`$nor`, `$not`).
@@ -544,6 +513,7 @@ fn operand_of(operator: &str, expected: &'static str) -> Problem {
         "$type",
         "$size",
         "$elemMatch",
+        "$comment",
     ];
     let operator = NAMES
         .iter()

@@ -7,7 +7,9 @@ mod audit;
 #[cfg_attr(docsrs, doc(cfg(feature = "driver")))]
 mod driver;
 mod error;
+mod fields;
 mod guard;
+mod json;
 mod limits;
 mod references;
 mod scope;
@@ -19,6 +21,7 @@ pub use audit::{AUDIT_FIELDS, Audit};
 pub use driver::{DatabaseError, DriverError, ScopedCollection, TenantClients};
 pub use error::{Problem, Rejected};
 pub use guard::{ALLOWED_OPERATORS, FilterPolicy, Guarded};
+pub use json::document_from_json;
 pub use limits::{LimitInvalid, Limits};
 pub use references::{ForeignKey, ForeignKeys, Reference};
 pub use scope::Scope;

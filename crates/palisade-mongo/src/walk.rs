@@ -146,6 +146,13 @@ impl Walker {
         match value {
             Bson::String(text) | Bson::Symbol(text) => self.string(text),
             Bson::Array(items) => self.each(items, |walker, item| walker.literal(item, keys)),
+            // A DBRef is data with `$` keys the server knows: its id is walked as data.
+            Bson::Document(document) if keys == Keys::NoOperators && is_dbref(document) => self
+                .nested(|walker| {
+                    walker.at_key("$id", |walker| {
+                        walker.literal(document.get("$id").unwrap_or(&Bson::Null), keys)
+                    })
+                }),
             Bson::Document(document) => self.nested(|walker| {
                 document.iter().try_for_each(|(key, value)| {
                     walker.at_key(key, |walker| {
@@ -236,4 +243,19 @@ impl Walker {
                 .try_for_each(|(key, value)| walker.at_key(key, |walker| entry(walker, key, value)))
         })
     }
+}
+
+/// A DBRef literal (`{"$ref": "users", "$id": ..., "$db": "app"}`): `$ref` and `$id` first,
+/// in that order, an optional `$db`, and nothing else; the names are strings.
+pub(crate) fn is_dbref(document: &Document) -> bool {
+    let mut keys = document.iter();
+    let names = |value: Option<(&String, &Bson)>, name: &str| {
+        value.is_some_and(|(key, value)| key == name && matches!(value, Bson::String(_)))
+    };
+    names(keys.next(), "$ref")
+        && keys.next().is_some_and(|(key, _)| key == "$id")
+        && match keys.next() {
+            None => true,
+            db @ Some(_) => names(db, "$db") && keys.next().is_none(),
+        }
 }

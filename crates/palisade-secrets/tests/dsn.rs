@@ -293,14 +293,30 @@ fn locality_follows_the_driver() {
     let remote =
         "error: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`";
     for text in [
-        // The `url` crate (sqlx) ends the authority at `#`: the host is evil.example.
-        "postgres://u:p@evil.example#@localhost/db",
         // The environment decides: PGHOST, a service file.
         "postgres:///db",
         "postgres://localhost/db?host=",
         "postgres://localhost/db?service=prod",
+        // libpq's empty list entries: PGHOST or the default socket, as the environment says.
+        "postgres://u:p@localhost,,127.0.0.1/db",
+        "postgresql+psycopg://u:p@,localhost/db",
     ] {
         assert_eq!(verdict(text), remote, "{text}");
+    }
+    // An `@` past the RFC authority: the `url` crate (sqlx) reads the host before it, libpq,
+    // SQLAlchemy and pymongo the host after it. Neither reading is safe to judge: refused.
+    for text in [
+        "postgres://u:p@evil.example#@localhost/db",
+        "postgresql://localhost#@db.example.com/app",
+        "postgresql://localhost?@db.example.com/app",
+        "mysql://localhost:3306/x@db.example.com/shop",
+        "mongodb://localhost/app?x=1@db.example.com",
+    ] {
+        assert_eq!(
+            Dsn::parse(text).err(),
+            Some(palisade_secrets::DsnError::UserinfoAmbiguous),
+            "{text}"
+        );
     }
     assert_eq!(
         verdict("mysql://u:p@db.example/app?socket=/run/mysqld/mysqld.sock"),
@@ -316,9 +332,27 @@ fn locality_follows_the_driver() {
     ] {
         assert_eq!(verdict(text), "local", "{text}");
     }
-    let dsn = Dsn::parse("postgres://u:p@evil.example#@localhost/db").unwrap();
-    assert_eq!(dsn.hosts()[0].name, "evil.example");
-    assert_eq!(dsn.password().unwrap().expose_secret(), "p");
+}
+
+/// libpq's own spellings of `sslmode=require` in a URL (`ssl=true`, the deprecated
+/// `requiressl=1`), and the last of them wins.
+#[test]
+fn libpq_ssl_spellings_and_their_order_decide_postgres_tls() {
+    let verdict = |text: &str| verdict_text(&Dsn::parse(text).unwrap());
+    let remote =
+        "error: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`";
+    for (query, expected) in [
+        ("ssl=true", "encrypted by ssl"),
+        ("requiressl=1", "encrypted by requiressl"),
+        ("sslmode=disable&ssl=true", "encrypted by ssl"),
+        ("ssl=true&sslmode=disable", remote),
+        ("requiressl=1&sslmode=prefer", remote),
+        ("sslmode=require&requiressl=0", remote),
+        ("ssl=false", remote),
+    ] {
+        let text = format!("postgres://u:p@db.example.com/app?{query}");
+        assert_eq!(verdict(&text), expected, "{text}");
+    }
 }
 
 /// Every TLS-weakening spelling the drivers accept, and every secret parameter, whatever the

@@ -29,6 +29,11 @@ pub enum DsnError {
     },
     /// `mongodb+srv` takes exactly one host name and no port.
     SrvHostInvalid,
+    /// An `@` after the host list (in the path, query or fragment, or after a `#` or `?` in
+    /// the authority), or two in the authority: libpq, SQLAlchemy and pymongo end the
+    /// `user:password` part at another `@` than RFC 3986 (and the `url` crate) do, so they
+    /// connect to another host.
+    UserinfoAmbiguous,
     /// A query parameter (or an ADO `key=value` pair) has no `=` or an empty key.
     ParamMalformed {
         /// The parameter's 1-based position.
@@ -71,6 +76,9 @@ impl fmt::Display for DsnError {
             Self::PortInvalid { position } => {
                 write!(f, "DSN port of host {position} is not a number from 1 to 65535")
             }
+            Self::UserinfoAmbiguous => f.write_str(
+                "the DSN has an `@` in its password or after its host part, where drivers disagree on the host (percent-encode it as %40)",
+            ),
             Self::SrvHostInvalid => {
                 f.write_str("a mongodb+srv DSN takes exactly one host name and no port")
             }

@@ -332,6 +332,16 @@ impl Dsn {
         self.last_param_of(&[key])
     }
 
+    /// The last parameter named by any of `keys`, with the key it matched.
+    fn last_keyed_param<'k>(&self, keys: &[&'k str]) -> Option<(&'k str, Cow<'_, str>)> {
+        self.pairs().iter().rev().find_map(|pair| {
+            let name = self.decode_key(pair);
+            keys.iter()
+                .find(|key| same_key(&name, key))
+                .map(|key| (*key, self.decode_value(pair)))
+        })
+    }
+
     fn last_param_of(&self, keys: &[&str]) -> Option<Cow<'_, str>> {
         self.pairs()
             .iter()

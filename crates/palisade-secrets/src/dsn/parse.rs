@@ -74,10 +74,19 @@ fn engine_of(scheme: &str) -> Option<Engine> {
         ("mongodb", Engine::MongoDb),
         ("mongodb+srv", Engine::MongoDb),
     ];
-    SCHEMES
-        .iter()
-        .find(|(name, _)| scheme.eq_ignore_ascii_case(name))
-        .map(|&(_, engine)| engine)
+    let known = |scheme: &str| {
+        SCHEMES
+            .iter()
+            .find(|(name, _)| scheme.eq_ignore_ascii_case(name))
+            .map(|&(_, engine)| engine)
+    };
+    // SQLAlchemy's `dialect+driver` (`postgresql+psycopg`, `mysql+pymysql`): the dialect's
+    // grammar. MongoDB has no drivers in its scheme, only `mongodb+srv`.
+    known(scheme).or_else(|| {
+        let (dialect, driver) = scheme.split_once('+')?;
+        let engine = known(dialect).filter(|engine| *engine != Engine::MongoDb)?;
+        (!driver.is_empty()).then_some(engine)
+    })
 }
 
 fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, DsnError> {
@@ -113,7 +122,17 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     let authority_end = text[authority_start..]
         .find(['/', '?', '#'])
         .map_or(text.len(), |offset| authority_start + offset);
+    // libpq reads up to the first `@` before a `/`, pymongo up to the last before a `/`, and
+    // SQLAlchemy's password runs to the first `@` anywhere: any `@` past the RFC authority
+    // would have one of them read another host (`postgresql://localhost#@db.example.com`).
+    if text[authority_end..].contains('@') {
+        return Err(DsnError::UserinfoAmbiguous);
+    }
     let authority = &text[authority_start..authority_end];
+    // Two `@`: libpq and SQLAlchemy end the userinfo at the first, the `url` crate at the last.
+    if authority.matches('@').nth(1).is_some() {
+        return Err(DsnError::UserinfoAmbiguous);
+    }
     let (user, password, hosts) = match authority.rfind('@') {
         Some(at) => {
             let userinfo = authority_start..authority_start + at;
@@ -167,17 +186,18 @@ fn validate_hosts(list: &str, engine: Engine, srv: bool) -> Result<(), DsnError>
     if srv && (list.contains(',') || list.is_empty() || host_and_port(list).1.is_some()) {
         return Err(DsnError::SrvHostInvalid);
     }
-    let single = !list.contains(',');
     for (index, entry) in list.split(',').enumerate() {
         let position = index + 1;
         let (host, port) = host_and_port(entry);
         let host = host.ok_or(DsnError::HostInvalid { position })?;
-        // PostgreSQL's `postgres:///db` means "the default Unix socket".
-        let empty_allowed = single && engine == Engine::Postgres;
+        // libpq takes an empty entry (`postgres:///db`, `@,db2`) from `PGHOST` or its default
+        // socket: the environment decides (never judged local).
+        let empty_allowed = engine == Engine::Postgres;
         if host.is_empty() && !empty_allowed {
             return Err(DsnError::HostInvalid { position });
         }
-        if let Some(port) = port
+        // An empty port is the default one, as libpq and the `url` crate read it.
+        if let Some(port) = port.filter(|port| !port.is_empty())
             && !matches!(port.parse::<u16>(), Ok(1..) if port.bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(DsnError::PortInvalid { position });
@@ -195,7 +215,9 @@ pub(super) fn host_and_port(entry: &str) -> (Option<&str>, Option<&str>) {
         };
         let (address, rest) = inner.split_at(close);
         let port = rest.strip_prefix("]:");
-        let valid = address.parse::<Ipv6Addr>().is_ok() && (port.is_some() || rest == "]");
+        // A zone (`fe80::1%25eth0`, RFC 6874) names the interface of a link-local address.
+        let without_zone = address.split_once("%25").map_or(address, |(ip, _)| ip);
+        let valid = without_zone.parse::<Ipv6Addr>().is_ok() && (port.is_some() || rest == "]");
         return (valid.then_some(address), port);
     }
     let (host, port) = match entry.split_once(':') {

@@ -43,12 +43,7 @@ const fn advice(engine: Engine, ado: bool) -> &'static str {
 }
 
 /// Parameters that ask for TLS: key, accepted values (ASCII case-insensitive), per engine.
-const REQUIRES: [(Engine, &str, &[&str]); 7] = [
-    (
-        Engine::Postgres,
-        "sslmode",
-        &["require", "verify-ca", "verify-full"],
-    ),
+const REQUIRES: [(Engine, &str, &[&str]); 6] = [
     (
         Engine::MySql,
         "ssl-mode",
@@ -95,7 +90,7 @@ impl Dsn {
     /// A DSN is [`TlsVerdict::Local`] when every host it can reach is the local machine:
     /// `localhost`, `127.0.0.0/8` (`127.1` and the other `inet_aton` forms too), `::1`, a Unix
     /// socket (a percent-encoded socket path, `host=/dir`), SQL Server's `(local)`, `.` or
-    /// `lpc:`, or SQLite. Hosts are read as the drivers read them: a `#` ends the authority,
+    /// `lpc:`, or SQLite. Hosts are read as the drivers read them (an `@` after the host part, which drivers read differently, is refused when parsing),
     /// MySQL's `socket=` serves `localhost` only, and a host the environment decides (an empty
     /// PostgreSQL host, which libpq takes from `PGHOST`, or a `service=`) is not local.
     /// Parameter keys match as the drivers match them: case, spaces, `_` and `-` aside. Otherwise it needs TLS: `sslmode=require|verify-ca|verify-full`
@@ -164,6 +159,9 @@ impl Dsn {
 
     fn encrypted_by(&self) -> Option<&'static str> {
         let engine = self.engine();
+        if engine == Engine::Postgres {
+            return self.postgres_sslmode();
+        }
         let by_param = REQUIRES
             .iter()
             .filter(|(required_engine, ..)| *required_engine == engine)
@@ -184,6 +182,24 @@ impl Dsn {
         (self.is_srv() && !tls_turned_off).then_some("mongodb+srv")
     }
 
+    /// libpq's effective `sslmode`: a URL's `ssl=true` is `sslmode=require`, and so is the
+    /// deprecated `requiressl=1`; the last of the three counts.
+    fn postgres_sslmode(&self) -> Option<&'static str> {
+        const MODES: [(&str, &[&str]); 3] = [
+            ("sslmode", &["require", "verify-ca", "verify-full"]),
+            ("ssl", &["true"]),
+            ("requiressl", &["1"]),
+        ];
+        let (key, value) = self.last_keyed_param(&["sslmode", "ssl", "requiressl"])?;
+        MODES.iter().find_map(|&(name, accepted)| {
+            (name == key
+                && accepted
+                    .iter()
+                    .any(|a| value.trim().eq_ignore_ascii_case(a)))
+            .then_some(name)
+        })
+    }
+
     /// Whether every host the driver may reach is this machine. A host the DSN leaves to
     /// the environment is unknown, so not local: libpq fills an empty host (`postgres:///db`,
     /// `host=`) from `PGHOST` and a `service=` from a service file, either of which may name
@@ -195,10 +211,15 @@ impl Dsn {
             return false;
         }
         let hosts = self.reachable_hosts();
+        // No MySQL client reads a socket path from a URL's host (`socket=` names it): a
+        // percent-encoded path there is a host name that resolves nowhere local.
+        let socket_path_read = engine != Engine::MySql;
         !hosts.is_empty()
-            && hosts
-                .iter()
-                .all(|host| !host.trim().is_empty() && is_local_host(host))
+            && hosts.iter().all(|host| {
+                !host.trim().is_empty()
+                    && (socket_path_read || !host.starts_with(['/', '@']))
+                    && is_local_host(host)
+            })
     }
 }
 
