@@ -2,6 +2,8 @@
 //! (ObjectIds, UUIDs, dates) by exact path or by pattern (`*_id`), and the typing of compared
 //! values (a typed field's string is checked here and converted after the guard passed).
 
+use std::borrow::Cow;
+
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Uuid};
 
@@ -99,11 +101,27 @@ impl Fields {
     }
 
     /// What `path` holds: an exact declaration first, then the latest matching pattern, then
-    /// whether it is the parent document of a scalar field.
+    /// whether it lies inside a scalar field (`password.hash`) or is a document around one.
+    /// Array positions are no part of a field's name to the server (`users.0.password` is
+    /// `users.password` of the first element), so they are left out first.
     pub(crate) fn kind_of(&self, path: &str) -> Option<FieldKind> {
         if self.exact.is_empty() && self.patterns.is_empty() {
             return None;
         }
+        let is_position =
+            |segment: &str| !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+        let path: Cow<'_, str> = if path.split('.').any(is_position) {
+            Cow::Owned(
+                path.split('.')
+                    .filter(|segment| !is_position(segment))
+                    .collect::<Vec<_>>()
+                    .join("."),
+            )
+        } else {
+            Cow::Borrowed(path)
+        };
+        let path = &*path;
+        let scalar = |p: &str, kind: FieldKind| kind == FieldKind::Scalar && !p.is_empty();
         self.exact
             .iter()
             .find_map(|(p, kind)| (p == path).then_some(*kind))
@@ -117,7 +135,18 @@ impl Fields {
                 self.exact
                     .iter()
                     .any(|(p, kind)| {
-                        *kind == FieldKind::Scalar
+                        scalar(p, *kind)
+                            && path
+                                .strip_prefix(p.as_str())
+                                .is_some_and(|rest| rest.starts_with('.'))
+                    })
+                    .then_some(FieldKind::Scalar)
+            })
+            .or_else(|| {
+                self.exact
+                    .iter()
+                    .any(|(p, kind)| {
+                        scalar(p, *kind)
                             && p.strip_prefix(path)
                                 .is_some_and(|rest| rest.starts_with('.'))
                     })

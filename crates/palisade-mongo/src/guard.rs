@@ -303,7 +303,7 @@ impl FilterPolicy {
                         .document(d, |walker, _, inner| {
                             self.elem_match(walker, inner, kind, at, typed)
                         }),
-                    _ => walker.literal(item, Keys::NoOperators),
+                    _ => self.value(walker, kind, item, typed),
                 })
             }
             "$exists" => match operand {
@@ -377,7 +377,8 @@ impl FilterPolicy {
                 return Err(walker.reject(Problem::ScalarExpected));
             }
             walker.document(inner, |walker, operator, operand| {
-                self.operator(walker, None, operator, operand, at, typed)
+                // The elements are what a typed field holds: their operands are typed too.
+                self.operator(walker, kind, operator, operand, at, typed)
             })
         } else {
             self.filter(walker, inner, at, typed)
@@ -393,6 +394,10 @@ impl FilterPolicy {
         typed: &mut bool,
     ) -> Result<(), Rejected> {
         walker.literal(value, Keys::NoOperators)?;
+        // Equality with null asks whether a scalar field exists: `$exists` by another name.
+        if kind == Some(FieldKind::Scalar) && matches!(value, Bson::Null | Bson::Undefined) {
+            return Err(walker.reject(Problem::ScalarExpected));
+        }
         match value_fits(kind, value) {
             Ok(converts) => {
                 *typed |= converts;

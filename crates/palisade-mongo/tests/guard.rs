@@ -281,6 +281,46 @@ fn a_scalar_field_cannot_be_enumerated_by_negation_elem_match_or_its_parent() {
     }
 }
 
+/// Array positions and sub-paths reach a scalar field too: `users.0.password` is the first
+/// user's password to the server, `tokens.0` an element of a scalar-only array, and
+/// `password.hash` lies inside it; an equality with null probes whether it exists.
+#[test]
+fn scalar_fields_hold_through_array_positions_and_sub_paths() {
+    let policy = FilterPolicy::default()
+        .scalar_field("users.password")
+        .scalar_field("tokens")
+        .scalar_field("password");
+    for filter in [
+        doc! {"users.0.password": {"$gt": "a"}},
+        doc! {"users.12.password": {"$ne": null}},
+        doc! {"users.0": {"$gte": {"password": "m"}}},
+        doc! {"tokens.0": {"$gt": "m"}},
+        doc! {"$nor": [{"tokens.1": "x"}]},
+        doc! {"password.hash": {"$gt": "m"}},
+        doc! {"password.0": {"$regex": "^a"}},
+        doc! {"password": null},
+        doc! {"$or": [{"users.0.password": null}]},
+    ] {
+        let err = policy.guard(&filter).unwrap_err();
+        assert!(
+            matches!(
+                err.problem(),
+                Problem::ScalarExpected | Problem::OperatorNotAllowed { .. }
+            ),
+            "{filter}: {err}"
+        );
+    }
+    // Plain equality through a position is still a lookup by value.
+    for filter in [
+        doc! {"users.0.password": "x"},
+        doc! {"tokens.3": "t"},
+        doc! {"users.0.name": {"$gt": "a"}},
+        doc! {"users.0": {"$elemMatch": {"name": "a"}}},
+    ] {
+        assert!(policy.guard(&filter).is_ok(), "{filter}");
+    }
+}
+
 #[test]
 fn typed_fields_convert_strings_and_refuse_malformed_values() {
     let policy = FilterPolicy::default()

@@ -112,6 +112,56 @@ fn a_malformed_typed_value_is_a_400_naming_the_field() {
 }
 
 #[test]
+fn typed_fields_hold_inside_all_and_elem_match_on_elements() {
+    let policy = by_suffix();
+    for (filter, problem) in [
+        (
+            doc! {"client_id": {"$all": ["bad"]}},
+            Problem::ObjectIdInvalid,
+        ),
+        (
+            doc! {"client_id": {"$all": [123]}},
+            Problem::ObjectIdInvalid,
+        ),
+        (
+            doc! {"client_id": {"$elemMatch": {"$eq": "bad"}}},
+            Problem::ObjectIdInvalid,
+        ),
+        (
+            doc! {"client_id": {"$elemMatch": {"$in": ["bad", 5]}}},
+            Problem::ObjectIdInvalid,
+        ),
+        (
+            doc! {"created_at": {"$all": ["not a date"]}},
+            Problem::DateInvalid,
+        ),
+        (
+            doc! {"key_uuid": {"$elemMatch": {"$eq": "zzz"}}},
+            Problem::UuidInvalid,
+        ),
+    ] {
+        assert_eq!(refused(&policy, filter.clone()).0, problem, "{filter}");
+    }
+    let guarded = policy
+        .guard(&doc! {"client_id": {"$elemMatch": {"$eq": ID}}, "tag_id": {"$all": [ID]}})
+        .unwrap()
+        .into_document();
+    let id = Bson::ObjectId(ObjectId::parse_str(ID).unwrap());
+    let elem = guarded
+        .get_document("client_id")
+        .unwrap()
+        .get_document("$elemMatch")
+        .unwrap();
+    assert_eq!(elem.get("$eq"), Some(&id));
+    let all = guarded
+        .get_document("tag_id")
+        .unwrap()
+        .get_array("$all")
+        .unwrap();
+    assert_eq!(all[0], id);
+}
+
+#[test]
 fn null_comparisons_and_exists_stay_legitimate_on_typed_fields() {
     let policy = by_suffix();
     for filter in [

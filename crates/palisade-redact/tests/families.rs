@@ -143,9 +143,11 @@ fn gitleaks_families_are_masked_fully() {
             .filter(|(f, r, ..)| *f == fixed && *r == class)
             .count()
     };
+    // The figures, shown with any failure (tests print nothing).
+    let mut report = String::new();
     for fixed in [true, false] {
-        println!(
-            "{} families: {} masked fully, {} partly, {} missed",
+        report += &format!(
+            "{} families: {} masked fully, {} partly, {} missed\n",
             if fixed {
                 "fixed-structure"
             } else {
@@ -158,8 +160,8 @@ fn gitleaks_families_are_masked_fully() {
     }
     for (family, (fixed, redacted, scanned, rules)) in &families {
         if *redacted != Masked::Fully || *scanned != Masked::Fully {
-            println!(
-                "  {family} (fixed: {fixed}): redactor {redacted:?}, scanner {scanned:?}: {rules:?}"
+            report += &format!(
+                "  {family} (fixed: {fixed}): redactor {redacted:?}, scanner {scanned:?}: {rules:?}\n"
             );
         }
     }
@@ -173,10 +175,13 @@ fn gitleaks_families_are_masked_fully() {
                 || (*scanned != Masked::Fully && !SCANNER_VALIDATES.contains(*family))
         })
         .collect();
-    assert!(failing.is_empty(), "not masked fully: {failing:?}");
+    assert!(
+        failing.is_empty(),
+        "not masked fully: {failing:?}\n{report}"
+    );
     assert!(
         count(true, Masked::Fully) >= FIXED_FAMILIES_MASKED,
-        "fixed-structure families masked fully: {} < {FIXED_FAMILIES_MASKED}",
+        "fixed-structure families masked fully: {} < {FIXED_FAMILIES_MASKED}\n{report}",
         count(true, Masked::Fully)
     );
 }

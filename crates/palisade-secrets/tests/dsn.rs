@@ -334,17 +334,25 @@ fn locality_follows_the_driver() {
     }
 }
 
-/// libpq's own spellings of `sslmode=require` in a URL (`ssl=true`, the deprecated
-/// `requiressl=1`), and the last of them wins.
+/// PostgreSQL's TLS mode counts only as `sslmode`, the key both libpq and sqlx read: libpq
+/// turns `ssl=true` and `requiressl=1` into `require`, but sqlx ignores them (and `SSLMODE`,
+/// `ssl_mode`) and stays on `prefer`, which a man in the middle downgrades. Whatever the
+/// spelling, the last TLS key decides.
 #[test]
-fn libpq_ssl_spellings_and_their_order_decide_postgres_tls() {
+fn postgres_tls_counts_only_in_the_spelling_every_driver_reads() {
     let verdict = |text: &str| verdict_text(&Dsn::parse(text).unwrap());
     let remote =
         "error: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`";
     for (query, expected) in [
-        ("ssl=true", "encrypted by ssl"),
-        ("requiressl=1", "encrypted by requiressl"),
-        ("sslmode=disable&ssl=true", "encrypted by ssl"),
+        ("ssl=true", remote),
+        ("requiressl=1", remote),
+        ("SSLMODE=require", remote),
+        ("ssl_mode=require", remote),
+        ("ssl-mode=require", remote),
+        ("sslmode=require&ssl=true", remote),
+        ("ssl=true&sslmode=require", "encrypted by sslmode"),
+        ("sslmode=REQUIRE", "encrypted by sslmode"),
+        ("sslmode=disable&ssl=true", remote),
         ("ssl=true&sslmode=disable", remote),
         ("requiressl=1&sslmode=prefer", remote),
         ("sslmode=require&requiressl=0", remote),
@@ -390,10 +398,26 @@ fn weakening_spellings_and_secret_parameters_are_recognised() {
             "{text}"
         );
     }
-    // MySQL's ssl_mode with an underscore asks for TLS as ssl-mode does; the last one wins.
+    // Encryption counts only in the spelling every driver of the scheme reads: sqlx reads
+    // `ssl-mode`/`sslmode` and stays on PREFERRED for `ssl_mode` or `ssl=true`; SQLAlchemy's
+    // MySQL drivers read `ssl_mode`. Any spelling still decides as the last one.
+    let remote = "error: MySQL/MariaDB DSN connects to a remote host without TLS; add `ssl-mode=VERIFY_IDENTITY`";
+    for text in [
+        "mysql://u:p@db.example/app?ssl_mode=VERIFY_IDENTITY",
+        "mysql://u:p@db.example/app?ssl=true",
+        "mysql://u:p@db.example/app?SSL-MODE=REQUIRED",
+        "mysql://u:p@db.example/app?ssl-mode=REQUIRED&ssl_mode=DISABLED",
+        "mysql+pymysql://u:p@db.example/app?ssl-mode=REQUIRED",
+    ] {
+        assert_eq!(verdict(text), remote, "{text}");
+    }
     assert_eq!(
-        verdict("mysql://u:p@db.example/app?ssl_mode=VERIFY_IDENTITY"),
+        verdict("mysql://u:p@db.example/app?ssl_mode=DISABLED&ssl-mode=VERIFY_IDENTITY"),
         "encrypted by ssl-mode"
+    );
+    assert_eq!(
+        verdict("mysql+mysqldb://u:p@db.example/app?ssl_mode=REQUIRED"),
+        "encrypted by ssl_mode"
     );
     assert!(
         verdict("postgres://u:p@db.example/app?sslmode=verify-full&sslmode=disable")

@@ -58,8 +58,14 @@ pub(super) fn server_host(value: &str) -> Option<Server<'_>> {
             .get(..prefix.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
     };
+    // Shared memory reaches only this machine, named as this machine.
     if lower_prefix("lpc:") {
-        return Some(Server::Local);
+        let name = value.get(4..).unwrap_or_default().trim();
+        let local = name.is_empty()
+            || name == "."
+            || name.eq_ignore_ascii_case("(local)")
+            || name.eq_ignore_ascii_case("localhost");
+        return local.then_some(Server::Local);
     }
     let rest = if lower_prefix("tcp:") || lower_prefix("admin:") {
         value.split_once(':').map_or(value, |(_, rest)| rest)

@@ -29,6 +29,14 @@ pub enum DsnError {
     },
     /// `mongodb+srv` takes exactly one host name and no port.
     SrvHostInvalid,
+    /// A SQLite DSN names a host (`sqlite+libsql://server`): a server, not a local file.
+    SqliteHost,
+    /// An ADO value in braces holds a `;`: ODBC drivers read it as one value, SqlClient as
+    /// the end of the pair and the start of the next.
+    BraceAmbiguous {
+        /// The pair's 1-based position.
+        position: usize,
+    },
     /// An `@` after the host list (in the path, query or fragment, or after a `#` or `?` in
     /// the authority), or two in the authority: libpq, SQLAlchemy and pymongo end the
     /// `user:password` part at another `@` than RFC 3986 (and the `url` crate) do, so they
@@ -78,6 +86,13 @@ impl fmt::Display for DsnError {
             }
             Self::UserinfoAmbiguous => f.write_str(
                 "the DSN has an `@` in its password or after its host part, where drivers disagree on the host (percent-encode it as %40)",
+            ),
+            Self::SqliteHost => f.write_str(
+                "the SQLite DSN names a host: a database server, not a local file, whose transport cannot be judged here",
+            ),
+            Self::BraceAmbiguous { position } => write!(
+                f,
+                "DSN parameter {position} holds `;` inside braces, which ODBC drivers read as one value and SqlClient as several"
             ),
             Self::SrvHostInvalid => {
                 f.write_str("a mongodb+srv DSN takes exactly one host name and no port")

@@ -2,6 +2,7 @@
 
 mod ado;
 mod error;
+mod hosts;
 mod parse;
 mod tls;
 
@@ -56,14 +57,23 @@ pub struct Host {
 }
 
 /// Parameter keys whose values are secrets, in every engine, compared as [`same_key`]
-/// compares them; besides these, every key that ends in `password` or `passphrase`
+/// compares them; besides these, every key that ends in `password`, `passphrase` or `token`
 /// (`sslpassword`, MySQL's `password1..3`, JDBC's `trustStorePassword`).
-const SECRET_KEYS: [&str; 4] = ["pwd", "pass", "authmechanismproperties", "key"];
+const SECRET_KEYS: [&str; 6] = [
+    "pwd",
+    "pass",
+    "authmechanismproperties",
+    "key",
+    "hexkey",
+    // pyodbc's whole connection string, password and all.
+    "odbcconnect",
+];
 
 fn is_secret_key(key: &str) -> bool {
     let key = normalized_key(key);
     key.ends_with("password")
         || key.ends_with("passphrase")
+        || key.ends_with("token")
         || key
             .strip_prefix("password")
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
@@ -299,6 +309,12 @@ impl Dsn {
         self.layout.srv
     }
 
+    /// SQLAlchemy's `dialect+driver://` (not `mongodb+srv`): the driver gets the parts as
+    /// SQLAlchemy reads them.
+    fn is_dialect_driver(&self) -> bool {
+        !self.is_srv() && self.slice(&self.layout.scheme).contains('+')
+    }
+
     fn slice(&self, range: &Range<usize>) -> &str {
         self.expose_secret().get(range.clone()).unwrap_or_default()
     }
@@ -332,16 +348,6 @@ impl Dsn {
         self.last_param_of(&[key])
     }
 
-    /// The last parameter named by any of `keys`, with the key it matched.
-    fn last_keyed_param<'k>(&self, keys: &[&'k str]) -> Option<(&'k str, Cow<'_, str>)> {
-        self.pairs().iter().rev().find_map(|pair| {
-            let name = self.decode_key(pair);
-            keys.iter()
-                .find(|key| same_key(&name, key))
-                .map(|key| (*key, self.decode_value(pair)))
-        })
-    }
-
     fn last_param_of(&self, keys: &[&str]) -> Option<Cow<'_, str>> {
         self.pairs()
             .iter()
@@ -359,35 +365,6 @@ impl Dsn {
             .filter(|pair| ado::is_server_key(self.slice(&pair.key)))
             .map(|pair| self.decode_value(pair))
             .collect()
-    }
-
-    /// Every host the DSN may connect to, decoded, for the TLS verdict. PostgreSQL's `host`
-    /// and `hostaddr` parameters override or add to the URL's hosts, as in libpq.
-    fn reachable_hosts(&self) -> Vec<String> {
-        if self.is_ado() {
-            return self
-                .ado_servers()
-                .into_iter()
-                .map(|value| match ado::server_host(&value) {
-                    Some(ado::Server::Host(name)) => name.to_owned(),
-                    Some(ado::Server::Local) => "localhost".to_owned(),
-                    None => String::new(),
-                })
-                .collect();
-        }
-        let mut hosts: Vec<String> = match self.last_param("host") {
-            Some(list) if self.engine() == Engine::Postgres => {
-                list.split(',').map(str::to_owned).collect()
-            }
-            _ if self.slice(&self.layout.hosts).is_empty() => vec![String::new()],
-            _ => self.hosts().into_iter().map(|host| host.name).collect(),
-        };
-        if self.engine() == Engine::Postgres
-            && let Some(list) = self.last_param("hostaddr")
-        {
-            hosts.extend(list.split(',').map(str::to_owned));
-        }
-        hosts
     }
 }
 

@@ -95,18 +95,38 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     let after_colon = scheme_end + 1;
     let has_slashes = text[after_colon..].starts_with("//");
     if engine == Engine::Sqlite {
-        let path_start = if has_slashes {
+        let mut path_start = if has_slashes {
             after_colon + 2
         } else {
             after_colon
         };
+        let (mut user, mut password) = (None, None);
+        // SQLAlchemy's `sqlite+pysqlcipher://:KEY@/file.db` holds the SQLCipher key as a
+        // password; a host there is a server (libsql), not a file this type can judge.
+        if has_slashes && text[scheme.clone()].contains('+') {
+            let authority_end = text[path_start..]
+                .find('/')
+                .map_or(text.len(), |offset| path_start + offset);
+            let host_start = match text[path_start..authority_end].rfind('@') {
+                Some(at) => {
+                    let userinfo = path_start..path_start + at;
+                    (user, password) = split_userinfo(text, userinfo);
+                    path_start + at + 1
+                }
+                None => path_start,
+            };
+            if host_start < authority_end {
+                return Err(DsnError::SqliteHost);
+            }
+            path_start = authority_end;
+        }
         let (path, params) = path_and_query(text, path_start);
         return Ok(Layout {
             engine,
             form: Form::Url,
             scheme,
-            user: None,
-            password: None,
+            user,
+            password,
             hosts: path_start..path_start,
             path: Some(path),
             params,
@@ -135,19 +155,8 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
     }
     let (user, password, hosts) = match authority.rfind('@') {
         Some(at) => {
-            let userinfo = authority_start..authority_start + at;
-            let (user, password) = match text[userinfo.clone()].find(':') {
-                Some(colon) => (
-                    userinfo.start..userinfo.start + colon,
-                    Some(userinfo.start + colon + 1..userinfo.end),
-                ),
-                None => (userinfo, None),
-            };
-            (
-                Some(user),
-                password,
-                authority_start + at + 1..authority_end,
-            )
+            let (user, password) = split_userinfo(text, authority_start..authority_start + at);
+            (user, password, authority_start + at + 1..authority_end)
         }
         None => (None, None, authority_start..authority_end),
     };
@@ -169,6 +178,20 @@ fn url_layout(text: &str, scheme_end: usize, engine: Engine) -> Result<Layout, D
         params,
         srv,
     })
+}
+
+/// `user:password` (the password optional) as ranges of `text`.
+fn split_userinfo(
+    text: &str,
+    userinfo: Range<usize>,
+) -> (Option<Range<usize>>, Option<Range<usize>>) {
+    match text[userinfo.clone()].find(':') {
+        Some(colon) => (
+            Some(userinfo.start..userinfo.start + colon),
+            Some(userinfo.start + colon + 1..userinfo.end),
+        ),
+        None => (Some(userinfo), None),
+    }
 }
 
 /// The path from `start` up to `?`, and the query after it, both ending at a fragment (`#`).
@@ -334,16 +357,23 @@ fn ado_pairs(text: &str, visit: &mut dyn FnMut(Pair)) -> Result<(), DsnError> {
             return Err(DsnError::ParamMalformed { position });
         }
         let value_start = at + eq + 1;
-        let leading = text[value_start..]
-            .bytes()
-            .take_while(|b| *b == b' ')
-            .count();
+        // SqlClient skips any white space before a quote, tabs and line breaks included.
+        let leading: usize = text[value_start..]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .map(char::len_utf8)
+            .sum();
         let quoted_at = value_start + leading;
         let value_end = match bytes.get(quoted_at) {
             Some(&open @ (b'"' | b'\'' | b'{')) => {
                 let close = if open == b'{' { b'}' } else { open };
                 let end = closing_quote(bytes, quoted_at + 1, close)
                     .ok_or(DsnError::QuoteUnterminated { position })?;
+                // ODBC reads a `;` inside braces as part of the value, SqlClient as the end
+                // of the pair: the two would connect with different settings.
+                if open == b'{' && text[quoted_at..end].contains(';') {
+                    return Err(DsnError::BraceAmbiguous { position });
+                }
                 let rest_end = text[end..]
                     .find(';')
                     .map_or(text.len(), |offset| end + offset);

@@ -1,8 +1,6 @@
 //! The TLS policy: in production, a DSN that reaches a remote host must ask for TLS.
 
-use std::net::IpAddr;
-
-use super::{Dsn, DsnError, Engine};
+use super::{Dsn, DsnError, Engine, same_key};
 
 /// How strictly [`Dsn::check_tls`] judges a DSN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -43,18 +41,8 @@ const fn advice(engine: Engine, ado: bool) -> &'static str {
 }
 
 /// Parameters that ask for TLS: key, accepted values (ASCII case-insensitive), per engine.
-const REQUIRES: [(Engine, &str, &[&str]); 6] = [
-    (
-        Engine::MySql,
-        "ssl-mode",
-        &["required", "verify_ca", "verify_identity"],
-    ),
-    (
-        Engine::MySql,
-        "sslmode",
-        &["required", "verify_ca", "verify_identity"],
-    ),
-    (Engine::MySql, "ssl", &["true", "1"]),
+/// PostgreSQL and MySQL are judged by [`Dsn::tls_mode`] instead.
+const REQUIRES: [(Engine, &str, &[&str]); 3] = [
     (
         Engine::Mssql,
         "encrypt",
@@ -122,6 +110,12 @@ impl Dsn {
     /// or [`DsnError::TlsUnverified`] naming the parameter that turns certificate checks off.
     pub fn check_tls(&self, policy: TlsPolicy) -> Result<TlsVerdict, DsnError> {
         let engine = self.engine();
+        // pyodbc connects with `odbc_connect` alone: the URL's host is not used.
+        if engine == Engine::Mssql
+            && let Some(inner) = self.last_param("odbc_connect")
+        {
+            return Dsn::parse(&inner)?.check_tls(policy);
+        }
         if engine == Engine::Sqlite || self.is_local() {
             return Ok(TlsVerdict::Local);
         }
@@ -158,9 +152,19 @@ impl Dsn {
     }
 
     fn encrypted_by(&self) -> Option<&'static str> {
+        const PG: &[&str] = &["require", "verify-ca", "verify-full"];
+        const MYSQL: &[&str] = &["required", "verify_ca", "verify_identity"];
         let engine = self.engine();
-        if engine == Engine::Postgres {
-            return self.postgres_sslmode();
+        match engine {
+            // libpq and sqlx both read `sslmode`.
+            Engine::Postgres => return self.tls_mode(&["sslmode"], PG),
+            // mysqlclient and MySQL Connector/Python (SQLAlchemy's drivers) read `ssl_mode`.
+            Engine::MySql if self.is_dialect_driver() => {
+                return self.tls_mode(&["ssl_mode"], MYSQL);
+            }
+            // sqlx and the MySQL clients read `ssl-mode` (sqlx `sslmode` too).
+            Engine::MySql => return self.tls_mode(&["ssl-mode", "sslmode"], MYSQL),
+            _ => {}
         }
         let by_param = REQUIRES
             .iter()
@@ -182,44 +186,27 @@ impl Dsn {
         (self.is_srv() && !tls_turned_off).then_some("mongodb+srv")
     }
 
-    /// libpq's effective `sslmode`: a URL's `ssl=true` is `sslmode=require`, and so is the
-    /// deprecated `requiressl=1`; the last of the three counts.
-    fn postgres_sslmode(&self) -> Option<&'static str> {
-        const MODES: [(&str, &[&str]); 3] = [
-            ("sslmode", &["require", "verify-ca", "verify-full"]),
-            ("ssl", &["true"]),
-            ("requiressl", &["1"]),
-        ];
-        let (key, value) = self.last_keyed_param(&["sslmode", "ssl", "requiressl"])?;
-        MODES.iter().find_map(|&(name, accepted)| {
-            (name == key
-                && accepted
-                    .iter()
-                    .any(|a| value.trim().eq_ignore_ascii_case(a)))
-            .then_some(name)
-        })
-    }
-
-    /// Whether every host the driver may reach is this machine. A host the DSN leaves to
-    /// the environment is unknown, so not local: libpq fills an empty host (`postgres:///db`,
-    /// `host=`) from `PGHOST` and a `service=` from a service file, either of which may name
-    /// a remote server. MySQL's `socket=` is used only for `localhost`; with another host the
-    /// client connects over TCP.
-    fn is_local(&self) -> bool {
-        let engine = self.engine();
-        if engine == Engine::Postgres && self.last_param("service").is_some() {
-            return false;
-        }
-        let hosts = self.reachable_hosts();
-        // No MySQL client reads a socket path from a URL's host (`socket=` names it): a
-        // percent-encoded path there is a host name that resolves nowhere local.
-        let socket_path_read = engine != Engine::MySql;
-        !hosts.is_empty()
-            && hosts.iter().all(|host| {
-                !host.trim().is_empty()
-                    && (socket_path_read || !host.starts_with(['/', '@']))
-                    && is_local_host(host)
-            })
+    /// The TLS mode every driver of the scheme reads. The last parameter spelled as any
+    /// TLS mode (`sslmode`, `SSLMODE`, `ssl_mode`, `ssl-mode`, `ssl`, `requiressl`) decides,
+    /// and it counts only in a spelling in `spellings`, exactly: sqlx reads `sslmode` and
+    /// `ssl-mode` and ignores the rest, libpq reads `sslmode` (and turns a URL's `ssl=true`
+    /// into `require`, which sqlx ignores), so an ignored spelling leaves a driver on its
+    /// default, `prefer`, which an attacker on the path downgrades.
+    fn tls_mode(&self, spellings: &[&'static str], accepted: &[&str]) -> Option<&'static str> {
+        let pairs = self.pairs();
+        let last = pairs.iter().rev().find(|pair| {
+            let key = self.decode_key(pair);
+            ["sslmode", "ssl", "requiressl"]
+                .iter()
+                .any(|mode| same_key(&key, mode))
+        })?;
+        let key = self.decode_key(last);
+        let value = self.decode_value(last);
+        let spelling = spellings.iter().find(|s| **s == key)?;
+        accepted
+            .iter()
+            .any(|a| value.eq_ignore_ascii_case(a))
+            .then_some(*spelling)
     }
 }
 
@@ -227,58 +214,4 @@ fn is_true(value: &str) -> bool {
     ["true", "yes", "1"]
         .iter()
         .any(|accepted| value.trim().eq_ignore_ascii_case(accepted))
-}
-
-/// Loopback names and addresses, Unix socket paths (`/dir`, `@abstract`) and the empty host
-/// (PostgreSQL's default socket).
-pub(super) fn is_local_host(host: &str) -> bool {
-    let host = host.trim();
-    if host.is_empty() || host.starts_with('/') || host.starts_with('@') {
-        return true;
-    }
-    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
-        Ok(IpAddr::V6(v6)) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        // The short and numeric forms `inet_aton` accepts, which libpq and the MySQL client
-        // resolve (`127.1`, `2130706433`, `0x7f.1`).
-        Err(_) => inet_aton(host).is_some_and(|v4| v4.is_loopback()),
-    }
-}
-
-/// An IPv4 address in any form `inet_aton` reads: one to four parts, each decimal, octal
-/// (leading `0`) or hexadecimal (`0x`), the last filling the remaining bytes.
-fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
-    let parts: Vec<u64> = text
-        .split('.')
-        .map(|part| {
-            let (digits, radix) = match part.get(..2) {
-                Some("0x" | "0X") => (part.get(2..)?, 16),
-                _ if part.len() > 1 && part.starts_with('0') => (part.get(1..)?, 8),
-                _ => (part, 10),
-            };
-            if digits.is_empty() {
-                return None;
-            }
-            u64::from_str_radix(digits, radix).ok()
-        })
-        .collect::<Option<_>>()?;
-    let (last, leading) = parts.split_last()?;
-    if leading.len() > 3 || leading.iter().any(|&p| p > 255) {
-        return None;
-    }
-    let room = 8 * (4 - u32::try_from(leading.len()).ok()?);
-    if *last >= 1u64 << room {
-        return None;
-    }
-    let value = leading
-        .iter()
-        .fold(0u64, |acc, &p| (acc << 8) | p)
-        .checked_shl(room)?
-        | last;
-    u32::try_from(value).ok().map(std::net::Ipv4Addr::from)
 }
