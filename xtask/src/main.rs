@@ -39,7 +39,11 @@ enum Command {
     /// Build and run cargo-fuzz targets.
     Fuzz {
         /// The target to run; every target when omitted.
+        #[arg(conflicts_with = "all")]
         target: Option<String>,
+        /// Run every target in turn (as when no target is named).
+        #[arg(long)]
+        all: bool,
         /// How long to run each target.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Deny => deny::run(&project),
         Command::Fuzz {
             target,
+            all: _,
             seconds,
             build_only,
         } => {

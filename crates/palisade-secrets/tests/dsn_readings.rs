@@ -48,9 +48,23 @@ fn pyodbc_connects_with_odbc_connect_alone() {
 
 #[test]
 fn ado_values_are_read_as_sqlclient_reads_them() {
-    // SqlClient skips any white space before a quote: the quoted value is the password.
-    let text = "Server=db.example.com;Encrypt=true;Password=\t\"Tr0ub;horse=battery\"";
+    // SqlClient skips any white space before a quote (no-break spaces too): the quoted value
+    // is the password.
+    let text = "Server=db.example.com;Encrypt=true;Password=\u{a0}\u{2003}\"Tr0ub;horse=battery\"";
     let shown = Dsn::parse(text).unwrap().to_string();
+    // Control characters: the `url` crate drops tabs and line breaks, C drivers stop at NUL.
+    for control in [
+        "Server=db.example.com;Encrypt=true;Password=\t\"Tr0ub;horse=battery\"",
+        "postgres://u:pw@db.example.com/app?sslmode=require&ssl\tmode=disable",
+        "postgres://u:pw@local\nhost/app",
+        "postgres://u:pw@localhost/app\0@db.example.com",
+    ] {
+        assert_eq!(
+            Dsn::parse(control).err(),
+            Some(DsnError::ControlCharacter),
+            "{control:?}"
+        );
+    }
     assert!(
         !shown.contains("horse") && !shown.contains("Tr0ub"),
         "{shown}"

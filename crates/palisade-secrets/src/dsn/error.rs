@@ -13,6 +13,9 @@ use super::Engine;
 pub enum DsnError {
     /// The DSN is empty.
     Empty,
+    /// The DSN holds a control character (a tab, a line break, NUL), which drivers read
+    /// differently: the `url` crate drops tabs and line breaks, C drivers stop at NUL.
+    ControlCharacter,
     /// The scheme is not one this type knows.
     SchemeUnknown,
     /// The part between `//` and the path does not parse as `user:password@hosts`.
@@ -74,6 +77,9 @@ impl fmt::Display for DsnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the DSN is empty"),
+            Self::ControlCharacter => f.write_str(
+                "the DSN holds a control character (tab, line break, NUL), which drivers read differently; percent-encode it",
+            ),
             Self::SchemeUnknown => f.write_str(
                 "unknown DSN scheme; expected postgres, postgresql, mysql, mariadb, mssql, sqlserver, sqlite, mongodb or mongodb+srv, or an ADO `Server=...;` string",
             ),

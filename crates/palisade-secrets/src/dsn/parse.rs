@@ -47,6 +47,11 @@ pub(super) fn layout(text: &str) -> Result<Layout, DsnError> {
     if text.is_empty() {
         return Err(DsnError::Empty);
     }
+    // The `url` crate (sqlx) drops tabs and line breaks anywhere before parsing, libpq and
+    // SQLAlchemy keep them, C drivers end a string at NUL: no two read such a DSN alike.
+    if text.bytes().any(|b| b.is_ascii_control()) {
+        return Err(DsnError::ControlCharacter);
+    }
     let scheme_end = text
         .find(':')
         .filter(|&end| end > 0 && text[..end].bytes().all(is_scheme_byte));
