@@ -11,6 +11,7 @@ mod fields;
 mod guard;
 mod json;
 mod limits;
+mod operators;
 mod references;
 mod scope;
 mod tenant;
@@ -20,7 +21,8 @@ pub use audit::{AUDIT_FIELDS, Audit};
 #[cfg(feature = "driver")]
 pub use driver::{DatabaseError, DriverError, ScopedCollection, TenantClients};
 pub use error::{Problem, Rejected};
-pub use guard::{ALLOWED_OPERATORS, FilterPolicy, Guarded};
+pub use guard::{FilterPolicy, Guarded};
+pub use operators::ALLOWED_OPERATORS;
 pub use json::document_from_json;
 pub use limits::{LimitInvalid, Limits};
 pub use references::{ForeignKey, ForeignKeys, Reference};
