@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
-use palisade_redact::{Redactor, redact_stream};
+use clap::{Args, ValueEnum};
+use palisade_redact::{Profile, Redactor, redact_stream};
 
 use crate::exit;
 use crate::output;
@@ -16,10 +16,26 @@ use crate::output;
 pub(crate) struct RedactArgs {
     /// Files to redact to stdout, one after the other; stdin when none is given.
     files: Vec<PathBuf>,
+    /// What to mask.
+    #[arg(long, value_enum, default_value_t)]
+    profile: ProfileArg,
+}
+
+/// The detector profiles.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+enum ProfileArg {
+    /// Secrets: credentials, keys, tokens, card numbers (client addresses stay).
+    #[default]
+    Secrets,
+    /// Secrets and personal data: e-mail addresses, phone numbers, IP addresses, IBANs.
+    Pii,
 }
 
 pub(crate) fn run(args: &RedactArgs) -> ExitCode {
-    let redactor = Redactor::new();
+    let redactor = Redactor::with_profile(match args.profile {
+        ProfileArg::Secrets => Profile::Secrets,
+        ProfileArg::Pii => Profile::Pii,
+    });
     let mut stdout = io::stdout().lock();
     let copied = if args.files.is_empty() {
         redact_stream(&redactor, &mut io::stdin().lock(), &mut stdout)

@@ -66,6 +66,28 @@ impl Redactor {
         Self::with_detectors(DEFAULT.to_vec()).expect("the default detectors compile")
     }
 
+    /// The detectors of `profile`: [`Profile::Secrets`] as [`new`](Self::new), or with
+    /// personal data masked too ([`Profile::Pii`]).
+    ///
+    /// ```
+    /// use palisade_redact::{Profile, Redactor};
+    ///
+    /// let line = "login by ana@example.com from 203.0.113.7";
+    /// assert_eq!(Redactor::new().redact(line), line);
+    /// assert_eq!(Redactor::with_profile(Profile::Pii).redact(line), "login by *** from ***");
+    /// ```
+    ///
+    /// # Panics
+    /// Never: every profile's patterns are tested to compile.
+    #[must_use]
+    #[allow(
+        clippy::expect_used,
+        reason = "the profiles' patterns are constants tested to compile"
+    )]
+    pub fn with_profile(profile: crate::Profile) -> Self {
+        Self::with_detectors(profile.detectors()).expect("the profile's detectors compile")
+    }
+
     /// These detectors, most specific first.
     ///
     /// # Errors

@@ -4,6 +4,8 @@ xtask/python/redact.txt), and its peers run on them.
     corpus.py labelled            JSON lines: {"kind", "format", "text", "secret"} on stdout
     corpus.py benign DIR          materialize the benign corpus under DIR (changelogs, stdlib)
     corpus.py speed FILE          seconds detect-secrets takes to scan FILE (imports excluded)
+    corpus.py pii                 JSON lines: {"kind", "national", "text", "value"}, personal data
+                                  made by Faker in five locales, for the `pii` profile
     corpus.py peers LABELLED DIR  recall of detect-secrets and credsweeper on the labelled
                                   corpus (file LABELLED, as written by `labelled`) and their
                                   findings on the benign corpus DIR; one JSON object on stdout
@@ -22,6 +24,7 @@ import base64
 import json
 import os
 import random
+import re
 import secrets
 import string
 import subprocess
@@ -395,10 +398,45 @@ def speed(path):
         print(time.perf_counter() - started)
 
 
+def pii():
+    """E-mail addresses, phone numbers, IPv4 and IPv6 addresses and IBANs made by Faker (fixed
+    seeds) in five locales, each in a log line and a JSON log record. A phone number written
+    without its country code (`+`, or `001-` before a North American number), and not in the
+    North American form with its separators, is "national": its digits alone do not tell it
+    from an id."""
+    from faker import Faker
+
+    for locale in ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL"):
+        fake = Faker(locale)
+        fake.seed_instance(20261206)
+        for _ in range(40):
+            phone = fake.phone_number()
+            north_american = locale == "en_US" and re.match(r"^(\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}", phone)
+            # `001-...`: the North American number dialled with the international prefix.
+            north_american = north_american or (locale == "en_US" and phone.startswith("001-"))
+            national = not (phone.startswith("+") or north_american)
+            values = [
+                ("email", fake.email()),
+                ("phone", phone),
+                ("ipv4", fake.ipv4()),
+                ("ipv6", fake.ipv6()),
+                ("iban", fake.iban()),
+            ]
+            for kind, value in values:
+                for text in (
+                    "%s user signed in from %s" % (fake.iso8601(), value),
+                    json_log("account updated", contact=value, level="info"),
+                ):
+                    print(json.dumps({"kind": kind, "national": kind == "phone" and national,
+                                      "text": text, "value": value}))
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "labelled":
         labelled()
+    elif command == "pii":
+        pii()
     elif command == "benign" and len(sys.argv) == 3:
         benign(sys.argv[2])
     elif command == "speed" and len(sys.argv) == 3:
