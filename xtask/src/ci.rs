@@ -141,12 +141,19 @@ fn nextest(project: &Project) -> Result<()> {
 }
 
 /// The README's first set-up command: `palisade scan` over this tree, with the reviewed test
-/// fixtures accepted by `palisade-scan.baseline.json`.
+/// fixtures accepted by `palisade-scan.baseline.json`. The binary is built as the tests built
+/// it (the whole workspace, all features), so every crate it needs is already compiled.
 fn scan(project: &Project) -> Result<()> {
     let sh = project.shell()?;
     cmd!(
         sh,
-        "cargo run --locked -p palisade-cli -- scan --baseline palisade-scan.baseline.json ."
+        "cargo build --workspace --all-features --locked --bin palisade"
+    )
+    .run()?;
+    let palisade = project.target().join("debug").join("palisade");
+    cmd!(
+        sh,
+        "{palisade} scan --baseline palisade-scan.baseline.json ."
     )
     .run()?;
     Ok(())

@@ -1,5 +1,8 @@
 //! `palisade redact --profile`: secrets by default, personal data too with `pii`.
-#![allow(clippy::unwrap_used, reason = "a test fails by panicking, with the location")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails by panicking, with the location"
+)]
 
 mod common;
 

@@ -27,6 +27,9 @@ use palisade_test::bench::{Row, keep, median_pair_ms, report};
 use palisade_test::python::run_script;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
+#[path = "redact/single_lines.rs"]
+mod single_lines;
+
 const KRATE: &str = "palisade-redact";
 const LOG_BYTES: usize = 100 << 20;
 
@@ -356,6 +359,11 @@ fn peers_on_corpora() {
 
 fn main() {
     let redactor = Redactor::new();
+    single_lines::run("secrets", &redactor);
+    single_lines::run(
+        "pii",
+        &Redactor::with_profile(palisade_redact::Profile::Pii),
+    );
     let baseline = OneAtATime::new(DEFAULT_DETECTORS);
 
     let clean = log(LOG_BYTES, 0);
