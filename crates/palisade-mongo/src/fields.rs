@@ -122,15 +122,12 @@ impl Fields {
         };
         let path = &*path;
         let scalar = |p: &str, kind: FieldKind| kind == FieldKind::Scalar && !p.is_empty();
+        // An exact declaration, then the inside of a scalar field (a typed pattern must not
+        // reopen `password.changed_at` to range operators), then patterns, then the documents
+        // around a scalar field.
         self.exact
             .iter()
             .find_map(|(p, kind)| (p == path).then_some(*kind))
-            .or_else(|| {
-                self.patterns
-                    .iter()
-                    .rev()
-                    .find_map(|(pattern, kind)| pattern.matches(path).then_some(*kind))
-            })
             .or_else(|| {
                 self.exact
                     .iter()
@@ -141,6 +138,12 @@ impl Fields {
                                 .is_some_and(|rest| rest.starts_with('.'))
                     })
                     .then_some(FieldKind::Scalar)
+            })
+            .or_else(|| {
+                self.patterns
+                    .iter()
+                    .rev()
+                    .find_map(|(pattern, kind)| pattern.matches(path).then_some(*kind))
             })
             .or_else(|| {
                 self.exact

@@ -310,6 +310,14 @@ fn scalar_fields_hold_through_array_positions_and_sub_paths() {
             "{filter}: {err}"
         );
     }
+    // A typed pattern does not reopen the inside of a scalar field to ranges.
+    let typed = policy.clone().date_field("*_at").object_id_field("*_id");
+    for filter in [
+        doc! {"password.changed_at": {"$gt": "2020-01-01T00:00:00Z"}},
+        doc! {"users.password.x_id": {"$gt": "000000000000000000000000"}},
+    ] {
+        assert!(typed.guard(&filter).is_err(), "{filter}");
+    }
     // Plain equality through a position is still a lookup by value.
     for filter in [
         doc! {"users.0.password": "x"},

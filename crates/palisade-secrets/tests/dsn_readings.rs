@@ -50,7 +50,7 @@ fn pyodbc_connects_with_odbc_connect_alone() {
 fn ado_values_are_read_as_sqlclient_reads_them() {
     // SqlClient skips any white space before a quote (no-break spaces too): the quoted value
     // is the password.
-    let text = "Server=db.example.com;Encrypt=true;Password=\u{a0}\u{2003}\"Tr0ub;horse=battery\"";
+    let text = "Server=db.example.com;Encrypt=true;Password=\u{a0}\u{2003}\"Tr0ub=horse\"";
     let shown = Dsn::parse(text).unwrap().to_string();
     // Control characters: the `url` crate drops tabs and line breaks, C drivers stop at NUL.
     for control in [
@@ -74,7 +74,12 @@ fn ado_values_are_read_as_sqlclient_reads_them() {
         Dsn::parse(
             "Server=db.example.com;Encrypt=true;Password={x;TrustServerCertificate=true;Application Name=}"
         ),
-        Err(DsnError::BraceAmbiguous { position: 3 })
+        Err(DsnError::QuoteAmbiguous { position: 3 })
+    ));
+    // Quotes quote only for SqlClient: ODBC reads `Server=db.example.com` as a pair.
+    assert!(matches!(
+        Dsn::parse("Password=\"x;Server=db.example.com;y=\";Server=localhost;User ID=u"),
+        Err(DsnError::QuoteAmbiguous { position: 1 })
     ));
     // Shared memory names this machine, or the driver fails: never a remote host.
     assert!(matches!(
@@ -129,4 +134,54 @@ fn sqlite_keys_and_servers() {
         Dsn::parse("sqlite+libsql://db.turso.io/?authToken=x").err(),
         Some(DsnError::SqliteHost)
     );
+}
+
+/// A second outside attack: spellings and repeats one driver reads and another does not.
+#[test]
+fn every_reading_of_repeats_and_spellings_is_judged() {
+    for text in [
+        // SQLAlchemy reads `odbc_connect` in that spelling only: the URL's host is used.
+        "mssql+pyodbc://u:pw@db.example.com/db?ODBC_CONNECT=Server%3Dlocalhost",
+        // A whole libpq string passed on by SQLAlchemy (psycopg `conninfo`, psycopg2 `dsn`).
+        "postgresql+psycopg://u:pw@localhost/db?conninfo=hostaddr%3D203.0.113.5",
+        "postgresql+psycopg2://u:pw@localhost/db?dsn=hostaddr%3D203.0.113.5",
+        "postgresql+psycopg://u:pw@db.example.com/db?sslmode=require&conninfo=sslmode%3Ddisable",
+        // ODBC keeps the first of a repeated keyword, SqlClient the last.
+        "Server=db.example.com;Encrypt=no;Encrypt=yes;Password=pw",
+        "mssql+pyodbc://u:pw@db.example.com/db?Encrypt=no&encrypt=yes",
+        // A spelling ODBC does not know asks for nothing.
+        "mssql+pyodbc://u:pw@db.example.com/db?En_crypt=yes",
+        "Server=db.example.com;En crypt=yes",
+        // pyodbc's `Address` wins over `Server`.
+        "mssql+pyodbc://u:pw@localhost/db?Address=db.example.com",
+        // An ODBC data source: odbc.ini names the server.
+        "mssql+pyodbc://u:pw@localhost",
+        "mssql+pyodbc://u:pw@localhost/db?dsn=prod",
+    ] {
+        assert!(is_remote_without_tls(text), "{text}: {:?}", verdict(text));
+    }
+    for text in [
+        "Server=db.example.com;Encrypt=yes;TrustServerCertificate=yes;TrustServerCertificate=no",
+        "mssql+pyodbc://u:pw@db.example.com/db?encrypt=yes&TrustServerCertificate=yes&Trust_ServerCertificate=no",
+    ] {
+        assert!(
+            matches!(verdict(text), Err(DsnError::TlsUnverified { .. })),
+            "{text}: {:?}",
+            verdict(text)
+        );
+    }
+    assert_eq!(
+        verdict("Server=db.example.com;Encrypt=yes;encrypt=strict"),
+        Ok(TlsVerdict::Encrypted { by: "encrypt" })
+    );
+    // Passwords under the names drivers take them by.
+    for text in [
+        "mysql+pymysql://u@localhost/db?passwd=hunter2",
+        "postgresql+psycopg://u@localhost/db?conninfo=password%3Dhunter2",
+        "postgresql+psycopg2://u@localhost/db?dsn=password%3Dhunter2",
+        "Server=localhost;KeyStoreSecret=hunter2",
+    ] {
+        let shown = Dsn::parse(text).unwrap().to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
 }

@@ -34,9 +34,9 @@ pub enum DsnError {
     SrvHostInvalid,
     /// A SQLite DSN names a host (`sqlite+libsql://server`): a server, not a local file.
     SqliteHost,
-    /// An ADO value in braces holds a `;`: ODBC drivers read it as one value, SqlClient as
-    /// the end of the pair and the start of the next.
-    BraceAmbiguous {
+    /// An ADO value in braces or quotes holds a `;`: ODBC drivers quote with braces only,
+    /// SqlClient with quotes only, so one of them reads the `;` as the start of another pair.
+    QuoteAmbiguous {
         /// The pair's 1-based position.
         position: usize,
     },
@@ -96,9 +96,9 @@ impl fmt::Display for DsnError {
             Self::SqliteHost => f.write_str(
                 "the SQLite DSN names a host: a database server, not a local file, whose transport cannot be judged here",
             ),
-            Self::BraceAmbiguous { position } => write!(
+            Self::QuoteAmbiguous { position } => write!(
                 f,
-                "DSN parameter {position} holds `;` inside braces, which ODBC drivers read as one value and SqlClient as several"
+                "DSN parameter {position} holds `;` inside braces or quotes, which ODBC drivers and SqlClient split differently"
             ),
             Self::SrvHostInvalid => {
                 f.write_str("a mongodb+srv DSN takes exactly one host name and no port")

@@ -16,7 +16,16 @@ impl Dsn {
     /// for `localhost`; with another host the client connects over TCP.
     pub(super) fn is_local(&self) -> bool {
         let engine = self.engine();
-        if self.is_srv() || (engine == Engine::Postgres && self.last_param("service").is_some()) {
+        // pyodbc without a database, or with `dsn=`, names an ODBC data source: odbc.ini
+        // decides the server.
+        let odbc_dsn = engine == Engine::Mssql
+            && self.is_dialect_driver()
+            && (self.database().is_none() || self.last_param("dsn").is_some());
+        if self.is_srv()
+            || odbc_dsn
+            || self.holds_conninfo()
+            || (engine == Engine::Postgres && self.last_param("service").is_some())
+        {
             return false;
         }
         let hosts = self.reachable_hosts();
@@ -65,6 +74,19 @@ impl Dsn {
                 .collect()
         };
         hosts.extend(self.listed_params("host"));
+        // pyodbc puts query keys into the ODBC string, where `Address` wins over `Server`.
+        if self.engine() == Engine::Mssql {
+            for pair in self.pairs() {
+                if ado::is_server_key(&self.decode_key(&pair)) {
+                    let value = self.decode_value(&pair);
+                    hosts.push(match ado::server_host(&value) {
+                        Some(ado::Server::Host(name)) => name.to_owned(),
+                        Some(ado::Server::Local) => "localhost".to_owned(),
+                        None => String::new(),
+                    });
+                }
+            }
+        }
         if hosts.is_empty() {
             hosts.push(String::new());
         }

@@ -57,16 +57,20 @@ pub struct Host {
 }
 
 /// Parameter keys whose values are secrets, in every engine, compared as [`same_key`]
-/// compares them; besides these, every key that ends in `password`, `passphrase` or `token`
+/// compares them; besides these, every key that ends in `password`, `passphrase`, `token` or
+/// `secret`
 /// (`sslpassword`, MySQL's `password1..3`, JDBC's `trustStorePassword`).
-const SECRET_KEYS: [&str; 6] = [
+const SECRET_KEYS: [&str; 9] = [
     "pwd",
     "pass",
+    "passwd",
     "authmechanismproperties",
     "key",
     "hexkey",
-    // pyodbc's whole connection string, password and all.
+    // Whole connection strings inside a URL, password and all: pyodbc's, psycopg's, psycopg2's.
     "odbcconnect",
+    "conninfo",
+    "dsn",
 ];
 
 fn is_secret_key(key: &str) -> bool {
@@ -74,6 +78,7 @@ fn is_secret_key(key: &str) -> bool {
     key.ends_with("password")
         || key.ends_with("passphrase")
         || key.ends_with("token")
+        || key.ends_with("secret")
         || key
             .strip_prefix("password")
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
@@ -346,6 +351,30 @@ impl Dsn {
     /// The last value of `key`, decoded, secret or not (for this module only).
     fn last_param(&self, key: &str) -> Option<Cow<'_, str>> {
         self.last_param_of(&[key])
+    }
+
+    /// Every value of `key`, in order: keys compared as drivers fold them (`same_key`), or
+    /// `exact`ly (ASCII case aside).
+    fn values_of(&self, key: &str, exact: bool) -> Vec<Cow<'_, str>> {
+        self.pairs()
+            .iter()
+            .filter(|pair| {
+                let name = self.decode_key(pair);
+                if exact {
+                    name.eq_ignore_ascii_case(key)
+                } else {
+                    same_key(&name, key)
+                }
+            })
+            .map(|pair| self.decode_value(pair))
+            .collect()
+    }
+
+    /// A whole libpq connection string in a query parameter (psycopg's `conninfo`, psycopg2's
+    /// `dsn`, as SQLAlchemy passes them on): its hosts and TLS mode are not read here.
+    fn holds_conninfo(&self) -> bool {
+        self.engine() == Engine::Postgres
+            && (self.last_param("conninfo").is_some() || self.last_param("dsn").is_some())
     }
 
     fn last_param_of(&self, keys: &[&str]) -> Option<Cow<'_, str>> {

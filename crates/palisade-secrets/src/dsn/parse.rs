@@ -374,10 +374,10 @@ fn ado_pairs(text: &str, visit: &mut dyn FnMut(Pair)) -> Result<(), DsnError> {
                 let close = if open == b'{' { b'}' } else { open };
                 let end = closing_quote(bytes, quoted_at + 1, close)
                     .ok_or(DsnError::QuoteUnterminated { position })?;
-                // ODBC reads a `;` inside braces as part of the value, SqlClient as the end
-                // of the pair: the two would connect with different settings.
-                if open == b'{' && text[quoted_at..end].contains(';') {
-                    return Err(DsnError::BraceAmbiguous { position });
+                // ODBC quotes with braces only, SqlClient with quotes only: a `;` inside
+                // either is the start of another pair to one of them.
+                if text[quoted_at..end].contains(';') {
+                    return Err(DsnError::QuoteAmbiguous { position });
                 }
                 let rest_end = text[end..]
                     .find(';')

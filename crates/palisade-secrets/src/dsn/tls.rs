@@ -1,5 +1,7 @@
 //! The TLS policy: in production, a DSN that reaches a remote host must ask for TLS.
 
+use std::borrow::Cow;
+
 use super::{Dsn, DsnError, Engine, same_key};
 
 /// How strictly [`Dsn::check_tls`] judges a DSN.
@@ -110,9 +112,15 @@ impl Dsn {
     /// or [`DsnError::TlsUnverified`] naming the parameter that turns certificate checks off.
     pub fn check_tls(&self, policy: TlsPolicy) -> Result<TlsVerdict, DsnError> {
         let engine = self.engine();
-        // pyodbc connects with `odbc_connect` alone: the URL's host is not used.
+        // pyodbc connects with `odbc_connect` alone (SQLAlchemy reads that spelling only):
+        // the URL's host is not used.
         if engine == Engine::Mssql
-            && let Some(inner) = self.last_param("odbc_connect")
+            && let Some(inner) = self
+                .pairs()
+                .iter()
+                .rev()
+                .find(|pair| self.decode_key(pair) == "odbc_connect")
+                .map(|pair| self.decode_value(pair))
         {
             return Dsn::parse(&inner)?.check_tls(policy);
         }
@@ -122,16 +130,19 @@ impl Dsn {
         if policy == TlsPolicy::Production
             && let Some(param) = WEAKENS
                 .iter()
+                // Any occurrence in any spelling: ODBC keeps the first of a repeated keyword,
+                // SqlClient and pymongo the last.
                 .find_map(|&(weak_engine, key)| {
-                    (weak_engine == engine && self.last_param(key).is_some_and(|v| is_true(&v)))
+                    (weak_engine == engine && self.values_of(key, false).iter().any(|v| is_true(v)))
                         .then_some(key)
                 })
                 .or_else(|| {
                     WEAKENS_WITH.iter().find_map(|&(weak_engine, key, weak)| {
                         (weak_engine == engine
                             && self
-                                .last_param(key)
-                                .is_some_and(|v| v.trim().eq_ignore_ascii_case(weak)))
+                                .values_of(key, false)
+                                .iter()
+                                .any(|v| v.trim().eq_ignore_ascii_case(weak)))
                         .then_some(key)
                     })
                 })
@@ -156,7 +167,9 @@ impl Dsn {
         const MYSQL: &[&str] = &["required", "verify_ca", "verify_identity"];
         let engine = self.engine();
         match engine {
-            // libpq and sqlx both read `sslmode`.
+            // libpq and sqlx both read `sslmode`; a connection string passed whole may set
+            // another.
+            Engine::Postgres if self.holds_conninfo() => return None,
             Engine::Postgres => return self.tls_mode(&["sslmode"], PG),
             // mysqlclient and MySQL Connector/Python (SQLAlchemy's drivers) read `ssl_mode`.
             Engine::MySql if self.is_dialect_driver() => {
@@ -169,12 +182,18 @@ impl Dsn {
         let by_param = REQUIRES
             .iter()
             .filter(|(required_engine, ..)| *required_engine == engine)
+            // Every occurrence in any spelling must ask for TLS (ODBC keeps the first of a
+            // repeated keyword, SqlClient the last), and one must be spelled as the drivers
+            // read it (`En_crypt` is an unknown keyword to ODBC).
             .find_map(|&(_, key, values)| {
-                let value = self.last_param(key)?;
-                values
-                    .iter()
-                    .any(|accepted| value.eq_ignore_ascii_case(accepted))
-                    .then_some(key)
+                let all = self.values_of(key, false);
+                let exact = !self.values_of(key, true).is_empty();
+                let accepted = |value: &Cow<'_, str>| {
+                    values
+                        .iter()
+                        .any(|accepted| value.trim().eq_ignore_ascii_case(accepted))
+                };
+                (exact && !all.is_empty() && all.iter().all(accepted)).then_some(key)
             });
         if by_param.is_some() {
             return by_param;
