@@ -31,7 +31,11 @@ pub struct Detector {
     pub check: fn(&str) -> bool,
 }
 
-const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> bool) -> Detector {
+pub(crate) const fn replace(
+    id: &'static str,
+    pattern: &'static str,
+    check: fn(&str) -> bool,
+) -> Detector {
     Detector {
         id,
         pattern,

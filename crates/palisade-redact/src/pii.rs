@@ -4,7 +4,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::detectors::{DEFAULT, Detector, Mask};
+use crate::detectors::{DEFAULT, Detector, replace};
+use crate::validate::always;
 
 /// Which detectors a [`Redactor`](crate::Redactor) runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,15 +28,6 @@ impl Profile {
             Self::Secrets => DEFAULT.to_vec(),
             Self::Pii => DEFAULT.iter().chain(PII).copied().collect(),
         }
-    }
-}
-
-const fn replace(id: &'static str, pattern: &'static str, check: fn(&str) -> bool) -> Detector {
-    Detector {
-        id,
-        pattern,
-        mask: Mask::Replace,
-        check,
     }
 }
 
@@ -78,10 +70,6 @@ pub const PII: &[Detector] = &[
         phone,
     ),
 ];
-
-fn always(_candidate: &str) -> bool {
-    true
-}
 
 /// An IBAN whose check digits hold (ISO 13616: the rearranged number mod 97 is 1), 15 to 34
 /// characters without spaces.
