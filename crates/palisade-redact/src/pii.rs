@@ -15,8 +15,8 @@ pub enum Profile {
     /// tokens, card numbers. Client addresses and e-mail addresses stay readable.
     #[default]
     Secrets,
-    /// Secrets and personal data ([`PII_DETECTORS`]): e-mail addresses, phone numbers,
-    /// IPv4 and IPv6 addresses, IBANs.
+    /// Secrets and personal data ([`PII_DETECTORS`](crate::PII_DETECTORS)): e-mail
+    /// addresses, phone numbers, IPv4 and IPv6 addresses, IBANs.
     Pii,
 }
 

@@ -66,8 +66,9 @@ impl Redactor {
         Self::with_detectors(DEFAULT.to_vec()).expect("the default detectors compile")
     }
 
-    /// The detectors of `profile`: [`Profile::Secrets`] as [`new`](Self::new), or with
-    /// personal data masked too ([`Profile::Pii`]).
+    /// The detectors of `profile`: [`Profile::Secrets`](crate::Profile::Secrets) as
+    /// [`new`](Self::new), or with personal data masked too
+    /// ([`Profile::Pii`](crate::Profile::Pii)).
     ///
     /// ```
     /// use palisade_redact::{Profile, Redactor};
