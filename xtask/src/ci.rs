@@ -141,16 +141,17 @@ fn nextest(project: &Project) -> Result<()> {
 }
 
 /// The README's first set-up command: `palisade scan` over this tree, with the reviewed test
-/// fixtures accepted by `palisade-scan.baseline.json`. The binary is built as the tests built
-/// it (the whole workspace, all features), so every crate it needs is already compiled.
+/// fixtures accepted by `palisade-scan.baseline.json`. It runs the binary the test step built
+/// for the CLI's integration tests (the whole workspace, all features): nothing is compiled
+/// again.
 fn scan(project: &Project) -> Result<()> {
     let sh = project.shell()?;
-    cmd!(
-        sh,
-        "cargo build --workspace --all-features --locked --bin palisade"
-    )
-    .run()?;
     let palisade = project.target().join("debug").join("palisade");
+    anyhow::ensure!(
+        palisade.exists(),
+        "{} is missing: the test step builds it (`cargo nextest run --workspace --all-features`)",
+        palisade.display()
+    );
     cmd!(
         sh,
         "{palisade} scan --baseline palisade-scan.baseline.json ."
