@@ -1,12 +1,11 @@
 //! Which hosts a DSN reaches, read as every driver of its scheme may read them, and whether
 //! each is this machine.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 use percent_encoding::percent_decode_str;
 
-use super::{Dsn, Engine, ado, parse, same_key};
+use super::{Dsn, Engine, ado, parse};
 
 impl Dsn {
     /// Whether every host the driver may reach is this machine. A host the DSN leaves to
@@ -46,15 +45,7 @@ impl Dsn {
     /// empty entry is a host the environment decides.
     fn reachable_hosts(&self) -> Vec<String> {
         if self.is_ado() {
-            return self
-                .ado_servers()
-                .into_iter()
-                .map(|value| match ado::server_host(&value) {
-                    Some(ado::Server::Host(name)) => name.to_owned(),
-                    Some(ado::Server::Local) => "localhost".to_owned(),
-                    None => String::new(),
-                })
-                .collect();
+            return self.server_names();
         }
         // SQLAlchemy hands a host to the driver as written: `%2Ftmp` is a name, no socket.
         let decoded = !self.is_dialect_driver();
@@ -76,16 +67,7 @@ impl Dsn {
         hosts.extend(self.listed_params("host"));
         // pyodbc puts query keys into the ODBC string, where `Address` wins over `Server`.
         if self.engine() == Engine::Mssql {
-            for pair in self.pairs() {
-                if ado::is_server_key(&self.decode_key(&pair)) {
-                    let value = self.decode_value(&pair);
-                    hosts.push(match ado::server_host(&value) {
-                        Some(ado::Server::Host(name)) => name.to_owned(),
-                        Some(ado::Server::Local) => "localhost".to_owned(),
-                        None => String::new(),
-                    });
-                }
-            }
+            hosts.extend(self.server_names());
         }
         if hosts.is_empty() {
             hosts.push(String::new());
@@ -98,12 +80,21 @@ impl Dsn {
 
     /// The comma-separated entries of every parameter named `key`, in order.
     fn listed_params(&self, key: &str) -> Vec<String> {
-        self.pairs()
+        self.values_of(key, false)
             .iter()
-            .filter(|pair| same_key(&self.decode_key(pair), key))
-            .flat_map(|pair| {
-                let value: Cow<'_, str> = self.decode_value(pair);
-                value.split(',').map(str::to_owned).collect::<Vec<_>>()
+            .flat_map(|value| value.split(',').map(str::to_owned))
+            .collect()
+    }
+
+    /// The host each ADO server keyword (`Server`, `Address`, ...) names: `localhost` for
+    /// shared memory and `(local)`, empty when it names none.
+    fn server_names(&self) -> Vec<String> {
+        self.ado_servers()
+            .into_iter()
+            .map(|value| match ado::server_host(&value) {
+                Some(ado::Server::Host(name)) => name.to_owned(),
+                Some(ado::Server::Local) => "localhost".to_owned(),
+                None => String::new(),
             })
             .collect()
     }

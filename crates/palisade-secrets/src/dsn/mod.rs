@@ -391,7 +391,7 @@ impl Dsn {
     fn ado_servers(&self) -> Vec<Cow<'_, str>> {
         self.pairs()
             .iter()
-            .filter(|pair| ado::is_server_key(self.slice(&pair.key)))
+            .filter(|pair| ado::is_server_key(&self.decode_key(pair)))
             .map(|pair| self.decode_value(pair))
             .collect()
     }
