@@ -338,7 +338,7 @@ fn mongo_check_guards_and_scopes_filters_from_stdin() {
     assert_eq!(
         lines,
         [
-            r#"ok {"$and":[{"status":"open","_id":{"$oid":"65a1b2c3d4e5f60718293a4b"}},{"user_id":"u-1"}]}"#,
+            r#"ok {"$and":[{"status":"open","_id":{"$oid":"65a1b2c3d4e5f60718293a4b"}}],"user_id":"u-1"}"#,
             "rejected: filter.password takes a plain value (string, number, boolean, id or date), not an operator or a document",
         ]
     );

@@ -110,7 +110,9 @@ impl Fields {
         }
         let is_position =
             |segment: &str| !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
-        let path: Cow<'_, str> = if path.split('.').any(is_position) {
+        // Digits are rare in field names: most paths skip the split.
+        let has_digit = path.bytes().any(|b| b.is_ascii_digit());
+        let path: Cow<'_, str> = if has_digit && path.split('.').any(is_position) {
             Cow::Owned(
                 path.split('.')
                     .filter(|segment| !is_position(segment))
