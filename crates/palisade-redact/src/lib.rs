@@ -4,6 +4,7 @@
 
 mod detectors;
 mod fields;
+mod pair_value;
 mod pii;
 mod redactor;
 mod scan;

@@ -6,7 +6,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::detectors::{DEFAULT, Mask};
-use crate::validate::{MASK, github_checksum, looks_generated};
+use crate::pair_value::{is_placeholder, pair_is_credential};
+use crate::validate::{MASK, github_checksum};
 use crate::{Finding, Redactor};
 
 /// The longest preview, in characters, before it is cut with `...`.
@@ -179,91 +180,10 @@ impl Scanner {
     }
 }
 
-/// Values that stand for a secret rather than being one: empty words, template and variable
-/// references (`{password}`, `${DB_PASSWORD}`, `$DB_PASSWORD`, `%(pw)s`, `<password>`), calls
-/// (`get_secret(...)`), and runs of one character (`xxxx`, `***`).
-fn is_placeholder(value: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "none",
-        "null",
-        "nil",
-        "true",
-        "false",
-        "undefined",
-        "empty",
-        "required",
-        "optional",
-        "string",
-        "str",
-        "bytes",
-        "int",
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "redacted",
-        "hidden",
-        "masked",
-        "unknown",
-        "example",
-        "pass",
-        "pw",
-        "pwd",
-        "foo",
-        "bar",
-        "baz",
-    ];
-    const OPENINGS: &[&str] = &["{", "<", "${", "$(", "%(", "#{"];
-    let identifier = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-    };
-    let call = value.split_once('(').is_some_and(|(name, _)| {
-        identifier(name) && !name.starts_with(|c: char| c.is_ascii_digit())
-    });
-    let variable = value.strip_prefix('$').is_some_and(identifier);
-    let mut chars = value.chars();
-    let first = chars.next();
-    WORDS.iter().any(|w| value.eq_ignore_ascii_case(w))
-        || value.contains("%s")
-        || OPENINGS.iter().any(|o| value.starts_with(o))
-        || call
-        || variable
-        || (value.len() >= 3 && first.is_some_and(|c| chars.all(|d| d == c)))
-}
-
-/// Whether the value of a `password = value` pair or an authorization value at `span` is a
-/// credential: not a
-/// placeholder, at least 4 characters, not punctuation left over from code (`)`, `:`), not the
-/// shell's `PWD`; in code a string literal, elsewhere quoted or generated-looking.
-fn pair_is_credential(text: &str, span: &Range<usize>, kind: SourceKind) -> bool {
-    let value = text.get(span.clone()).unwrap_or_default();
-    let before = text.get(..span.start).unwrap_or_default();
-    // A string literal opens right before the value, or before its auth scheme (`"Bearer x`).
-    let spaced = before.trim_end_matches([' ', '\t']);
-    let scheme_start = if spaced.len() < before.len() {
-        spaced.trim_end_matches(|c: char| c.is_ascii_alphabetic())
-    } else {
-        before
-    };
-    let quoted = before.ends_with(['"', '\'']) || scheme_start.ends_with(['"', '\'']);
-    let shell_pwd = before
-        .trim_end_matches(['"', '\'', '=', ' ', '\t'])
-        .ends_with("PWD");
-    !is_placeholder(value)
-        && value.chars().count() >= 4
-        && !value.starts_with([')', ']', '}', ',', ':', ';'])
-        && !shell_pwd
-        && match kind {
-            SourceKind::Code => quoted,
-            SourceKind::Text => quoted || looks_generated(value),
-        }
-}
-
-/// Whether digits at `span` belong to an identifier or a list of numbers rather than being a
-/// card number: joined to what precedes by `/`, `-`, `_`, `.` or `#` (a test case id, a file
-/// name, a decimal), or followed or preceded by more digit groups.
+/// Whether digits at `span` belong to an identifier, a list of numbers or arithmetic rather
+/// than being a card number: joined to what precedes by `/`, `-`, `_`, `.` or `#` (a test case
+/// id, a file name, a decimal), followed or preceded by more digit groups, or an operand of
+/// an arithmetic operator (`120352542776360960*x + 269116466014453760`).
 fn in_a_run_of_numbers(text: &str, span: &Range<usize>) -> bool {
     let before = text.get(..span.start).unwrap_or_default();
     let after = text.get(span.end..).unwrap_or_default();
@@ -271,9 +191,18 @@ fn in_a_run_of_numbers(text: &str, span: &Range<usize>) -> bool {
     let mut ahead = after.chars();
     let joined = back.next();
     let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-    matches!(joined, Some('/' | '-' | '_' | '.' | '#'))
-        || (matches!(joined, Some(' ')) && digit(back.next()))
-        || (matches!(ahead.next(), Some(' ' | '-' | '.')) && digit(ahead.next()))
+    let operator = |c: Option<char>| matches!(c, Some('+' | '-' | '*' | '/' | '^' | '(' | ')'));
+    let next = ahead.next();
+    matches!(joined, Some('/' | '-' | '_' | '.' | '#' | '*' | '^' | '('))
+        || (matches!(joined, Some(' ')) && {
+            let before_space = back.next();
+            digit(before_space) || operator(before_space)
+        })
+        || matches!(next, Some('*' | '/' | '^' | ')'))
+        || (matches!(next, Some(' ' | '-' | '.')) && {
+            let after = ahead.next();
+            digit(after) || (next == Some(' ') && operator(after))
+        })
 }
 
 /// Finds the line of a byte offset, for offsets given in increasing order.
@@ -316,34 +245,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_not_credentials() {
-        for value in [
-            "None",
-            "null",
-            "${DB_PASSWORD}",
-            "%(pw)s",
-            "{{ vault }}",
-            "<password>",
-            "get()",
-            "xxxxxx",
-            "***",
-        ] {
-            assert!(is_placeholder(value), "{value}");
-        }
-        for value in [
-            "hunter2",
-            "Tr0ub4dor&3",
-            "s3cr3t",
-            "%40pw",
-            "$x(y)!",
-            "&Ab9",
-            "*Ab9",
-        ] {
-            assert!(!is_placeholder(value), "{value}");
-        }
-    }
-
-    #[test]
     fn digits_in_ids_and_lists_are_not_card_numbers() {
         let at = |text: &str, number: &str| {
             let start = text.find(number).unwrap_or_default();
@@ -352,6 +253,8 @@ mod tests {
         assert!(at("testcase-detail/4111111111111111.", "4111111111111111"));
         assert!(at("fuzzer-4111111111111111 | Bin", "4111111111111111"));
         assert!(at("648 4111 1111 1111 1111 9608", "4111 1111 1111 1111"));
+        assert!(at("h = 120352542776360960*x + 269", "120352542776360960"));
+        assert!(at("h = 12*x + 269116466014453760", "269116466014453760"));
         assert!(!at("card=4111111111111111&cvc=1", "4111111111111111"));
         assert!(!at("paid with 4111 1111 1111 1111.", "4111 1111 1111 1111"));
     }

@@ -66,9 +66,30 @@ def connect(user, password=None):
 
 #[test]
 fn text_reports_values_that_look_generated_or_are_quoted() {
-    let text = "password: handling of empty values\nsecret: ${VAULT_SECRET}\npassword: hunter2\ntoken: 'plainword'\n";
+    let text = "password: handling of empty values\nsecret: ${VAULT_SECRET}\npassword: hunter2\ntoken: 'tk-8f3a2c19e7'\npassword: 'plainword'\n";
     let lines: Vec<usize> = scan(text, SourceKind::Text).iter().map(|f| f.1).collect();
-    assert_eq!(lines, [3, 4]);
+    assert_eq!(lines, [3, 4, 5]);
+}
+
+/// A machine credential (a token, a key, a secret) is generated: a name, a phrase or a short
+/// number under such a key is an identifier (botocore's `"input_token": "NextToken"`), while
+/// a password may be any word. Type names and ARN segments are no keys at all.
+#[test]
+fn names_under_token_keys_type_names_and_arns_are_not_credentials() {
+    let text = r##"{"input_token": "NextToken", "output_token": "DistributionList.NextMarker",
+ "AWS::IAM::AccessKey": "bf29289b78d371e3", "token": "781501",
+ "SecretId": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyDbSecret-a1b2c3",
+ "description": "secret: the name of the secret to use", "Token": "#d8dee9",
+ "password": "letmein", "api_key": "sk_4f1c2e9a7b3d", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"}"##;
+    let found: Vec<String> = scan(text, SourceKind::Text)
+        .into_iter()
+        .map(|f| f.3)
+        .collect();
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found.iter().all(|preview| preview.contains("***")));
+    for kept in ["password", "api_key", "SecretAccessKey"] {
+        assert!(found.iter().any(|p| p.contains(kept)), "{kept}: {found:#?}");
+    }
 }
 
 #[test]
