@@ -164,6 +164,36 @@ impl<'t> PairKey<'t> {
     }
 }
 
+/// `value` without the array indexes of a path expression (`Shards[-1].ShardId`).
+fn without_indexes(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(open) = rest.find('[') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let inside = from.get(1..).unwrap_or_default();
+        let close = inside.find(']');
+        let index = close.and_then(|end| inside.get(..end)).is_some_and(|i| {
+            !i.is_empty()
+                && i.trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+        });
+        match close {
+            Some(end) if index => {
+                out.push('.');
+                rest = inside.get(end + 1..).unwrap_or_default();
+            }
+            _ => {
+                out.push('[');
+                rest = inside;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A sentence (`A dynamically generated value, used for paginating`, `The quick brown fox
 /// 0123456789`): four words or more, at least three in four of them words.
 fn reads_as_prose(value: &str) -> bool {
@@ -186,8 +216,10 @@ fn is_colour(value: &str) -> bool {
 /// or run longer than a word.
 fn reads_as_words(value: &str) -> bool {
     const LONGEST_WORD: usize = 15;
-    value
-        .split(['_', '.', '-', ':', '/', ' ', ',', ';', '!', '?', '(', ')'])
+    without_indexes(value)
+        .split([
+            '_', '.', '-', ':', '/', ' ', ',', ';', '!', '?', '(', ')', '[', ']', '|', '*',
+        ])
         .filter(|piece| !piece.is_empty())
         .all(|piece| {
             let letters = piece.bytes().all(|b| b.is_ascii_alphabetic());
@@ -261,6 +293,8 @@ mod tests {
             "MISSING",
             "The token to use",
             "XMLHttpRequest",
+            "StreamDescription.Shards[-1].ShardId",
+            "NextMarker || Contents[-1].Key",
         ] {
             assert!(reads_as_words(value), "{value}");
         }
@@ -282,7 +316,10 @@ mod tests {
             let start = line.rfind(value).unwrap_or_default();
             pair_is_credential(line, &(start..start + value.len()), SourceKind::Text)
         };
-        assert!(!pair(r#""AWS::IAM::AccessKey": "bf29289b78d371e3""#, "bf29289b78d371e3"));
+        assert!(!pair(
+            r#""AWS::IAM::AccessKey": "bf29289b78d371e3""#,
+            "bf29289b78d371e3"
+        ));
         assert!(!pair(
             "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyDbSecret-a1b2c3",
             "MyDbSecret-a1b2c3"
@@ -290,18 +327,36 @@ mod tests {
         assert!(!pair(r#""input_token": "NextToken","#, "NextToken"));
         assert!(!pair(r##"Token: "#d8dee9","##, "#d8dee9"));
         assert!(!pair(r#"token = '781501'"#, "781501"));
-        assert!(!pair(r#"PUBLIC_KEY_OR_PASSWORD = "PUBLIC_KEY_OR_PASSWORD""#, "PUBLIC_KEY_OR_PASSWORD"));
-        assert!(!pair(r#"A_CHANGE_PASSWORD = "changeOwnPassword""#, "changeOwnPassword"));
-        assert!(!pair(r#"publicKeyToken="1fc8b3b9a1e18e3b""#, "1fc8b3b9a1e18e3b"));
+        assert!(!pair(
+            r#"PUBLIC_KEY_OR_PASSWORD = "PUBLIC_KEY_OR_PASSWORD""#,
+            "PUBLIC_KEY_OR_PASSWORD"
+        ));
+        assert!(!pair(
+            r#"A_CHANGE_PASSWORD = "changeOwnPassword""#,
+            "changeOwnPassword"
+        ));
+        assert!(!pair(
+            r#"publicKeyToken="1fc8b3b9a1e18e3b""#,
+            "1fc8b3b9a1e18e3b"
+        ));
         assert!(!pair(
             r#"secret = "The quick brown fox 0123456789""#,
             "The quick brown fox 0123456789"
         ));
-        assert!(!pair(r#"set_password = 'ALTER USER %(user)s'"#, "ALTER USER %(user)s"));
-        assert!(pair(r#""AccessKey": "bf29289b78d371e3""#, "bf29289b78d371e3"));
+        assert!(!pair(
+            r#"set_password = 'ALTER USER %(user)s'"#,
+            "ALTER USER %(user)s"
+        ));
+        assert!(pair(
+            r#""AccessKey": "bf29289b78d371e3""#,
+            "bf29289b78d371e3"
+        ));
         assert!(pair(r#"secret: "s3cr3t-Va1ue""#, "s3cr3t-Va1ue"));
         assert!(pair(r#""password": "tiger""#, "tiger"));
         assert!(pair(r#"\"password\":\"letmein\""#, "letmein"));
-        assert!(pair(r#"MasterUserPassword = "correct horse""#, "correct horse"));
+        assert!(pair(
+            r#"MasterUserPassword = "correct horse""#,
+            "correct horse"
+        ));
     }
 }

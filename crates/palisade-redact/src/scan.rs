@@ -154,6 +154,11 @@ impl Scanner {
     /// code or a placeholder.
     fn reportable(&self, text: &str, finding: &Finding, kind: SourceKind) -> bool {
         let value = text.get(finding.span.clone()).unwrap_or_default();
+        // AWS's documentation marks its sample keys (`AKIAIOSFODNN7EXAMPLE`,
+        // `wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY`), and others follow it.
+        if value.contains("EXAMPLE") {
+            return false;
+        }
         match finding.detector {
             "secret-pair" | "authorization" => pair_is_credential(text, &finding.span, kind),
             "url-credentials" | "connection-string-password" => !is_placeholder(value),

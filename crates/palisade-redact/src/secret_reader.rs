@@ -74,7 +74,11 @@ impl ClassRun {
             return None;
         };
         let ranges: Vec<(char, char)> = match class {
-            Class::Unicode(class) => class.ranges().iter().map(|r| (r.start(), r.end())).collect(),
+            Class::Unicode(class) => class
+                .ranges()
+                .iter()
+                .map(|r| (r.start(), r.end()))
+                .collect(),
             Class::Bytes(class) => class
                 .ranges()
                 .iter()
@@ -87,7 +91,10 @@ impl ClassRun {
                 .iter()
                 .any(|(start, end)| (*start..=*end).contains(&char::from(byte)));
         }
-        let wide = ranges.into_iter().filter(|(_, end)| !end.is_ascii()).collect();
+        let wide = ranges
+            .into_iter()
+            .filter(|(_, end)| !end.is_ascii())
+            .collect();
         Some(Self {
             ascii,
             wide,
@@ -99,18 +106,17 @@ impl ClassRun {
         if c.is_ascii() {
             return self.ascii.get(c as usize).copied().unwrap_or(false);
         }
-        self
-                .wide
-                .binary_search_by(|(start, end)| {
-                    if *end < c {
-                        std::cmp::Ordering::Less
-                    } else if *start > c {
-                        std::cmp::Ordering::Greater
-                    } else {
-                        std::cmp::Ordering::Equal
-                    }
-                })
-                .is_ok()
+        self.wide
+            .binary_search_by(|(start, end)| {
+                if *end < c {
+                    std::cmp::Ordering::Less
+                } else if *start > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
     }
 
     /// Where the run that starts at `at` ends, if it is long enough.
@@ -224,10 +230,7 @@ fn anchored(text: &str, start: usize) -> Input<'_> {
 /// the group still applies after the cut).
 /// The secret part: a leading class run, and the rest. A run is longest first, so by the
 /// same argument as the cut, reading the rest after it reads what the secret's pattern reads.
-fn secret(
-    hir: &Hir,
-    optional: impl Fn(&[Hir]) -> Option<Option<Regex>>,
-) -> Option<Secret> {
+fn secret(hir: &Hir, optional: impl Fn(&[Hir]) -> Option<Option<Regex>>) -> Option<Secret> {
     let run_of = |hir: &Hir| match hir.kind() {
         HirKind::Repetition(repetition) => ClassRun::new(repetition),
         _ => None,
@@ -252,7 +255,9 @@ fn secret(
 }
 
 fn build(hir: Hir) -> Option<Regex> {
-    regex_automata::meta::Builder::new().build_from_hir(&hir).ok()
+    regex_automata::meta::Builder::new()
+        .build_from_hir(&hir)
+        .ok()
 }
 
 fn cut(hir: &Hir) -> Option<Parts> {
@@ -289,17 +294,72 @@ mod tests {
     /// Pieces of the detectors' keys, secrets and tails, so that random texts keep meeting
     /// partial and whole matches.
     const PIECES: &[&str] = &[
-        "password", "Password", "db_pass", "token", "secret", "api_key", "=", ":", "=>", "\"",
-        "'", "\\\"", "\\", " ", "\t", "\n", ";", ",", "&", "?", "@", "#", "/", ".", "-", "_",
-        "Bearer ", "bearer", "Basic ", "Authorization: ", "authorization=", "postgres://",
-        "u:p", "AKIA", "IOSFODNN7EXAMPLE", "-----BEGIN PRIVATE KEY-----",
-        "-----END PRIVATE KEY-----", "eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxIn0", "Pwd={", "}",
-        "}}", "Server=x;", "mysql -u root -p", "--password ", "machine h login u password ",
-        "Cookie: ", "Set-Cookie: id=", "<password>", "</", "data:image/png;base64,", "&sig=",
-        "ghp_", "sk-proj-", "xoxb-", "0123456789", "4111111111111111", "123-45-6789",
+        "password",
+        "Password",
+        "db_pass",
+        "token",
+        "secret",
+        "api_key",
+        "=",
+        ":",
+        "=>",
+        "\"",
+        "'",
+        "\\\"",
+        "\\",
+        " ",
+        "\t",
+        "\n",
+        ";",
+        ",",
+        "&",
+        "?",
+        "@",
+        "#",
+        "/",
+        ".",
+        "-",
+        "_",
+        "Bearer ",
+        "bearer",
+        "Basic ",
+        "Authorization: ",
+        "authorization=",
+        "postgres://",
+        "u:p",
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----END PRIVATE KEY-----",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "eyJzdWIiOiIxIn0",
+        "Pwd={",
+        "}",
+        "}}",
+        "Server=x;",
+        "mysql -u root -p",
+        "--password ",
+        "machine h login u password ",
+        "Cookie: ",
+        "Set-Cookie: id=",
+        "<password>",
+        "</",
+        "data:image/png;base64,",
+        "&sig=",
+        "ghp_",
+        "sk-proj-",
+        "xoxb-",
+        "0123456789",
+        "4111111111111111",
+        "123-45-6789",
         "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3",
-        "a@b.example", "203.0.113.7", "::1", "+44 20 7946 0958", "GB82WEST12345698765432",
-        "é", "ü€",
+        "a@b.example",
+        "203.0.113.7",
+        "::1",
+        "+44 20 7946 0958",
+        "GB82WEST12345698765432",
+        "é",
+        "ü€",
     ];
 
     fn text() -> impl Strategy<Value = String> {

@@ -9,6 +9,8 @@ xtask/python/redact.txt), and its peers run on them.
     corpus.py peers LABELLED DIR  recall of detect-secrets and credsweeper on the labelled
                                   corpus (file LABELLED, as written by `labelled`) and their
                                   findings on the benign corpus DIR; one JSON object on stdout
+    corpus.py tree ROOT           findings of detect-secrets and credsweeper on the files of
+                                  ROOT listed (relative, one per line) on stdin; one JSON object
 
 The labelled corpus: JWTs signed by PyJWT (HS256, RS256, ES256, EdDSA); PEM private keys made
 by openssl (PKCS#8, traditional RSA and EC, encrypted PKCS#8) and ssh-keygen (OpenSSH); vendor
@@ -388,6 +390,28 @@ def peers(labelled_path, original_benign):
     print(json.dumps(result))
 
 
+def tree(root):
+    """Both peers on a sample of a real tree (the venv's site-packages), copied first: credsweeper
+    skips paths under a `target` directory."""
+    import shutil
+    from detect_secrets.settings import default_settings
+
+    relative = [line.strip() for line in sys.stdin if line.strip()]
+    copy_root = tempfile.mkdtemp(prefix="palisade-tree-")
+    tree_dir = os.path.join(copy_root, "tree")
+    copies = []
+    for rel in relative:
+        target = os.path.join(tree_dir, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(os.path.join(root, rel), target)
+        copies.append(os.path.realpath(target))
+    with default_settings():
+        detect = sum(len(detect_secrets_scan(p)) for p in copies)
+    creds = sum(len(v) for v in credsweeper_scan([tree_dir]).values())
+    shutil.rmtree(copy_root)
+    print(json.dumps({"files": len(copies), "detect-secrets": detect, "credsweeper": creds}))
+
+
 def speed(path):
     import time
     from detect_secrets.settings import default_settings
@@ -441,6 +465,8 @@ if __name__ == "__main__":
         benign(sys.argv[2])
     elif command == "speed" and len(sys.argv) == 3:
         speed(sys.argv[2])
+    elif command == "tree" and len(sys.argv) == 3:
+        tree(sys.argv[2])
     elif command == "peers" and len(sys.argv) == 4:
         peers(sys.argv[2], sys.argv[3])
     else:
