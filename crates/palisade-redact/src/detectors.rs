@@ -176,7 +176,7 @@ pub const DEFAULT: &[Detector] = &[
     // Infracost, 42, Linear, MaxMind, New Relic, Notion, Octopus Deploy, OpenShift,
     // Perplexity, Plaid, PlanetScale, Postman, Prefect, Pulumi, ReadMe, RubyGems, Scalingo,
     // Brevo (Sendinblue), Sentry, SettleMint, Shippo, Shopify, Square, Typeform, Vault,
-    // Yandex, Mapbox, Mailchimp, Twitter bearer tokens.
+    // Yandex, Mapbox, Twitter bearer tokens, Authress, Mailgun.
     replace(
         "vendor-token",
         concat!(
@@ -191,7 +191,7 @@ pub const DEFAULT: &[Detector] = &[
             r"|EZ[AT]K[A-Za-z0-9]{54}|EAA[MC][A-Za-z0-9]{100,}",
             r"|FLW(?:SECK|PUBK)_TEST-[A-Ha-h0-9]{12,32}(?:-X)?",
             r"|fo1_[A-Za-z0-9_-]{43}|fm(?:1[ar]|2)_[A-Za-z0-9+/]{100,}={0,3}|fio-u-[A-Za-z0-9_=-]{64}",
-            r"|glc_[A-Za-z0-9+/]{32,400}={0,3}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,400}={0,3}",
+            r"|glc_[A-Za-z0-9+/]{32,}={0,3}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,}={0,3}",
             r"|(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
             r"|HRKU-AA[A-Za-z0-9_-]{58}",
             r"|ico-[A-Za-z0-9]{32}|s-s4t2(?:ud|af)-[A-Fa-f0-9]{64}|lin_(?:api|oauth)_[A-Za-z0-9]{40}",
@@ -199,16 +199,23 @@ pub const DEFAULT: &[Detector] = &[
             r"|ntn_[0-9]{11}[A-Za-z0-9]{35}|API-[A-Z0-9]{26}|sha256~[A-Za-z0-9_-]{43}",
             r"|pplx-[A-Za-z0-9]{48}",
             r"|access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            r"|pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}|PMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}",
+            r"|pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,}|PMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}",
             r"|pnu_[A-Za-z0-9]{36}|pul-[a-f0-9]{40}|rdme_[a-z0-9]{70}|rubygems_[a-f0-9]{48}",
             r"|tk-us-[A-Za-z0-9_-]{48}|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",
             r"|sntry[su]_[A-Za-z0-9+/=_]{64,}|sm_[aps]at_[A-Za-z0-9]{16}",
             r"|shippo_(?:live|test)_[A-Fa-f0-9]{40}|shp(?:at|ca|pa|ss)_[A-Fa-f0-9]{32}",
-            r"|sq0atp-[A-Za-z0-9_-]{22,60}|EAAA[A-Za-z0-9_-]{22,60}|hv[bs]\.[A-Za-z0-9_-]{90,300}",
-            r"|tfp_[A-Za-z0-9_.=-]{59}|t1\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]{86}|AQVN[A-Za-z0-9_-]{35,38}",
-            r"|pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}|A{22}[A-Za-z0-9%]{80,100}",
+            r"|sq0atp-[A-Za-z0-9_-]{22,}|EAAA[A-Za-z0-9_-]{22,}|hv[bs]\.[A-Za-z0-9_-]{90,}",
+            r"|tfp_[A-Za-z0-9_.=-]{59}|t1\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]{86,}={0,2}|AQVN[A-Za-z0-9_-]{35,}",
+            r"|pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}|A{22}[A-Za-z0-9%]{80,}",
+            r"|(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,}",
+            r"|(?:pub)?key-[a-f0-9]{32}|YC[A-Za-z0-9_-]{38}",
             r")",
         ),
+        validate::always,
+    ),
+    replace(
+        "gitlab-token",
+        r"_gitlab_session=(?P<s>[0-9a-z]{32})",
         validate::always,
     ),
     replace(

@@ -208,7 +208,10 @@ impl Redactor {
 
     /// The finding for `candidate` if its detector's check passes, else the first later
     /// detector that matches at the same place and passes; or, when a detector's secret there
-    /// is a mask already, the end of that match.
+    /// is a mask already, the end of that match. A secret found after context (a key, the
+    /// character before a base64 run) goes to a more specific detector that matches the whole
+    /// of it from its first character: `AAAA…` after a quote is a Twitter bearer token, masked
+    /// whole, rather than a base64 run cut to seven characters.
     fn accept(
         &self,
         text: &str,
@@ -218,34 +221,67 @@ impl Redactor {
     ) -> Accepted {
         let start = candidate.start();
         let first = candidate.pattern().as_usize();
-        let detectors = self.detectors.iter().zip(&self.readers).zip(slots);
-        for (index, ((detector, reader), slots)) in detectors.enumerate().skip(first) {
-            let reader = reader.get_or_init(|| {
-                let id = PatternID::new(index).unwrap_or_default();
-                SecretReader::new(detector.pattern, &self.regex, id)
-            });
-            let slots = slots.get_or_insert_with(|| reader.create_captures());
-            let Some(read) = reader.read(text, start, slots) else {
-                *examined += candidate.end() - start;
-                continue;
-            };
-            *examined += read.end - start;
-            let span = read.secret;
-            let Some(secret) = text.get(span.start..span.end) else {
-                continue;
-            };
-            if is_masked(secret) {
-                return Accepted::Masked(read.end);
-            }
-            if (detector.check)(secret) {
-                let finding = Finding {
-                    detector: detector.id,
-                    span: span.start..span.end,
-                };
-                return Accepted::Found(finding, detector.mask, read.end);
+        for index in first..self.detectors.len() {
+            match self.try_detector(index, text, start, candidate.end(), slots, examined) {
+                Some(Accepted::Found(finding, mask, end)) if finding.span.start > start => {
+                    let secret = finding.span.clone();
+                    let specific = (0..index).find_map(|earlier| {
+                        match self.try_detector(earlier, text, secret.start, end, slots, examined) {
+                            Some(Accepted::Found(better, mask, better_end))
+                                if better.span.start == secret.start
+                                    && better.span.end >= secret.end =>
+                            {
+                                Some(Accepted::Found(better, mask, better_end.max(end)))
+                            }
+                            _ => None,
+                        }
+                    });
+                    return specific.unwrap_or(Accepted::Found(finding, mask, end));
+                }
+                Some(accepted) => return accepted,
+                None => {}
             }
         }
         Accepted::Nothing
+    }
+
+    /// Detector `index` at `start`: its finding if it matches there and its check passes,
+    /// the end of its match if its secret is a mask already, else `None`. `candidate_end`
+    /// bounds the count of bytes examined by a search that found nothing.
+    fn try_detector(
+        &self,
+        index: usize,
+        text: &str,
+        start: usize,
+        candidate_end: usize,
+        slots: &mut [Option<Captures>],
+        examined: &mut usize,
+    ) -> Option<Accepted> {
+        let detector = self.detectors.get(index)?;
+        let reader = self.readers.get(index)?.get_or_init(|| {
+            let id = PatternID::new(index).unwrap_or_default();
+            SecretReader::new(detector.pattern, &self.regex, id)
+        });
+        let slots = slots
+            .get_mut(index)?
+            .get_or_insert_with(|| reader.create_captures());
+        let Some(read) = reader.read(text, start, slots) else {
+            *examined += candidate_end.saturating_sub(start);
+            return None;
+        };
+        *examined += read.end - start;
+        let span = read.secret;
+        let secret = text.get(span.start..span.end)?;
+        if is_masked(secret) {
+            return Some(Accepted::Masked(read.end));
+        }
+        (detector.check)(secret).then(|| {
+            let finding = Finding {
+                detector: detector.id,
+                span: span.start..span.end,
+            };
+            Accepted::Found(finding, detector.mask, read.end)
+        })
     }
 }
 

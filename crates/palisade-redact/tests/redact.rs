@@ -486,3 +486,16 @@ fn credentials_in_configs_command_lines_headers_and_markup() {
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
+
+/// A secret found after context (the character before a base64 run, a key) goes to a more
+/// specific detector matching the whole of it: a Twitter bearer token after a quote is
+/// masked whole, not cut to seven characters as a base64 run, and keeps no tail.
+#[test]
+fn a_specific_detector_takes_a_secret_found_after_context() {
+    let bearer = token(&"A".repeat(22), "x7Kq9%Zt", 104);
+    let line = format!("twitter = \"{bearer}\"");
+    assert_eq!(redact(&line), "twitter = \"***\"");
+    assert_eq!(detectors(&line), ["vendor-token"]);
+    let yandex = token("t1.", "Ab9_", 20) + "." + &token("", "Zq8-", 88) + "==";
+    assert_eq!(redact(&format!("yandex: {yandex}")), "yandex: ***");
+}
