@@ -84,6 +84,53 @@ fn always_true_branches_without_literals_are_tautologies() {
         ],
         Rule::Tautology,
     );
+    // Structural tautologies without a literal: a condition and its negation, commuted
+    // operands, extremes, whether a comparison is known, a COALESCE of one column.
+    refusals(
+        &lenient(Dialect::Postgres),
+        &[
+            "SELECT a FROM t WHERE id = $1 OR a IS NULL OR a IS NOT NULL",
+            "SELECT a FROM t WHERE id = $1 OR a = b OR a <> b",
+            "SELECT a FROM t WHERE id = $1 OR (a < b OR b <= a)",
+            "SELECT a FROM t WHERE id = $1 OR a > b OR a <= b",
+            "SELECT a FROM t WHERE id = $1 OR a LIKE 'x%' OR a NOT LIKE 'x%'",
+            "SELECT a FROM t WHERE id = $1 OR NOT (a = 5) OR a = 5",
+            "SELECT a FROM t WHERE id = $1 OR a IN (1, 2) OR a NOT IN (1, 2)",
+            "SELECT a FROM t WHERE id = $1 OR (a = 5) IS TRUE OR (a = 5) IS NOT TRUE",
+            "SELECT a FROM t WHERE id = $1 OR a + b = b + a",
+            "SELECT a FROM t WHERE id = $1 OR a * 2 = 2 * a",
+            "SELECT a FROM t WHERE id = $1 OR GREATEST(a, 5) >= a",
+            "SELECT a FROM t WHERE id = $1 OR a <= GREATEST(a, b)",
+            "SELECT a FROM t WHERE id = $1 OR LEAST(a, b) <= a",
+            "SELECT a FROM t WHERE id = $1 OR (id = 7) IS NOT NULL",
+            "SELECT a FROM t WHERE id = $1 OR COALESCE(a, a) = a",
+        ],
+        Rule::Tautology,
+    );
+    // A filter that is only the pair widens nothing it held (PostgreSQL's planner tests write
+    // `a IS TRUE OR a IS NOT TRUE`), as `a = a` alone does not.
+    for sql in [
+        "SELECT a FROM t WHERE a IS TRUE OR a IS NOT TRUE",
+        "SELECT a FROM t WHERE a IS NULL OR a = $1",
+        "SELECT a FROM t WHERE a IS NULL OR b IS NOT NULL",
+        "SELECT a FROM t WHERE a = $1 OR a <> $2",
+        "SELECT a FROM t WHERE a > b OR a < b",
+        "SELECT a FROM t WHERE GREATEST(a, b) > $1",
+        "SELECT a FROM t WHERE a - b = b - a",
+        "SELECT a FROM t WHERE (a = $1) IS NOT TRUE",
+    ] {
+        let params = if sql.contains("$2") {
+            Params::positional(2)
+        } else if sql.contains("$1") {
+            Params::positional(1)
+        } else {
+            Params::none()
+        };
+        assert!(
+            lenient(Dialect::Postgres).check(sql, &params).is_ok(),
+            "{sql}"
+        );
+    }
     // A join condition compares two tables' columns: not a tautology.
     for sql in [
         "SELECT * FROM a, b WHERE a.id = b.id OR a.x = $1",

@@ -2,38 +2,26 @@
 //! boolean-probe rules read them.
 //!
 //! A condition is constant when it compares constants (`1=1`, `'a'='a'`, `2>1`, `2=1+1`),
-//! the same expression on both sides (`x=x`, `(x) = x`, `t.x = x`, `x - x = x - x`,
+//! the same expression on both sides (`x=x`, `(x) = x`, `x - x = x - x`, `a + b = b + a`,
 //! `(SELECT 1) = (SELECT 1)`, `pi() = pi()`, `x BETWEEN x AND x`, `x LIKE x`), or asks a
 //! question whose answer does not depend on the row (`NULL IS NULL`, `TRUE IS TRUE`,
 //! `x LIKE '%'`, `x ~ ''`, `EXISTS (SELECT NULL)`, `EXISTS (SELECT 1 FROM t)` without a
 //! filter, `CASE WHEN TRUE THEN TRUE END`, `COALESCE(NULL, TRUE)`), and `AND`, `OR` and
-//! `NOT` of such. A scalar subquery of one constant (`(SELECT 5)`) is that constant, a cast
-//! of one (`1::bool`) too.
+//! `NOT` of such; an `OR` of a condition and its negation (`a IS NULL OR a IS NOT NULL`,
+//! `x < y OR x >= y`); `GREATEST(a, b) >= a`; whether a comparison is known
+//! (`(id = $1) IS NOT NULL`). A scalar subquery of one constant (`(SELECT 5)`) is that
+//! constant, a cast of one (`1::bool`) too.
 
 use std::cmp::Ordering;
-use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Query,
-    SelectItem, SetExpr, UnaryOperator, Value, visit_expressions,
+    SelectItem, SetExpr, UnaryOperator, Value,
 };
 
-/// Functions whose value changes from call to call: never the same as themselves.
-const VOLATILE: &[&str] = &[
-    "random",
-    "rand",
-    "randomblob",
-    "newid",
-    "uuid",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "sys_guid",
-    "crypt_gen_random",
-];
+mod same;
+
+use same::{complementary, extreme_truth, paired, same_operand};
 
 /// A literal's truth as a condition: `TRUE`, non-zero numbers (MySQL reads them as true),
 /// and the strings PostgreSQL reads as booleans (`'t'`, `'yes'`, `'on'`, ...) or MySQL as
@@ -155,7 +143,8 @@ pub(crate) fn always_true(expr: &Expr) -> bool {
 /// Whether `expr`, true whatever the row, holds a real condition that it neutralizes
 /// (`NOT (id <> :id AND NOT TRUE)`): a condition of `AND`, `OR` and `NOT` one of whose parts
 /// depends on the row. A filter made only of constant parts (`a = a AND b = b`, a planner
-/// test; `EXISTS (SELECT 1)`) widens nothing.
+/// test; `EXISTS (SELECT 1)`; `a IS TRUE OR a IS NOT TRUE`, whose two branches make one
+/// constant) widens nothing.
 pub(crate) fn neutralizes_a_condition(expr: &Expr) -> bool {
     fn open(expr: &Expr) -> bool {
         match expr {
@@ -165,8 +154,19 @@ pub(crate) fn neutralizes_a_condition(expr: &Expr) -> bool {
                 expr: inner,
             } => open(inner),
             Expr::BinaryOp {
+                op: BinaryOperator::Or,
+                ..
+            } => {
+                let mut branches = Vec::new();
+                or_branches(expr, &mut branches);
+                branches
+                    .iter()
+                    .zip(paired(&branches))
+                    .any(|(branch, paired)| !paired && open(branch))
+            }
+            Expr::BinaryOp {
                 left,
-                op: BinaryOperator::And | BinaryOperator::Or,
+                op: BinaryOperator::And,
                 right,
             } => open(left) || open(right),
             _ => truth(expr).is_none(),
@@ -190,6 +190,8 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
         } => not(truth(expr), true),
         Expr::BinaryOp { left, op, right } => binary_truth(left, op, right),
         Expr::IsNull(e) | Expr::IsUnknown(e) => null_test(e),
+        // Whether a comparison is known (`(id = $1) IS NOT NULL`) is no filter on its value.
+        Expr::IsNotNull(e) | Expr::IsNotUnknown(e) if is_comparison(e) => Some(true),
         Expr::IsNotNull(e) | Expr::IsNotUnknown(e) => not(null_test(e), true),
         Expr::IsTrue(e) | Expr::IsNotFalse(e) => truth(e),
         Expr::IsNotTrue(e) | Expr::IsFalse(e) => not(truth(e), true),
@@ -263,6 +265,24 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
     }
 }
 
+/// A comparison (`=`, `<>`, `<`, `LIKE`, `IN`, `BETWEEN`), brackets looked through.
+fn is_comparison(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => is_comparison(inner),
+        Expr::BinaryOp { op, .. } => matches!(
+            op,
+            BinaryOperator::Eq
+                | BinaryOperator::NotEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq
+                | BinaryOperator::Gt
+                | BinaryOperator::GtEq
+        ),
+        Expr::Like { .. } | Expr::ILike { .. } | Expr::In { .. } | Expr::Between { .. } => true,
+        _ => false,
+    }
+}
+
 /// A query that returns rows whatever the row outside it: no filter (`SELECT NULL`,
 /// `SELECT 1 FROM t`, `VALUES (1)`).
 fn unfiltered(query: &Query) -> bool {
@@ -310,7 +330,13 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
         BinaryOperator::Or => match (truth(left), truth(right)) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (Some(false), Some(false)) => Some(false),
-            _ => None,
+            // Two branches that negate each other (`a IS NULL OR a IS NOT NULL`).
+            _ => {
+                let mut branches = Vec::new();
+                or_branches(left, &mut branches);
+                or_branches(right, &mut branches);
+                complementary(&branches).then_some(true)
+            }
         },
         BinaryOperator::And => match (truth(left), truth(right)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
@@ -331,6 +357,9 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
         | BinaryOperator::Lt
         | BinaryOperator::GtEq
         | BinaryOperator::LtEq => {
+            if let Some(truth) = extreme_truth(left, op, right) {
+                return Some(truth);
+            }
             let ordering = match (literal(left), literal(right)) {
                 (Some(a), Some(b)) => compare_literals(a, b)?,
                 _ => match (number(left), number(right)) {
@@ -353,6 +382,22 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
     }
 }
 
+/// The branches of an `OR` chain, brackets looked through.
+fn or_branches<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Nested(inner) => or_branches(inner, out),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Or,
+            right,
+        } => {
+            or_branches(left, out);
+            or_branches(right, out);
+        }
+        _ => out.push(expr),
+    }
+}
+
 /// `NULL IS NULL` is true, `5 IS NULL` false.
 fn null_test(expr: &Expr) -> Option<bool> {
     match expr {
@@ -369,65 +414,4 @@ fn matches_everything(pattern: &Expr, wildcard: char) -> bool {
     matches!(literal(pattern), Some(Value::SingleQuotedString(p) | Value::DoubleQuotedString(p))
         if (wildcard == '\0' && p.is_empty())
             || (!p.is_empty() && p.chars().all(|c| c == wildcard)))
-}
-
-/// The same expression on both sides, with no placeholder and no volatile function in it (a
-/// placeholder can differ on each side, `random()` from call to call). Brackets, unary plus
-/// and collations are looked through; a column is the same whether quoted, bracketed or not
-/// (`"id"`, `[id]`, `(id)` are all `id`), and a qualified one only with the same qualifier
-/// (`t1.x = t2.x` is a join). Literals and `NULL` are the other rules' to judge.
-fn same_operand(left: &Expr, right: &Expr) -> bool {
-    let (left, right) = (operand(left), operand(right));
-    !matches!(left, Expr::Value(_))
-        && deterministic(left)
-        && deterministic(right)
-        && match (column(left), column(right)) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => left.to_string() == right.to_string(),
-            _ => false,
-        }
-}
-
-/// `expr` without brackets, unary plus and collations around it.
-fn operand(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Nested(inner)
-        | Expr::Collate { expr: inner, .. }
-        | Expr::UnaryOp {
-            op: UnaryOperator::Plus,
-            expr: inner,
-        } => operand(inner),
-        _ => expr,
-    }
-}
-
-/// A column's name (lower-case, qualified as written), when `expr` is one.
-fn column(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
-        Expr::CompoundIdentifier(parts) => Some(
-            parts
-                .iter()
-                .map(|i| i.value.to_lowercase())
-                .collect::<Vec<_>>()
-                .join("."),
-        ),
-        _ => None,
-    }
-}
-
-/// No placeholder and no volatile function anywhere in `expr`.
-fn deterministic(expr: &Expr) -> bool {
-    let found = visit_expressions(expr, |e| match e {
-        Expr::Function(f)
-            if VOLATILE.contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
-        {
-            ControlFlow::Break(())
-        }
-        Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => ControlFlow::Break(()),
-        // SQL Server's `@p1`.
-        Expr::Identifier(ident) if ident.value.starts_with('@') => ControlFlow::Break(()),
-        _ => ControlFlow::Continue(()),
-    });
-    found.is_continue()
 }

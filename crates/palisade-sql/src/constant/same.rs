@@ -1,0 +1,278 @@
+//! The same expression on both sides, and conditions that are each other's negation: what
+//! makes a comparison or an `OR` constant without a literal in it (`x = x`, `a + b = b + a`,
+//! `a IS NULL OR a IS NOT NULL`, `GREATEST(a, b) >= a`).
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator, Value,
+    visit_expressions,
+};
+
+/// Functions whose value changes from call to call: never the same as themselves.
+const VOLATILE: &[&str] = &[
+    "random",
+    "rand",
+    "randomblob",
+    "newid",
+    "uuid",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "sys_guid",
+    "crypt_gen_random",
+];
+
+/// The same expression on both sides, with no placeholder and no volatile function in it (a
+/// placeholder can differ on each side, `random()` from call to call). Brackets, unary plus,
+/// collations and a `COALESCE` of one expression are looked through; a column is the same
+/// whether quoted, bracketed or not (`"id"`, `[id]`, `(id)` are all `id`), and a qualified
+/// one only with the same qualifier (`t1.x = t2.x` is a join); the operands of commutative
+/// operators are taken in either order (`a + b = b + a`). Literals and `NULL` are the other
+/// rules' to judge.
+pub(super) fn same_operand(left: &Expr, right: &Expr) -> bool {
+    let (left, right) = (operand(left), operand(right));
+    !matches!(left, Expr::Value(_))
+        && deterministic(left)
+        && deterministic(right)
+        && canonical(left) == canonical(right)
+}
+
+/// `expr` without brackets, unary plus, collations, and `COALESCE`, `IFNULL`, `GREATEST` or
+/// `LEAST` of one expression repeated (`COALESCE(x, x)` is `x`) around it.
+fn operand(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner)
+        | Expr::Collate { expr: inner, .. }
+        | Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr: inner,
+        } => operand(inner),
+        Expr::Function(function)
+            if matches!(
+                name_of(function).as_str(),
+                "coalesce" | "ifnull" | "nvl" | "isnull" | "greatest" | "least"
+            ) =>
+        {
+            match arguments(function).as_slice() {
+                [first, rest @ ..]
+                    if rest
+                        .iter()
+                        .all(|arg| canonical(operand(arg)) == canonical(operand(first))) =>
+                {
+                    operand(first)
+                }
+                _ => expr,
+            }
+        }
+        _ => expr,
+    }
+}
+
+/// A text that is the same for the same expression: columns lower-case (as their quoting
+/// allows), brackets dropped, and the operands of commutative operators in sorted order.
+fn canonical(expr: &Expr) -> String {
+    match expr {
+        Expr::Nested(_) | Expr::Collate { .. } | Expr::UnaryOp { op: UnaryOperator::Plus, .. } => {
+            canonical(operand(expr))
+        }
+        Expr::Identifier(ident) => ident.value.to_lowercase(),
+        Expr::CompoundIdentifier(parts) => parts
+            .iter()
+            .map(|i| i.value.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("."),
+        Expr::BinaryOp { left, op, right } => {
+            let (mut a, mut b) = (canonical(left), canonical(right));
+            let commutative = matches!(
+                op,
+                BinaryOperator::Plus
+                    | BinaryOperator::Multiply
+                    | BinaryOperator::And
+                    | BinaryOperator::Or
+                    | BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::BitwiseAnd
+                    | BinaryOperator::BitwiseOr
+                    | BinaryOperator::BitwiseXor
+            );
+            if commutative && b < a {
+                std::mem::swap(&mut a, &mut b);
+            }
+            format!("({a} {op} {b})")
+        }
+        Expr::UnaryOp { op, expr } => format!("({op} {})", canonical(expr)),
+        _ => expr.to_string(),
+    }
+}
+
+fn name_of(function: &sqlparser::ast::Function) -> String {
+    function.name.to_string().to_ascii_lowercase()
+}
+
+fn arguments(function: &sqlparser::ast::Function) -> Vec<&Expr> {
+    match &function.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A comparison's truth when one side is `GREATEST` or `LEAST` of a list holding the other
+/// side: `GREATEST(a, b) >= a` and `LEAST(a, b) <= a` hold for every row where they are known.
+pub(super) fn extreme_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> {
+    let holds = |side: &Expr, other: &Expr| -> Option<&'static str> {
+        let Expr::Function(function) = operand(side) else {
+            return None;
+        };
+        let name = name_of(function);
+        let kind = match name.as_str() {
+            "greatest" | "max" => "greatest",
+            "least" | "min" => "least",
+            _ => return None,
+        };
+        let args = arguments(function);
+        (args.len() >= 2 && args.iter().any(|arg| same_operand(arg, other))).then_some(kind)
+    };
+    // Read as `extreme OP other`, the extreme on the left.
+    let (kind, op) = match (holds(left, right), holds(right, left)) {
+        (Some(kind), _) => (kind, op.clone()),
+        (None, Some(kind)) => (kind, mirrored(op)?),
+        (None, None) => return None,
+    };
+    match (kind, op) {
+        ("greatest", BinaryOperator::GtEq) | ("least", BinaryOperator::LtEq) => Some(true),
+        ("greatest", BinaryOperator::Lt) | ("least", BinaryOperator::Gt) => Some(false),
+        _ => None,
+    }
+}
+
+/// `a OP b` read as `b OP' a`.
+fn mirrored(op: &BinaryOperator) -> Option<BinaryOperator> {
+    Some(match op {
+        BinaryOperator::Lt => BinaryOperator::Gt,
+        BinaryOperator::Gt => BinaryOperator::Lt,
+        BinaryOperator::LtEq => BinaryOperator::GtEq,
+        BinaryOperator::GtEq => BinaryOperator::LtEq,
+        BinaryOperator::Eq => BinaryOperator::Eq,
+        BinaryOperator::NotEq => BinaryOperator::NotEq,
+        _ => return None,
+    })
+}
+
+/// Whether two of the branches of an `OR` are each other's negation (`a IS NULL OR a IS NOT
+/// NULL`, `x = y OR x <> y`, `x < y OR y <= x`, `p OR NOT p`, `x LIKE p OR x NOT LIKE p`):
+/// together they hold for every row where they are known, which widens the filter to the
+/// table. Each branch is read as a positive question and its polarity.
+pub(super) fn complementary(branches: &[&Expr]) -> bool {
+    paired(branches).contains(&true)
+}
+
+/// For each branch of an `OR`, whether its negation is another branch.
+pub(super) fn paired(branches: &[&Expr]) -> Vec<bool> {
+    let questions: Vec<Option<(String, bool)>> = branches.iter().map(|b| question(b)).collect();
+    questions
+        .iter()
+        .map(|q| {
+            q.as_ref().is_some_and(|(key, polarity)| {
+                questions
+                    .iter()
+                    .flatten()
+                    .any(|(other, other_polarity)| other == key && other_polarity != polarity)
+            })
+        })
+        .collect()
+}
+
+/// A predicate as a question and whether it asks it or its negation; `None` for a predicate
+/// with a placeholder or a volatile function (its two readings can differ).
+fn question(expr: &Expr) -> Option<(String, bool)> {
+    if !deterministic(expr) {
+        return None;
+    }
+    let flip = |q: Option<(String, bool)>| q.map(|(key, polarity)| (key, !polarity));
+    Some(match expr {
+        Expr::Nested(inner) => return question(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => return flip(question(expr)),
+        Expr::IsNull(e) => (format!("null {}", canonical(operand(e))), true),
+        Expr::IsNotNull(e) => (format!("null {}", canonical(operand(e))), false),
+        Expr::IsTrue(e) => (format!("true {}", canonical(e)), true),
+        Expr::IsNotTrue(e) => (format!("true {}", canonical(e)), false),
+        Expr::IsFalse(e) => (format!("false {}", canonical(e)), true),
+        Expr::IsNotFalse(e) => (format!("false {}", canonical(e)), false),
+        Expr::Like {
+            negated,
+            expr,
+            pattern,
+            ..
+        }
+        | Expr::ILike {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => (
+            format!("like {} {}", canonical(expr), canonical(pattern)),
+            !negated,
+        ),
+        Expr::In {
+            expr,
+            target,
+            negated,
+            ..
+        } => (format!("in {} {target}", canonical(expr)), !negated),
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => (
+            format!("between {} {} {}", canonical(expr), canonical(low), canonical(high)),
+            !negated,
+        ),
+        Expr::Exists { subquery, negated } => (format!("exists {subquery}"), !negated),
+        Expr::BinaryOp { left, op, right } => {
+            let (l, r) = (canonical(operand(left)), canonical(operand(right)));
+            let (low, high) = if l <= r { (l.clone(), r.clone()) } else { (r.clone(), l.clone()) };
+            match op {
+                BinaryOperator::Eq => (format!("= {low} {high}"), true),
+                BinaryOperator::NotEq => (format!("= {low} {high}"), false),
+                // `x < y` asks `x < y`; `x >= y` its negation; `x > y` is `y < x`.
+                BinaryOperator::Lt => (format!("< {l} {r}"), true),
+                BinaryOperator::GtEq => (format!("< {l} {r}"), false),
+                BinaryOperator::Gt => (format!("< {r} {l}"), true),
+                BinaryOperator::LtEq => (format!("< {r} {l}"), false),
+                _ => (canonical(expr), true),
+            }
+        }
+        _ => (canonical(expr), true),
+    })
+}
+
+/// No placeholder and no volatile function anywhere in `expr`.
+fn deterministic(expr: &Expr) -> bool {
+    let found = visit_expressions(expr, |e| match e {
+        Expr::Function(f)
+            if VOLATILE.contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
+        {
+            ControlFlow::Break(())
+        }
+        Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => ControlFlow::Break(()),
+        // SQL Server's `@p1`.
+        Expr::Identifier(ident) if ident.value.starts_with('@') => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
+    found.is_continue()
+}
