@@ -104,6 +104,10 @@ fn always_true_branches_without_literals_are_tautologies() {
             "SELECT a FROM t WHERE id = $1 OR LEAST(a, b) <= a",
             "SELECT a FROM t WHERE id = $1 OR (id = 7) IS NOT NULL",
             "SELECT a FROM t WHERE id = $1 OR COALESCE(a, a) = a",
+            // A column of the select's own table against itself, qualified on one side.
+            "SELECT a FROM users WHERE id = $1 OR users.id = id",
+            "SELECT a FROM public.users u WHERE id = $1 OR u.a = a",
+            "SELECT a FROM users WHERE id = $1 OR id IN (SELECT id FROM users)",
         ],
         Rule::Tautology,
     );
@@ -118,6 +122,11 @@ fn always_true_branches_without_literals_are_tautologies() {
         "SELECT a FROM t WHERE GREATEST(a, b) > $1",
         "SELECT a FROM t WHERE a - b = b - a",
         "SELECT a FROM t WHERE (a = $1) IS NOT TRUE",
+        // A correlation names the outer select's table; a semi-join reads another table.
+        "SELECT a FROM orders o WHERE EXISTS (SELECT 1 FROM users WHERE o.user_id = user_id)",
+        "SELECT a FROM orders WHERE user_id IN (SELECT id FROM users)",
+        "SELECT a FROM orders WHERE id IN (SELECT id FROM orders WHERE owner = $1)",
+        "SELECT a FROM x JOIN y ON x.k = y.k WHERE x.id = $1",
     ] {
         let params = if sql.contains("$2") {
             Params::positional(2)

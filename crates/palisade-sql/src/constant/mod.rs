@@ -9,7 +9,8 @@
 //! filter, `CASE WHEN TRUE THEN TRUE END`, `COALESCE(NULL, TRUE)`), and `AND`, `OR` and
 //! `NOT` of such; an `OR` of a condition and its negation (`a IS NULL OR a IS NOT NULL`,
 //! `x < y OR x >= y`); `GREATEST(a, b) >= a`; whether a comparison is known
-//! (`(id = $1) IS NOT NULL`). A scalar subquery of one constant (`(SELECT 5)`) is that
+//! (`(id = $1) IS NOT NULL`); in a select of `users`, `users.id = id` and
+//! `id IN (SELECT id FROM users)`. A scalar subquery of one constant (`(SELECT 5)`) is that
 //! constant, a cast of one (`1::bool`) too.
 
 use std::cmp::Ordering;
@@ -19,7 +20,10 @@ use sqlparser::ast::{
     SelectItem, SetExpr, UnaryOperator, Value,
 };
 
+mod own;
 mod same;
+
+pub(crate) use own::{Relation, relations_of, with_own};
 
 use same::{complementary, extreme_truth, paired, same_operand};
 
@@ -246,6 +250,12 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             });
             not(member.then_some(true), *negated)
         }
+        Expr::In {
+            expr,
+            target: InTarget::Subquery(query),
+            negated,
+            ..
+        } => not(reads_itself(expr, query).then_some(true), *negated),
         Expr::Exists { subquery, negated } => not(unfiltered(subquery).then_some(true), *negated),
         Expr::Case {
             operand: None,
@@ -281,6 +291,37 @@ fn is_comparison(expr: &Expr) -> bool {
         Expr::Like { .. } | Expr::ILike { .. } | Expr::In { .. } | Expr::Between { .. } => true,
         _ => false,
     }
+}
+
+/// `id IN (SELECT id FROM users)` in a select of `users`: the column against every value it
+/// holds, unfiltered, which asks nothing of the row.
+fn reads_itself(expr: &Expr, query: &Query) -> bool {
+    let last = |e: &Expr| match e {
+        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()),
+        _ => None,
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    let [SelectItem::UnnamedExpr(projected)] = select.projection.as_slice() else {
+        return false;
+    };
+    let [from] = select.from.as_slice() else {
+        return false;
+    };
+    let sqlparser::ast::TableFactor::Table { name, .. } = &from.relation else {
+        return false;
+    };
+    let table = name.0.last().and_then(|part| part.as_ident());
+    from.joins.is_empty()
+        && select.selection.is_none()
+        && select.having.is_none()
+        && query.limit_clause.is_none()
+        && query.fetch.is_none()
+        && last(expr).is_some()
+        && last(expr) == last(projected)
+        && table.is_some_and(|t| own::is_own_table(&t.value))
 }
 
 /// A query that returns rows whatever the row outside it: no filter (`SELECT NULL`,

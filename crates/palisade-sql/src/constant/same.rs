@@ -9,6 +9,8 @@ use sqlparser::ast::{
     visit_expressions,
 };
 
+use super::own::is_own_qualifier;
+
 /// Functions whose value changes from call to call: never the same as themselves.
 const VOLATILE: &[&str] = &[
     "random",
@@ -38,7 +40,21 @@ pub(super) fn same_operand(left: &Expr, right: &Expr) -> bool {
     !matches!(left, Expr::Value(_))
         && deterministic(left)
         && deterministic(right)
-        && canonical(left) == canonical(right)
+        && (canonical(left) == canonical(right)
+            || own_column(left, right)
+            || own_column(right, left))
+}
+
+/// `users.id` against `id` in a select that reads `users` itself: an unqualified column is
+/// read in the innermost select first, so both name the same column (or the statement fails).
+fn own_column(qualified: &Expr, bare: &Expr) -> bool {
+    let (Expr::CompoundIdentifier(parts), Expr::Identifier(column)) = (qualified, bare) else {
+        return false;
+    };
+    let [.., qualifier, last] = parts.as_slice() else {
+        return false;
+    };
+    last.value.eq_ignore_ascii_case(&column.value) && is_own_qualifier(&qualifier.value)
 }
 
 /// `expr` without brackets, unary plus, collations, and `COALESCE`, `IFNULL`, `GREATEST` or

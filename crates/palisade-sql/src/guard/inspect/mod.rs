@@ -11,7 +11,10 @@ use sqlparser::ast::{
 use sqlparser::tokenizer::Location;
 
 use crate::Dialect;
-use crate::constant::{always_true, constant_select, is_literal, neutralizes_a_condition};
+use crate::constant::{
+    Relation, always_true, constant_select, is_literal, neutralizes_a_condition, relations_of,
+    with_own,
+};
 use crate::guard::evidence::{is_number, is_ordinal, order_probe, union_probe};
 use crate::guard::functions;
 use crate::guard::kind::{classify, dml_targets, is_show};
@@ -25,64 +28,6 @@ mod reach;
 /// Comparisons of constants that query builders write (`1 = 1` to start a condition list,
 /// `1 = 0` or `1 = 2` for an empty `IN` or a read of the columns only).
 const BUILDER_CONSTANTS: &[(&str, &str)] = &[("1", "1"), ("1", "0"), ("0", "1"), ("1", "2")];
-
-/// T-SQL keywords that start a statement. SQL Server needs no `;` between statements, so
-/// `SELECT * FROM users SHUTDOWN` is two statements there, while sqlparser reads the second
-/// as an alias: an unquoted alias spelled like one is a stacked statement.
-const TSQL_STATEMENT_KEYWORDS: &[&str] = &[
-    "alter",
-    "backup",
-    "begin",
-    "break",
-    "bulk",
-    "checkpoint",
-    "close",
-    "commit",
-    "continue",
-    "create",
-    "dbcc",
-    "deallocate",
-    "declare",
-    "delete",
-    "deny",
-    "drop",
-    "dump",
-    "exec",
-    "execute",
-    "exit",
-    "fetch",
-    "goto",
-    "grant",
-    "if",
-    "insert",
-    "kill",
-    "load",
-    "merge",
-    "open",
-    "print",
-    "raiserror",
-    "readtext",
-    "reconfigure",
-    "restore",
-    "return",
-    "revert",
-    "revoke",
-    "rollback",
-    "save",
-    "select",
-    "set",
-    "setuser",
-    "shutdown",
-    "throw",
-    "truncate",
-    "update",
-    "updatetext",
-    "use",
-    "waitfor",
-    "while",
-    "with",
-    "writetext",
-];
 
 /// A placeholder as written, and where.
 #[derive(Debug, Clone)]
@@ -111,6 +56,8 @@ pub(crate) struct Inspector<'p> {
     /// Where the tables an `INSERT`, `UPDATE`, `DELETE` or `MERGE` writes are named: the
     /// server never reads a CTE name there, so a CTE cannot hide them.
     targets: Vec<Location>,
+    /// The relations of each select the walk is inside, innermost last.
+    selects: Vec<Vec<Relation>>,
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -130,7 +77,13 @@ impl<'p> Inspector<'p> {
             query_depth: 0,
             table_function_at: None,
             targets: Vec::new(),
+            selects: Vec::new(),
         }
+    }
+
+    /// `judge` run with the innermost select's relations known (`users.id = id`).
+    fn judged<T>(&self, judge: impl FnOnce() -> T) -> T {
+        with_own(self.selects.last().map_or(&[], Vec::as_slice), judge)
     }
 
     /// Whether testing `left` against `right` (in `expr`) for equality or a match is a
@@ -223,10 +176,11 @@ impl Visitor for Inspector<'_> {
     }
 
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
+        self.selects.push(relations_of(select));
         // A filter that holds a real condition and is true whatever the row
         // (`WHERE NOT (id <> :id AND NOT TRUE)`) filters nothing.
         for filter in [&select.selection, &select.having].into_iter().flatten() {
-            if neutralizes_a_condition(filter) {
+            if self.judged(|| neutralizes_a_condition(filter)) {
                 return violation(Rule::Tautology, filter.span().start);
             }
         }
@@ -247,6 +201,11 @@ impl Visitor for Inspector<'_> {
         {
             self.exempt.insert(quantity.span());
         }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_select(&mut self, _select: &Select) -> ControlFlow<Self::Break> {
+        self.selects.pop();
         ControlFlow::Continue(())
     }
 
@@ -291,7 +250,7 @@ impl Visitor for Inspector<'_> {
                 left,
                 op: BinaryOperator::Or,
                 right,
-            } if always_true(left) != always_true(right) => {
+            } if self.judged(|| always_true(left) != always_true(right)) => {
                 return violation(Rule::Tautology, expr.span().start);
             }
             Expr::BinaryOp {

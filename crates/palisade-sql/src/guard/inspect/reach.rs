@@ -6,12 +6,70 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, Ident, SetExpr, Spanned, TableFactor};
 use sqlparser::tokenizer::Location;
 
-use super::{Inspector, TSQL_STATEMENT_KEYWORDS, violation};
+use super::{Inspector, violation};
 use crate::Dialect;
 use crate::guard::functions::{self, Call};
 use crate::guard::policy::StatementKind;
 use crate::guard::relations::{folded, is_catalog, lower_parts};
 use crate::guard::violation::{Rule, Violation};
+
+/// T-SQL keywords that start a statement. SQL Server needs no `;` between statements, so
+/// `SELECT * FROM users SHUTDOWN` is two statements there, while sqlparser reads the second
+/// as an alias: an unquoted alias spelled like one is a stacked statement.
+const TSQL_STATEMENT_KEYWORDS: &[&str] = &[
+    "alter",
+    "backup",
+    "begin",
+    "break",
+    "bulk",
+    "checkpoint",
+    "close",
+    "commit",
+    "continue",
+    "create",
+    "dbcc",
+    "deallocate",
+    "declare",
+    "delete",
+    "deny",
+    "drop",
+    "dump",
+    "exec",
+    "execute",
+    "exit",
+    "fetch",
+    "goto",
+    "grant",
+    "if",
+    "insert",
+    "kill",
+    "load",
+    "merge",
+    "open",
+    "print",
+    "raiserror",
+    "readtext",
+    "reconfigure",
+    "restore",
+    "return",
+    "revert",
+    "revoke",
+    "rollback",
+    "save",
+    "select",
+    "set",
+    "setuser",
+    "shutdown",
+    "throw",
+    "truncate",
+    "update",
+    "updatetext",
+    "use",
+    "waitfor",
+    "while",
+    "with",
+    "writetext",
+];
 
 impl Inspector<'_> {
     /// A call of the function named `parts` (lower-case), at `at`; `as_relation` when it
