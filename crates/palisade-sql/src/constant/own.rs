@@ -23,7 +23,8 @@ pub(crate) struct Relation {
 pub(crate) fn relations_of(select: &Select) -> Vec<Relation> {
     let mut out = Vec::new();
     for from in &select.from {
-        for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)) {
+        for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation))
+        {
             match factor {
                 TableFactor::Table { name, alias, .. } => {
                     let table = name
@@ -72,8 +73,10 @@ pub(super) fn is_own_qualifier(qualifier: &str) -> bool {
 /// Whether `table` is read by the current select itself.
 pub(super) fn is_own_table(table: &str) -> bool {
     OWN.with(|cell| {
-        cell.borrow()
-            .iter()
-            .any(|r| r.table.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)))
+        cell.borrow().iter().any(|r| {
+            r.table
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(table))
+        })
     })
 }

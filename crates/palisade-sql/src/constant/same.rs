@@ -92,9 +92,12 @@ fn operand(expr: &Expr) -> &Expr {
 /// allows), brackets dropped, and the operands of commutative operators in sorted order.
 fn canonical(expr: &Expr) -> String {
     match expr {
-        Expr::Nested(_) | Expr::Collate { .. } | Expr::UnaryOp { op: UnaryOperator::Plus, .. } => {
-            canonical(operand(expr))
-        }
+        Expr::Nested(_)
+        | Expr::Collate { .. }
+        | Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            ..
+        } => canonical(operand(expr)),
         Expr::Identifier(ident) => ident.value.to_lowercase(),
         Expr::CompoundIdentifier(parts) => parts
             .iter()
@@ -255,13 +258,22 @@ fn question(expr: &Expr) -> Option<(String, bool)> {
             low,
             high,
         } => (
-            format!("between {} {} {}", canonical(expr), canonical(low), canonical(high)),
+            format!(
+                "between {} {} {}",
+                canonical(expr),
+                canonical(low),
+                canonical(high)
+            ),
             !negated,
         ),
         Expr::Exists { subquery, negated } => (format!("exists {subquery}"), !negated),
         Expr::BinaryOp { left, op, right } => {
             let (l, r) = (canonical(operand(left)), canonical(operand(right)));
-            let (low, high) = if l <= r { (l.clone(), r.clone()) } else { (r.clone(), l.clone()) };
+            let (low, high) = if l <= r {
+                (l.clone(), r.clone())
+            } else {
+                (r.clone(), l.clone())
+            };
             match op {
                 BinaryOperator::Eq => (format!("= {low} {high}"), true),
                 BinaryOperator::NotEq => (format!("= {low} {high}"), false),
