@@ -150,7 +150,9 @@ fn gitleaks_families_are_masked_fully() {
                 entry.3.push(&sample.rule);
             }
         }
-        let rule = rules.entry(&sample.rule).or_insert((sample.fixed, Masked::Fully));
+        let rule = rules
+            .entry(&sample.rule)
+            .or_insert((sample.fixed, Masked::Fully));
         rule.1 = rule.1.min(redacted);
     }
     let keyword_rules: Vec<&(bool, Masked)> = rules.values().filter(|(fixed, _)| !fixed).collect();

@@ -10,6 +10,7 @@ mod policy;
 mod relations;
 mod spans;
 mod tokens;
+mod tsql_tokens;
 mod unicode_names;
 mod violation;
 
@@ -203,6 +204,7 @@ pub(crate) fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<TokenWithSpan>
     match dialect {
         Dialect::Postgres => unicode_names::decode(tokens),
         Dialect::MySql => Ok(pipes_as_or(tokens)),
+        Dialect::MsSql => Ok(tsql_tokens::rewrite(tokens)),
         _ => Ok(tokens),
     }
 }
