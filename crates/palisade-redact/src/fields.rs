@@ -64,13 +64,25 @@ impl FieldMasker {
     /// The default sensitive keys and the default text redactor.
     #[must_use]
     pub fn new() -> Self {
+        Self::with_redactor(Redactor::new())
+    }
+
+    /// The default sensitive keys, with `redactor` for every other string.
+    #[must_use]
+    pub fn with_redactor(redactor: Redactor) -> Self {
         Self {
             keys: DEFAULT_SENSITIVE_KEYS
                 .iter()
                 .map(|k| (*k).to_owned())
                 .collect(),
-            redactor: Redactor::new(),
+            redactor,
         }
+    }
+
+    /// The text redactor for strings under keys that are not sensitive.
+    #[must_use]
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Also treats keys containing `word` as sensitive (compared in the same normalized form).

@@ -4,6 +4,7 @@
 
 mod detectors;
 mod fields;
+mod json_line;
 mod pair_value;
 mod pii;
 mod redactor;
@@ -22,4 +23,4 @@ pub use scan::{Located, Scanner, SourceKind};
 pub use stream::{DEFAULT_MAX_LINE, RedactingWriter, redact_stream};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub use tracing_fields::{EventWriter, RedactingFields, RedactingMakeWriter};
+pub use tracing_fields::{EventWriter, RedactingFields, RedactingFormat, RedactingMakeWriter};
