@@ -18,10 +18,25 @@ use tower_service::Service;
 pub use self::client_ip::TrustedProxies;
 use crate::{Admitted, ClientKey, IpGrouping, KeyedLimiter, NotUntil};
 
-/// The socket peer's address, as a request extension. Servers put it there (axum's
-/// `ConnectInfo<SocketAddr>` can be read instead with [`RateLimitLayer::peer_addr_from`]).
+/// The socket peer's address, as a request extension. Servers put it there. With the `axum`
+/// feature the layer also reads axum's `ConnectInfo<SocketAddr>`, which
+/// `into_make_service_with_connect_info::<SocketAddr>()` inserts; any other source can be
+/// read with [`RateLimitLayer::peer_addr_from`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PeerAddr(pub SocketAddr);
+
+/// The default source of the peer address: [`PeerAddr`], else (with the `axum` feature)
+/// axum's `ConnectInfo<SocketAddr>`.
+fn default_peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
+    let peer = extensions.get::<PeerAddr>().map(|peer| peer.0);
+    #[cfg(feature = "axum")]
+    let peer = peer.or_else(|| {
+        extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0)
+    });
+    peer
+}
 
 /// Reads a value from a request's extensions.
 type FromExtensions<T> = Arc<dyn Fn(&Extensions) -> Option<T> + Send + Sync>;
@@ -52,9 +67,14 @@ impl Backend {
 /// A refused request gets `429 Too Many Requests` with `Retry-After` (whole seconds) and the
 /// `RateLimit-Policy`, `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers of
 /// draft-ietf-httpapi-ratelimit-headers-06 (express-rate-limit's `draft-6`); admitted responses
-/// carry the same `RateLimit-*` headers. A request with no peer address (the server did not
-/// record it) gets `500`: that is a deployment mistake, and guessing a key would either let
-/// everyone through or lump everyone together.
+/// carry the same `RateLimit-*` headers.
+///
+/// The peer address comes from [`PeerAddr`] or, with the `axum` feature, from axum's
+/// `ConnectInfo<SocketAddr>`: serve the router with
+/// `into_make_service_with_connect_info::<SocketAddr>()`. A request with neither (the server
+/// does not record peers) is a configuration error that no layer can see before the first
+/// request: it gets `500`, and the error is logged once per layer, naming the fix. Guessing a
+/// key instead would either let everyone through or lump everyone together.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -89,6 +109,8 @@ pub struct RateLimitLayer {
     proxies: Arc<TrustedProxies>,
     peer_addr: FromExtensions<SocketAddr>,
     user: Option<FromExtensions<String>>,
+    /// Whether the missing-peer configuration error was logged (once per layer).
+    reported: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RateLimitLayer {
@@ -111,10 +133,9 @@ impl RateLimitLayer {
             backend,
             grouping: IpGrouping::DEFAULT,
             proxies: Arc::new(TrustedProxies::none()),
-            peer_addr: Arc::new(|extensions: &Extensions| {
-                extensions.get::<PeerAddr>().map(|peer| peer.0)
-            }),
+            peer_addr: Arc::new(default_peer_addr),
             user: None,
+            reported: Arc::default(),
         }
     }
 
@@ -211,7 +232,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -224,12 +245,15 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let key = self.layer.key(&request);
         let backend = self.layer.backend.clone();
-        Box::pin(async move {
+        let reported = Arc::clone(&self.layer.reported);
+        ResponseFuture(Box::pin(async move {
             let Some(key) = key else {
-                tracing::error!(
-                    target: "palisade_ratelimit",
-                    "request has no peer address to key its rate limit; insert PeerAddr or configure peer_addr_from"
-                );
+                if !reported.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::error!(
+                        target: "palisade_ratelimit",
+                        "requests carry no peer address to key their rate limit: serve an axum router with into_make_service_with_connect_info::<SocketAddr>() (feature `axum`), insert PeerAddr, or configure peer_addr_from"
+                    );
+                }
                 return Ok(headers::status_only(StatusCode::INTERNAL_SERVER_ERROR));
             };
             match backend.decide(&key).await {
@@ -240,6 +264,24 @@ where
                 }
                 Err(refused) => Ok(headers::refused(&refused)),
             }
-        })
+        }))
+    }
+}
+
+/// The future of a [`RateLimit`] call: the limit's decision, then the inner service's
+/// response (or the refusal).
+pub struct ResponseFuture<R, E>(Pin<Box<dyn Future<Output = Result<R, E>> + Send>>);
+
+impl<R, E> Future for ResponseFuture<R, E> {
+    type Output = Result<R, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<R, E> fmt::Debug for ResponseFuture<R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }

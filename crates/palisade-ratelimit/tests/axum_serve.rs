@@ -1,0 +1,75 @@
+//! The layer in a real axum service on loopback, called by a real HTTP client (reqwest): the
+//! peer address comes from axum's `ConnectInfo<SocketAddr>` with no configuration, and a
+//! server that records no peers gets the documented `500`.
+#![cfg(feature = "axum")]
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use palisade_ratelimit::{KeyedLimiter, RateLimitLayer, Settings};
+use palisade_test::FakeClock;
+use tokio::net::TcpListener;
+
+fn router() -> Router {
+    let limiter = Arc::new(KeyedLimiter::with_clock(
+        &Settings::new("2/minute".parse().unwrap()),
+        Arc::new(FakeClock::new()),
+    ));
+    Router::new()
+        .route("/", get(|| async { "hello" }))
+        .layer(RateLimitLayer::new(limiter))
+}
+
+async fn statuses(address: SocketAddr, count: usize) -> Vec<(u16, Option<String>)> {
+    let client = reqwest::Client::new();
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let response = client
+            .get(format!("http://{address}/"))
+            .send()
+            .await
+            .unwrap();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        out.push((response.status().as_u16(), retry));
+    }
+    out
+}
+
+#[tokio::test]
+async fn axum_connect_info_keys_the_limit_over_real_http() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router().into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let seen = statuses(address, 3).await;
+    server.abort();
+    assert_eq!(
+        seen,
+        [(200, None), (200, None), (429, Some("30".to_owned()))],
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_records_no_peer_gets_the_documented_500() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router()).await.unwrap();
+    });
+    let seen = statuses(address, 2).await;
+    server.abort();
+    assert_eq!(seen, [(500, None), (500, None)], "{seen:?}");
+}
