@@ -111,6 +111,64 @@ fn always_true_branches_without_literals_are_tautologies() {
         ],
         Rule::Tautology,
     );
+    // An outside attack on the rules above: the same tautologies in writes, inside an
+    // `AND`, after more branches, as De Morgan forms, orderings and truth values that cover
+    // every case, and a bare column name in place of a value.
+    for dialect in Dialect::ALL {
+        refusals(
+            &lenient(dialect),
+            &[
+                "DELETE FROM users WHERE id = 1 OR a IS NULL OR a IS NOT NULL",
+                "UPDATE users SET a = 1 WHERE id = 1 OR users.id = id",
+                "DELETE FROM users WHERE id = 1 OR id IN (SELECT id FROM users)",
+                "DELETE FROM users WHERE NOT (id <> 1 AND 1 = 0)",
+                "DELETE FROM users WHERE id = id",
+                "UPDATE users SET role = 1 WHERE id = id",
+                "SELECT a FROM users WHERE t = 5 AND (id = 1 OR a IS NULL OR a IS NOT NULL)",
+                "SELECT a FROM users WHERE (id = 1 OR a = b OR a <> b) AND t = 5",
+                "SELECT a FROM users WHERE t = 5 AND (name = b OR a IS NULL OR a IS NOT NULL)",
+                "SELECT a FROM users GROUP BY a HAVING t = 5 AND (a = 1 OR a IS NULL OR a IS NOT NULL)",
+                "SELECT u.a FROM users u JOIN orders o ON o.uid = u.id OR u.id = 1 OR o.x IS NULL OR o.x IS NOT NULL",
+                "SELECT a FROM users WHERE id = 1 OR a > b OR a < b OR a = b",
+                "SELECT a FROM users WHERE id = 1 OR a >= b OR b >= a",
+                "SELECT a FROM users WHERE id = 1 OR NOT (a IS NULL AND a IS NOT NULL)",
+                "SELECT a FROM users WHERE id = 1 OR lower(a) = LOWER(a)",
+            ],
+            Rule::Tautology,
+        );
+    }
+    refusals(
+        &lenient(Dialect::Postgres),
+        &[
+            "SELECT a FROM users WHERE id = 1 OR a IS TRUE OR a IS FALSE OR a IS NULL",
+            "SELECT a FROM users WHERE id = 1 OR a IS DISTINCT FROM b OR a IS NOT DISTINCT FROM b",
+            "SELECT a FROM users WHERE id = 1 OR a ~ 'x' OR a !~ 'x'",
+            "SELECT a FROM users WHERE id = 1 OR a SIMILAR TO 'x' OR a NOT SIMILAR TO 'x'",
+        ],
+        Rule::Tautology,
+    );
+    // SQLAlchemy's empty `IN` is a builder idiom, not a probe.
+    for (dialect, sql) in [
+        (
+            Dialect::Postgres,
+            "SELECT a FROM users WHERE id IN (SELECT CAST(NULL AS INTEGER) WHERE 1!=1)",
+        ),
+        (
+            Dialect::Sqlite,
+            "SELECT a FROM users WHERE id IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)",
+        ),
+        (
+            Dialect::MySql,
+            "SELECT a FROM users WHERE id IN (SELECT 1 FROM (SELECT 1) as _empty_set WHERE 1!=1)",
+        ),
+    ] {
+        assert!(
+            SqlGuard::new(SqlPolicy::read_only(dialect))
+                .check(sql, &Params::none())
+                .is_ok(),
+            "{sql}"
+        );
+    }
     // A filter that is only the pair widens nothing it held (PostgreSQL's planner tests write
     // `a IS TRUE OR a IS NOT TRUE`), as `a = a` alone does not.
     for sql in [

@@ -82,6 +82,8 @@ fn the_sql_server_paging_and_row_count_forms_are_exact() {
         "UPDATE [t] SET [a] = @p0 WHERE [id] = @p1; SELECT @@VERSION",
         "UPDATE [t] SET [a] = @p0; UPDATE [u] SET [b] = @p1; SELECT @@ROWCOUNT",
         "SELECT [a] FROM [t] WHERE [id] = @p0; SELECT @@ROWCOUNT",
+        "UPDATE [t] SET [a] = @p0 WHERE [id] = @p1; SELECT @@ROWCOUNT -- ; DROP TABLE [t]",
+        "UPDATE [t] SET [a] = @p0 WHERE [id] = @p1; SELECT @@ROWCOUNT /* x */",
     ] {
         let refused = guard.check(sql, &params(&["p0", "p1"])).unwrap_err();
         assert_eq!(

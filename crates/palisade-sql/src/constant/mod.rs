@@ -23,9 +23,9 @@ use sqlparser::ast::{
 mod own;
 mod same;
 
-pub(crate) use own::{Relation, relations_of, with_own};
+pub(crate) use own::{Relation, relations_of, with_own, write_filter};
 
-use same::{complementary, extreme_truth, paired, same_operand};
+use same::{complementary, contradictory, extreme_truth, paired, same_operand};
 
 /// A literal's truth as a condition: `TRUE`, non-zero numbers (MySQL reads them as true),
 /// and the strings PostgreSQL reads as booleans (`'t'`, `'yes'`, `'on'`, ...) or MySQL as
@@ -382,7 +382,13 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
         BinaryOperator::And => match (truth(left), truth(right)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
-            _ => None,
+            // A question and its negation, both required (`a IS NULL AND a IS NOT NULL`).
+            _ => {
+                let mut branches = Vec::new();
+                and_branches(left, &mut branches);
+                and_branches(right, &mut branches);
+                contradictory(&branches).then_some(false)
+            }
         },
         // PostgreSQL's regular expressions: an empty pattern, or a value against itself.
         BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch => {
@@ -420,6 +426,22 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
             })
         }
         _ => None,
+    }
+}
+
+/// The parts of an `AND` chain, brackets looked through.
+fn and_branches<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Nested(inner) => and_branches(inner, out),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            and_branches(left, out);
+            and_branches(right, out);
+        }
+        _ => out.push(expr),
     }
 }
 

@@ -5,7 +5,9 @@
 
 use std::cell::RefCell;
 
-use sqlparser::ast::{Select, TableFactor};
+use sqlparser::ast::{
+    Expr, FromTable, Select, Statement, TableFactor, TableWithJoins, UpdateTableFromKind,
+};
 
 thread_local! {
     static OWN: RefCell<Vec<Relation>> = const { RefCell::new(Vec::new()) };
@@ -21,8 +23,38 @@ pub(crate) struct Relation {
 
 /// The relations `select` reads directly (tables and aliased derived tables, joins included).
 pub(crate) fn relations_of(select: &Select) -> Vec<Relation> {
+    relations_in(&select.from)
+}
+
+/// The relations an `UPDATE` or `DELETE` filters on (its target and its `FROM` or `USING`),
+/// and its filter.
+pub(crate) fn write_filter(statement: &Statement) -> Option<(Vec<Relation>, Option<&Expr>)> {
+    match statement {
+        Statement::Update(update) => {
+            let mut tables = vec![update.table.clone()];
+            match &update.from {
+                Some(
+                    UpdateTableFromKind::BeforeSet(from) | UpdateTableFromKind::AfterSet(from),
+                ) => {
+                    tables.extend(from.iter().cloned());
+                }
+                None => {}
+            }
+            Some((relations_in(&tables), update.selection.as_ref()))
+        }
+        Statement::Delete(delete) => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            let mut relations = relations_in(from);
+            relations.extend(relations_in(delete.using.as_deref().unwrap_or_default()));
+            Some((relations, delete.selection.as_ref()))
+        }
+        _ => None,
+    }
+}
+
+fn relations_in(tables: &[TableWithJoins]) -> Vec<Relation> {
     let mut out = Vec::new();
-    for from in &select.from {
+    for from in tables {
         for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation))
         {
             match factor {

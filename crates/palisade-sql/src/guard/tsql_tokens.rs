@@ -4,11 +4,11 @@
 //!   the parameter becomes a placeholder token (EF Core and knex page this way).
 //! - `UPDATE … ; SELECT @@ROWCOUNT`: EF Core and knex follow a write with a read of its row
 //!   count. That exact trailing statement after an `INSERT`, `UPDATE`, `DELETE` or `MERGE`
-//!   reads nothing but the session's counter, and is dropped; any other second statement
-//!   stays a second statement.
+//!   reads nothing but the session's counter, and is dropped; any other second statement,
+//!   or a comment after the write, stays for the rules to refuse.
 
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 
 pub(crate) fn rewrite(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     fetch_parameters(&mut tokens);
@@ -90,11 +90,19 @@ fn drop_row_count(tokens: &mut Vec<TokenWithSpan>) {
         .take(words.len() - len)
         .filter(|t| matches!(t, Token::SemiColon))
         .count();
-    if row_count
-        && writes
-        && statements_before == 0
-        && let Some(&cut) = order.get(order.len() - len)
-    {
+    // Nothing else after the write: a comment there stays for the comment rule to judge.
+    let Some(&cut) = order.get(order.len() - len) else {
+        return;
+    };
+    let comment_after = tokens.get(cut..).unwrap_or_default().iter().any(|t| {
+        matches!(
+            t.token,
+            Token::Whitespace(
+                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
+            )
+        )
+    });
+    if row_count && writes && statements_before == 0 && !comment_after {
         tokens.truncate(cut);
     }
 }

@@ -13,7 +13,7 @@ use sqlparser::tokenizer::Location;
 use crate::Dialect;
 use crate::constant::{
     Relation, always_true, constant_select, is_literal, neutralizes_a_condition, relations_of,
-    with_own,
+    with_own, write_filter,
 };
 use crate::guard::evidence::{is_number, is_ordinal, order_probe, union_probe};
 use crate::guard::functions;
@@ -58,6 +58,12 @@ pub(crate) struct Inspector<'p> {
     targets: Vec<Location>,
     /// The relations of each select the walk is inside, innermost last.
     selects: Vec<Vec<Relation>>,
+}
+
+/// `1 = 1` as a whole filter: a query builder's empty condition list.
+fn is_builder_constant(filter: &Expr) -> bool {
+    matches!(filter, Expr::BinaryOp { left, op: BinaryOperator::Eq, right }
+        if is_number(left, "1") && is_number(right, "1"))
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
@@ -106,6 +112,17 @@ impl Visitor for Inspector<'_> {
     fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<Self::Break> {
         let at = statement.span().start;
         self.targets.extend(dml_targets(statement));
+        // An `UPDATE` or `DELETE` whose filter is true whatever the row writes every row: a
+        // neutralized condition (`id = 1 OR a IS NULL OR a IS NOT NULL`), or only constant
+        // parts (`id = id`, what a bare column name makes of `WHERE id = <value>`).
+        if let Some((relations, filter)) = write_filter(statement) {
+            self.selects.push(relations);
+            if let Some(filter) = filter
+                && self.judged(|| always_true(filter) && !is_builder_constant(filter))
+            {
+                return violation(Rule::Tautology, filter.span().start);
+            }
+        }
         match classify(statement) {
             Err(rule) => violation(rule, at),
             Ok(kind) if !self.policy.allows(kind) => violation(Rule::StatementNotAllowed, at),
@@ -117,6 +134,13 @@ impl Visitor for Inspector<'_> {
                 ControlFlow::Continue(())
             }
         }
+    }
+
+    fn post_visit_statement(&mut self, statement: &Statement) -> ControlFlow<Self::Break> {
+        if write_filter(statement).is_some() {
+            self.selects.pop();
+        }
+        ControlFlow::Continue(())
     }
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
@@ -246,12 +270,21 @@ impl Visitor for Inspector<'_> {
                 }
                 return self.call(parts, at, false);
             }
+            // An `OR` chain that is true whatever the row and holds a real condition
+            // (`id = 1 OR 1 = 1`, `t = 5 AND (id = 1 OR a IS NULL OR a IS NOT NULL)`).
+            Expr::BinaryOp {
+                op: BinaryOperator::Or,
+                ..
+            } if self.judged(|| neutralizes_a_condition(expr)) => {
+                return violation(Rule::Tautology, expr.span().start);
+            }
             Expr::BinaryOp {
                 left,
-                op: BinaryOperator::Or,
+                op: BinaryOperator::NotEq,
                 right,
-            } if self.judged(|| always_true(left) != always_true(right)) => {
-                return violation(Rule::Tautology, expr.span().start);
+            } if is_number(left, "1") && is_number(right, "1") => {
+                // SQLAlchemy's empty `IN` (`IN (SELECT CAST(NULL AS INTEGER) WHERE 1!=1)`).
+                self.exempt.insert(expr.span());
             }
             Expr::BinaryOp {
                 left,
