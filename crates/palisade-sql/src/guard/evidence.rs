@@ -4,14 +4,20 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, SelectItem, SetExpr, Spanned,
-    Value, visit_expressions,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, SelectItem,
+    SetExpr, Spanned, Value, visit_expressions,
 };
 use sqlparser::tokenizer::Location;
 
 /// A positional column reference (`ORDER BY 2`, `GROUP BY 1`).
 pub(crate) fn is_ordinal(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// `1 = 1` as a whole filter: a query builder's empty condition list.
+pub(crate) fn is_builder_constant(filter: &Expr) -> bool {
+    matches!(filter, Expr::BinaryOp { left, op: BinaryOperator::Eq, right }
+        if is_number(left, "1") && is_number(right, "1"))
 }
 
 pub(crate) fn is_number(expr: &Expr, text: &str) -> bool {

@@ -15,7 +15,9 @@ use crate::constant::{
     Relation, always_true, constant_select, is_literal, neutralizes_a_condition, relations_of,
     with_own, write_filter,
 };
-use crate::guard::evidence::{is_number, is_ordinal, order_probe, union_probe};
+use crate::guard::evidence::{
+    is_builder_constant, is_number, is_ordinal, order_probe, union_probe,
+};
 use crate::guard::functions;
 use crate::guard::kind::{classify, dml_targets, is_show};
 use crate::guard::policy::{SqlPolicy, StatementKind};
@@ -58,12 +60,6 @@ pub(crate) struct Inspector<'p> {
     targets: Vec<Location>,
     /// The relations of each select the walk is inside, innermost last.
     selects: Vec<Vec<Relation>>,
-}
-
-/// `1 = 1` as a whole filter: a query builder's empty condition list.
-fn is_builder_constant(filter: &Expr) -> bool {
-    matches!(filter, Expr::BinaryOp { left, op: BinaryOperator::Eq, right }
-        if is_number(left, "1") && is_number(right, "1"))
 }
 
 fn violation(rule: Rule, at: Location) -> ControlFlow<Box<Violation>> {
