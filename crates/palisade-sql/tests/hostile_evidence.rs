@@ -144,6 +144,12 @@ fn always_true_branches_without_literals_are_tautologies() {
             "SELECT a FROM users WHERE id = 1 OR a IS DISTINCT FROM b OR a IS NOT DISTINCT FROM b",
             "SELECT a FROM users WHERE id = 1 OR a ~ 'x' OR a !~ 'x'",
             "SELECT a FROM users WHERE id = 1 OR a SIMILAR TO 'x' OR a NOT SIMILAR TO 'x'",
+            "SELECT a FROM users WHERE id = $1 OR a + b + c = c + b + a",
+            "SELECT a FROM users WHERE id = $1 OR a = - - a",
+            "SELECT a FROM users WHERE id = $1 OR CAST(a AS text) = a::text",
+            "SELECT a FROM users WHERE id = $1 OR id = ANY (SELECT id FROM users)",
+            "SELECT a FROM users WHERE id = $1 OR CASE WHEN a = b THEN a = a ELSE b = b END",
+            "SELECT a FROM users WHERE id = $1 OR COALESCE(a = a, TRUE)",
         ],
         Rule::Tautology,
     );

@@ -165,11 +165,22 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
         } => not(reads_itself(expr, query).then_some(true), *negated),
         Expr::Exists { subquery, negated } => not(unfiltered(subquery).then_some(true), *negated),
         Expr::Case {
-            operand: None,
+            operand,
             conditions,
             else_result,
             ..
         } => {
+            // Every result true: true whichever branch the row takes.
+            let results_true = conditions
+                .iter()
+                .all(|when| truth(&when.result) == Some(true))
+                && else_result.as_deref().and_then(truth) == Some(true);
+            if results_true {
+                return Some(true);
+            }
+            if operand.is_some() {
+                return None;
+            }
             for when in conditions {
                 if truth(&when.condition)? {
                     return truth(&when.result);
@@ -177,6 +188,15 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             }
             else_result.as_deref().and_then(truth)
         }
+        Expr::AnyOp {
+            left,
+            compare_op: BinaryOperator::Eq,
+            right,
+            ..
+        } => match right.as_ref() {
+            Expr::Subquery(query) => reads_itself(left, query).then_some(true),
+            _ => None,
+        },
         Expr::Function(function) => function_truth(function),
         _ => None,
     }
@@ -258,6 +278,17 @@ fn function_truth(function: &sqlparser::ast::Function) -> Option<bool> {
     let name = function.name.to_string().to_ascii_lowercase();
     match name.as_str() {
         "likely" | "unlikely" | "likelihood" => args.first().and_then(|e| truth(e)),
+        // Both results true, whatever the choice (`IF(a, TRUE, TRUE)`).
+        "if" | "iif" if args.len() == 3 => args
+            .get(1..)
+            .filter(|results| results.iter().all(|r| truth(r) == Some(true)))
+            .map(|_| true),
+        // Every argument true where it is known (`COALESCE(a = a, TRUE)`).
+        "coalesce" | "ifnull" | "nvl" | "isnull"
+            if args.len() >= 2 && args.iter().all(|arg| truth(arg) == Some(true)) =>
+        {
+            Some(true)
+        }
         "coalesce" | "ifnull" | "nvl" | "isnull" => {
             for arg in args {
                 match null_test(arg) {

@@ -104,26 +104,47 @@ fn canonical(expr: &Expr) -> String {
             .map(|i| i.value.to_lowercase())
             .collect::<Vec<_>>()
             .join("."),
+        Expr::BinaryOp { op, .. } if associative(op) => {
+            // `a + b + c` and `c + b + a`: the operands of one operator, sorted.
+            let mut operands = Vec::new();
+            chain(expr, op, &mut operands);
+            let mut texts: Vec<String> = operands.into_iter().map(canonical).collect();
+            texts.sort();
+            format!("({})", texts.join(&format!(" {op} ")))
+        }
         Expr::BinaryOp { left, op, right } => {
             let (mut a, mut b) = (canonical(left), canonical(right));
-            let commutative = matches!(
-                op,
-                BinaryOperator::Plus
-                    | BinaryOperator::Multiply
-                    | BinaryOperator::And
-                    | BinaryOperator::Or
-                    | BinaryOperator::Eq
-                    | BinaryOperator::NotEq
-                    | BinaryOperator::BitwiseAnd
-                    | BinaryOperator::BitwiseOr
-                    | BinaryOperator::BitwiseXor
-            );
-            if commutative && b < a {
+            if matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq) && b < a {
                 std::mem::swap(&mut a, &mut b);
             }
             format!("({a} {op} {b})")
         }
+        // `- - a` is `a`.
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } if matches!(
+            operand(inner),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                ..
+            }
+        ) =>
+        {
+            match operand(inner) {
+                Expr::UnaryOp { expr, .. } => canonical(expr),
+                other => canonical(other),
+            }
+        }
         Expr::UnaryOp { op, expr } => format!("({op} {})", canonical(expr)),
+        // `CAST(a AS text)` and `a::text` alike.
+        Expr::Cast {
+            expr, data_type, ..
+        } => format!(
+            "cast({} as {})",
+            canonical(expr),
+            data_type.to_string().to_lowercase()
+        ),
         // Function names in any case (`lower(a)`, `LOWER(a)`), arguments canonical.
         Expr::Function(function) => format!(
             "{}({})",
@@ -135,6 +156,35 @@ fn canonical(expr: &Expr) -> String {
                 .join(", ")
         ),
         _ => expr.to_string(),
+    }
+}
+
+/// Operators whose operands may be regrouped and reordered.
+fn associative(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Plus
+            | BinaryOperator::Multiply
+            | BinaryOperator::And
+            | BinaryOperator::Or
+            | BinaryOperator::BitwiseAnd
+            | BinaryOperator::BitwiseOr
+            | BinaryOperator::BitwiseXor
+    )
+}
+
+/// The operands of a chain of `op`, brackets looked through.
+fn chain<'e>(expr: &'e Expr, op: &BinaryOperator, out: &mut Vec<&'e Expr>) {
+    match operand(expr) {
+        Expr::BinaryOp {
+            left,
+            op: inner,
+            right,
+        } if inner == op => {
+            chain(left, op, out);
+            chain(right, op, out);
+        }
+        other => out.push(other),
     }
 }
 
