@@ -21,6 +21,7 @@ use sqlparser::ast::{
 };
 
 mod literals;
+mod negation;
 mod own;
 mod same;
 
@@ -29,7 +30,8 @@ pub(crate) use literals::{is_literal, number};
 
 pub(crate) use own::{Relation, relations_of, with_own, write_filter};
 
-use same::{complementary, contradictory, extreme_truth, paired, same_operand};
+use negation::{complementary, contradictory, paired};
+use same::{extreme_truth, same_operand};
 
 /// The one expression a query selects when it reads no table and filters nothing
 /// (`SELECT 5`, `SELECT NULL`): a constant in disguise.
