@@ -21,9 +21,14 @@ pub(crate) enum DsnCommand {
 pub(crate) struct CheckArgs {
     /// A reference to the DSN (`env:DATABASE_URL`), or `-` to read it from stdin.
     reference: String,
-    /// Refuse (exit 1) a remote host without TLS, or TLS without certificate checks.
-    #[arg(long)]
+    /// Refuse (exit 1) a remote host unless TLS verifies the server (`sslmode=verify-full`,
+    /// `ssl-mode=VERIFY_IDENTITY`, `Encrypt=strict`, `tls=true` with certificate checks on).
+    #[arg(long, conflicts_with = "encrypted")]
     production: bool,
+    /// Refuse (exit 1) a remote host without TLS, accepting TLS that does not verify the
+    /// server (`sslmode=require`): the explicit weaker level.
+    #[arg(long)]
+    encrypted: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -46,12 +51,15 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     let policy = if args.production {
         TlsPolicy::Production
+    } else if args.encrypted {
+        TlsPolicy::Encrypted
     } else {
         TlsPolicy::Development
     };
     let verdict = dsn.check_tls(policy);
     let (tls, by, refusal) = match &verdict {
         Ok(TlsVerdict::Local) => ("local", None, None),
+        Ok(TlsVerdict::Verified { by }) => ("verified", Some(*by), None),
         Ok(TlsVerdict::Encrypted { by }) => ("encrypted", Some(*by), None),
         Ok(_) => ("unencrypted", None, None),
         Err(err) => ("refused", None, Some(err.to_string())),
@@ -65,7 +73,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         })
         .collect();
     let tls_line = match (by, &refusal) {
-        (Some(by), _) => format!("tls: encrypted (required by {by})"),
+        (Some(by), _) => format!("tls: {tls} (required by {by})"),
         (_, Some(refusal)) => format!("tls: refused: {refusal}"),
         _ => format!("tls: {tls}"),
     };
@@ -85,7 +93,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         "tls": tls,
         "tls_by": by,
         "refusal": refusal,
-        "production": args.production,
+        "policy": format!("{policy:?}").to_lowercase(),
     });
     let code = if verdict.is_err() {
         exit::FINDING

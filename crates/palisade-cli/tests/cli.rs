@@ -172,10 +172,10 @@ fn dsn_check_reads_stdin_and_speaks_json() {
             "engine": "MongoDB",
             "hosts": [{"name": "cluster0.example.net", "port": null}],
             "database": "app",
-            "tls": "encrypted",
+            "tls": "verified",
             "tls_by": "mongodb+srv",
             "refusal": null,
-            "production": true,
+            "policy": "production",
         })
     );
 }
@@ -535,4 +535,26 @@ fn mongo_check_caps_its_input_and_escapes_control_characters() {
     assert_eq!(code, 1);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.starts_with("rejected: "), "{stdout}");
+}
+
+/// `--production` wants TLS that verifies the server; `--encrypted` takes encryption alone.
+#[test]
+fn dsn_check_production_wants_a_verified_server() {
+    let require = "postgres://app@db.example.com/app?sslmode=require\n";
+    let (code, stdout, _) = palisade_with(&["dsn", "check", "-", "--production"], &[], require);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("set `sslmode=verify-full`"), "{stdout}");
+    let (code, stdout, _) = palisade_with(&["dsn", "check", "-", "--encrypted"], &[], require);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.ends_with("tls: encrypted (required by sslmode)\n"),
+        "{stdout}"
+    );
+    let full = "postgres://app@db.example.com/app?sslmode=verify-full\n";
+    let (code, stdout, _) = palisade_with(&["dsn", "check", "-", "--production"], &[], full);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.ends_with("tls: verified (required by sslmode)\n"),
+        "{stdout}"
+    );
 }

@@ -5,6 +5,7 @@
 //! (detect-secrets, credsweeper) are in `cargo xtask bench --package palisade-redact`.
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
     clippy::indexing_slicing,
     reason = "a test fails by panicking, with the location"
 )]

@@ -17,10 +17,16 @@ fn data(name: &str) -> Vec<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The verdict under the Production policy: TLS that verifies the server, or a refusal.
 fn verdict_text(dsn: &Dsn) -> String {
-    match dsn.check_tls(TlsPolicy::Production) {
+    verdict_under(dsn, TlsPolicy::Production)
+}
+
+fn verdict_under(dsn: &Dsn, policy: TlsPolicy) -> String {
+    match dsn.check_tls(policy) {
         Ok(TlsVerdict::Local) => "local".to_owned(),
         Ok(TlsVerdict::Encrypted { by }) => format!("encrypted by {by}"),
+        Ok(TlsVerdict::Verified { by }) => format!("verified by {by}"),
         Ok(other) => format!("{other:?}"),
         Err(err) => format!("error: {err}"),
     }
@@ -340,7 +346,8 @@ fn locality_follows_the_driver() {
 /// spelling, the last TLS key decides.
 #[test]
 fn postgres_tls_counts_only_in_the_spelling_every_driver_reads() {
-    let verdict = |text: &str| verdict_text(&Dsn::parse(text).unwrap());
+    // Encryption alone is what is read here (`require`), so the Encrypted policy judges.
+    let verdict = |text: &str| verdict_under(&Dsn::parse(text).unwrap(), TlsPolicy::Encrypted);
     let remote =
         "error: PostgreSQL DSN connects to a remote host without TLS; add `sslmode=verify-full`";
     for (query, expected) in [
@@ -413,10 +420,13 @@ fn weakening_spellings_and_secret_parameters_are_recognised() {
     }
     assert_eq!(
         verdict("mysql://u:p@db.example/app?ssl_mode=DISABLED&ssl-mode=VERIFY_IDENTITY"),
-        "encrypted by ssl-mode"
+        "verified by ssl-mode"
     );
     assert_eq!(
-        verdict("mysql+mysqldb://u:p@db.example/app?ssl_mode=REQUIRED"),
+        verdict_under(
+            &Dsn::parse("mysql+mysqldb://u:p@db.example/app?ssl_mode=REQUIRED").unwrap(),
+            TlsPolicy::Encrypted
+        ),
         "encrypted by ssl_mode"
     );
     assert!(
@@ -441,4 +451,84 @@ fn weakening_spellings_and_secret_parameters_are_recognised() {
         canary.assert_not_in_display(&dsn);
         canary.assert_not_in_debug(&dsn);
     }
+}
+
+/// The three policies on the TLS settings of each scheme: Production requires TLS that
+/// verifies the server, Encrypted accepts encryption alone (and certificate checks turned
+/// off), Development refuses nothing. Known answers per scheme.
+#[test]
+fn production_requires_a_verified_server_and_encrypted_accepts_encryption_alone() {
+    use TlsPolicy::{Development, Encrypted, Production};
+    let not_verified = |by: &str, add: &str| {
+        format!(
+            "error: DSN asks for TLS with `{by}` but does not verify the server's certificate and name, so a man in the middle can answer; set `{add}` (or accept encryption alone with the Encrypted TLS policy)"
+        )
+    };
+    let pg_verify = not_verified("sslmode", "sslmode=verify-full");
+    let my_verify = not_verified("ssl-mode", "ssl-mode=VERIFY_IDENTITY");
+    let trust = "error: DSN turns off TLS certificate checks with `TrustServerCertificate`; remove it in production";
+    let insecure =
+        "error: DSN turns off TLS certificate checks with `tlsInsecure`; remove it in production";
+    let cases: &[(&str, [&str; 3])] = &[
+        (
+            "postgres://u:p@db.example.com/app?sslmode=verify-full",
+            ["verified by sslmode"; 3],
+        ),
+        (
+            "postgres://u:p@db.example.com/app?sslmode=verify-ca",
+            [&pg_verify, "encrypted by sslmode", "encrypted by sslmode"],
+        ),
+        (
+            "postgres://u:p@db.example.com/app?sslmode=require",
+            [&pg_verify, "encrypted by sslmode", "encrypted by sslmode"],
+        ),
+        (
+            "mysql://u:p@db.example.com/app?ssl-mode=VERIFY_IDENTITY",
+            ["verified by ssl-mode"; 3],
+        ),
+        (
+            "mysql://u:p@db.example.com/app?ssl-mode=VERIFY_CA",
+            [&my_verify, "encrypted by ssl-mode", "encrypted by ssl-mode"],
+        ),
+        (
+            "mysql://u:p@db.example.com/app?ssl-mode=REQUIRED",
+            [&my_verify, "encrypted by ssl-mode", "encrypted by ssl-mode"],
+        ),
+        (
+            "Server=db.example;Database=app;Encrypt=Strict",
+            ["verified by encrypt"; 3],
+        ),
+        (
+            "Server=db.example;Database=app;Encrypt=yes",
+            ["verified by encrypt"; 3],
+        ),
+        (
+            "Server=db.example;Database=app;Encrypt=yes;TrustServerCertificate=true",
+            [trust, "encrypted by encrypt", "encrypted by encrypt"],
+        ),
+        (
+            "mongodb://db.example.com/app?tls=true",
+            ["verified by tls"; 3],
+        ),
+        (
+            "mongodb+srv://cluster0.example.net/app",
+            ["verified by mongodb+srv"; 3],
+        ),
+        (
+            "mongodb://db.example.com/app?tls=true&tlsInsecure=true",
+            [insecure, "encrypted by tls", "encrypted by tls"],
+        ),
+    ];
+    for (text, [production, encrypted, development]) in cases {
+        let dsn = Dsn::parse(text).unwrap();
+        assert_eq!(verdict_under(&dsn, Production), *production, "{text}");
+        assert_eq!(verdict_under(&dsn, Encrypted), *encrypted, "{text}");
+        assert_eq!(verdict_under(&dsn, Development), *development, "{text}");
+    }
+    let plain = Dsn::parse("postgres://u:p@db.example.com/app").unwrap();
+    assert!(
+        verdict_under(&plain, Encrypted)
+            .starts_with("error: PostgreSQL DSN connects to a remote host without TLS")
+    );
+    assert_eq!(verdict_under(&plain, Development), "Unencrypted");
 }

@@ -106,23 +106,26 @@ fn dsn_reads_hosts_and_tls_as_the_drivers_do() {
         if verdict == Ok(TlsVerdict::Local) && !all_loopback {
             unsafe_verdicts.push(format!("{text}: local, but the driver reaches {theirs:?}"));
         }
-        // libpq's effective sslmode is what counts for PostgreSQL.
+        // libpq's effective sslmode is what counts for PostgreSQL: verified means
+        // `verify-full`, encrypted at least `require`.
+        let sslmode = result["tls"]["sslmode"].as_str();
+        let tls = matches!(
+            verdict,
+            Ok(TlsVerdict::Encrypted { .. } | TlsVerdict::Verified { .. })
+        );
         if dsn.engine() == Engine::Postgres
-            && matches!(verdict, Ok(TlsVerdict::Encrypted { .. }))
-            && !matches!(
-                result["tls"]["sslmode"].as_str(),
-                Some("require" | "verify-ca" | "verify-full")
-            )
+            && tls
+            && !matches!(sslmode, Some("require" | "verify-ca" | "verify-full"))
         {
-            unsafe_verdicts.push(format!(
-                "{text}: encrypted, libpq's sslmode is {}",
-                result["tls"]["sslmode"]
-            ));
+            unsafe_verdicts.push(format!("{text}: encrypted, libpq's sslmode is {sslmode:?}"));
         }
-        if dsn.engine() == Engine::MongoDb
-            && matches!(verdict, Ok(TlsVerdict::Encrypted { .. }))
-            && result["tls"]["tls"] != true
+        if dsn.engine() == Engine::Postgres
+            && matches!(verdict, Ok(TlsVerdict::Verified { .. }))
+            && sslmode != Some("verify-full")
         {
+            unsafe_verdicts.push(format!("{text}: verified, libpq's sslmode is {sslmode:?}"));
+        }
+        if dsn.engine() == Engine::MongoDb && tls && result["tls"]["tls"] != true {
             unsafe_verdicts.push(format!("{text}: encrypted, pymongo's tls is off"));
         }
     }

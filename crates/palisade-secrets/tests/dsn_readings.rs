@@ -38,7 +38,7 @@ fn pyodbc_connects_with_odbc_connect_alone() {
     assert!(is_remote_without_tls(text), "{:?}", verdict(text));
     let secure =
         "mssql+pyodbc://@localhost/db?odbc_connect=Server%3Ddb.example.com%3BEncrypt%3Dstrict";
-    assert_eq!(verdict(secure), Ok(TlsVerdict::Encrypted { by: "encrypt" }));
+    assert_eq!(verdict(secure), Ok(TlsVerdict::Verified { by: "encrypt" }));
     // The whole inner string is a secret: it holds the password.
     let shown = Dsn::parse("mssql+pyodbc://@h/db?odbc_connect=Server%3Dh%3BPwd%3Dhunter2")
         .unwrap()
@@ -172,7 +172,7 @@ fn every_reading_of_repeats_and_spellings_is_judged() {
     }
     assert_eq!(
         verdict("Server=db.example.com;Encrypt=yes;encrypt=strict"),
-        Ok(TlsVerdict::Encrypted { by: "encrypt" })
+        Ok(TlsVerdict::Verified { by: "encrypt" })
     );
     // Passwords under the names drivers take them by.
     for text in [

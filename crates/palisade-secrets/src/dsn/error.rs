@@ -71,6 +71,13 @@ pub enum DsnError {
         /// The parameter that turns them off, such as `tlsInsecure`.
         param: &'static str,
     },
+    /// Production policy: TLS encrypts but does not verify the server (`sslmode=require`).
+    TlsNotVerified {
+        /// The parameter that asks for TLS, such as `sslmode`.
+        by: &'static str,
+        /// The setting that verifies, such as `sslmode=verify-full`.
+        add: &'static str,
+    },
 }
 
 impl fmt::Display for DsnError {
@@ -120,6 +127,10 @@ impl fmt::Display for DsnError {
             Self::TlsUnverified { param } => write!(
                 f,
                 "DSN turns off TLS certificate checks with `{param}`; remove it in production"
+            ),
+            Self::TlsNotVerified { by, add } => write!(
+                f,
+                "DSN asks for TLS with `{by}` but does not verify the server's certificate and name, so a man in the middle can answer; set `{add}` (or accept encryption alone with the Encrypted TLS policy)"
             ),
         }
     }

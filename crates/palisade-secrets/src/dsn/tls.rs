@@ -1,4 +1,5 @@
-//! The TLS policy: in production, a DSN that reaches a remote host must ask for TLS.
+//! The TLS policy: in production, a DSN that reaches a remote host must ask for TLS that
+//! verifies the server; the explicit `Encrypted` level accepts encryption alone.
 
 use std::borrow::Cow;
 
@@ -10,7 +11,13 @@ pub enum TlsPolicy {
     /// Report the verdict, refuse nothing.
     #[default]
     Development,
-    /// Refuse a remote host without TLS, and TLS with certificate checks turned off.
+    /// Refuse a remote host without TLS; accept TLS that does not verify the server
+    /// (`sslmode=require`), which a man in the middle can answer. The explicit weaker level.
+    Encrypted,
+    /// Refuse a remote host unless TLS verifies the server's certificate and name:
+    /// `sslmode=verify-full`, `ssl-mode=VERIFY_IDENTITY`, `Encrypt=strict` or `Encrypt=yes`
+    /// without `TrustServerCertificate`, `tls=true` without `tlsInsecure` or
+    /// `tlsAllowInvalid*`.
     Production,
 }
 
@@ -21,9 +28,16 @@ pub enum TlsVerdict {
     /// Every host is the local machine: loopback, a Unix socket, shared memory, or a SQLite
     /// file. TLS is not needed.
     Local,
-    /// TLS is required by this parameter (or, for `mongodb+srv`, by the scheme).
+    /// TLS is required by this parameter (or, for `mongodb+srv`, by the scheme), but the
+    /// server is not verified (only returned under [`TlsPolicy::Encrypted`] and
+    /// [`TlsPolicy::Development`]).
     Encrypted {
         /// The parameter (or scheme) that asks for TLS.
+        by: &'static str,
+    },
+    /// TLS is required and verifies the server's certificate and host name.
+    Verified {
+        /// The parameter (or scheme) that asks for it.
         by: &'static str,
     },
     /// A remote host without TLS (only returned under [`TlsPolicy::Development`]).
@@ -100,7 +114,12 @@ impl Dsn {
     /// assert_eq!(remote.check_tls(TlsPolicy::Development), Ok(TlsVerdict::Unencrypted));
     ///
     /// let secure: Dsn = "postgres://app:pw@db.example.com/app?sslmode=verify-full".parse()?;
-    /// assert_eq!(secure.check_tls(TlsPolicy::Production), Ok(TlsVerdict::Encrypted { by: "sslmode" }));
+    /// assert_eq!(secure.check_tls(TlsPolicy::Production), Ok(TlsVerdict::Verified { by: "sslmode" }));
+    ///
+    /// // `require` encrypts without verifying the server: only the explicit weaker level takes it.
+    /// let encrypted: Dsn = "postgres://app:pw@db.example.com/app?sslmode=require".parse()?;
+    /// assert!(matches!(encrypted.check_tls(TlsPolicy::Production), Err(DsnError::TlsNotVerified { .. })));
+    /// assert_eq!(encrypted.check_tls(TlsPolicy::Encrypted), Ok(TlsVerdict::Encrypted { by: "sslmode" }));
     ///
     /// let local: Dsn = "postgres://app:pw@localhost/app".parse()?;
     /// assert_eq!(local.check_tls(TlsPolicy::Production), Ok(TlsVerdict::Local));
@@ -109,7 +128,9 @@ impl Dsn {
     ///
     /// # Errors
     /// Under [`TlsPolicy::Production`]: [`DsnError::TlsMissing`] naming the parameter to add,
-    /// or [`DsnError::TlsUnverified`] naming the parameter that turns certificate checks off.
+    /// [`DsnError::TlsUnverified`] naming the parameter that turns certificate checks off, or
+    /// [`DsnError::TlsNotVerified`] for TLS that does not verify the server, naming the
+    /// setting that does. Under [`TlsPolicy::Encrypted`]: [`DsnError::TlsMissing`] only.
     pub fn check_tls(&self, policy: TlsPolicy) -> Result<TlsVerdict, DsnError> {
         let engine = self.engine();
         // pyodbc connects with `odbc_connect` alone (SQLAlchemy reads that spelling only):
@@ -127,39 +148,66 @@ impl Dsn {
         if engine == Engine::Sqlite || self.is_local() {
             return Ok(TlsVerdict::Local);
         }
+        let weakened = self.weakened_by();
         if policy == TlsPolicy::Production
-            && let Some(param) = WEAKENS
-                .iter()
-                // Any occurrence in any spelling: ODBC keeps the first of a repeated keyword,
-                // SqlClient and pymongo the last.
-                .find_map(|&(weak_engine, key)| {
-                    (weak_engine == engine && self.values_of(key, false).iter().any(|v| is_true(v)))
-                        .then_some(key)
-                })
-                .or_else(|| {
-                    WEAKENS_WITH.iter().find_map(|&(weak_engine, key, weak)| {
-                        (weak_engine == engine
-                            && self
-                                .values_of(key, false)
-                                .iter()
-                                .any(|v| v.trim().eq_ignore_ascii_case(weak)))
-                        .then_some(key)
-                    })
-                })
+            && let Some(param) = weakened
         {
             return Err(DsnError::TlsUnverified { param });
         }
-        let verdict = match self.encrypted_by() {
-            Some(by) => TlsVerdict::Encrypted { by },
-            None => TlsVerdict::Unencrypted,
+        let verdict = match (self.verified_by(weakened.is_some()), self.encrypted_by()) {
+            (Some(by), _) => TlsVerdict::Verified { by },
+            (None, Some(by)) => TlsVerdict::Encrypted { by },
+            (None, None) => TlsVerdict::Unencrypted,
         };
-        if policy == TlsPolicy::Production && verdict == TlsVerdict::Unencrypted {
-            return Err(DsnError::TlsMissing {
-                engine,
-                add: advice(engine, self.is_ado()),
-            });
+        let add = advice(engine, self.is_ado());
+        match (policy, verdict) {
+            (TlsPolicy::Encrypted | TlsPolicy::Production, TlsVerdict::Unencrypted) => {
+                Err(DsnError::TlsMissing { engine, add })
+            }
+            (TlsPolicy::Production, TlsVerdict::Encrypted { by }) => {
+                Err(DsnError::TlsNotVerified { by, add })
+            }
+            _ => Ok(verdict),
         }
-        Ok(verdict)
+    }
+
+    /// The parameter that turns certificate checks off, if any: any occurrence in any
+    /// spelling (ODBC keeps the first of a repeated keyword, SqlClient and pymongo the last).
+    fn weakened_by(&self) -> Option<&'static str> {
+        let engine = self.engine();
+        WEAKENS
+            .iter()
+            .find_map(|&(weak_engine, key)| {
+                (weak_engine == engine && self.values_of(key, false).iter().any(|v| is_true(v)))
+                    .then_some(key)
+            })
+            .or_else(|| {
+                WEAKENS_WITH.iter().find_map(|&(weak_engine, key, weak)| {
+                    (weak_engine == engine
+                        && self
+                            .values_of(key, false)
+                            .iter()
+                            .any(|v| v.trim().eq_ignore_ascii_case(weak)))
+                    .then_some(key)
+                })
+            })
+    }
+
+    /// The parameter that asks for TLS verifying the server: PostgreSQL's
+    /// `sslmode=verify-full` and MySQL's `VERIFY_IDENTITY` (not `require` or `VERIFY_CA`,
+    /// which leave the host name unchecked); for SQL Server and MongoDB, whose drivers verify
+    /// by default, TLS at all unless certificate checks are turned off.
+    fn verified_by(&self, weakened: bool) -> Option<&'static str> {
+        match self.engine() {
+            Engine::Postgres if self.holds_conninfo() => None,
+            Engine::Postgres => self.tls_mode(&["sslmode"], &["verify-full"]),
+            Engine::MySql if self.is_dialect_driver() => {
+                self.tls_mode(&["ssl_mode"], &["verify_identity"])
+            }
+            Engine::MySql => self.tls_mode(&["ssl-mode", "sslmode"], &["verify_identity"]),
+            Engine::Mssql | Engine::MongoDb if !weakened => self.encrypted_by(),
+            _ => None,
+        }
     }
 
     fn encrypted_by(&self) -> Option<&'static str> {
