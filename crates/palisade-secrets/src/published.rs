@@ -1,70 +1,34 @@
 //! `Published<T>`: a value replaced whole by writers and read by many threads without a lock,
-//! a fence or a shared write on the read path.
+//! on `arc-swap`'s `ArcSwap`.
 //!
-//! Each thread keeps its own snapshot (`Arc<T>`) of the value in per-object thread-local
-//! storage (the `thread_local` crate), with the version it was taken at; a read compares that
-//! version with the published one (one shared load of a word that only writers change) and
-//! reads the snapshot. Only after a write does a reader take the lock, once, to refresh its
-//! snapshot. Reference counts are never touched on the read path, so threads reading the same
-//! value never contend on a cache line.
-//!
-//! The cost of that: a thread's snapshot of an old value lives until the thread next reads,
-//! or until the `Published` is dropped (a thread that exits leaves its slot to the next
-//! thread that gets its id). [`Published::forget_snapshots`] drops them all at once.
+//! A read borrows the current value through `ArcSwap::load`: in the common case it writes
+//! only to the reading thread's own debt slot, never to the value's reference count, so
+//! threads reading the same value do not contend on a cache line. No thread keeps a copy of
+//! its own: once a writer replaces the value and the reads in flight finish, the old value is
+//! dropped at once (a secret is zeroized then), whether or not any other thread ever reads
+//! again.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crossbeam_utils::CachePadded;
-use thread_local::ThreadLocal;
+use arc_swap::ArcSwap;
 
-struct Snapshot<T> {
-    version: u64,
-    value: Arc<T>,
+pub(crate) struct Published<T> {
+    current: ArcSwap<T>,
+    /// Serializes writers: each edits the latest value, none is lost.
+    writer: Mutex<()>,
 }
 
-pub(crate) struct Published<T: Send + Sync> {
-    version: AtomicU64,
-    current: Mutex<Arc<T>>,
-    /// Padded: snapshots of neighbouring threads sit side by side in `ThreadLocal`'s storage,
-    /// and a read writes its `RefCell` flag; without padding two cores would share a line.
-    snapshots: ThreadLocal<CachePadded<RefCell<Snapshot<T>>>>,
-}
-
-impl<T: Send + Sync + 'static> Published<T> {
+impl<T> Published<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
-            version: AtomicU64::new(0),
-            current: Mutex::new(Arc::new(value)),
-            snapshots: ThreadLocal::new(),
+            current: ArcSwap::from_pointee(value),
+            writer: Mutex::new(()),
         }
     }
 
-    /// Reads the current value through this thread's snapshot.
+    /// Reads the current value.
     pub(crate) fn read<R>(&self, read: impl FnOnce(&T) -> R) -> R {
-        let version = self.version.load(Ordering::Acquire);
-        let cell = self.snapshots.get_or(|| {
-            CachePadded::new(RefCell::new(Snapshot {
-                version,
-                value: self.load_full(),
-            }))
-        });
-        // A read inside a read (not done today) falls back to the lock.
-        let Ok(mut snapshot) = cell.try_borrow_mut() else {
-            return read(&self.load_full());
-        };
-        if snapshot.version != version {
-            // Loaded after `version` was read: at least that new.
-            snapshot.value = self.load_full();
-            snapshot.version = version;
-        }
-        read(&snapshot.value)
-    }
-
-    /// The current value, with its own reference (takes the lock).
-    pub(crate) fn load_full(&self) -> Arc<T> {
-        Arc::clone(&lock(&self.current))
+        read(&self.current.load())
     }
 
     /// Replaces the value with an edited copy; readers see it on their next read.
@@ -72,12 +36,10 @@ impl<T: Send + Sync + 'static> Published<T> {
     where
         T: Clone,
     {
-        let mut current = lock(&self.current);
-        let mut next = T::clone(&current);
+        let _writer = lock(&self.writer);
+        let mut next = T::clone(&self.current.load());
         edit(&mut next);
-        *current = Arc::new(next);
-        drop(current);
-        self.version.fetch_add(1, Ordering::Release);
+        self.current.store(Arc::new(next));
     }
 }
 
@@ -89,6 +51,8 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
     #[test]
@@ -107,29 +71,38 @@ mod tests {
         assert_eq!(published.read(Vec::len), 3);
     }
 
+    /// Counts the drops of the values it stands for.
+    #[derive(Clone)]
+    struct Tracked(Arc<AtomicUsize>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A replaced value is dropped when it is replaced, though other threads read it before
+    /// and never read again (a per-thread copy would keep it alive until they did).
     #[test]
-    fn snapshots_are_released_with_the_published_value() {
-        let published = Published::new(String::from("first"));
-        assert_eq!(published.read(String::len), 5);
-        let held = published.load_full();
-        assert_eq!(
-            Arc::strong_count(&held),
-            3,
-            "current, this thread's snapshot, held"
-        );
-        published.update(|text| text.push('!'));
-        assert_eq!(published.read(String::len), 6);
-        assert_eq!(
-            Arc::strong_count(&held),
-            1,
-            "replaced in the snapshot at the next read"
-        );
-        let held = published.load_full();
-        drop(published);
-        assert_eq!(
-            Arc::strong_count(&held),
-            1,
-            "every snapshot dropped with it"
-        );
+    fn a_replaced_value_is_dropped_without_any_thread_reading_again() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let published = Published::new(Tracked(Arc::clone(&drops)));
+        let (read, park) = (std::sync::Barrier::new(5), std::sync::Barrier::new(5));
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    published.read(|_| ());
+                    read.wait();
+                    // Idle: this thread never reads again while the value is replaced.
+                    park.wait();
+                });
+            }
+            read.wait();
+            let before = drops.load(Ordering::SeqCst);
+            published.update(|_| {});
+            // The copy made for the edit is the new value; the old one is gone.
+            assert_eq!(drops.load(Ordering::SeqCst), before + 1, "the old value lingers");
+            park.wait();
+        });
     }
 }
