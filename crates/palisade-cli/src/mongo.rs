@@ -111,7 +111,7 @@ fn check(args: &CheckArgs) -> ExitCode {
                 code = exit::FINDING;
                 (
                     format!("rejected: {rejected}"),
-                    json!({"kind": "mongo-check", "result": "rejected", "status": rejected.status(),
+                    json!({"kind": "mongo-check", "result": "rejected", "status": rejected.status().as_u16(),
                         "path": rejected.path(), "message": rejected.to_string()}),
                 )
             }

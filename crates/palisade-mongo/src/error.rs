@@ -85,6 +85,33 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// A stable id for the problem (`operator-not-allowed`), for logs and problem details.
+    #[must_use]
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::OperatorNotAllowed { .. } => "operator-not-allowed",
+            Self::ValueKindNotAllowed { .. } => "value-kind-not-allowed",
+            Self::FieldNameInvalid => "field-name-invalid",
+            Self::OperandInvalid { .. } => "operand-invalid",
+            Self::DepthExceeded { .. } => "depth-exceeded",
+            Self::KeysExceeded { .. } => "keys-exceeded",
+            Self::ArrayTooLong { .. } => "array-too-long",
+            Self::StringTooLong { .. } => "string-too-long",
+            Self::ScalarExpected => "scalar-expected",
+            Self::ObjectIdInvalid => "object-id-invalid",
+            Self::UuidInvalid => "uuid-invalid",
+            Self::DateInvalid => "date-invalid",
+            Self::OwnerFieldWritten => "owner-field-written",
+            Self::AuditFieldWritten => "audit-field-written",
+            Self::StageNotAllowed { .. } => "stage-not-allowed",
+            Self::ReferenceMissing { .. } => "reference-missing",
+            Self::ReferenceUnchecked => "reference-unchecked",
+            Self::ShapeInvalid { .. } => "shape-invalid",
+        }
+    }
+}
+
 /// A refusal: the problem and the path where it was found (`filter.$or[1].name.$where`),
 /// never a value from the input.
 ///
@@ -153,11 +180,28 @@ impl Rejected {
     /// The HTTP status a web handler should answer with: 422 for a missing reference (the
     /// request is well formed but refers to nothing), 400 for every other problem.
     #[must_use]
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> http::StatusCode {
         match self.inner.problem {
-            Problem::ReferenceMissing { .. } => 422,
-            _ => 400,
+            Problem::ReferenceMissing { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
+            _ => http::StatusCode::BAD_REQUEST,
         }
+    }
+
+    /// The refusal as problem details, with [`status`](Self::status): the problem's id and
+    /// the path (`filter.$or[1].name.$where`), never a value.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        palisade_problem::Problem::new("mongo/refused", "the request is refused", self.status())
+            .with("problem", self.inner.problem.id())
+            .with("path", self.inner.path.clone())
+    }
+}
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for Rejected {
+    fn into_response(self) -> axum::response::Response {
+        self.problem_details().into_response()
     }
 }
 

@@ -413,7 +413,10 @@ mod tests {
             .in_document(&doc! {"project_id": "p-404"})
             .unwrap_or_default();
         let refusal = found.first().map(Reference::missing);
-        assert_eq!(refusal.as_ref().map(Rejected::status), Some(422));
+        assert_eq!(
+            refusal.as_ref().map(Rejected::status),
+            Some(http::StatusCode::UNPROCESSABLE_ENTITY)
+        );
         assert_eq!(
             refusal.map(|r| r.to_string()),
             Some(

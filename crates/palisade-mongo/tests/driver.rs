@@ -85,7 +85,7 @@ fn problem(result: Result<impl std::fmt::Debug, DriverError>) -> (u16, Problem, 
         .rejected()
         .unwrap_or_else(|| panic!("not a refusal: {error}"));
     (
-        error.status(),
+        error.status().as_u16(),
         rejected.problem().clone(),
         rejected.path().to_owned(),
     )

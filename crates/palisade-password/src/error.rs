@@ -73,6 +73,42 @@ pub enum Error {
     TaskFailed,
 }
 
+impl Error {
+    /// The error as problem details for a sign-in: every error but [`Busy`](Self::Busy) is
+    /// `401` "the credentials are not valid", the same as a wrong password, so the answer is
+    /// no account oracle; `Busy` is `503`. Nothing carries the password or the stored hash.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        use http::StatusCode;
+        match self {
+            Self::Busy => palisade_problem::Problem::new(
+                "password/busy",
+                "password checks are busy, retry later",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            _ => palisade_problem::Problem::new(
+                "password/invalid-credentials",
+                "the credentials are not valid",
+                StatusCode::UNAUTHORIZED,
+            ),
+        }
+    }
+
+    /// The status of [`problem_details`](Self::problem_details).
+    #[must_use]
+    pub fn status(&self) -> http::StatusCode {
+        self.problem_details().status()
+    }
+}
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for Error {
+    fn into_response(self) -> axum::response::Response {
+        self.problem_details().into_response()
+    }
+}
+
 /// A [`Policy`](crate::Policy) value that cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -73,3 +73,26 @@ async fn a_server_that_records_no_peer_gets_the_documented_500() {
     server.abort();
     assert_eq!(seen, [(500, None), (500, None)], "{seen:?}");
 }
+
+/// A refusal answered from a handler: 429 problem details with `Retry-After`.
+#[test]
+fn a_refusal_is_a_429_problem_with_retry_after() {
+    use axum::response::IntoResponse;
+    let limiter = palisade_ratelimit::Limiter::with_clock(
+        &Settings::new("1/minute".parse().unwrap()),
+        Arc::new(FakeClock::new()),
+    );
+    limiter.check().unwrap();
+    let refused = limiter.check().unwrap_err();
+    let body = refused.problem_details().to_response().into_body();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["type"], "urn:palisade:problem:ratelimit/limited");
+    assert_eq!(json["limit"], "1/minute");
+    let response = refused.into_response();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "60");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}

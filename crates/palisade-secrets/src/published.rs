@@ -101,7 +101,11 @@ mod tests {
             let before = drops.load(Ordering::SeqCst);
             published.update(|_| {});
             // The copy made for the edit is the new value; the old one is gone.
-            assert_eq!(drops.load(Ordering::SeqCst), before + 1, "the old value lingers");
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                before + 1,
+                "the old value lingers"
+            );
             park.wait();
         });
     }

@@ -11,6 +11,9 @@ pub use palisade_mongo as mongo;
 #[cfg(feature = "password")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password")))]
 pub use palisade_password as password;
+#[cfg(feature = "problem")]
+#[cfg_attr(docsrs, doc(cfg(feature = "problem")))]
+pub use palisade_problem as problem;
 #[cfg(feature = "ratelimit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
 pub use palisade_ratelimit as ratelimit;

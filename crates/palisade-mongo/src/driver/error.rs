@@ -40,16 +40,42 @@ impl DriverError {
     /// for an unroutable organization, 409 for a duplicate key, 503 when the database cannot
     /// be reached, 500 otherwise.
     #[must_use]
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> http::StatusCode {
+        self.problem_details().status()
+    }
+
+    /// The error as problem details, with [`status`](Self::status): a refusal carries its
+    /// problem id and path; nothing carries a filter, a document, a connection string or a
+    /// server message.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        use http::StatusCode;
+        use palisade_problem::Problem;
         match self {
-            Self::Rejected(rejected) => rejected.status(),
-            Self::Tenant(_) => 400,
-            Self::Database(database) if database.is_duplicate_key() => 409,
-            Self::Database(database) if database.is_unreachable() => 503,
+            Self::Rejected(rejected) => rejected.problem_details(),
+            Self::Tenant(_) => Problem::new(
+                "mongo/tenant",
+                "the organization cannot be routed",
+                StatusCode::BAD_REQUEST,
+            ),
+            Self::Database(database) if database.is_duplicate_key() => Problem::new(
+                "mongo/conflict",
+                "the change conflicts with existing data",
+                StatusCode::CONFLICT,
+            ),
+            Self::Database(database) if database.is_unreachable() => Problem::new(
+                "mongo/unavailable",
+                "the database cannot be reached",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
             Self::Secret(_)
             | Self::ConnectionStringInvalid
             | Self::Serialize
-            | Self::Database(_) => 500,
+            | Self::Database(_) => Problem::new(
+                "mongo/internal",
+                "the operation failed",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
         }
     }
 
@@ -191,5 +217,13 @@ impl fmt::Debug for DatabaseError {
             .field("category", &self.category())
             .field("code", &self.code())
             .finish()
+    }
+}
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for DriverError {
+    fn into_response(self) -> axum::response::Response {
+        self.problem_details().into_response()
     }
 }

@@ -285,3 +285,30 @@ impl<R, E> fmt::Debug for ResponseFuture<R, E> {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
+
+impl NotUntil {
+    /// The refusal as problem details: `429`, type `urn:palisade:problem:ratelimit/limited`,
+    /// and the limit (`10/second`); the client is never named.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        palisade_problem::Problem::new(
+            "ratelimit/limited",
+            "too many requests",
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .with("limit", self.limit().to_string())
+    }
+}
+
+/// A refusal answered from a handler: `429` problem details with `Retry-After` and the
+/// `RateLimit-*` headers the layer sends.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for NotUntil {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = self.problem_details().to_response();
+        let refused: Response<String> = headers::refused(&self);
+        response.headers_mut().extend(refused.headers().clone());
+        response.map(axum::body::Body::from)
+    }
+}

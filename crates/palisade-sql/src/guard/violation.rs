@@ -172,6 +172,18 @@ impl Violation {
         self.rule
     }
 
+    /// The refusal as problem details: `400`, type `urn:palisade:problem:sql/refused`, and
+    /// the rule's id (`tautology`), never the statement.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        palisade_problem::Problem::new(
+            "sql/refused",
+            "the SQL statement is refused",
+            http::StatusCode::BAD_REQUEST,
+        )
+        .with("rule", self.rule.id())
+    }
+
     /// The 1-based line, or 0 for the whole statement.
     #[must_use]
     pub fn line(&self) -> u64 {
@@ -196,3 +208,11 @@ impl fmt::Display for Violation {
 }
 
 impl std::error::Error for Violation {}
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for Violation {
+    fn into_response(self) -> axum::response::Response {
+        self.problem_details().into_response()
+    }
+}

@@ -46,17 +46,40 @@ impl QueryError {
     /// no row, 409 for a unique or foreign key violation, 503 when the database cannot be
     /// reached, 500 otherwise.
     #[must_use]
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> http::StatusCode {
+        self.problem_details().status()
+    }
+
+    /// The error as problem details, with [`status`](Self::status): a refusal carries its
+    /// rule id; nothing carries the statement, a value or the server's message.
+    #[must_use]
+    pub fn problem_details(&self) -> palisade_problem::Problem {
+        use http::StatusCode;
+        use palisade_problem::Problem;
         match self {
-            Self::Refused(_) => 400,
-            Self::RowNotFound => 404,
-            Self::Database(database) if database.is_conflict() => 409,
-            Self::Database(database) if database.is_unreachable() => 503,
+            Self::Refused(violation) => violation.problem_details(),
+            Self::RowNotFound => {
+                Problem::new("sql/not-found", "no such row", StatusCode::NOT_FOUND)
+            }
+            Self::Database(database) if database.is_conflict() => Problem::new(
+                "sql/conflict",
+                "the change conflicts with existing data",
+                StatusCode::CONFLICT,
+            ),
+            Self::Database(database) if database.is_unreachable() => Problem::new(
+                "sql/unavailable",
+                "the database cannot be reached",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
             Self::BindDuplicate { .. }
             | Self::BindInvalid { .. }
             | Self::DialectMismatch { .. }
             | Self::RewriteFailed
-            | Self::Database(_) => 500,
+            | Self::Database(_) => Problem::new(
+                "sql/internal",
+                "the query failed",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
         }
     }
 
@@ -188,5 +211,13 @@ impl fmt::Debug for DatabaseError {
             .field("category", &self.category())
             .field("code", &self.code())
             .finish()
+    }
+}
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum::response::IntoResponse for QueryError {
+    fn into_response(self) -> axum::response::Response {
+        self.problem_details().into_response()
     }
 }
