@@ -2,6 +2,10 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// The `governor` crate this one builds on, at the version [`Limit::quota`] returns a
+/// `Quota` of: use it through this path so the two always agree.
+pub use governor;
+
 mod client_key;
 mod decision;
 mod direct;

@@ -18,7 +18,7 @@ mod validate;
 pub use detectors::{DEFAULT as DEFAULT_DETECTORS, Detector, Mask};
 pub use fields::{DEFAULT_SENSITIVE_KEYS, FieldMasker};
 pub use pii::{PII as PII_DETECTORS, Profile};
-pub use redactor::{Finding, Redactor};
+pub use redactor::{Finding, PatternError, Redactor};
 pub use scan::{Located, Scanner, SourceKind};
 pub use stream::{DEFAULT_MAX_LINE, RedactingWriter, redact_stream};
 #[cfg(feature = "tracing")]

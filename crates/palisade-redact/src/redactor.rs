@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex_automata::meta::{BuildError, Regex};
+use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Input, Match, PatternID};
 
@@ -98,10 +98,19 @@ impl Redactor {
     /// These detectors, most specific first.
     ///
     /// # Errors
-    /// When a pattern does not compile.
-    pub fn with_detectors(detectors: Vec<Detector>) -> Result<Self, Box<BuildError>> {
+    /// [`PatternError`] naming the first detector whose pattern does not compile.
+    pub fn with_detectors(detectors: Vec<Detector>) -> Result<Self, PatternError> {
         let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern).collect();
-        let regex = Regex::new_many(&patterns).map_err(Box::new)?;
+        let regex = Regex::new_many(&patterns).map_err(|err| {
+            let detector = detectors
+                .iter()
+                .find(|d| Regex::new(d.pattern).is_err())
+                .map_or("(the patterns together)", |d| d.id);
+            PatternError {
+                detector,
+                reason: err.to_string(),
+            }
+        })?;
         let readers = patterns.iter().map(|_| OnceLock::new()).collect();
         Ok(Self {
             regex,
@@ -284,6 +293,33 @@ impl Redactor {
         })
     }
 }
+
+/// A detector's pattern that does not compile (or patterns too large together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    detector: &'static str,
+    reason: String,
+}
+
+impl PatternError {
+    /// The detector's id.
+    #[must_use]
+    pub fn detector(&self) -> &'static str {
+        self.detector
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the pattern of detector {} does not compile: {}",
+            self.detector, self.reason
+        )
+    }
+}
+
+impl std::error::Error for PatternError {}
 
 /// What a candidate match turned out to be.
 enum Accepted {

@@ -499,3 +499,23 @@ fn a_specific_detector_takes_a_secret_found_after_context() {
     let yandex = token("t1.", "Ab9_", 20) + "." + &token("", "Zq8-", 88) + "==";
     assert_eq!(redact(&format!("yandex: {yandex}")), "yandex: ***");
 }
+
+/// A custom detector whose pattern does not compile is named in the error, which is this
+/// crate's own type (no regex engine type in the public API).
+#[test]
+fn a_broken_custom_pattern_names_its_detector() {
+    use palisade_redact::{Detector, Mask, PatternError};
+    let broken = Detector {
+        id: "broken",
+        pattern: "(?P<s>[a-",
+        mask: Mask::Replace,
+        check: |_| true,
+    };
+    let error: PatternError = Redactor::with_detectors(vec![broken]).unwrap_err();
+    assert_eq!(error.detector(), "broken");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the pattern of detector broken does not compile")
+    );
+}
