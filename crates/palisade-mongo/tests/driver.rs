@@ -454,16 +454,20 @@ async fn tenants_are_isolated_and_dedicated_clients_are_cached_with_a_bound() {
     assert_eq!(reads(), 1, "a cached tenant read its secret again");
     dedicated.database("globex").await.unwrap();
     dedicated.database("initech").await.unwrap();
-    assert_eq!(dedicated.cached(), 2, "the cache grew past its bound");
+    assert_eq!(reads(), 3);
+    assert!(
+        dedicated.cached().await <= 2,
+        "the cache grew past its bound"
+    );
+    dedicated.database("acme").await.unwrap();
+    let before = reads();
+    dedicated.forget("acme").await;
     dedicated.database("acme").await.unwrap();
     assert_eq!(
         reads(),
-        4,
-        "the least recently used tenant (acme) was not dropped"
+        before + 1,
+        "a forgotten tenant's secret was not read again"
     );
-    assert!(dedicated.forget("acme"));
-    dedicated.database("acme").await.unwrap();
-    assert_eq!(reads(), 5);
 
     let broken = dedicated.database("broken").await.unwrap_err();
     assert!(
@@ -479,6 +483,57 @@ async fn tenants_are_isolated_and_dedicated_clients_are_cached_with_a_bound() {
         TenantClients::dedicated(TenantRouter::new("p_").unwrap(), secrets, 2),
         Err(DriverError::Tenant(TenantError::TemplateInvalid))
     ));
+}
+
+/// A hundred concurrent first requests for one organization read its connection string
+/// once and share one client; with no time to live, every request reads it again (a rotated
+/// string is picked up without `forget`). Clients connect lazily: no server is needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_requests_open_one_client_and_expiry_rereads() {
+    let secrets = Arc::new(Counting::new(TenantSecrets {
+        invalid: String::from("mongodb://@@"),
+    }));
+    let router = || {
+        TenantRouter::new("p_")
+            .unwrap()
+            .with_connection_template("vault:secret/tenants/{org}#uri")
+            .unwrap()
+    };
+    let tenants = Arc::new(
+        TenantClients::dedicated(router(), Arc::clone(&secrets) as Arc<dyn SecretSource>, 8)
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let tenants = Arc::clone(&tenants);
+            tokio::spawn(async move {
+                tenants
+                    .database("acme")
+                    .await
+                    .map(|db| db.name().to_owned())
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), "p_acme");
+    }
+    assert_eq!(
+        secrets.calls(),
+        1,
+        "concurrent first requests each read the secret"
+    );
+    assert_eq!(tenants.cached().await, 1);
+    let expiring = TenantClients::dedicated_for(
+        router(),
+        Arc::clone(&secrets) as Arc<dyn SecretSource>,
+        8,
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
+    let before = secrets.calls();
+    expiring.database("acme").await.unwrap();
+    expiring.database("acme").await.unwrap();
+    assert_eq!(secrets.calls(), before + 2, "an expired client was served");
 }
 
 const OWNERS: [&str; 3] = ["u1", "u2", "u3"];

@@ -24,8 +24,9 @@ pub enum DriverError {
     Rejected(Rejected),
     /// The organization cannot be routed.
     Tenant(TenantError),
-    /// The tenant's connection string could not be read from its secret source.
-    Secret(SecretError),
+    /// The tenant's connection string could not be read from its secret source (shared by
+    /// the concurrent first requests that waited on the same read).
+    Secret(std::sync::Arc<SecretError>),
     /// The tenant's connection string was read but is not one the driver accepts; nothing of
     /// it is shown.
     ConnectionStringInvalid,
@@ -111,7 +112,7 @@ impl std::error::Error for DriverError {
         match self {
             Self::Rejected(rejected) => Some(rejected),
             Self::Tenant(tenant) => Some(tenant),
-            Self::Secret(secret) => Some(secret),
+            Self::Secret(secret) => Some(secret.as_ref()),
             // The driver's error can quote the server's message (a duplicated value): it is
             // reachable only through `DatabaseError::expose_driver_error`.
             Self::ConnectionStringInvalid | Self::Serialize | Self::Database(_) => None,

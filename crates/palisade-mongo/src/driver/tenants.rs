@@ -1,9 +1,10 @@
 //! `TenantClients`: each organization's database, on the shared deployment or on its own,
 //! with a bounded cache of the clients of dedicated deployments.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::Duration;
 
+use moka::future::Cache;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database};
 use palisade_secrets::SecretSource;
@@ -16,8 +17,10 @@ use crate::driver::DriverError;
 /// - [`shared`](Self::shared): one deployment, one database per organization
 ///   (`prefix + org`).
 /// - [`dedicated`](Self::dedicated): each organization's connection string is read through
-///   `palisade-secrets` from the router's template reference, and its client is cached, at most
-///   `capacity` of them (the least recently used is dropped first).
+///   `palisade-secrets` from the router's template reference, and its client is cached in a
+///   `moka` cache: at most `capacity` of them, each for at most the time to live (so a rotated
+///   connection string is read again without [`forget`](Self::forget)), and concurrent first
+///   requests for one organization wait on one read and one client.
 ///
 /// ```no_run
 /// # async fn run(client: mongodb::Client) -> Result<(), palisade_mongo::DriverError> {
@@ -39,7 +42,7 @@ enum Deployment {
     Shared(Client),
     Dedicated {
         secrets: Arc<dyn SecretSource>,
-        cache: Mutex<ClientCache>,
+        cache: Cache<String, Client>,
     },
 }
 
@@ -57,8 +60,13 @@ impl TenantClients {
         }
     }
 
+    /// How long a dedicated deployment's client is kept before its connection string is read
+    /// again: rotated credentials reach new requests within this time.
+    pub const DEFAULT_TIME_TO_LIVE: Duration = Duration::from_secs(15 * 60);
+
     /// Each organization on its own deployment, whose connection string is the secret the
-    /// router's template names; at most `capacity` clients (at least one) stay open.
+    /// router's template names; at most `capacity` clients (at least one) stay open, each for
+    /// at most [`DEFAULT_TIME_TO_LIVE`](Self::DEFAULT_TIME_TO_LIVE).
     ///
     /// # Errors
     /// [`TenantError::TemplateInvalid`](crate::TenantError::TemplateInvalid) when the router
@@ -68,15 +76,29 @@ impl TenantClients {
         secrets: Arc<dyn SecretSource>,
         capacity: usize,
     ) -> Result<Self, DriverError> {
+        Self::dedicated_for(router, secrets, capacity, Self::DEFAULT_TIME_TO_LIVE)
+    }
+
+    /// As [`dedicated`](Self::dedicated), each client kept for at most `time_to_live`.
+    ///
+    /// # Errors
+    /// As [`dedicated`](Self::dedicated).
+    pub fn dedicated_for(
+        router: TenantRouter,
+        secrets: Arc<dyn SecretSource>,
+        capacity: usize,
+        time_to_live: Duration,
+    ) -> Result<Self, DriverError> {
         if !router.has_connection_template() {
             return Err(crate::TenantError::TemplateInvalid.into());
         }
+        let cache = Cache::builder()
+            .max_capacity(u64::try_from(capacity.max(1)).unwrap_or(u64::MAX))
+            .time_to_live(time_to_live)
+            .build();
         Ok(Self {
             router,
-            deployment: Deployment::Dedicated {
-                secrets,
-                cache: Mutex::new(ClientCache::new(capacity.max(1))),
-            },
+            deployment: Deployment::Dedicated { secrets, cache },
         })
     }
 
@@ -89,16 +111,11 @@ impl TenantClients {
         let name = self.router.database(org)?;
         let client = match &self.deployment {
             Deployment::Shared(client) => client.clone(),
-            Deployment::Dedicated { secrets, cache } => {
-                let cached = lock(cache).get(org);
-                match cached {
-                    Some(client) => client,
-                    None => {
-                        let client = self.connect(secrets.as_ref(), org).await?;
-                        lock(cache).insert(org, client)
-                    }
-                }
-            }
+            // One read and one client per organization, however many requests wait on it.
+            Deployment::Dedicated { secrets, cache } => cache
+                .try_get_with_by_ref(org, self.connect(secrets.as_ref(), org))
+                .await
+                .map_err(shared)?,
         };
         Ok(client.database(&name))
     }
@@ -117,19 +134,22 @@ impl TenantClients {
 
     /// Drops the organization's cached client, so that the next call reads its connection
     /// string again (after a credential rotation). Returns whether one was cached.
-    pub fn forget(&self, org: &str) -> bool {
+    pub async fn forget(&self, org: &str) -> bool {
         match &self.deployment {
             Deployment::Shared(_) => false,
-            Deployment::Dedicated { cache, .. } => lock(cache).remove(org),
+            Deployment::Dedicated { cache, .. } => cache.remove(org).await.is_some(),
         }
     }
 
-    /// How many dedicated-deployment clients are open.
-    #[must_use]
-    pub fn cached(&self) -> usize {
+    /// How many dedicated-deployment clients are open (evictions and expiries are applied
+    /// first).
+    pub async fn cached(&self) -> usize {
         match &self.deployment {
             Deployment::Shared(_) => 0,
-            Deployment::Dedicated { cache, .. } => lock(cache).len(),
+            Deployment::Dedicated { cache, .. } => {
+                cache.run_pending_tasks().await;
+                usize::try_from(cache.entry_count()).unwrap_or(usize::MAX)
+            }
         }
     }
 
@@ -140,7 +160,7 @@ impl TenantClients {
         let secret = secrets
             .fetch(&reference)
             .await
-            .map_err(DriverError::Secret)?;
+            .map_err(|err| DriverError::Secret(Arc::new(err)))?;
         let uri = secret
             .expose_str()
             .ok_or(DriverError::ConnectionStringInvalid)?;
@@ -151,63 +171,13 @@ impl TenantClients {
     }
 }
 
-fn lock(cache: &Mutex<ClientCache>) -> std::sync::MutexGuard<'_, ClientCache> {
-    // The cache holds no invariant a panic elsewhere could break half-way.
-    cache.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Clients by organization, least recently used dropped first beyond the capacity.
-#[derive(Debug)]
-struct ClientCache {
-    capacity: usize,
-    tick: u64,
-    clients: HashMap<String, (Client, u64)>,
-}
-
-impl ClientCache {
-    fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            tick: 0,
-            clients: HashMap::new(),
-        }
-    }
-
-    fn get(&mut self, org: &str) -> Option<Client> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.clients.get_mut(org).map(|(client, used)| {
-            *used = tick;
-            client.clone()
-        })
-    }
-
-    /// Keeps `client` for `org`, unless a concurrent call cached one first (that one is
-    /// returned, so one organization never has two pools).
-    fn insert(&mut self, org: &str, client: Client) -> Client {
-        if let Some(existing) = self.get(org) {
-            return existing;
-        }
-        if self.clients.len() >= self.capacity {
-            let oldest = self
-                .clients
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(org, _)| org.clone());
-            if let Some(oldest) = oldest {
-                self.clients.remove(&oldest);
-            }
-        }
-        self.clients
-            .insert(org.to_owned(), (client.clone(), self.tick));
-        client
-    }
-
-    fn remove(&mut self, org: &str) -> bool {
-        self.clients.remove(org).is_some()
-    }
-
-    fn len(&self) -> usize {
-        self.clients.len()
-    }
+/// The error of a read that concurrent requests waited on: the reader's own when it is the
+/// last to hold it, otherwise the same error again (each variant a read can fail with is
+/// shared or plain).
+fn shared(error: Arc<DriverError>) -> DriverError {
+    Arc::try_unwrap(error).unwrap_or_else(|shared| match shared.as_ref() {
+        DriverError::Tenant(tenant) => DriverError::Tenant(tenant.clone()),
+        DriverError::Secret(secret) => DriverError::Secret(Arc::clone(secret)),
+        _ => DriverError::ConnectionStringInvalid,
+    })
 }
