@@ -150,6 +150,18 @@ fn always_true_branches_without_literals_are_tautologies() {
             "SELECT a FROM users WHERE id = $1 OR id = ANY (SELECT id FROM users)",
             "SELECT a FROM users WHERE id = $1 OR CASE WHEN a = b THEN a = a ELSE b = b END",
             "SELECT a FROM users WHERE id = $1 OR COALESCE(a = a, TRUE)",
+            "SELECT a FROM users WHERE id = $1 OR (id IS NULL) IS NOT NULL",
+            "SELECT a FROM users WHERE id = $1 OR NULLIF(a, a) IS NULL",
+            "SELECT a FROM users WHERE id = $1 OR EXISTS (SELECT count(*) FROM users WHERE a <> a)",
+        ],
+        Rule::Tautology,
+    );
+    refusals(
+        &lenient(Dialect::Sqlite),
+        &[
+            "SELECT a FROM users WHERE id = ? OR a IS a",
+            "SELECT a FROM users WHERE id = ? OR NOT a IS NOT a",
+            "SELECT a FROM users WHERE id = ? OR a GLOB a",
         ],
         Rule::Tautology,
     );

@@ -24,6 +24,7 @@ mod literals;
 mod negation;
 mod own;
 mod same;
+mod subquery;
 
 use literals::{compare_literals, literal, literal_truth};
 pub(crate) use literals::{is_literal, number};
@@ -32,6 +33,7 @@ pub(crate) use own::{Relation, relations_of, with_own, write_filter};
 
 use negation::{complementary, contradictory, paired};
 use same::{extreme_truth, same_operand};
+use subquery::{reads_itself, unfiltered};
 
 /// The one expression a query selects when it reads no table and filters nothing
 /// (`SELECT 5`, `SELECT NULL`): a constant in disguise.
@@ -102,6 +104,8 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
             expr,
         } => not(truth(expr), true),
         Expr::BinaryOp { left, op, right } => binary_truth(left, op, right),
+        // `NULLIF(a, a)` is NULL whatever `a` is.
+        Expr::IsNull(e) | Expr::IsUnknown(e) if nullif_of_itself(e) => Some(true),
         Expr::IsNull(e) | Expr::IsUnknown(e) => null_test(e),
         // Whether a comparison is known (`(id = $1) IS NOT NULL`) is no filter on its value.
         Expr::IsNotNull(e) | Expr::IsNotUnknown(e) if is_comparison(e) => Some(true),
@@ -204,10 +208,27 @@ pub(crate) fn truth(expr: &Expr) -> Option<bool> {
     }
 }
 
-/// A comparison (`=`, `<>`, `<`, `LIKE`, `IN`, `BETWEEN`), brackets looked through.
+/// `NULLIF(a, a)`, brackets looked through.
+fn nullif_of_itself(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => nullif_of_itself(inner),
+        Expr::Function(function) if function.name.to_string().eq_ignore_ascii_case("nullif") => {
+            matches!(&function.args, FunctionArguments::List(list)
+                if matches!(list.args.as_slice(), [
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(a)),
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(b)),
+                ] if same_operand(a, b)))
+        }
+        _ => false,
+    }
+}
+
+/// A comparison (`=`, `<>`, `<`, `LIKE`, `IN`, `BETWEEN`) or a test of one (`IS NULL`),
+/// brackets looked through: never NULL itself.
 fn is_comparison(expr: &Expr) -> bool {
     match expr {
         Expr::Nested(inner) => is_comparison(inner),
+        Expr::IsNull(_) | Expr::IsNotNull(_) | Expr::IsTrue(_) | Expr::IsFalse(_) => true,
         Expr::BinaryOp { op, .. } => matches!(
             op,
             BinaryOperator::Eq
@@ -218,47 +239,6 @@ fn is_comparison(expr: &Expr) -> bool {
                 | BinaryOperator::GtEq
         ),
         Expr::Like { .. } | Expr::ILike { .. } | Expr::In { .. } | Expr::Between { .. } => true,
-        _ => false,
-    }
-}
-
-/// `id IN (SELECT id FROM users)` in a select of `users`: the column against every value it
-/// holds, unfiltered, which asks nothing of the row.
-fn reads_itself(expr: &Expr, query: &Query) -> bool {
-    let last = |e: &Expr| match e {
-        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()),
-        _ => None,
-    };
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return false;
-    };
-    let [SelectItem::UnnamedExpr(projected)] = select.projection.as_slice() else {
-        return false;
-    };
-    let [from] = select.from.as_slice() else {
-        return false;
-    };
-    let sqlparser::ast::TableFactor::Table { name, .. } = &from.relation else {
-        return false;
-    };
-    let table = name.0.last().and_then(|part| part.as_ident());
-    from.joins.is_empty()
-        && select.selection.is_none()
-        && select.having.is_none()
-        && query.limit_clause.is_none()
-        && query.fetch.is_none()
-        && last(expr).is_some()
-        && last(expr) == last(projected)
-        && table.is_some_and(|t| own::is_own_table(&t.value))
-}
-
-/// A query that returns rows whatever the row outside it: no filter (`SELECT NULL`,
-/// `SELECT 1 FROM t`, `VALUES (1)`).
-fn unfiltered(query: &Query) -> bool {
-    match query.body.as_ref() {
-        SetExpr::Select(s) => s.selection.is_none() && s.having.is_none(),
-        SetExpr::Values(_) | SetExpr::Table(_) => true,
         _ => false,
     }
 }
@@ -330,6 +310,9 @@ fn binary_truth(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<bool> 
                 contradictory(&branches).then_some(false)
             }
         },
+        // SQLite's `a IS a` (true even for NULL), `a IS NOT a`, and `a GLOB a`.
+        BinaryOperator::Is | BinaryOperator::Glob if same_operand(left, right) => Some(true),
+        BinaryOperator::IsNot if same_operand(left, right) => Some(false),
         // PostgreSQL's regular expressions: an empty pattern, or a value against itself.
         BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexIMatch => {
             (matches_everything(right, '\0') || same_operand(left, right)).then_some(true)
