@@ -11,41 +11,14 @@
 )]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
 mod common;
 
-/// `lib/python3.X/site-packages` of the venv that holds the tests' interpreter.
-fn site_packages() -> PathBuf {
-    let venv = palisade_test::python::python()
-        .parent()
-        .and_then(|bin| bin.parent())
-        .unwrap()
-        .to_path_buf();
-    let lib = venv.join("lib");
-    let python = std::fs::read_dir(&lib)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| {
-            path.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("python3")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "{} holds no python3.X; run `cargo xtask services up`",
-                lib.display()
-            )
-        });
-    python.join("site-packages")
-}
-
 #[test]
 fn site_packages_yield_few_findings_and_keep_the_real_ones() {
-    let root = site_packages();
+    let root = palisade_test::python::site_packages();
     let (code, stdout, stderr) = common::run(
         &["scan", "--format", "json", root.to_str().unwrap()],
         &[],

@@ -71,3 +71,39 @@ pub fn run_script(script: &Path, args: &[&str], input: &str) -> String {
     String::from_utf8(output.stdout)
         .unwrap_or_else(|_| panic!("{} wrote output that is not UTF-8", script.display()))
 }
+
+/// The venv's `lib/python3.X/site-packages`: a real tree of third-party packages nobody here
+/// wrote (botocore, moto, SQLAlchemy, ...), for scanners to be measured on.
+///
+/// # Panics
+/// When the venv is missing or holds no `python3.X` library directory.
+#[must_use]
+#[allow(
+    clippy::panic,
+    reason = "a test kit fails the test that needs a missing tool"
+)]
+pub fn site_packages() -> PathBuf {
+    let python = python();
+    let lib = python
+        .parent()
+        .and_then(Path::parent)
+        .map(|venv| venv.join("lib"))
+        .unwrap_or_default();
+    let version = std::fs::read_dir(&lib)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("python3"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{} holds no python3.X; create the venv with `cargo xtask services up`",
+                lib.display()
+            )
+        });
+    version.join("site-packages")
+}

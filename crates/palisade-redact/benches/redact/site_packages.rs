@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_redact::{Scanner, SourceKind};
 use palisade_test::bench::{Row, report};
-use palisade_test::python::{python, run_script};
+use palisade_test::python::{run_script, site_packages};
 
 use crate::{KRATE, script};
 
@@ -17,21 +17,6 @@ const LARGEST: u64 = 256 << 10;
 const TEXT: &[&str] = &[
     "py", "pyi", "json", "txt", "md", "rst", "cfg", "toml", "yaml", "yml", "ini", "html", "po",
 ];
-
-fn site_packages() -> PathBuf {
-    let lib = python().parent().unwrap().parent().unwrap().join("lib");
-    let version = std::fs::read_dir(&lib)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| {
-            path.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("python3")
-        })
-        .unwrap();
-    version.join("site-packages")
-}
 
 /// The text files under `dir`, sorted, relative to `root`.
 fn text_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
