@@ -1,5 +1,7 @@
 //! `cargo xtask bench`: every crate's benchmarks, then one table of figure, peer figure,
-//! ratio and target.
+//! ratio and target; with `--write`, the same figures in `BENCHMARKS.md`, one section per
+//! crate (a run of one crate replaces that crate's section only), so the file never says
+//! what the benchmarks did not print.
 //!
 //! Each benchmark writes its results as JSON lines to `target/bench-results/*.jsonl`, one
 //! object per comparison: `{"crate", "name", "figure", "peer", "peer_figure", "unit",
@@ -19,7 +21,7 @@ const PEERS: &[(&str, &str)] = &[("aws-caching", "palisade-secrets-aws")];
 ///
 /// # Errors
 /// When a benchmark fails to build or run, or a result line is malformed.
-pub fn run(project: &Project, package: Option<&str>) -> Result<()> {
+pub fn run(project: &Project, package: Option<&str>, write: bool) -> Result<()> {
     let sh = project.shell()?;
     let results = project.target().join("bench-results");
     let _ = fs::remove_dir_all(&results);
@@ -60,7 +62,78 @@ pub fn run(project: &Project, package: Option<&str>) -> Result<()> {
             rows.push(row);
         }
     }
+    if write {
+        write_markdown(project, &rows)?;
+    }
     print_table(&rows)
+}
+
+/// The start of a crate's section in `BENCHMARKS.md`.
+fn section_marker(krate: &str) -> String {
+    format!("<!-- bench: {krate} -->")
+}
+
+/// Replaces the sections of the crates in `rows` in `BENCHMARKS.md` (creating it), keeping
+/// the others, in crate order.
+fn write_markdown(project: &Project, rows: &[serde_json::Value]) -> Result<()> {
+    use std::collections::BTreeMap;
+    let path = project.root().join("BENCHMARKS.md");
+    let existing = fs::read_to_string(&path).unwrap_or_default();
+    let mut sections: BTreeMap<String, String> = BTreeMap::new();
+    // Sections already in the file: each from its marker to the next.
+    for part in existing.split("<!-- bench: ").skip(1) {
+        if let Some((krate, rest)) = part.split_once(" -->") {
+            sections.insert(krate.to_owned(), rest.trim().to_owned());
+        }
+    }
+    let mut by_crate: BTreeMap<String, Vec<&serde_json::Value>> = BTreeMap::new();
+    for row in rows {
+        let krate = row.get("crate").and_then(|v| v.as_str()).unwrap_or("-");
+        by_crate.entry(krate.to_owned()).or_default().push(row);
+    }
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map_or_else(String::new, |d| d.trim().to_owned());
+    for (krate, rows) in by_crate {
+        let mut text = format!(
+            "## {krate}\n\nMeasured {date} with `cargo xtask bench --package {krate} --write`.\n\n| benchmark | figure | peer | peer figure | ratio | target | met |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        );
+        for row in rows {
+            let text_of = |key: &str| {
+                row.get(key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("-")
+                    .replace('|', "/")
+            };
+            let number = |key: &str| row.get(key).and_then(serde_json::Value::as_f64);
+            let unit = text_of("unit");
+            let figure = number("figure").context("a result without a figure")?;
+            let peer = number("peer_figure");
+            let met = row.get("met").and_then(serde_json::Value::as_bool) == Some(true);
+            text.push_str(&format!(
+                "| {} | {figure:.1} {unit} | {} | {} | {} | {} | {} |\n",
+                text_of("name"),
+                text_of("peer"),
+                peer.map_or_else(|| "-".to_owned(), |p| format!("{p:.1} {unit}")),
+                peer.map_or_else(|| "-".to_owned(), |p| format!("{:.3}", figure / p)),
+                text_of("target"),
+                if met { "yes" } else { "**no**" },
+            ));
+        }
+        sections.insert(krate, text.trim().to_owned());
+    }
+    let mut out = String::from(
+        "# Benchmarks\n\nWritten by `cargo xtask bench --write` from what the benchmarks print; each \
+         figure beside its peer run in the same process or script. Do not edit by hand.\n",
+    );
+    for (krate, text) in sections {
+        out.push_str(&format!("\n{}\n{text}\n", section_marker(&krate)));
+    }
+    fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn print_table(rows: &[serde_json::Value]) -> Result<()> {

@@ -33,6 +33,9 @@ enum Command {
         /// Run only the benchmarks of this crate.
         #[arg(long)]
         package: Option<String>,
+        /// Write the figures into BENCHMARKS.md (the sections of the crates that ran).
+        #[arg(long)]
+        write: bool,
     },
     /// cargo-deny: advisories (offline, from the shared snapshot), licenses, bans, sources.
     Deny,
@@ -78,7 +81,7 @@ fn main() -> ExitCode {
         Command::Services {
             action: ServicesAction::Status,
         } => services::status(&project),
-        Command::Bench { package } => bench::run(&project, package.as_deref()),
+        Command::Bench { package, write } => bench::run(&project, package.as_deref(), write),
         Command::Deny => deny::run(&project),
         Command::Fuzz {
             target,
