@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use palisade_password::{Error, PasswordHasher, Policy};
+use palisade_password::{Error, Passwords, Policy};
 use serde_json::json;
 
 use crate::exit;
@@ -37,7 +37,7 @@ pub(crate) struct VerifyArgs {
 }
 
 pub(crate) fn run(command: PasswordCommand) -> ExitCode {
-    let hasher = match PasswordHasher::new(Policy::DEFAULT) {
+    let hasher = match Passwords::new(Policy::DEFAULT) {
         Ok(hasher) => hasher,
         Err(err) => return output::input_error(&err),
     };
@@ -55,7 +55,7 @@ pub(crate) fn run(command: PasswordCommand) -> ExitCode {
     }
 }
 
-fn hash(hasher: &PasswordHasher, password: &str, format: Format) -> ExitCode {
+fn hash(hasher: &Passwords, password: &str, format: Format) -> ExitCode {
     match hasher.hash(password) {
         Ok(hash) => output::reported(
             format,
@@ -67,7 +67,7 @@ fn hash(hasher: &PasswordHasher, password: &str, format: Format) -> ExitCode {
     }
 }
 
-fn verify(hasher: &PasswordHasher, password: &str, args: &VerifyArgs) -> ExitCode {
+fn verify(hasher: &Passwords, password: &str, args: &VerifyArgs) -> ExitCode {
     match hasher.verify(password, &args.hash) {
         Ok(verified) => {
             let upgraded = verified.upgraded_hash();

@@ -226,7 +226,7 @@ fn password_hash_then_verify_reads_the_password_from_stdin() {
 #[test]
 fn password_verify_of_a_legacy_hash_prints_the_upgrade() {
     let weaker = palisade_password::Policy::argon2id(7_168, 5, 1).unwrap();
-    let old = palisade_password::PasswordHasher::new(weaker)
+    let old = palisade_password::Passwords::new(weaker)
         .unwrap()
         .hash("hunter22")
         .unwrap();

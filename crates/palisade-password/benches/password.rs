@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use palisade_password::{Error, PasswordHasher, Policy};
+use palisade_password::{Error, Passwords, Policy};
 use palisade_test::bench::{
     Row, keep, median_ms, median_pair_ms, peak_rss_kib, report, reset_peak_rss,
 };
@@ -57,7 +57,7 @@ fn seconds_as_ms(peers: &Value, key: &str) -> f64 {
     peers[key].as_f64().unwrap() * 1e3
 }
 
-fn flood(hasher: &PasswordHasher, stored: &str) {
+fn flood(hasher: &Passwords, stored: &str) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -125,7 +125,7 @@ fn flood(hasher: &PasswordHasher, stored: &str) {
 }
 
 fn main() {
-    let hasher = PasswordHasher::new(Policy::DEFAULT).unwrap();
+    let hasher = Passwords::new(Policy::DEFAULT).unwrap();
     let stored = hasher.hash(PASSWORD).unwrap();
     flood(&hasher, &stored);
 

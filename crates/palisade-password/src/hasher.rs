@@ -1,4 +1,5 @@
-//! `PasswordHasher`: hash with Argon2id, verify every supported scheme, upgrade on login.
+//! `Passwords`: hash with Argon2id, verify every supported scheme, upgrade on login. (Not
+//! `PasswordHasher`, the name of the `password-hash` trait that argon2 users import too.)
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,9 +25,9 @@ pub(crate) const DIGEST_LEN: usize = 32;
 /// Cheap to clone (an `Arc`); clones share the async pool.
 ///
 /// ```
-/// use palisade_password::{Error, PasswordHasher, Policy};
+/// use palisade_password::{Error, Passwords, Policy};
 ///
-/// let hasher = PasswordHasher::new(Policy::DEFAULT)?;
+/// let hasher = Passwords::new(Policy::DEFAULT)?;
 /// let stored = hasher.hash("correct horse battery staple")?;
 /// assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 ///
@@ -39,7 +40,7 @@ pub(crate) const DIGEST_LEN: usize = 32;
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone)]
-pub struct PasswordHasher {
+pub struct Passwords {
     inner: Arc<Inner>,
 }
 
@@ -53,7 +54,7 @@ struct Inner {
     memory: Memory,
 }
 
-impl PasswordHasher {
+impl Passwords {
     /// A hasher without a pepper.
     ///
     /// # Errors
@@ -270,9 +271,9 @@ impl PasswordHasher {
     }
 }
 
-impl fmt::Debug for PasswordHasher {
+impl fmt::Debug for Passwords {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordHasher")
+        f.debug_struct("Passwords")
             .field("policy", &self.inner.policy)
             .field(
                 "pepper",

@@ -14,7 +14,7 @@ mod stored;
 mod verified;
 
 pub use error::{Error, PepperError, PolicyError, Result};
-pub use hasher::PasswordHasher;
+pub use hasher::Passwords;
 pub use pepper::{Pepper, Peppers};
 pub use policy::{Policy, StoredLimits};
 pub use scheme::Scheme;

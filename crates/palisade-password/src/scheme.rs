@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// The format of a stored hash, as [`PasswordHasher::verify`](crate::PasswordHasher::verify)
+/// The format of a stored hash, as [`Passwords::verify`](crate::Passwords::verify)
 /// recognised it. Only [`Argon2id`](Self::Argon2id) is current; every other scheme asks for a
 /// rehash after a successful verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,12 +11,12 @@ use crate::Scheme;
 /// logs):
 ///
 /// ```
-/// use palisade_password::{PasswordHasher, Policy, RehashReason};
+/// use palisade_password::{Passwords, Policy, RehashReason};
 ///
 /// // A hash made under an older, cheaper policy (OWASP's m = 7 MiB, t = 5)...
-/// let old = PasswordHasher::new(Policy::argon2id(7_168, 5, 1)?)?.hash("hunter2!!")?;
+/// let old = Passwords::new(Policy::argon2id(7_168, 5, 1)?)?.hash("hunter2!!")?;
 /// // ...verified under the default one asks to be replaced, and carries the replacement.
-/// let verified = PasswordHasher::new(Policy::DEFAULT)?.verify("hunter2!!", &old)?;
+/// let verified = Passwords::new(Policy::DEFAULT)?.verify("hunter2!!", &old)?;
 /// assert_eq!(verified.rehash_reason(), Some(RehashReason::WeakerParameters));
 /// assert!(verified.upgraded_hash().unwrap().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 /// assert_eq!(

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use palisade_password::{
-    Error, PasswordHasher, Pepper, PepperError, Peppers, Policy, PolicyError, RehashReason, Scheme,
+    Error, Passwords, Pepper, PepperError, Peppers, Policy, PolicyError, RehashReason, Scheme,
     StoredLimits,
 };
 use palisade_secrets::{FileSource, SecretRef};
@@ -64,7 +64,7 @@ fn policies_below_the_owasp_floor_are_refused() {
 fn unknown_and_malformed_hashes_get_typed_errors_that_never_quote_the_hash() {
     let canary = Canary::new();
     let c = canary.value();
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     let cases: Vec<(String, Error)> = vec![
         (format!("md5${c}"), Error::FormatUnknown),
         (c.to_owned(), Error::FormatUnknown),
@@ -134,7 +134,7 @@ fn unknown_and_malformed_hashes_get_typed_errors_that_never_quote_the_hash() {
 /// seconds: each within every per-parameter bound, each past four times the policy's work.
 #[test]
 fn planted_hashes_within_each_parameter_bound_are_refused_by_total_work() {
-    let hasher = PasswordHasher::new(Policy::DEFAULT).unwrap();
+    let hasher = Passwords::new(Policy::DEFAULT).unwrap();
     let max = StoredLimits::DEFAULT.max_work();
     assert_eq!(max, 4 * 19_456 * 2);
     let salt_and_hash = "c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -181,7 +181,7 @@ fn planted_hashes_within_each_parameter_bound_are_refused_by_total_work() {
 
 #[test]
 fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     let salt_and_hash = "c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     // 4 GiB of memory: refused instantly rather than allocated.
     let huge = format!("$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}");
@@ -241,7 +241,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
         }
     );
     let lower = StoredLimits::DEFAULT.with_max_bcrypt_cost(10).unwrap();
-    let strict = PasswordHasher::new(cheap().with_stored_limits(lower)).unwrap();
+    let strict = Passwords::new(cheap().with_stored_limits(lower)).unwrap();
     let bcrypt12 = "$2b$12$M8ue616x3G5stQnzii/ApOWLv1JvW9x9xsgWA9El8hAqSDhDohk4K";
     assert_eq!(
         strict.verify("pw-long-enough", bcrypt12).unwrap_err(),
@@ -255,7 +255,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
 
 #[test]
 fn passwords_past_the_maximum_are_refused_before_hashing() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     let at_max = "p".repeat(4096);
     let stored = hasher.hash(&at_max).unwrap();
     assert!(hasher.verify(&at_max, &stored).is_ok());
@@ -272,7 +272,7 @@ fn passwords_past_the_maximum_are_refused_before_hashing() {
         hasher.dummy_verify(&over).unwrap_err(),
         Error::PasswordTooLong { max: 4096 }
     );
-    let short = PasswordHasher::new(cheap().with_max_password_len(64).unwrap()).unwrap();
+    let short = Passwords::new(cheap().with_max_password_len(64).unwrap()).unwrap();
     assert_eq!(
         short.hash(&"p".repeat(65)).unwrap_err().to_string(),
         "password is longer than 64 bytes"
@@ -281,7 +281,7 @@ fn passwords_past_the_maximum_are_refused_before_hashing() {
 
 #[test]
 fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     let stored = hasher.hash("pw-long-enough").unwrap();
     assert!(
         stored.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
@@ -297,7 +297,7 @@ fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
         "every hash has its own salt"
     );
 
-    let stronger = PasswordHasher::new(Policy::argon2id(7_168, 6, 1).unwrap()).unwrap();
+    let stronger = Passwords::new(Policy::argon2id(7_168, 6, 1).unwrap()).unwrap();
     let verified = stronger.verify("pw-long-enough", &stored).unwrap();
     assert_eq!(
         verified.rehash_reason(),
@@ -317,7 +317,7 @@ fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
 
 #[test]
 fn dummy_verify_always_mismatches() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     for password in ["pw-long-enough", "correct horse battery staple", "short"] {
         assert_eq!(hasher.dummy_verify(password).unwrap_err(), Error::Mismatch);
     }
@@ -330,7 +330,7 @@ fn dummy_verify_always_mismatches() {
 
 #[test]
 fn new_passwords_meet_the_minimum_and_an_empty_one_never_verifies() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     assert_eq!(
         hasher.hash("seven77").unwrap_err(),
         Error::PasswordTooShort { min: 8 }
@@ -343,7 +343,7 @@ fn new_passwords_meet_the_minimum_and_an_empty_one_never_verifies() {
         Error::PasswordTooShort { min: 1 }
     );
     // A legacy password shorter than today's minimum still verifies.
-    let lenient = PasswordHasher::new(cheap().with_min_password_len(4).unwrap()).unwrap();
+    let lenient = Passwords::new(cheap().with_min_password_len(4).unwrap()).unwrap();
     let old = lenient.hash("four").unwrap();
     assert!(hasher.verify("four", &old).is_ok());
     assert!(cheap().with_min_password_len(0).is_err());
@@ -356,7 +356,7 @@ fn pepper(id: &str, byte: u8) -> Pepper {
 
 #[test]
 fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
-    let v1 = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper("v1", 1))).unwrap();
+    let v1 = Passwords::with_peppers(cheap(), Peppers::new(pepper("v1", 1))).unwrap();
     let stored_v1 = v1.hash("pw-long-enough").unwrap();
     assert!(stored_v1.contains(",keyid=djE$"), "{stored_v1}");
     assert!(
@@ -365,7 +365,7 @@ fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
             .rehash_due()
     );
 
-    let unpeppered = PasswordHasher::new(cheap()).unwrap();
+    let unpeppered = Passwords::new(cheap()).unwrap();
     assert_eq!(
         unpeppered.verify("pw-long-enough", &stored_v1).unwrap_err(),
         Error::PepperUnknown {
@@ -376,7 +376,7 @@ fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
     let peppers = Peppers::new(pepper("v2", 2))
         .with_previous(pepper("v1", 1))
         .unwrap();
-    let v2 = PasswordHasher::with_peppers(cheap(), peppers).unwrap();
+    let v2 = Passwords::with_peppers(cheap(), peppers).unwrap();
     let verified = v2.verify("pw-long-enough", &stored_v1).unwrap();
     assert_eq!(verified.rehash_reason(), Some(RehashReason::OldPepper));
     let stored_v2 = verified.into_upgraded_hash().unwrap();
@@ -389,7 +389,7 @@ fn peppers_rotate_old_ones_verify_and_ask_for_a_rehash() {
     assert_eq!(v2.verify("wrong", &stored_v1).unwrap_err(), Error::Mismatch);
 
     // The same key id with another secret is another pepper: nothing verifies.
-    let impostor = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper("v2", 9))).unwrap();
+    let impostor = Passwords::with_peppers(cheap(), Peppers::new(pepper("v2", 9))).unwrap();
     assert_eq!(
         impostor.verify("pw-long-enough", &stored_v2).unwrap_err(),
         Error::Mismatch
@@ -444,7 +444,7 @@ async fn a_pepper_is_read_through_palisade_secrets() {
         .await
         .unwrap();
     assert_eq!(format!("{pepper:?}"), r#"Pepper { key_id: "2026a", .. }"#);
-    let hasher = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper)).unwrap();
+    let hasher = Passwords::with_peppers(cheap(), Peppers::new(pepper)).unwrap();
     canary.assert_not_in_debug(&hasher);
     let stored = hasher.hash("pw-long-enough").unwrap();
     canary.assert_absent("hash", &stored);
@@ -465,16 +465,16 @@ async fn a_pepper_is_read_through_palisade_secrets() {
 
 #[test]
 fn debug_output_is_pinned_and_holds_no_secret() {
-    let hasher = PasswordHasher::with_peppers(cheap(), Peppers::new(pepper("v1", 7))).unwrap();
+    let hasher = Passwords::with_peppers(cheap(), Peppers::new(pepper("v1", 7))).unwrap();
     assert_eq!(
         format!("{hasher:?}"),
-        "PasswordHasher { policy: Policy { m_cost: 7168, t_cost: 5, p_cost: 1, \
+        "Passwords { policy: Policy { m_cost: 7168, t_cost: 5, p_cost: 1, \
          max_password_len: 4096, min_password_len: 8, concurrency: None, queue_bound: 4096, stored: StoredLimits { \
          max_memory_kib: 262144, max_passes: 32, max_parallelism: 16, max_bcrypt_cost: 15, \
          max_pbkdf2_iterations: 5000000, max_work_factor: 4, reference_work: 35840 } }, pepper: Some(\"v1\"), .. }"
     );
     let stored = hasher.hash("pw-long-enough").unwrap();
-    let verified = PasswordHasher::with_peppers(
+    let verified = Passwords::with_peppers(
         Policy::argon2id(7_168, 6, 1).unwrap(),
         Peppers::new(pepper("v1", 7)),
     )
@@ -491,7 +491,7 @@ fn debug_output_is_pinned_and_holds_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_calls_answer_as_the_blocking_ones_do() {
-    let hasher = PasswordHasher::new(cheap()).unwrap();
+    let hasher = Passwords::new(cheap()).unwrap();
     let stored = hasher.hash_async("pw-long-enough").await.unwrap();
     assert!(hasher.verify_async("pw-long-enough", &stored).await.is_ok());
     assert_eq!(

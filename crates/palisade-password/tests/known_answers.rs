@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use palisade_password::{Error, PasswordHasher, Policy, RehashReason, Scheme};
+use palisade_password::{Error, Passwords, Policy, RehashReason, Scheme};
 use palisade_test::python::run_script;
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ fn expected_scheme(maker: &str) -> Scheme {
 #[test]
 fn every_hash_the_real_libraries_make_verifies_and_upgrades() {
     let vectors: Vec<Value> = serde_json::from_str(&run_script(&script(), &["make"], "")).unwrap();
-    let hasher = PasswordHasher::new(Policy::DEFAULT).unwrap();
+    let hasher = Passwords::new(Policy::DEFAULT).unwrap();
     let mut per_maker: BTreeMap<String, usize> = BTreeMap::new();
     for vector in &vectors {
         let maker = vector["scheme"].as_str().unwrap();
@@ -82,7 +82,7 @@ fn every_hash_the_real_libraries_make_verifies_and_upgrades() {
 #[test]
 fn bcrypt_72_byte_limit_is_honoured_then_upgraded_away() {
     let vectors: Vec<Value> = serde_json::from_str(&run_script(&script(), &["make"], "")).unwrap();
-    let hasher = PasswordHasher::new(Policy::DEFAULT).unwrap();
+    let hasher = Passwords::new(Policy::DEFAULT).unwrap();
     let long = vectors
         .iter()
         .find(|v| v["scheme"] == "htpasswd-2y" && v["password"].as_str().unwrap().len() > 72)
@@ -127,7 +127,7 @@ fn bcrypt_72_byte_limit_is_honoured_then_upgraded_away() {
 
 #[test]
 fn hashes_this_crate_makes_verify_under_passlib_and_argon2_cffi() {
-    let hasher = PasswordHasher::new(Policy::argon2id(7_168, 5, 1).unwrap()).unwrap();
+    let hasher = Passwords::new(Policy::argon2id(7_168, 5, 1).unwrap()).unwrap();
     let passwords = ["correct horse battery staple", "pässwörd-🔑", "exactly8"];
     let mut cases = Vec::new();
     for password in passwords {

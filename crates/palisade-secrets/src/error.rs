@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use crate::SecretRef;
 
-/// A boxed cause from a backend (an SDK or transport error already stripped of values).
-pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+/// A boxed cause from a backend (an SDK or transport error already stripped of values). Named
+/// apart from `tower::BoxError`, which services using both crates import too.
+pub type SourceCause = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Why a secret could not be read.
 ///
@@ -71,7 +72,7 @@ pub enum SecretError {
         /// The reference.
         reference: SecretRef,
         /// The underlying error.
-        cause: BoxError,
+        cause: SourceCause,
     },
     /// The backend refused the credentials or the caller's permissions.
     AccessDenied {

@@ -25,7 +25,7 @@ pub use credentials::{Credentials, CredentialsError, Intent, ResolveError};
 pub use dotenv::DotEnvSource;
 pub use dsn::{Dsn, DsnError, Engine, Host, TlsPolicy, TlsVerdict};
 pub use env::EnvSource;
-pub use error::{BoxError, SecretError};
+pub use error::{SecretError, SourceCause};
 pub use file::FileSource;
 pub use json_field::select_field;
 pub use reference::{RefError, Scheme, SecretRef};

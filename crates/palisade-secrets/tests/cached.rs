@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade_secrets::{
-    BoxError, CachePolicy, Cached, Fetch, Metadata, SecretError, SecretRef, SecretSource,
-    SecretValue,
+    CachePolicy, Cached, Fetch, Metadata, SecretError, SecretRef, SecretSource, SecretValue,
+    SourceCause,
 };
 use palisade_test::{Canary, FakeClock, LogCapture, poll_without_runtime};
 use tokio::sync::watch;
@@ -91,7 +91,7 @@ impl SecretSource for Scripted {
                 }
                 Answer::Outage => Err(SecretError::Unavailable {
                     reference,
-                    cause: BoxError::from("connection refused"),
+                    cause: SourceCause::from("connection refused"),
                 }),
                 Answer::NotFound => Err(SecretError::NotFound { reference }),
                 Answer::Denied => Err(SecretError::AccessDenied { reference }),

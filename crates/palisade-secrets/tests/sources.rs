@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use palisade_secrets::{
-    BoxError, Chain, DotEnvSource, EnvSource, Fetch, FileSource, Metadata, Registry, SecretError,
-    SecretRef, SecretSource, SecretValue,
+    Chain, DotEnvSource, EnvSource, Fetch, FileSource, Metadata, Registry, SecretError, SecretRef,
+    SecretSource, SecretValue, SourceCause,
 };
 use palisade_test::{Canary, LogCapture};
 
@@ -294,7 +294,7 @@ fn found(_: &SecretRef) -> Result<SecretValue, SecretError> {
     Ok(SecretValue::from_string("second".into()).with_metadata(Metadata::with_version("v2")))
 }
 fn outage(r: &SecretRef) -> Result<SecretValue, SecretError> {
-    let cause: BoxError = "connection refused".into();
+    let cause: SourceCause = "connection refused".into();
     Err(SecretError::Unavailable {
         reference: r.clone(),
         cause,
