@@ -1,4 +1,4 @@
-//! `PasswordHasher::verify` on an arbitrary stored hash: never panics, and no error quotes the
+//! `Passwords::verify` on an arbitrary stored hash: never panics, and no error quotes the
 //! hash (checked with a marker appended to the text, so it lands in the hash's last field).
 //! Stored-hash bounds are set to their lowest so a planted cost cannot stall the fuzzer.
 #![no_main]
@@ -6,9 +6,9 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use palisade_password::{PasswordHasher, Policy, StoredLimits};
+use palisade_password::{Passwords, Policy, StoredLimits};
 
-static HASHER: LazyLock<Option<PasswordHasher>> = LazyLock::new(|| {
+static HASHER: LazyLock<Option<Passwords>> = LazyLock::new(|| {
     let limits = StoredLimits::DEFAULT
         .with_max_memory_kib(Policy::MIN_M_COST)
         .ok()?
@@ -17,7 +17,7 @@ static HASHER: LazyLock<Option<PasswordHasher>> = LazyLock::new(|| {
         .with_max_pbkdf2_iterations(1000)
         .ok()?;
     let policy = Policy::argon2id(Policy::MIN_M_COST, 5, 1).ok()?;
-    PasswordHasher::new(policy.with_stored_limits(limits)).ok()
+    Passwords::new(policy.with_stored_limits(limits)).ok()
 });
 
 fuzz_target!(|text: &str| {
