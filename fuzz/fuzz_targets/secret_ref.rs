@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use palisade_secrets::{Scheme, SecretRef};
+use palisade_secrets::{ReferenceScheme, SecretRef};
 
 fuzz_target!(|text: &str| {
     if let Ok(reference) = SecretRef::parse(text) {
@@ -18,7 +18,7 @@ fuzz_target!(|text: &str| {
                 .split_once('#')
                 .is_some_and(|(_, field)| field.contains('?'));
             assert!(
-                *reference.scheme() == Scheme::Vault && version_after_field,
+                *reference.scheme() == ReferenceScheme::Vault && version_after_field,
                 "{text:?} printed as {printed:?}"
             );
         }

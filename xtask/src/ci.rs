@@ -56,6 +56,10 @@ const STEPS: &[Step] = &[
         name: "fuzz build",
         work: fuzz::build,
     },
+    Step {
+        name: "package",
+        work: package,
+    },
 ];
 
 /// Runs every step, even after a failure, prints one summary line per step with its time,
@@ -163,5 +167,19 @@ fn scan(project: &Project) -> Result<()> {
 fn doctests(project: &Project) -> Result<()> {
     let sh = project.shell()?;
     cmd!(sh, "cargo test --doc --workspace --all-features --locked").run()?;
+    Ok(())
+}
+
+/// Every library crate and the CLI as crates.io would get them: packaged with the metadata a
+/// registry page needs, and each package built from its own sources (path dependencies
+/// between workspace crates resolve to the packages just made). The test kit and xtask are
+/// not published.
+fn package(project: &Project) -> Result<()> {
+    let sh = project.shell()?;
+    cmd!(
+        sh,
+        "cargo package --workspace --exclude xtask --exclude palisade-test --locked --allow-dirty"
+    )
+    .run()?;
     Ok(())
 }

@@ -11,26 +11,31 @@ use crate::resolve::ResolveFailure;
 pub(crate) async fn registry_for(reference: &SecretRef) -> Result<Registry, ResolveFailure> {
     let registry = Registry::standard();
     #[cfg(feature = "aws")]
-    if reference.scheme() == &palisade_secrets::Scheme::AwsSecretsManager {
+    if reference.scheme() == &palisade_secrets::ReferenceScheme::AwsSecretsManager {
         use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource};
-        let source = AwsSecretsManagerSource::connect(AwsOptions::new()).await;
+        let source = AwsSecretsManagerSource::connect(AwsOptions::new())
+            .await
+            .map_err(|err| ResolveFailure::Usage(err.to_string()))?;
         return Ok(registry.with(
-            palisade_secrets::Scheme::AwsSecretsManager,
+            palisade_secrets::ReferenceScheme::AwsSecretsManager,
             std::sync::Arc::new(source),
         ));
     }
     #[cfg(feature = "vault")]
-    if reference.scheme() == &palisade_secrets::Scheme::Vault {
-        return Ok(registry.with(palisade_secrets::Scheme::Vault, vault::source()?));
+    if reference.scheme() == &palisade_secrets::ReferenceScheme::Vault {
+        return Ok(registry.with(
+            palisade_secrets::ReferenceScheme::Vault,
+            vault::source().await?,
+        ));
     }
     #[cfg(feature = "azure")]
-    if reference.scheme() == &palisade_secrets::Scheme::AzureKeyVault {
+    if reference.scheme() == &palisade_secrets::ReferenceScheme::AzureKeyVault {
         use palisade_secrets_azure::{AzureKeyVaultSource, AzureOptions};
         let source = AzureKeyVaultSource::connect(AzureOptions::from_environment())
             .await
             .map_err(|err| ResolveFailure::Usage(err.to_string()))?;
         return Ok(registry.with(
-            palisade_secrets::Scheme::AzureKeyVault,
+            palisade_secrets::ReferenceScheme::AzureKeyVault,
             std::sync::Arc::new(source),
         ));
     }
@@ -49,18 +54,20 @@ mod vault {
 
     use crate::resolve::ResolveFailure;
 
-    pub(super) fn source() -> Result<Arc<dyn SecretSource>, ResolveFailure> {
+    pub(super) async fn source() -> Result<Arc<dyn SecretSource>, ResolveFailure> {
         let usage = |message: String| ResolveFailure::Usage(message);
         let address = std::env::var("VAULT_ADDR")
             .map_err(|_| usage("VAULT_ADDR is not set: it names the Vault server".to_owned()))?;
-        let mut options = VaultOptions::new(address, token_reference()?);
+        let mut options =
+            VaultOptions::new(address, token_reference()?, Arc::new(Registry::standard()));
         if let Ok(namespace) = std::env::var("VAULT_NAMESPACE") {
             options = options.namespace(namespace);
         }
         if let Ok(ca) = std::env::var("VAULT_CACERT") {
             options = options.ca_certificate(ca);
         }
-        let source = VaultSource::new(options, Arc::new(Registry::standard()))
+        let source = VaultSource::connect(options)
+            .await
             .map_err(|err| usage(err.to_string()))?;
         Ok(Arc::new(source))
     }

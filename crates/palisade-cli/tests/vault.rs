@@ -1,15 +1,13 @@
-//! `palisade secret check vault:...` against the Vault emulator, configured the way users
-//! configure the `vault` CLI: `VAULT_ADDR`, `VAULT_TOKEN` (or `~/.vault-token`),
+//! `palisade secret check vault:...` against a real Vault API (OpenBao's dev server of
+//! `cargo xtask services up`, set up with its own `bao` command line), configured the way
+//! users configure the `vault` CLI: `VAULT_ADDR`, `VAULT_TOKEN` (or `~/.vault-token`),
 //! `VAULT_NAMESPACE`.
 #![cfg(feature = "vault")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::process::Command;
-use std::sync::Arc;
 
-use palisade_test::emulators::vault::{TokenSpec, VaultEmulator};
-use palisade_test::{Canary, FakeClock, unique_name};
-use serde_json::json;
+use palisade_test::{Canary, OpenBao, unique_name};
 
 fn palisade(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
@@ -25,31 +23,34 @@ fn palisade(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
-// The CLI runs while the emulator serves, so the emulator needs worker threads of its own.
-#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn a_vault_secret_is_checked_through_the_vault_environment() {
-    let vault = VaultEmulator::start(Arc::new(FakeClock::new()))
-        .await
-        .unwrap();
-    let token = Canary::new();
+#[test]
+fn a_vault_secret_is_checked_through_the_vault_environment() {
+    let bao = OpenBao::shared();
+    let namespace = unique_name("cli");
+    let _ = bao.cli(&["namespace", "create", &namespace]);
+    let _ = bao.cli(&[
+        "secrets",
+        "enable",
+        &format!("-namespace={namespace}"),
+        "-path=secret",
+        "kv-v2",
+    ]);
     let password = Canary::new();
-    vault.enable_kv2("team-a", "secret");
-    vault.add_token(token.value(), TokenSpec::root());
     for _ in 0..2 {
-        vault
-            .put(
-                "team-a",
-                "secret",
-                "db",
-                json!({ "password": password.value() }),
-            )
-            .unwrap();
+        let _ = bao.cli(&[
+            "kv",
+            "put",
+            &format!("-namespace={namespace}"),
+            "-mount=secret",
+            "db",
+            &format!("password={}", password.value()),
+        ]);
     }
-    let url = vault.url();
+    let token = bao.root_token();
     let env = [
-        ("VAULT_ADDR", url.as_str()),
-        ("VAULT_TOKEN", token.value()),
-        ("VAULT_NAMESPACE", "team-a"),
+        ("VAULT_ADDR", bao.url()),
+        ("VAULT_TOKEN", token),
+        ("VAULT_NAMESPACE", namespace.as_str()),
     ];
 
     let reference = "vault:secret/db#password";
@@ -73,33 +74,25 @@ async fn a_vault_secret_is_checked_through_the_vault_environment() {
     );
 
     for text in [&stdout, &stderr] {
-        token.assert_absent("CLI output", text);
+        assert!(!text.contains(token), "the token reached the CLI output");
         password.assert_absent("CLI output", text);
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn the_token_file_of_vault_login_is_used_without_vault_token() {
-    let vault = VaultEmulator::start(Arc::new(FakeClock::new()))
-        .await
-        .unwrap();
-    vault.enable_kv2("", "secret");
-    vault.add_token("hvs.from-login", TokenSpec::root());
-    vault
-        .put("", "secret", "app", json!({ "key": "value" }))
-        .unwrap();
+#[test]
+fn the_token_file_of_vault_login_is_used_without_vault_token() {
+    let bao = OpenBao::shared();
+    let path = unique_name("app");
+    let _ = bao.cli(&["kv", "put", "-mount=secret", &path, "key=value"]);
     let home = std::env::temp_dir().join(unique_name("vault-home"));
     std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(home.join(".vault-token"), "hvs.from-login").unwrap();
-    let url = vault.url();
-    let env = [
-        ("VAULT_ADDR", url.as_str()),
-        ("HOME", home.to_str().unwrap()),
-    ];
-    let (code, stdout, stderr) = palisade(&["secret", "check", "vault:secret/app#key"], &env);
+    std::fs::write(home.join(".vault-token"), bao.root_token()).unwrap();
+    let env = [("VAULT_ADDR", bao.url()), ("HOME", home.to_str().unwrap())];
+    let reference = format!("vault:secret/{path}#key");
+    let (code, stdout, stderr) = palisade(&["secret", "check", &reference], &env);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.starts_with("vault:secret/app#key: found (source vault, version 1"),
+        stdout.starts_with(&format!("{reference}: found (source vault, version 1")),
         "{stdout}"
     );
 

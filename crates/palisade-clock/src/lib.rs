@@ -5,6 +5,10 @@
 use std::fmt::Debug;
 use std::time::{Instant, SystemTime};
 
+mod shared;
+
+pub use shared::SharedClock;
+
 /// A source of time: monotonic for durations and expiry, wall-clock for timestamps.
 ///
 /// Implementations must be cheap to call and safe to share between threads; held as
@@ -60,11 +64,13 @@ impl Clock for SystemClock {
         coarse::now()
     }
 
+    #[inline]
     fn monotonic_nanos(&self) -> u64 {
         counter::nanos()
     }
 
     #[cfg(target_os = "linux")]
+    #[inline]
     fn coarse_nanos(&self) -> u64 {
         coarse::nanos()
     }
@@ -74,6 +80,7 @@ impl Clock for SystemClock {
 mod counter {
     use std::sync::OnceLock;
 
+    #[inline]
     pub(super) fn nanos() -> u64 {
         static BASE: OnceLock<(quanta::Clock, u64)> = OnceLock::new();
         let (clock, base) = BASE.get_or_init(|| {
@@ -103,6 +110,7 @@ mod coarse {
     }
 
     /// The coarse clock in nanoseconds since boot (its own origin).
+    #[inline]
     pub(super) fn nanos() -> u64 {
         let now = clock_gettime(ClockId::MonotonicCoarse);
         u64::try_from(now.tv_sec)

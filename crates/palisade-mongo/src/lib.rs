@@ -19,7 +19,7 @@ mod walk;
 
 pub use audit::{AUDIT_FIELDS, Audit};
 #[cfg(feature = "driver")]
-pub use driver::{DatabaseError, DriverError, ScopedCollection, TenantClients};
+pub use driver::{DriverError, MongoServerError, ScopedCollection, TenantClients};
 pub use error::{Problem, Rejected};
 pub use guard::{FilterPolicy, Guarded};
 pub use json::document_from_json;

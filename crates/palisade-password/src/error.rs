@@ -1,6 +1,6 @@
 //! The errors of hashing and verifying.
 
-use crate::Scheme;
+use crate::HashScheme;
 
 /// What can go wrong hashing or verifying a password.
 ///
@@ -40,7 +40,7 @@ pub enum Error {
     #[error("stored {scheme} hash is malformed: {problem}")]
     FormatMalformed {
         /// The scheme its prefix names.
-        scheme: Scheme,
+        scheme: HashScheme,
         /// What is wrong, in words that never quote the hash.
         problem: &'static str,
     },
@@ -49,7 +49,7 @@ pub enum Error {
     #[error("stored {scheme} hash parameter {name} is past the bound of {max}")]
     ParamOutOfBounds {
         /// The hash's scheme.
-        scheme: Scheme,
+        scheme: HashScheme,
         /// The parameter (`m`, `t`, `p`, `cost`, `iterations`, `memory`).
         name: &'static str,
         /// The bound it exceeds.
@@ -172,13 +172,13 @@ pub enum PepperError {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) const fn malformed(scheme: Scheme, problem: &'static str) -> Self {
+    pub(crate) const fn malformed(scheme: HashScheme, problem: &'static str) -> Self {
         Self::FormatMalformed { scheme, problem }
     }
 }
 
 /// Checks `value <= max` for a stored hash's parameter.
-pub(crate) fn bounded(scheme: Scheme, name: &'static str, value: u64, max: u64) -> Result<()> {
+pub(crate) fn bounded(scheme: HashScheme, name: &'static str, value: u64, max: u64) -> Result<()> {
     if value > max {
         return Err(Error::ParamOutOfBounds { scheme, name, max });
     }

@@ -12,7 +12,7 @@ use crate::memory::Memory;
 use crate::pool::Pool;
 use crate::stored::{Stored, keyed};
 use crate::verified::Rehash;
-use crate::{Error, Pepper, Peppers, Policy, RehashReason, Scheme, Verified, encoding};
+use crate::{Error, HashScheme, Pepper, Peppers, Policy, RehashReason, Verified, encoding};
 
 /// Salt bytes in every hash this crate writes (OWASP and RFC 9106 recommend 16).
 pub(crate) const SALT_LEN: usize = 16;
@@ -123,14 +123,14 @@ impl Passwords {
             policy.p_cost(),
             Some(DIGEST_LEN),
         )
-        .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the policy"))?;
+        .map_err(|_| Error::malformed(HashScheme::Argon2id, "argon2 refuses the policy"))?;
         let argon2 = keyed(Algorithm::Argon2id, Version::V0x13, params, pepper)
-            .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the pepper"))?;
+            .map_err(|_| Error::malformed(HashScheme::Argon2id, "argon2 refuses the pepper"))?;
         let mut digest = Zeroizing::new([0u8; DIGEST_LEN]);
         self.inner
             .memory
             .hash_into(&argon2, password.as_bytes(), &salt, digest.as_mut_slice())
-            .map_err(|_| Error::malformed(Scheme::Argon2id, "argon2 refuses the input"))?;
+            .map_err(|_| Error::malformed(HashScheme::Argon2id, "argon2 refuses the input"))?;
         Ok(phc_string(policy, pepper, &salt, digest.as_slice()))
     }
 
@@ -153,7 +153,7 @@ impl Passwords {
             Stored::Argon2(hash) => {
                 let (pepper, pepper_reason) = self.pepper_for(hash.key_id())?;
                 let policy = &self.inner.policy;
-                let reason = if scheme != Scheme::Argon2id {
+                let reason = if scheme != HashScheme::Argon2id {
                     Some(RehashReason::LegacyScheme)
                 } else if hash.weaker_than(policy.m_cost(), policy.t_cost(), policy.p_cost()) {
                     Some(RehashReason::WeakerParameters)

@@ -17,5 +17,5 @@ pub use error::{Error, PepperError, PolicyError, Result};
 pub use hasher::Passwords;
 pub use pepper::{Pepper, Peppers};
 pub use policy::{Policy, StoredLimits};
-pub use scheme::Scheme;
+pub use scheme::HashScheme;
 pub use verified::{RehashReason, Verified};

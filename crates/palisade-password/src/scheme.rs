@@ -1,4 +1,4 @@
-//! `Scheme`: which format a stored hash is in.
+//! `HashScheme`: which format a stored hash is in.
 
 use std::fmt;
 
@@ -7,7 +7,7 @@ use std::fmt;
 /// rehash after a successful verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Scheme {
+pub enum HashScheme {
     /// `$argon2id$v=19$m=..,t=..,p=..$salt$hash` (PHC): what this crate writes.
     Argon2id,
     /// `$argon2i$...` (PHC).
@@ -39,7 +39,7 @@ pub enum Scheme {
     DjangoScrypt,
 }
 
-impl Scheme {
+impl HashScheme {
     /// A short, stable name (used by the CLI's JSON output).
     #[must_use]
     pub const fn name(self) -> &'static str {
@@ -62,7 +62,7 @@ impl Scheme {
     }
 }
 
-impl fmt::Display for Scheme {
+impl fmt::Display for HashScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Scheme;
+use crate::HashScheme;
 
 /// A password matched. Says which scheme the stored hash was in and, when the stored hash
 /// should be replaced, carries the replacement so the login can store it in the same step.
@@ -27,7 +27,7 @@ use crate::Scheme;
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Verified {
-    pub(crate) scheme: Scheme,
+    pub(crate) scheme: HashScheme,
     pub(crate) rehash: Option<Rehash>,
 }
 
@@ -69,7 +69,7 @@ impl RehashReason {
 impl Verified {
     /// The scheme the stored hash was in.
     #[must_use]
-    pub const fn scheme(&self) -> Scheme {
+    pub const fn scheme(&self) -> HashScheme {
         self.scheme
     }
 

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use palisade_password::{
-    Error, Passwords, Pepper, PepperError, Peppers, Policy, PolicyError, RehashReason, Scheme,
+    Error, HashScheme, Passwords, Pepper, PepperError, Peppers, Policy, PolicyError, RehashReason,
     StoredLimits,
 };
 use palisade_secrets::{FileSource, SecretRef};
@@ -71,49 +71,49 @@ fn unknown_and_malformed_hashes_get_typed_errors_that_never_quote_the_hash() {
         (
             format!("$argon2id$v=19$m=1024,t=2,p=1${c}"),
             Error::FormatMalformed {
-                scheme: Scheme::Argon2id,
+                scheme: HashScheme::Argon2id,
                 problem: "it has no hash",
             },
         ),
         (
             format!("$argon2id$v=19$m=1024,t=2,p=1,x=1${c}$AAAAAAAAAAAAAAAAAAAAAA"),
             Error::FormatMalformed {
-                scheme: Scheme::Argon2id,
+                scheme: HashScheme::Argon2id,
                 problem: "it has an unknown parameter",
             },
         ),
         (
             format!("$argon2id$v=18$m=1024,t=2,p=1${c}$AAAAAAAAAAAAAAAAAAAAAA"),
             Error::FormatMalformed {
-                scheme: Scheme::Argon2id,
+                scheme: HashScheme::Argon2id,
                 problem: "its version is not 16 or 19",
             },
         ),
         (
             format!("$2b$04${c}"),
             Error::FormatMalformed {
-                scheme: Scheme::Bcrypt,
+                scheme: HashScheme::Bcrypt,
                 problem: "it is not a 60-character bcrypt hash",
             },
         ),
         (
             format!("$pbkdf2-sha256$x1000${c}$abc"),
             Error::FormatMalformed {
-                scheme: Scheme::PasslibPbkdf2Sha256,
+                scheme: HashScheme::PasslibPbkdf2Sha256,
                 problem: "its rounds are not a number",
             },
         ),
         (
             format!("pbkdf2_sha256$1000${c}$!!!"),
             Error::FormatMalformed {
-                scheme: Scheme::DjangoPbkdf2Sha256,
+                scheme: HashScheme::DjangoPbkdf2Sha256,
                 problem: "its hash is not base64",
             },
         ),
         (
             format!("scrypt$1000${c}$8$1$AAAA"),
             Error::FormatMalformed {
-                scheme: Scheme::DjangoScrypt,
+                scheme: HashScheme::DjangoScrypt,
                 problem: "its N is not a power of two",
             },
         ),
@@ -141,23 +141,23 @@ fn planted_hashes_within_each_parameter_bound_are_refused_by_total_work() {
     let planted = [
         (
             format!("$argon2id$v=19$m=262144,t=32,p=1${salt_and_hash}"),
-            Scheme::Argon2id,
+            HashScheme::Argon2id,
         ),
         (
             format!("$argon2id$v=19$m=65536,t=4,p=16${salt_and_hash}"),
-            Scheme::Argon2id,
+            HashScheme::Argon2id,
         ),
         (
             format!("$scrypt$ln=20,r=2,p=16${salt_and_hash}"),
-            Scheme::Scrypt,
+            HashScheme::Scrypt,
         ),
         (
             "$2b$13$M8ue616x3G5stQnzii/ApOWLv1JvW9x9xsgWA9El8hAqSDhDohk4K".to_owned(),
-            Scheme::Bcrypt,
+            HashScheme::Bcrypt,
         ),
         (
             "pbkdf2_sha256$4000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
-            Scheme::DjangoPbkdf2Sha256,
+            HashScheme::DjangoPbkdf2Sha256,
         ),
     ];
     for (stored, scheme) in planted {
@@ -188,7 +188,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", &huge).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::Argon2id,
+            scheme: HashScheme::Argon2id,
             name: "m",
             max: 262_144
         }
@@ -197,7 +197,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", &slow).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::Argon2id,
+            scheme: HashScheme::Argon2id,
             name: "t",
             max: 32
         }
@@ -206,7 +206,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", bcrypt31).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::Bcrypt,
+            scheme: HashScheme::Bcrypt,
             name: "cost",
             max: 15
         }
@@ -215,7 +215,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", pbkdf2).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::DjangoPbkdf2Sha256,
+            scheme: HashScheme::DjangoPbkdf2Sha256,
             name: "iterations",
             max: 5_000_000
         }
@@ -226,7 +226,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", scrypt).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::Scrypt,
+            scheme: HashScheme::Scrypt,
             name: "memory",
             max: 262_144
         }
@@ -235,7 +235,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         hasher.verify("pw-long-enough", &django).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::DjangoArgon2,
+            scheme: HashScheme::DjangoArgon2,
             name: "m",
             max: 262_144
         }
@@ -246,7 +246,7 @@ fn stored_hashes_past_the_bounds_are_refused_before_any_work() {
     assert_eq!(
         strict.verify("pw-long-enough", bcrypt12).unwrap_err(),
         Error::ParamOutOfBounds {
-            scheme: Scheme::Bcrypt,
+            scheme: HashScheme::Bcrypt,
             name: "cost",
             max: 10
         }
@@ -288,7 +288,7 @@ fn current_hashes_need_no_rehash_and_stronger_policies_ask_for_one() {
         "{stored}"
     );
     let verified = hasher.verify("pw-long-enough", &stored).unwrap();
-    assert_eq!(verified.scheme(), Scheme::Argon2id);
+    assert_eq!(verified.scheme(), HashScheme::Argon2id);
     assert_eq!(verified.rehash_reason(), None);
     assert_eq!(verified.upgraded_hash(), None);
     assert_ne!(

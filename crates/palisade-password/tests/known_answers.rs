@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use palisade_password::{Error, Passwords, Policy, RehashReason, Scheme};
+use palisade_password::{Error, HashScheme, Passwords, Policy, RehashReason};
 use palisade_test::python::run_script;
 use serde_json::{Value, json};
 
@@ -15,22 +15,22 @@ fn script() -> PathBuf {
 }
 
 /// The scheme each maker's hashes must be recognised as.
-fn expected_scheme(maker: &str) -> Scheme {
+fn expected_scheme(maker: &str) -> HashScheme {
     match maker {
-        "passlib-argon2id" | "argon2-cffi-argon2id" => Scheme::Argon2id,
-        "argon2-cffi-argon2i" => Scheme::Argon2i,
-        "argon2-cffi-argon2d" => Scheme::Argon2d,
-        "django-bcrypt-sha256" => Scheme::DjangoBcryptSha256,
-        m if m.starts_with("passlib-bcrypt-sha256") => Scheme::PasslibBcryptSha256,
-        m if m.contains("bcrypt") || m.starts_with("htpasswd") => Scheme::Bcrypt,
-        "passlib-pbkdf2-sha256" => Scheme::PasslibPbkdf2Sha256,
-        "passlib-pbkdf2-sha512" => Scheme::PasslibPbkdf2Sha512,
-        "phc-pbkdf2-sha256" => Scheme::Pbkdf2Sha256,
-        "phc-pbkdf2-sha512" => Scheme::Pbkdf2Sha512,
-        "passlib-scrypt" => Scheme::Scrypt,
-        "django-pbkdf2-sha256" => Scheme::DjangoPbkdf2Sha256,
-        "django-argon2" => Scheme::DjangoArgon2,
-        "django-scrypt" => Scheme::DjangoScrypt,
+        "passlib-argon2id" | "argon2-cffi-argon2id" => HashScheme::Argon2id,
+        "argon2-cffi-argon2i" => HashScheme::Argon2i,
+        "argon2-cffi-argon2d" => HashScheme::Argon2d,
+        "django-bcrypt-sha256" => HashScheme::DjangoBcryptSha256,
+        m if m.starts_with("passlib-bcrypt-sha256") => HashScheme::PasslibBcryptSha256,
+        m if m.contains("bcrypt") || m.starts_with("htpasswd") => HashScheme::Bcrypt,
+        "passlib-pbkdf2-sha256" => HashScheme::PasslibPbkdf2Sha256,
+        "passlib-pbkdf2-sha512" => HashScheme::PasslibPbkdf2Sha512,
+        "phc-pbkdf2-sha256" => HashScheme::Pbkdf2Sha256,
+        "phc-pbkdf2-sha512" => HashScheme::Pbkdf2Sha512,
+        "passlib-scrypt" => HashScheme::Scrypt,
+        "django-pbkdf2-sha256" => HashScheme::DjangoPbkdf2Sha256,
+        "django-argon2" => HashScheme::DjangoArgon2,
+        "django-scrypt" => HashScheme::DjangoScrypt,
         other => panic!("no expectation for maker {other}"),
     }
 }
@@ -52,7 +52,7 @@ fn every_hash_the_real_libraries_make_verifies_and_upgrades() {
         let upgraded = verified
             .upgraded_hash()
             .unwrap_or_else(|| panic!("{maker}: no rehash"));
-        let expected_reason = if verified.scheme() == Scheme::Argon2id {
+        let expected_reason = if verified.scheme() == HashScheme::Argon2id {
             RehashReason::WeakerParameters
         } else {
             RehashReason::LegacyScheme
@@ -96,7 +96,7 @@ fn bcrypt_72_byte_limit_is_honoured_then_upgraded_away() {
     let legacy = hasher.verify(&same_prefix, stored).unwrap();
     assert_eq!(
         legacy.scheme(),
-        Scheme::Bcrypt,
+        HashScheme::Bcrypt,
         "bytes past 72 never counted"
     );
 

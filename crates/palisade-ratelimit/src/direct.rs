@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use palisade_clock::{Clock, SystemClock};
+use palisade_clock::{Clock, SharedClock};
 
 use crate::settings::{Configured, Mode, Settings};
 use crate::spec::MAX_LIMITS;
@@ -37,7 +37,7 @@ use crate::{Admitted, InsufficientCapacity, NotUntil, Spec};
 pub struct Limiter {
     configured: Configured,
     state: State,
-    clock: Arc<dyn Clock>,
+    clock: SharedClock,
     /// The clock's `monotonic_nanos` when the limiter was made: TATs count from here.
     epoch: u64,
 }
@@ -46,12 +46,16 @@ impl Limiter {
     /// A limiter for these settings on the system clock.
     #[must_use]
     pub fn new(settings: &Settings) -> Self {
-        Self::with_clock(settings, Arc::new(SystemClock))
+        Self::with_shared_clock(settings, SharedClock::system())
     }
 
     /// A limiter for these settings on `clock`.
     #[must_use]
     pub fn with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Self {
+        Self::with_shared_clock(settings, SharedClock::new(clock))
+    }
+
+    fn with_shared_clock(settings: &Settings, clock: SharedClock) -> Self {
         Self {
             configured: Configured::new(settings),
             state: if settings.spec().limits().len() == 1 {
@@ -106,7 +110,7 @@ impl Limiter {
                 }
             }
         };
-        verdict.into_result(&*self.clock)
+        verdict.into_result(&self.clock)
     }
 
     /// The settings this limiter was made with.

@@ -35,7 +35,8 @@ fn main() {
                     SecretString::from("testing"),
                 )),
         )
-        .await;
+        .await
+        .unwrap();
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
             .endpoint_url(Service::Aws.url())

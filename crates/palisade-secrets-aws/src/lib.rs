@@ -4,6 +4,8 @@
 
 mod errors;
 mod locator;
+mod options;
 mod source;
 
-pub use source::{AwsOptions, AwsSecretsManagerSource, StaticCredentials};
+pub use options::{AwsConfigError, AwsOptions, StaticCredentials};
+pub use source::AwsSecretsManagerSource;

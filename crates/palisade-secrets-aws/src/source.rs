@@ -3,78 +3,19 @@
 use std::fmt;
 
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::{Credentials, Region};
 use palisade_secrets::{
-    Fetch, Metadata, Scheme, SecretError, SecretRef, SecretSource, SecretValue, select_field,
+    Fetch, Metadata, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue,
+    check_backend_address, select_field,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::errors;
 use crate::locator::{self, Version};
-
-/// Static credentials: an access key id and its secret (for emulators and tests; production
-/// uses the standard chain).
-pub struct StaticCredentials {
-    access_key_id: String,
-    secret_access_key: SecretString,
-}
-
-impl StaticCredentials {
-    /// An access key id and its secret.
-    #[must_use]
-    pub fn new(access_key_id: impl Into<String>, secret_access_key: SecretString) -> Self {
-        Self {
-            access_key_id: access_key_id.into(),
-            secret_access_key,
-        }
-    }
-}
-
-impl fmt::Debug for StaticCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Unlike aws-credential-types, not even the access key id is printed.
-        f.debug_struct("StaticCredentials").finish_non_exhaustive()
-    }
-}
-
-/// Where and how to reach Secrets Manager. Anything left unset comes from the standard AWS
-/// configuration chain (environment, profile files, SSO, container and instance metadata).
-#[derive(Debug, Default)]
-pub struct AwsOptions {
-    region: Option<String>,
-    endpoint: Option<String>,
-    credentials: Option<StaticCredentials>,
-}
-
-impl AwsOptions {
-    /// Everything from the standard chain.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The region (`us-east-1`).
-    #[must_use]
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// Another endpoint than AWS's (an emulator, a VPC endpoint).
-    #[must_use]
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
-        self
-    }
-
-    /// Static credentials instead of the chain's.
-    #[must_use]
-    pub fn credentials(mut self, credentials: StaticCredentials) -> Self {
-        self.credentials = Some(credentials);
-        self
-    }
-}
+use crate::options::{AwsConfigError, AwsOptions};
 
 /// Reads `aws-sm:` references from AWS Secrets Manager: `aws-sm:NAME` (the current version),
 /// `aws-sm:NAME@STAGE` (a staging label such as `AWSPREVIOUS`), `aws-sm:NAME@VERSION_ID`, each
@@ -86,7 +27,7 @@ impl AwsOptions {
 /// use palisade_secrets_aws::{AwsOptions, AwsSecretsManagerSource};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let source = AwsSecretsManagerSource::connect(AwsOptions::new().region("eu-west-1")).await;
+/// let source = AwsSecretsManagerSource::connect(AwsOptions::new().region("eu-west-1")).await?;
 /// let cache = Cached::new(source, CachePolicy::DEFAULT);
 /// let dsn = cache.get(&"aws-sm:prod/db#dsn".parse::<SecretRef>()?).await?;
 /// # Ok(()) }
@@ -98,9 +39,25 @@ pub struct AwsSecretsManagerSource {
 }
 
 impl AwsSecretsManagerSource {
-    /// A source configured by `options` and the standard chain.
-    pub async fn connect(options: AwsOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    /// A source configured by `options` and the standard chain. Nothing is sent to Secrets
+    /// Manager until the first fetch.
+    ///
+    /// # Errors
+    /// [`AwsConfigError`] when the endpoint is not usable or no region is configured
+    /// anywhere (options, `AWS_REGION`, the profile).
+    pub async fn connect(options: AwsOptions) -> Result<Self, AwsConfigError> {
+        if let Some(endpoint) = &options.endpoint {
+            check_backend_address(endpoint).map_err(|refused| AwsConfigError::EndpointInvalid {
+                reason: refused.reason(),
+            })?;
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(options.timeout)
+                    .build(),
+            )
+            .retry_config(RetryConfig::disabled());
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -117,15 +74,19 @@ impl AwsSecretsManagerSource {
             ));
         }
         let config = loader.load().await;
-        Self {
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .ok_or(AwsConfigError::RegionMissing)?;
+        Ok(Self {
             client: Client::new(&config),
-            region: config.region().map(ToString::to_string),
+            region: Some(region),
             endpoint: options.endpoint,
-        }
+        })
     }
 
     async fn read(&self, reference: &SecretRef) -> Result<SecretValue, SecretError> {
-        if reference.scheme() != &Scheme::AwsSecretsManager {
+        if reference.scheme() != &ReferenceScheme::AwsSecretsManager {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

@@ -35,6 +35,7 @@ async fn source() -> AwsSecretsManagerSource {
             )),
     )
     .await
+    .unwrap()
 }
 
 /// The SDK client the tests use to create and rotate secrets, as an operator would.
@@ -178,7 +179,8 @@ async fn a_missing_secret_is_not_found_and_an_outage_is_unavailable() {
                 SecretString::from("testing"),
             )),
     )
-    .await;
+    .await
+    .unwrap();
     let err = nowhere.fetch(&missing).await.unwrap_err();
     assert!(err.is_outage(), "{err:?}");
     assert_eq!(

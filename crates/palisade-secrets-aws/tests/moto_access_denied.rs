@@ -90,7 +90,8 @@ async fn credentials_moto_does_not_know_are_access_denied() {
                 SecretString::from("not-a-key"),
             )),
     )
-    .await;
+    .await
+    .unwrap();
     let reference: SecretRef = "aws-sm:prod/db".parse().unwrap();
     let error = source.fetch(&reference).await.unwrap_err();
     assert!(

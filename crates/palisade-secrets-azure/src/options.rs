@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
@@ -12,7 +13,7 @@ use azure_identity::{
     DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
-use palisade_secrets::{EnvSource, SecretRef, SecretSource};
+use palisade_secrets::{BACKEND_TIMEOUT, EnvSource, SecretRef, SecretSource};
 
 use crate::access_token::AccessTokenFromReference;
 
@@ -58,6 +59,7 @@ pub struct AzureOptions {
     ca_certificates: Vec<PathBuf>,
     resolve: Vec<(String, SocketAddr)>,
     authority_host: Option<String>,
+    timeout: Duration,
 }
 
 impl AzureOptions {
@@ -67,6 +69,7 @@ impl AzureOptions {
             ca_certificates: Vec::new(),
             resolve: Vec::new(),
             authority_host: None,
+            timeout: BACKEND_TIMEOUT,
         }
     }
 
@@ -128,6 +131,14 @@ impl AzureOptions {
         self
     }
 
+    /// How long one request (to Key Vault or to Entra ID for a token) may take
+    /// ([`BACKEND_TIMEOUT`] unless set).
+    #[must_use]
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Entra ID's authority host for a client secret (`https://login.microsoftonline.us` for
     /// Azure Government); by default Azure's public cloud, or `AZURE_AUTHORITY_HOST`.
     #[must_use]
@@ -138,7 +149,7 @@ impl AzureOptions {
 
     /// The SDK client options: no retries inside the source (a cache rides out an outage with
     /// its stale value, without holding its single flight for seconds), and the transport
-    /// these options describe.
+    /// these options describe, with their timeout.
     pub(crate) fn client_options(&self) -> Result<ClientOptions, AzureConfigError> {
         let mut options = ClientOptions {
             retry: RetryOptions::none(),
@@ -152,10 +163,7 @@ impl AzureOptions {
             cloud.authority_host.clone_from(url);
             options.cloud = Some(Arc::new(CloudConfiguration::from(cloud)));
         }
-        if self.ca_certificates.is_empty() && self.resolve.is_empty() {
-            return Ok(options);
-        }
-        let mut http = reqwest::Client::builder();
+        let mut http = reqwest::Client::builder().timeout(self.timeout);
         for path in &self.ca_certificates {
             http = http.tls_certs_merge(certificates(path)?);
         }

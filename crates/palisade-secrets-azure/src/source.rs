@@ -10,7 +10,8 @@ use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use palisade_clock::{Clock, SystemClock};
 use palisade_secrets::{
-    Fetch, Metadata, Scheme, SecretError, SecretRef, SecretSource, SecretValue, select_field,
+    Fetch, Metadata, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue,
+    select_field,
 };
 use time::OffsetDateTime;
 
@@ -93,7 +94,7 @@ impl AzureKeyVaultSource {
     }
 
     async fn read(&self, reference: &SecretRef) -> Result<SecretValue, SecretError> {
-        if reference.scheme() != &Scheme::AzureKeyVault {
+        if reference.scheme() != &ReferenceScheme::AzureKeyVault {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

@@ -35,10 +35,12 @@ fn main() {
         let token_file = std::env::temp_dir().join(unique_name("vault-bench-token"));
         std::fs::write(&token_file, "hvs.bench").unwrap();
         let token: SecretRef = format!("file:{}", token_file.display()).parse().unwrap();
-        let source = VaultSource::new(
-            VaultOptions::new(vault.url(), token),
+        let source = VaultSource::connect(VaultOptions::new(
+            vault.url(),
+            token,
             Arc::new(FileSource::new()),
-        )
+        ))
+        .await
         .unwrap();
         let cache = Cached::new(source, CachePolicy::DEFAULT);
         let reference: SecretRef = "vault:secret/db#dsn".parse().unwrap();

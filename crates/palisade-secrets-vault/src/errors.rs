@@ -1,6 +1,7 @@
 //! vaultrs errors as what they mean for a read: denied, not there, or no answer.
 
 use palisade_secrets::{SecretError, SecretRef};
+use rustify::errors::ClientError as RestError;
 use vaultrs::error::ClientError;
 
 /// What a failed Vault call means.
@@ -17,9 +18,12 @@ pub(crate) enum Failure {
 impl Failure {
     pub(crate) fn from_client(error: &ClientError) -> Self {
         match error {
-            ClientError::APIError { code: 403, .. } => Self::Denied,
-            ClientError::APIError { code: 404, .. } => Self::NotFound,
-            ClientError::APIError { code, .. } => Self::Unavailable("Vault answered", Some(*code)),
+            ClientError::APIError { code, .. } => Self::from_status(*code),
+            // An error status whose body is not Vault's `{"errors": [...]}`: a KV v2 version
+            // that was deleted answers 404 with its metadata instead.
+            ClientError::RestClientError {
+                source: RestError::ServerResponseError { code, .. },
+            } => Self::from_status(*code),
             ClientError::RestClientError { .. } => {
                 Self::Unavailable("the request to Vault failed", None)
             }
@@ -29,6 +33,14 @@ impl Failure {
                 Self::Unavailable("Vault's answer was not the expected JSON", None)
             }
             _ => Self::Unavailable("the Vault client failed", None),
+        }
+    }
+
+    fn from_status(code: u16) -> Self {
+        match code {
+            403 => Self::Denied,
+            404 => Self::NotFound,
+            code => Self::Unavailable("Vault answered", Some(code)),
         }
     }
 

@@ -1,46 +1,62 @@
 //! `VaultOptions`: where Vault is, which token to use, how to trust its certificate.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use palisade_secrets::SecretRef;
-use url::{Host, Url};
+use palisade_secrets::{BACKEND_TIMEOUT, SecretRef, SecretSource, check_backend_address};
 use vaultrs::client::{VaultClient, VaultClientSettings, VaultClientSettingsBuilder};
 
 /// How to reach Vault. Nothing is read from `VAULT_*` environment variables behind the
 /// caller's back: the address, namespace and CA certificates are what these options say, and
-/// the token is whatever the token reference resolves to (`env:VAULT_TOKEN` for the usual
-/// variable, `file:/vault/agent/token` for a Vault Agent sink).
+/// the token is whatever the token reference resolves to through the given source
+/// (`env:VAULT_TOKEN` for the usual variable, `file:/vault/agent/token` for a Vault Agent
+/// sink). Each request to Vault may take [`BACKEND_TIMEOUT`] unless
+/// [`timeout`](Self::timeout) says otherwise; nothing is retried here (a
+/// [`Cached`](palisade_secrets::Cached) source rides out an outage with its stale value).
 ///
 /// ```
+/// use std::sync::Arc;
+/// use palisade_secrets::Registry;
 /// use palisade_secrets_vault::VaultOptions;
 ///
-/// let options = VaultOptions::new("https://vault.example.com:8200", "env:VAULT_TOKEN".parse()?)
-///     .namespace("team-a")
+/// let options = VaultOptions::new(
+///     "https://vault.example.com:8200",
+///     "env:VAULT_TOKEN".parse()?,
+///     Arc::new(Registry::standard()),
+/// )
+/// .namespace("team-a")
 ///     .ca_certificate("/etc/ssl/vault-ca.pem")
 ///     .timeout(std::time::Duration::from_secs(5));
 /// # Ok::<(), palisade_secrets::RefError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VaultOptions {
     pub(crate) address: String,
     pub(crate) token: SecretRef,
+    pub(crate) tokens: Arc<dyn SecretSource>,
     pub(crate) namespace: Option<String>,
     pub(crate) ca_certificates: Vec<PathBuf>,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) timeout: Duration,
 }
 
 impl VaultOptions {
     /// Vault at `address` (`https://HOST:PORT`; plain `http://` only on loopback), with the
-    /// token that `token` names.
+    /// token that `token` names, read through `tokens`.
     #[must_use]
-    pub fn new(address: impl Into<String>, token: SecretRef) -> Self {
+    pub fn new(
+        address: impl Into<String>,
+        token: SecretRef,
+        tokens: Arc<dyn SecretSource>,
+    ) -> Self {
         Self {
             address: address.into(),
             token,
+            tokens,
             namespace: None,
             ca_certificates: Vec::new(),
-            timeout: None,
+            timeout: BACKEND_TIMEOUT,
         }
     }
 
@@ -59,17 +75,21 @@ impl VaultOptions {
         self
     }
 
-    /// How long one request to Vault may take.
+    /// How long one request to Vault may take ([`BACKEND_TIMEOUT`] unless set).
     #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 
     /// Client settings with no token yet, after checking every option and building a client
     /// once (which parses the CA certificates).
     pub(crate) fn settings(&self) -> Result<VaultClientSettings, VaultConfigError> {
-        let address = checked_address(&self.address)?;
+        check_backend_address(&self.address).map_err(|refused| {
+            VaultConfigError::AddressInvalid {
+                reason: refused.reason(),
+            }
+        })?;
         let ca_certificates = self
             .ca_certificates
             .iter()
@@ -77,12 +97,12 @@ impl VaultOptions {
             .collect::<Result<Vec<_>, _>>()?;
         let mut settings = VaultClientSettingsBuilder::default();
         settings
-            .address(address.as_str())
+            .address(self.address.as_str())
             .token(String::new())
             .ca_certs(ca_certificates)
             .identity(None)
             .verify(true)
-            .timeout(self.timeout)
+            .timeout(Some(self.timeout))
             .namespace(self.namespace.clone());
         let settings = settings
             .build()
@@ -92,32 +112,6 @@ impl VaultOptions {
         VaultClient::new(settings.clone()).map_err(|_| VaultConfigError::ClientBuild)?;
         Ok(settings)
     }
-}
-
-/// `https://HOST[:PORT]` with no credentials, path, query or fragment; `http://` only for a
-/// loopback host, since a token sent in clear text is a token given away.
-fn checked_address(text: &str) -> Result<Url, VaultConfigError> {
-    let invalid = |reason| VaultConfigError::AddressInvalid { reason };
-    let url = Url::parse(text).map_err(|_| invalid("it is not a URL"))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(invalid("the scheme must be https"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("it must not contain credentials"));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("it must be only a scheme, a host and a port"));
-    }
-    let loopback = match url.host() {
-        Some(Host::Domain(name)) => name == "localhost",
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(invalid("it has no host")),
-    };
-    if url.scheme() == "http" && !loopback {
-        return Err(invalid("plain http is allowed only on loopback; use https"));
-    }
-    Ok(url)
 }
 
 /// A CA file's path for vaultrs, after checking that it holds a PEM certificate.
@@ -166,38 +160,13 @@ pub enum VaultConfigError {
     ClientBuild,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_are_checked_before_anything_is_sent() {
-        let reason = |text: &str| match checked_address(text) {
-            Ok(_) => "ok",
-            Err(VaultConfigError::AddressInvalid { reason }) => reason,
-            Err(_) => "other",
-        };
-        assert_eq!(reason("https://vault.example.com:8200"), "ok");
-        assert_eq!(reason("http://127.0.0.1:8200"), "ok");
-        assert_eq!(reason("http://localhost:8200"), "ok");
-        assert_eq!(reason("http://[::1]:8200"), "ok");
-        assert_eq!(
-            reason("http://vault.example.com:8200"),
-            "plain http is allowed only on loopback; use https"
-        );
-        assert_eq!(
-            reason("https://user:pw@vault.example.com"),
-            "it must not contain credentials"
-        );
-        assert_eq!(
-            reason("https://vault.example.com/v1"),
-            "it must be only a scheme, a host and a port"
-        );
-        assert_eq!(
-            reason("ftp://vault.example.com"),
-            "the scheme must be https"
-        );
-        assert_eq!(reason("vault.example.com:8200"), "the scheme must be https");
-        assert_eq!(reason("not a url"), "it is not a URL");
+impl fmt::Debug for VaultOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultOptions")
+            .field("token", &self.token)
+            .field("namespace", &self.namespace)
+            .field("ca_certificates", &self.ca_certificates)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use palisade_clock::{Clock, SystemClock};
 use palisade_secrets::{
-    Fetch, Metadata, Scheme, SecretError, SecretRef, SecretSource, SecretValue, select_field,
+    Fetch, Metadata, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue,
+    select_field,
 };
 use vaultrs::api::kv2::requests::ReadSecretRequest;
 use vaultrs::api::kv2::responses::ReadSecretResponse;
@@ -37,8 +38,12 @@ use crate::session::{Session, TokenLease};
 /// use palisade_secrets_vault::{VaultOptions, VaultSource};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let options = VaultOptions::new("https://vault.example.com:8200", "env:VAULT_TOKEN".parse()?);
-/// let vault = VaultSource::new(options, Arc::new(EnvSource::new()))?;
+/// let options = VaultOptions::new(
+///     "https://vault.example.com:8200",
+///     "env:VAULT_TOKEN".parse()?,
+///     Arc::new(EnvSource::new()),
+/// );
+/// let vault = VaultSource::connect(options).await?;
 /// let cache = Cached::new(vault, CachePolicy::DEFAULT);
 /// let dsn = cache.get(&"vault:secret/database/prod#dsn".parse::<SecretRef>()?).await?;
 /// # Ok(()) }
@@ -56,22 +61,23 @@ pub struct VaultSource {
 }
 
 impl VaultSource {
-    /// A source for Vault as `options` describe, reading its token from `tokens`. Nothing is
-    /// sent until the first fetch.
+    /// A source for Vault as `options` describe. Nothing is sent until the first fetch (a
+    /// service starts while Vault is down, and its first read says so).
     ///
     /// # Errors
     /// [`VaultConfigError`] when the address or a CA certificate is not usable.
-    pub fn new(
-        options: VaultOptions,
-        tokens: Arc<dyn SecretSource>,
-    ) -> Result<Self, VaultConfigError> {
+    #[allow(
+        clippy::unused_async,
+        reason = "the shape every secret backend shares: `connect(options).await`"
+    )]
+    pub async fn connect(options: VaultOptions) -> Result<Self, VaultConfigError> {
         let settings = options.settings()?;
         Ok(Self {
             settings,
             address: options.address,
             namespace: options.namespace,
             token: options.token,
-            tokens,
+            tokens: options.tokens,
             clock: Arc::new(SystemClock),
             session: RwLock::new(None),
             replacing: tokio::sync::Mutex::new(0),
@@ -86,7 +92,7 @@ impl VaultSource {
     }
 
     async fn read(&self, reference: &SecretRef) -> Result<SecretValue, SecretError> {
-        if reference.scheme() != &Scheme::Vault {
+        if reference.scheme() != &ReferenceScheme::Vault {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

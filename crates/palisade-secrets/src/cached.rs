@@ -15,6 +15,7 @@ use palisade_clock::{Clock, SystemClock};
 use tokio::sync::OnceCell;
 
 use crate::error::duplicate;
+use crate::handles::Handles;
 use crate::published::{Published, lock};
 use crate::{CachePolicy, Fetch, SecretError, SecretRef, SecretSource, SecretValue};
 
@@ -117,7 +118,7 @@ struct Inner<S> {
 
 /// One cached value and its deadlines. Immutable except for the refresh-ahead latch.
 struct Slot {
-    value: SecretValue,
+    handles: Handles,
     generation: u64,
     fetched_at: Nanos,
     refresh_at: Nanos,
@@ -330,7 +331,7 @@ impl<S: SecretSource> Inner<S> {
                 if now < slot.expires_at
                     && (now < slot.refresh_at || slot.refresh_started.load(Ordering::Relaxed)) =>
             {
-                Ok(read(&slot.value, false))
+                Ok(read(slot.handles.first(), false))
             }
             _ => Err(read),
         })
@@ -351,7 +352,7 @@ impl<S: SecretSource> Inner<S> {
                 && !slot.refresh_started.swap(true, Ordering::Relaxed);
             return Lookup::Hit {
                 secret: CachedSecret {
-                    value: slot.value.clone(),
+                    value: slot.handles.for_this_thread().clone(),
                     stale: false,
                 },
                 refresh,
@@ -360,7 +361,7 @@ impl<S: SecretSource> Inner<S> {
         if slot.retry_at.is_some_and(|retry_at| now < retry_at) && now < slot.stale_until {
             return Lookup::Hit {
                 secret: CachedSecret {
-                    value: slot.value.clone(),
+                    value: slot.handles.for_this_thread().clone(),
                     stale: true,
                 },
                 refresh: false,
@@ -434,7 +435,7 @@ impl<S: SecretSource> Inner<S> {
         let newer = seen.is_none_or(|seen| slot.generation > seen);
         (newer && slot.retry_at.is_none() && self.clock.coarse_nanos() < slot.expires_at).then(
             || CachedSecret {
-                value: slot.value.clone(),
+                value: slot.handles.first().clone(),
                 stale: false,
             },
         )
@@ -444,7 +445,7 @@ impl<S: SecretSource> Inner<S> {
         let policy = &self.policy;
         let expires_at = after(now, policy.ttl());
         let slot = Arc::new(Slot {
-            value: value.clone(),
+            handles: Handles::new(value),
             generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
             fetched_at: now,
             refresh_at: after(now, policy.ttl().saturating_sub(policy.refresh_ahead())),
@@ -460,7 +461,7 @@ impl<S: SecretSource> Inner<S> {
             }
             if let Some(previous) = slots.insert(reference.clone(), slot) {
                 let (before, after) = (
-                    &previous.value.metadata().version,
+                    &previous.handles.first().metadata().version,
                     &value.metadata().version,
                 );
                 if before != after {
@@ -495,7 +496,7 @@ impl<S: SecretSource> Inner<S> {
                 tracing::warn!(%reference, error = %err, "secret source failed; serving the last good value, stale");
                 self.replace(reference, &slot, |copy| copy.retry_at = Some(retry_at));
                 return Ok(CachedSecret {
-                    value: slot.value.clone(),
+                    value: slot.handles.first().clone(),
                     stale: true,
                 });
             }
@@ -507,7 +508,7 @@ impl<S: SecretSource> Inner<S> {
     /// Replaces `slot` (if it is still the cached one) with an edited copy.
     fn replace(&self, reference: &SecretRef, slot: &Arc<Slot>, edit: impl FnOnce(&mut Slot)) {
         let mut copy = Slot {
-            value: slot.value.clone(),
+            handles: slot.handles.clone(),
             generation: slot.generation,
             fetched_at: slot.fetched_at,
             refresh_at: slot.refresh_at,

@@ -6,7 +6,7 @@ use std::path::Path;
 use zeroize::Zeroize;
 
 use crate::json_field::wipe;
-use crate::{Fetch, Scheme, SecretError, SecretRef, SecretSource, SecretValue};
+use crate::{Fetch, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue};
 
 /// Reads `dotenv:PATH#NAME`: the variable `NAME` from the `.env` file at `PATH` (relative
 /// paths from the working directory).
@@ -30,7 +30,7 @@ impl DotEnvSource {
         let not_found = || SecretError::NotFound {
             reference: reference.clone(),
         };
-        let (Scheme::DotEnv, Some(name)) = (reference.scheme(), reference.field()) else {
+        let (ReferenceScheme::DotEnv, Some(name)) = (reference.scheme(), reference.field()) else {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

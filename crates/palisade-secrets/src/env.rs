@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use crate::dotenv::lookup;
-use crate::{Fetch, Scheme, SecretError, SecretRef, SecretSource, SecretValue, select_field};
+use crate::{
+    Fetch, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue, select_field,
+};
 
 /// Reads `env:NAME[#field]` from the process environment; with
 /// [`with_dotenv_fallback`](Self::with_dotenv_fallback), a variable that is not set is looked up
@@ -41,7 +43,7 @@ impl EnvSource {
     }
 
     fn read(&self, reference: &SecretRef) -> Result<SecretValue, SecretError> {
-        if reference.scheme() != &Scheme::Env {
+        if reference.scheme() != &ReferenceScheme::Env {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

@@ -4,7 +4,9 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::{Fetch, Scheme, SecretError, SecretRef, SecretSource, SecretValue, select_field};
+use crate::{
+    Fetch, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue, select_field,
+};
 
 /// Reads `file:PATH[#field]`: the file's content with trailing newlines trimmed.
 ///
@@ -38,7 +40,7 @@ impl FileSource {
     }
 
     fn read(&self, reference: &SecretRef) -> Result<SecretValue, SecretError> {
-        if reference.scheme() != &Scheme::File {
+        if reference.scheme() != &ReferenceScheme::File {
             return Err(SecretError::SchemeUnsupported {
                 reference: reference.clone(),
             });

@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backend;
 mod cache_policy;
 mod cached;
 mod chain;
@@ -11,6 +12,7 @@ mod dsn;
 mod env;
 mod error;
 mod file;
+mod handles;
 mod json_field;
 mod published;
 mod reference;
@@ -18,6 +20,7 @@ mod registry;
 mod source;
 mod value;
 
+pub use backend::{AddressRefused, BACKEND_TIMEOUT, check_backend_address};
 pub use cache_policy::{CachePolicy, CachePolicyError};
 pub use cached::{Cached, CachedSecret};
 pub use chain::Chain;
@@ -28,7 +31,7 @@ pub use env::EnvSource;
 pub use error::{SecretError, SourceCause};
 pub use file::FileSource;
 pub use json_field::select_field;
-pub use reference::{RefError, Scheme, SecretRef};
+pub use reference::{RefError, ReferenceScheme, SecretRef};
 pub use registry::Registry;
 pub use source::{Fetch, FetchResult, SecretSource};
 pub use value::{Metadata, SecretValue};

@@ -19,7 +19,7 @@ const MAX_SCHEME_LEN: usize = 32;
 /// The source a [`SecretRef`] names, from the part before the first `:`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
-pub enum Scheme {
+pub enum ReferenceScheme {
     /// `env:NAME`: a process environment variable.
     Env,
     /// `dotenv:PATH#NAME`: a variable in a `.env` file.
@@ -37,7 +37,7 @@ pub enum Scheme {
     Other(String),
 }
 
-impl Scheme {
+impl ReferenceScheme {
     /// The scheme as written in a reference.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -74,7 +74,7 @@ impl Scheme {
     }
 }
 
-impl fmt::Display for Scheme {
+impl fmt::Display for ReferenceScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -97,10 +97,10 @@ impl fmt::Display for Scheme {
 /// | `azure-kv:https://NAME.vault.azure.net/database-dsn` | the Key Vault secret `database-dsn` |
 ///
 /// ```
-/// use palisade_secrets::{Scheme, SecretRef};
+/// use palisade_secrets::{ReferenceScheme, SecretRef};
 ///
 /// let reference: SecretRef = "aws-sm:prod/database#dsn".parse()?;
-/// assert_eq!(reference.scheme(), &Scheme::AwsSecretsManager);
+/// assert_eq!(reference.scheme(), &ReferenceScheme::AwsSecretsManager);
 /// assert_eq!(reference.locator(), "prod/database");
 /// assert_eq!(reference.field(), Some("dsn"));
 /// assert_eq!(reference.to_string(), "aws-sm:prod/database#dsn");
@@ -114,7 +114,7 @@ pub struct SecretRef {
 }
 
 struct Parts {
-    scheme: Scheme,
+    scheme: ReferenceScheme,
     locator: String,
     field: Option<String>,
     /// The parts' hash, computed once: a cache looks a reference up on every read.
@@ -135,7 +135,7 @@ impl SecretRef {
             return Err(RefError::ControlCharacter);
         }
         let (scheme, rest) = text.split_once(':').ok_or(RefError::SchemeMissing)?;
-        let scheme = Scheme::parse(scheme)?;
+        let scheme = ReferenceScheme::parse(scheme)?;
         let (locator, field) = match rest.split_once('#') {
             Some((locator, field)) => (locator, Some(field)),
             None => (rest, None),
@@ -147,10 +147,14 @@ impl SecretRef {
     ///
     /// # Errors
     /// As [`parse`](Self::parse).
-    pub fn new(scheme: Scheme, locator: &str, field: Option<&str>) -> Result<Self, RefError> {
+    pub fn new(
+        scheme: ReferenceScheme,
+        locator: &str,
+        field: Option<&str>,
+    ) -> Result<Self, RefError> {
         // `vault:MOUNT/PATH#field?version=3` is written with the query after the field; it
         // is kept on the locator, so both spellings name the same reference.
-        if scheme == Scheme::Vault
+        if scheme == ReferenceScheme::Vault
             && let Some((name, query)) = field.and_then(|f| f.split_once('?'))
         {
             if locator.contains('?') {
@@ -176,20 +180,24 @@ impl SecretRef {
             return Err(RefError::FieldInvalid);
         }
         match scheme {
-            Scheme::Env if !is_variable_name(locator) => return Err(RefError::VariableNameInvalid),
-            Scheme::DotEnv => match field {
+            ReferenceScheme::Env if !is_variable_name(locator) => {
+                return Err(RefError::VariableNameInvalid);
+            }
+            ReferenceScheme::DotEnv => match field {
                 None => return Err(RefError::DotEnvVariableMissing),
                 Some(name) if !is_variable_name(name) => return Err(RefError::VariableNameInvalid),
                 Some(_) => {}
             },
-            Scheme::AwsSecretsManager if !is_aws_secret_id(locator) => {
+            ReferenceScheme::AwsSecretsManager if !is_aws_secret_id(locator) => {
                 return Err(RefError::AwsSecretIdInvalid);
             }
-            Scheme::Vault => validate_vault_path(locator)?,
+            ReferenceScheme::Vault => validate_vault_path(locator)?,
             // `postgres://user:password@host/db` is a DSN pasted where a reference belongs: it
             // must never be stored, shown or routed as if it were a reference.
-            Scheme::Other(_) if locator.starts_with("//") => return Err(RefError::LooksLikeUrl),
-            Scheme::AzureKeyVault => validate_azure_url(locator)?,
+            ReferenceScheme::Other(_) if locator.starts_with("//") => {
+                return Err(RefError::LooksLikeUrl);
+            }
+            ReferenceScheme::AzureKeyVault => validate_azure_url(locator)?,
             _ => {}
         }
         if locator.contains('#') {
@@ -207,13 +215,13 @@ impl SecretRef {
     }
 
     /// The parts, in the order they are compared.
-    fn parts(&self) -> (&Scheme, &str, Option<&str>) {
+    fn parts(&self) -> (&ReferenceScheme, &str, Option<&str>) {
         (&self.parts.scheme, &self.parts.locator, self.field())
     }
 
     /// The source the reference names.
     #[must_use]
-    pub fn scheme(&self) -> &Scheme {
+    pub fn scheme(&self) -> &ReferenceScheme {
         &self.parts.scheme
     }
 

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::{
-    DotEnvSource, EnvSource, Fetch, FileSource, Scheme, SecretError, SecretRef, SecretSource,
+    DotEnvSource, EnvSource, Fetch, FileSource, ReferenceScheme, SecretError, SecretRef,
+    SecretSource,
 };
 
 /// Routes each reference to the source registered for its scheme, so one configuration value
@@ -29,7 +30,7 @@ use crate::{
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
-    sources: BTreeMap<Scheme, Arc<dyn SecretSource>>,
+    sources: BTreeMap<ReferenceScheme, Arc<dyn SecretSource>>,
 }
 
 impl Registry {
@@ -43,21 +44,21 @@ impl Registry {
     #[must_use]
     pub fn standard() -> Self {
         Self::new()
-            .with(Scheme::Env, Arc::new(EnvSource::new()))
-            .with(Scheme::DotEnv, Arc::new(DotEnvSource::new()))
-            .with(Scheme::File, Arc::new(FileSource::new()))
+            .with(ReferenceScheme::Env, Arc::new(EnvSource::new()))
+            .with(ReferenceScheme::DotEnv, Arc::new(DotEnvSource::new()))
+            .with(ReferenceScheme::File, Arc::new(FileSource::new()))
     }
 
     /// This registry with `source` handling `scheme` (replacing any source it had).
     #[must_use]
-    pub fn with(mut self, scheme: Scheme, source: Arc<dyn SecretSource>) -> Self {
+    pub fn with(mut self, scheme: ReferenceScheme, source: Arc<dyn SecretSource>) -> Self {
         self.sources.insert(scheme, source);
         self
     }
 
     /// The source for `scheme`, if one is registered.
     #[must_use]
-    pub fn source(&self, scheme: &Scheme) -> Option<&Arc<dyn SecretSource>> {
+    pub fn source(&self, scheme: &ReferenceScheme) -> Option<&Arc<dyn SecretSource>> {
         self.sources.get(scheme)
     }
 }

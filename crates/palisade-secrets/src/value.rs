@@ -43,10 +43,19 @@ impl Metadata {
 pub struct SecretValue {
     /// Shared by clones: one copy of the secret in memory, zeroized when the last clone drops,
     /// and a clone (a cache hit) is one reference count.
-    shared: Arc<Shared>,
+    shared: Arc<Handle>,
 }
 
-struct Shared {
+/// What a clone counts: the secret behind one more pointer. A cache keeps several handles on
+/// one secret ([`SecretValue::handle`]) so that threads reading it count references on
+/// different cache lines; the alignment keeps two handles off one line (and its neighbour,
+/// which CPUs prefetch in pairs).
+#[repr(align(128))]
+struct Handle {
+    secret: Arc<Secret>,
+}
+
+struct Secret {
     bytes: SecretBox<[u8]>,
     metadata: Metadata,
 }
@@ -70,10 +79,26 @@ impl SecretValue {
             bytes.zeroize();
             copy
         };
+        Self::from_secret(Secret {
+            bytes: SecretBox::new(exact),
+            metadata: Metadata::default(),
+        })
+    }
+
+    fn from_secret(secret: Secret) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                bytes: SecretBox::new(exact),
-                metadata: Metadata::default(),
+            shared: Arc::new(Handle {
+                secret: Arc::new(secret),
+            }),
+        }
+    }
+
+    /// Another handle on the same secret (no copy of it) whose clones count references apart
+    /// from this one's: a cache hands one handle to each group of threads.
+    pub(crate) fn handle(&self) -> Self {
+        Self {
+            shared: Arc::new(Handle {
+                secret: Arc::clone(&self.shared.secret),
             }),
         }
     }
@@ -82,35 +107,35 @@ impl SecretValue {
     /// this one if they are shared).
     #[must_use]
     pub fn with_metadata(mut self, metadata: Metadata) -> Self {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.metadata = metadata;
+        if let Some(secret) =
+            Arc::get_mut(&mut self.shared).and_then(|handle| Arc::get_mut(&mut handle.secret))
+        {
+            secret.metadata = metadata;
             return self;
         }
-        Self {
-            shared: Arc::new(Shared {
-                bytes: SecretBox::new(Box::from(self.expose_bytes())),
-                metadata,
-            }),
-        }
+        Self::from_secret(Secret {
+            bytes: SecretBox::new(Box::from(self.expose_bytes())),
+            metadata,
+        })
     }
 
     /// The value as text, or `None` when it is not UTF-8.
     #[must_use]
     pub fn expose_str(&self) -> Option<&str> {
-        std::str::from_utf8(self.shared.bytes.expose_secret()).ok()
+        std::str::from_utf8(self.shared.secret.bytes.expose_secret()).ok()
     }
 
     /// The value's bytes.
     #[must_use]
     pub fn expose_bytes(&self) -> &[u8] {
-        self.shared.bytes.expose_secret()
+        self.shared.secret.bytes.expose_secret()
     }
 
     /// The value's length in bytes (reported by `palisade secret check`; the length of a
     /// secret is not the secret).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shared.bytes.expose_secret().len()
+        self.shared.secret.bytes.expose_secret().len()
     }
 
     /// Whether the value is empty.
@@ -122,7 +147,7 @@ impl SecretValue {
     /// What the source knows about the value.
     #[must_use]
     pub fn metadata(&self) -> &Metadata {
-        &self.shared.metadata
+        &self.shared.secret.metadata
     }
 }
 

@@ -4,11 +4,11 @@
     reason = "a test fails by panicking, with the location"
 )]
 
-use palisade_secrets::{RefError, Scheme, SecretRef};
+use palisade_secrets::{RefError, ReferenceScheme, SecretRef};
 use palisade_test::Canary;
 use proptest::prelude::*;
 
-fn parts(text: &str) -> (Scheme, String, Option<String>) {
+fn parts(text: &str) -> (ReferenceScheme, String, Option<String>) {
     let r = SecretRef::parse(text).unwrap();
     (
         r.scheme().clone(),
@@ -19,66 +19,76 @@ fn parts(text: &str) -> (Scheme, String, Option<String>) {
 
 #[test]
 fn every_documented_form_parses() {
-    let cases: &[(&str, Scheme, &str, Option<&str>)] = &[
-        ("env:DATABASE_URL", Scheme::Env, "DATABASE_URL", None),
-        ("env:DB_JSON#dsn", Scheme::Env, "DB_JSON", Some("dsn")),
+    let cases: &[(&str, ReferenceScheme, &str, Option<&str>)] = &[
+        (
+            "env:DATABASE_URL",
+            ReferenceScheme::Env,
+            "DATABASE_URL",
+            None,
+        ),
+        (
+            "env:DB_JSON#dsn",
+            ReferenceScheme::Env,
+            "DB_JSON",
+            Some("dsn"),
+        ),
         (
             "dotenv:.env#DATABASE_URL",
-            Scheme::DotEnv,
+            ReferenceScheme::DotEnv,
             ".env",
             Some("DATABASE_URL"),
         ),
         (
             "file:/run/secrets/db_password",
-            Scheme::File,
+            ReferenceScheme::File,
             "/run/secrets/db_password",
             None,
         ),
         (
             "aws-sm:prod/database#dsn",
-            Scheme::AwsSecretsManager,
+            ReferenceScheme::AwsSecretsManager,
             "prod/database",
             Some("dsn"),
         ),
         (
             "aws-sm:prod/database@AWSPREVIOUS",
-            Scheme::AwsSecretsManager,
+            ReferenceScheme::AwsSecretsManager,
             "prod/database@AWSPREVIOUS",
             None,
         ),
         (
             "aws-sm:arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf#dsn",
-            Scheme::AwsSecretsManager,
+            ReferenceScheme::AwsSecretsManager,
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf",
             Some("dsn"),
         ),
         (
             "vault:secret/database/prod#dsn",
-            Scheme::Vault,
+            ReferenceScheme::Vault,
             "secret/database/prod",
             Some("dsn"),
         ),
         (
             "vault:secret/database/prod?version=3#dsn",
-            Scheme::Vault,
+            ReferenceScheme::Vault,
             "secret/database/prod?version=3",
             Some("dsn"),
         ),
         (
             "azure-kv:https://myvault.vault.azure.net/database-dsn",
-            Scheme::AzureKeyVault,
+            ReferenceScheme::AzureKeyVault,
             "https://myvault.vault.azure.net/database-dsn",
             None,
         ),
         (
             "azure-kv:https://myvault.vault.azure.net/database-dsn/4387e9f3d6e14c459867679a90fd0f79",
-            Scheme::AzureKeyVault,
+            ReferenceScheme::AzureKeyVault,
             "https://myvault.vault.azure.net/database-dsn/4387e9f3d6e14c459867679a90fd0f79",
             None,
         ),
         (
             "gcp-sm:projects/p/secrets/db",
-            Scheme::Other("gcp-sm".into()),
+            ReferenceScheme::Other("gcp-sm".into()),
             "projects/p/secrets/db",
             None,
         ),

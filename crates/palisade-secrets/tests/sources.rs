@@ -346,7 +346,8 @@ fn chain_falls_through_not_found_only() {
 #[test]
 fn registry_routes_by_scheme() {
     let vault = Scripted::new(found);
-    let registry = Registry::standard().with(palisade_secrets::Scheme::Vault, vault.clone());
+    let registry =
+        Registry::standard().with(palisade_secrets::ReferenceScheme::Vault, vault.clone());
     assert_eq!(
         fetch(&registry, "vault:secret/db").unwrap().expose_str(),
         Some("second")

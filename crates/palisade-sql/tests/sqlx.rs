@@ -9,7 +9,7 @@
     reason = "tests fail loudly"
 )]
 
-use palisade_sql::{Dialect, Driver, Ident, QueryError, Rule, SqlDb, SqlGuard, SqlPolicy};
+use palisade_sql::{Dialect, Driver, GuardedSql, Ident, QueryError, Rule, SqlGuard, SqlPolicy};
 use palisade_test::{Canary, Service, unique_name};
 use sqlx::{AssertSqlSafe, Executor as _, MySql, MySqlPool, PgPool, Postgres, Row as _};
 
@@ -50,7 +50,7 @@ async fn postgres_named_parameters_are_bound_and_sql_in_a_value_stays_a_value() 
     )))
     .await
     .unwrap();
-    let writer = SqlDb::<Postgres>::read_write();
+    let writer = GuardedSql::<Postgres>::read_write();
     let insert = format!("INSERT INTO {t} (owner, name) VALUES (:owner, :name)");
     for (owner, name) in [(1_i64, "alpha"), (1, "beta"), (2, "gamma")] {
         let done = writer
@@ -63,7 +63,7 @@ async fn postgres_named_parameters_are_bound_and_sql_in_a_value_stays_a_value() 
         assert_eq!(done.rows_affected(), 1);
     }
 
-    let reader = SqlDb::<Postgres>::read_only();
+    let reader = GuardedSql::<Postgres>::read_only();
     // One name used twice becomes one `$n`, bound once.
     let select = format!(
         "SELECT name FROM {t} WHERE owner = :owner AND (name = :name OR name > :name) ORDER BY name"
@@ -125,7 +125,7 @@ async fn mariadb_binds_a_repeated_name_at_each_question_mark() {
     )))
     .await
     .unwrap();
-    let writer = SqlDb::<MySql>::read_write();
+    let writer = GuardedSql::<MySql>::read_write();
     for (owner, name) in [(1_i64, "alpha"), (1, "beta"), (2, "gamma")] {
         writer
             .sql(&format!(
@@ -137,7 +137,7 @@ async fn mariadb_binds_a_repeated_name_at_each_question_mark() {
             .await
             .unwrap();
     }
-    let reader = SqlDb::<MySql>::read_only();
+    let reader = GuardedSql::<MySql>::read_only();
     let rows: Vec<(String,)> = reader
         .sql(&format!(
             "SELECT name FROM {t} WHERE (owner = :owner AND name <> :skip) OR (owner = :owner AND name = :skip) ORDER BY name"
@@ -189,8 +189,8 @@ async fn refused_statements_never_reach_postgres() {
     )))
     .await
     .unwrap();
-    let reader = SqlDb::<Postgres>::read_only();
-    let writer = SqlDb::<Postgres>::read_write();
+    let reader = GuardedSql::<Postgres>::read_only();
+    let writer = GuardedSql::<Postgres>::read_write();
     let cases: Vec<(String, Vec<&str>, Rule)> = vec![
         (
             format!("DELETE FROM {t} WHERE owner = :owner"),
@@ -280,7 +280,7 @@ async fn a_duplicate_key_error_shows_its_code_not_the_value() {
     .await
     .unwrap();
     let canary = Canary::new();
-    let writer = SqlDb::<Postgres>::read_write();
+    let writer = GuardedSql::<Postgres>::read_write();
     let insert = format!("INSERT INTO {t} (name) VALUES (:name)");
     writer
         .sql(&insert)
@@ -309,7 +309,7 @@ async fn a_duplicate_key_error_shows_its_code_not_the_value() {
     canary.assert_not_in_error(&error);
     assert_eq!(
         format!("{database:?}"),
-        r#"DatabaseError { category: "the database refused the statement", code: Some("23505") }"#
+        r#"SqlServerError { category: "the database refused the statement", code: Some("23505") }"#
     );
     pool.execute(AssertSqlSafe(format!("DROP TABLE {t}")))
         .await
@@ -319,7 +319,7 @@ async fn a_duplicate_key_error_shows_its_code_not_the_value() {
 #[test]
 fn a_guard_for_another_dialect_is_refused() {
     let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::MySql));
-    let error = SqlDb::<Postgres>::with_guard(guard).unwrap_err();
+    let error = GuardedSql::<Postgres>::with_guard(guard).unwrap_err();
     assert!(matches!(
         error,
         QueryError::DialectMismatch {
@@ -328,14 +328,14 @@ fn a_guard_for_another_dialect_is_refused() {
         }
     ));
     let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::Postgres).with_tables(["users"]));
-    let db = SqlDb::<Postgres>::with_guard(guard).unwrap();
+    let db = GuardedSql::<Postgres>::with_guard(guard).unwrap();
     assert_eq!(db.guard().policy().dialect(), Dialect::Postgres);
 }
 
 #[test]
 fn debug_shows_parameter_names_never_the_statement_or_values() {
     let canary = Canary::new();
-    let db = SqlDb::<MySql>::read_only();
+    let db = GuardedSql::<MySql>::read_only();
     let sql = format!(
         "SELECT name FROM notes WHERE name = :name AND note = '{}'",
         canary.value()

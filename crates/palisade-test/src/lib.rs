@@ -10,6 +10,7 @@ pub mod emulators;
 mod fake_clock;
 mod logs;
 mod names;
+mod openbao;
 mod poll;
 pub mod python;
 #[cfg(feature = "secrets")]
@@ -21,5 +22,6 @@ pub use canary::Canary;
 pub use fake_clock::FakeClock;
 pub use logs::{LogCapture, capture_logs};
 pub use names::unique_name;
+pub use openbao::OpenBao;
 pub use poll::{poll_once, poll_without_runtime, ready_now};
 pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};

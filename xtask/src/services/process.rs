@@ -100,6 +100,27 @@ impl ServiceDir {
         }
     }
 
+    /// Waits until the service log holds `marker` (a line a server prints once it is ready
+    /// for use, not just listening), failing early if the process dies first.
+    pub(crate) fn wait_for_log_line(&self, name: &str, marker: &str) -> Result<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if fs::read_to_string(self.log_file()).is_ok_and(|log| log.contains(marker)) {
+                return Ok(());
+            }
+            if !self.recorded_pid_alive() {
+                bail!("{name} exited before it was ready\n{}", self.log_tail());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{name} was not ready within {READY_TIMEOUT:?}\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Whether the process in the PID file is alive and not a zombie. Right after a spawn its
     /// command line may not be readable yet (the kernel wakes the parent of a vfork before
     /// the new image's arguments are in place), so this does not look at it.

@@ -33,7 +33,7 @@ pub enum DriverError {
     /// A document of the application's type could not be converted to BSON.
     Serialize,
     /// The database failed the operation.
-    Database(DatabaseError),
+    Database(MongoServerError),
 }
 
 impl DriverError {
@@ -114,7 +114,7 @@ impl std::error::Error for DriverError {
             Self::Tenant(tenant) => Some(tenant),
             Self::Secret(secret) => Some(secret.as_ref()),
             // The driver's error can quote the server's message (a duplicated value): it is
-            // reachable only through `DatabaseError::expose_driver_error`.
+            // reachable only through `MongoServerError::expose_driver_error`.
             Self::ConnectionStringInvalid | Self::Serialize | Self::Database(_) => None,
         }
     }
@@ -134,16 +134,16 @@ impl From<TenantError> for DriverError {
 
 impl From<mongodb::error::Error> for DriverError {
     fn from(error: mongodb::error::Error) -> Self {
-        Self::Database(DatabaseError { inner: error })
+        Self::Database(MongoServerError { inner: error })
     }
 }
 
 /// The database's error: its category and code are shown, its message is not.
-pub struct DatabaseError {
+pub struct MongoServerError {
     inner: mongodb::error::Error,
 }
 
-impl DatabaseError {
+impl MongoServerError {
     /// The server's error code, when the server answered with one.
     #[must_use]
     pub fn code(&self) -> Option<i32> {
@@ -202,7 +202,7 @@ impl DatabaseError {
     }
 }
 
-impl fmt::Display for DatabaseError {
+impl fmt::Display for MongoServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.category())?;
         match self.code() {
@@ -212,9 +212,9 @@ impl fmt::Display for DatabaseError {
     }
 }
 
-impl fmt::Debug for DatabaseError {
+impl fmt::Debug for MongoServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseError")
+        f.debug_struct("MongoServerError")
             .field("category", &self.category())
             .field("code", &self.code())
             .finish()

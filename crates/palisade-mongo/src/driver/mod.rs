@@ -5,5 +5,5 @@ mod error;
 mod tenants;
 
 pub use collection::ScopedCollection;
-pub use error::{DatabaseError, DriverError};
+pub use error::{DriverError, MongoServerError};
 pub use tenants::TenantClients;

@@ -5,12 +5,12 @@ use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
 use super::{decimal, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
 use crate::memory::Memory;
-use crate::{Error, Pepper, Scheme, StoredLimits};
+use crate::{Error, HashScheme, Pepper, StoredLimits};
 
 /// A stored Argon2 hash.
 #[derive(Debug)]
 pub(crate) struct Argon2Hash {
-    scheme: Scheme,
+    scheme: HashScheme,
     algorithm: Algorithm,
     version: Version,
     m_cost: u32,
@@ -35,7 +35,7 @@ impl Argon2Hash {
     fn parse_as(
         text: &str,
         algorithm: Algorithm,
-        scheme: Scheme,
+        scheme: HashScheme,
         limits: &StoredLimits,
     ) -> Result<Self> {
         let hash = phc(text, scheme)?;
@@ -91,14 +91,14 @@ impl Argon2Hash {
         let phc = text.strip_prefix("argon2").unwrap_or(text);
         if !phc.starts_with("$argon2") {
             return Err(Error::malformed(
-                Scheme::DjangoArgon2,
+                HashScheme::DjangoArgon2,
                 "no PHC string follows the argon2 prefix",
             ));
         }
-        Self::parse_as(phc, variant(phc).0, Scheme::DjangoArgon2, limits)
+        Self::parse_as(phc, variant(phc).0, HashScheme::DjangoArgon2, limits)
     }
 
-    pub(crate) const fn scheme(&self) -> Scheme {
+    pub(crate) const fn scheme(&self) -> HashScheme {
         self.scheme
     }
 
@@ -150,11 +150,11 @@ impl Argon2Hash {
 }
 
 /// The Argon2 variant a PHC string's first field names, and its scheme.
-fn variant(phc: &str) -> (Algorithm, Scheme) {
+fn variant(phc: &str) -> (Algorithm, HashScheme) {
     match phc.split('$').nth(1) {
-        Some("argon2i") => (Algorithm::Argon2i, Scheme::Argon2i),
-        Some("argon2d") => (Algorithm::Argon2d, Scheme::Argon2d),
-        _ => (Algorithm::Argon2id, Scheme::Argon2id),
+        Some("argon2i") => (Algorithm::Argon2i, HashScheme::Argon2i),
+        Some("argon2d") => (Algorithm::Argon2d, HashScheme::Argon2d),
+        _ => (Algorithm::Argon2id, HashScheme::Argon2id),
     }
 }
 

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::{decimal, work_bounded};
 use crate::error::{Result, bounded};
-use crate::{Error, Scheme, StoredLimits, encoding};
+use crate::{Error, HashScheme, StoredLimits, encoding};
 
 /// How the password is turned into bcrypt's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ enum Prehash {
 /// A stored bcrypt hash, as the standard 60-character string bcrypt verifies.
 #[derive(Debug)]
 pub(crate) struct BcryptHash {
-    scheme: Scheme,
+    scheme: HashScheme,
     prehash: Prehash,
     /// `$2b$NN$` + 22 salt characters + 31 digest characters.
     standard: String,
@@ -42,12 +42,12 @@ const STANDARD_LEN: usize = 60;
 impl BcryptHash {
     /// `$2b$12$` + 53 characters.
     pub(crate) fn parse(text: &str, limits: &StoredLimits) -> Result<Self> {
-        Self::standard(text, Scheme::Bcrypt, Prehash::None, limits)
+        Self::standard(text, HashScheme::Bcrypt, Prehash::None, limits)
     }
 
     /// passlib: `$bcrypt-sha256$v=2,t=2b,r=12$SALT$DIGEST` or `$bcrypt-sha256$2b,12$SALT$DIGEST`.
     pub(crate) fn parse_passlib(text: &str, limits: &StoredLimits) -> Result<Self> {
-        let scheme = Scheme::PasslibBcryptSha256;
+        let scheme = HashScheme::PasslibBcryptSha256;
         let malformed = |problem| Error::malformed(scheme, problem);
         let fields: Vec<&str> = text.split('$').collect();
         let [_, _, config, salt, digest] = fields.as_slice() else {
@@ -86,7 +86,7 @@ impl BcryptHash {
         let standard = text.strip_prefix("bcrypt_sha256$").unwrap_or_default();
         Self::standard(
             standard,
-            Scheme::DjangoBcryptSha256,
+            HashScheme::DjangoBcryptSha256,
             Prehash::DjangoHex,
             limits,
         )
@@ -94,7 +94,7 @@ impl BcryptHash {
 
     fn standard(
         text: &str,
-        scheme: Scheme,
+        scheme: HashScheme,
         prehash: Prehash,
         limits: &StoredLimits,
     ) -> Result<Self> {
@@ -126,7 +126,7 @@ impl BcryptHash {
         })
     }
 
-    pub(crate) const fn scheme(&self) -> Scheme {
+    pub(crate) const fn scheme(&self) -> HashScheme {
         self.scheme
     }
 

@@ -8,7 +8,7 @@ mod scrypt;
 pub(crate) use self::argon2::{Argon2Hash, keyed};
 
 use crate::error::Result;
-use crate::{Error, Scheme, StoredLimits};
+use crate::{Error, HashScheme, StoredLimits};
 
 /// Longer than any hash of a known format (a PBKDF2-SHA512 PHC string is about 200 bytes).
 pub(crate) const MAX_STORED_LEN: usize = 1024;
@@ -56,7 +56,7 @@ impl Stored {
     }
 
     /// The scheme it is in.
-    pub(crate) fn scheme(&self) -> Scheme {
+    pub(crate) fn scheme(&self) -> HashScheme {
         match self {
             Self::Argon2(hash) => hash.scheme(),
             Self::Bcrypt(hash) => hash.scheme(),
@@ -73,7 +73,7 @@ pub(crate) fn same_digest(computed: &[u8], stored: &[u8]) -> bool {
 }
 
 /// `text` parsed as a decimal `u32`, or a malformed-format error naming `what`.
-fn decimal(text: &str, scheme: Scheme, problem: &'static str) -> Result<u32> {
+fn decimal(text: &str, scheme: HashScheme, problem: &'static str) -> Result<u32> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::malformed(scheme, problem));
     }
@@ -81,7 +81,7 @@ fn decimal(text: &str, scheme: Scheme, problem: &'static str) -> Result<u32> {
 }
 
 /// A PHC string parsed by the `phc` crate, or a malformed-format error.
-fn phc(text: &str, scheme: Scheme) -> Result<::phc::PasswordHash> {
+fn phc(text: &str, scheme: HashScheme) -> Result<::phc::PasswordHash> {
     ::phc::PasswordHash::new(text).map_err(|e| {
         Error::malformed(
             scheme,
@@ -97,7 +97,10 @@ fn phc(text: &str, scheme: Scheme) -> Result<::phc::PasswordHash> {
 }
 
 /// The salt and digest of a PHC string, both required.
-fn phc_salt_and_digest(hash: &::phc::PasswordHash, scheme: Scheme) -> Result<(Vec<u8>, Vec<u8>)> {
+fn phc_salt_and_digest(
+    hash: &::phc::PasswordHash,
+    scheme: HashScheme,
+) -> Result<(Vec<u8>, Vec<u8>)> {
     let salt = hash
         .salt
         .as_ref()
@@ -111,7 +114,7 @@ fn phc_salt_and_digest(hash: &::phc::PasswordHash, scheme: Scheme) -> Result<(Ve
 
 /// A stored hash's total work, in Argon2 KiB-passes, against the limits' bound: refused as
 /// [`Error::ParamOutOfBounds`] (`work`) before any of it is done.
-pub(crate) fn work_bounded(scheme: Scheme, work: u64, limits: &StoredLimits) -> Result<()> {
+pub(crate) fn work_bounded(scheme: HashScheme, work: u64, limits: &StoredLimits) -> Result<()> {
     crate::error::bounded(scheme, "work", work, limits.max_work())
 }
 

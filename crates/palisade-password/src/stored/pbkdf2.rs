@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{decimal, in_argon2_work, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
-use crate::{Error, Scheme, StoredLimits, encoding};
+use crate::{Error, HashScheme, StoredLimits, encoding};
 
 /// The HMAC hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,7 @@ enum Prf {
 /// A stored PBKDF2 hash.
 #[derive(Debug)]
 pub(crate) struct Pbkdf2Hash {
-    scheme: Scheme,
+    scheme: HashScheme,
     prf: Prf,
     iterations: u32,
     salt: Vec<u8>,
@@ -35,18 +35,24 @@ impl Pbkdf2Hash {
         let fields: Vec<&str> = text.split('$').collect();
         let phc_form = fields.get(2).is_some_and(|f| f.contains('='));
         match (phc_form, sha512) {
-            (true, false) => Self::parse_phc(text, Scheme::Pbkdf2Sha256, Prf::Sha256, limits),
-            (true, true) => Self::parse_phc(text, Scheme::Pbkdf2Sha512, Prf::Sha512, limits),
-            (false, false) => {
-                Self::parse_passlib(&fields, Scheme::PasslibPbkdf2Sha256, Prf::Sha256, limits)
-            }
-            (false, true) => {
-                Self::parse_passlib(&fields, Scheme::PasslibPbkdf2Sha512, Prf::Sha512, limits)
-            }
+            (true, false) => Self::parse_phc(text, HashScheme::Pbkdf2Sha256, Prf::Sha256, limits),
+            (true, true) => Self::parse_phc(text, HashScheme::Pbkdf2Sha512, Prf::Sha512, limits),
+            (false, false) => Self::parse_passlib(
+                &fields,
+                HashScheme::PasslibPbkdf2Sha256,
+                Prf::Sha256,
+                limits,
+            ),
+            (false, true) => Self::parse_passlib(
+                &fields,
+                HashScheme::PasslibPbkdf2Sha512,
+                Prf::Sha512,
+                limits,
+            ),
         }
     }
 
-    fn parse_phc(text: &str, scheme: Scheme, prf: Prf, limits: &StoredLimits) -> Result<Self> {
+    fn parse_phc(text: &str, scheme: HashScheme, prf: Prf, limits: &StoredLimits) -> Result<Self> {
         let hash = phc(text, scheme)?;
         let (mut iterations, mut length) = (None, None);
         for (name, value) in hash.params.iter() {
@@ -67,7 +73,7 @@ impl Pbkdf2Hash {
 
     fn parse_passlib(
         fields: &[&str],
-        scheme: Scheme,
+        scheme: HashScheme,
         prf: Prf,
         limits: &StoredLimits,
     ) -> Result<Self> {
@@ -86,7 +92,7 @@ impl Pbkdf2Hash {
     /// `pbkdf2_sha256$ITERATIONS$SALT$BASE64`: the salt is used as text, the hash is padded
     /// base64.
     pub(crate) fn parse_django(text: &str, limits: &StoredLimits) -> Result<Self> {
-        let scheme = Scheme::DjangoPbkdf2Sha256;
+        let scheme = HashScheme::DjangoPbkdf2Sha256;
         let malformed = |problem| Error::malformed(scheme, problem);
         let fields: Vec<&str> = text.split('$').collect();
         let [_, iterations, salt, digest] = fields.as_slice() else {
@@ -105,7 +111,7 @@ impl Pbkdf2Hash {
     }
 
     fn checked(
-        scheme: Scheme,
+        scheme: HashScheme,
         prf: Prf,
         iterations: u32,
         salt: Vec<u8>,
@@ -141,7 +147,7 @@ impl Pbkdf2Hash {
         })
     }
 
-    pub(crate) const fn scheme(&self) -> Scheme {
+    pub(crate) const fn scheme(&self) -> HashScheme {
         self.scheme
     }
 

@@ -5,12 +5,12 @@ use zeroize::Zeroizing;
 
 use super::{decimal, in_argon2_work, phc, phc_salt_and_digest, same_digest, work_bounded};
 use crate::error::{Result, bounded};
-use crate::{Error, Scheme, StoredLimits, encoding};
+use crate::{Error, HashScheme, StoredLimits, encoding};
 
 /// A stored scrypt hash.
 #[derive(Debug)]
 pub(crate) struct ScryptHash {
-    scheme: Scheme,
+    scheme: HashScheme,
     params: scrypt::Params,
     salt: Vec<u8>,
     digest: Vec<u8>,
@@ -21,7 +21,7 @@ const MAX_DIGEST_LEN: usize = 64;
 
 impl ScryptHash {
     pub(crate) fn parse_phc(text: &str, limits: &StoredLimits) -> Result<Self> {
-        let scheme = Scheme::Scrypt;
+        let scheme = HashScheme::Scrypt;
         let hash = phc(text, scheme)?;
         let (mut log_n, mut r, mut p) = (None, None, None);
         for (name, value) in hash.params.iter() {
@@ -44,7 +44,7 @@ impl ScryptHash {
     }
 
     pub(crate) fn parse_django(text: &str, limits: &StoredLimits) -> Result<Self> {
-        let scheme = Scheme::DjangoScrypt;
+        let scheme = HashScheme::DjangoScrypt;
         let malformed = |problem| Error::malformed(scheme, problem);
         let fields: Vec<&str> = text.split('$').collect();
         let [_, n, salt, r, p, digest] = fields.as_slice() else {
@@ -69,7 +69,7 @@ impl ScryptHash {
     }
 
     fn checked(
-        scheme: Scheme,
+        scheme: HashScheme,
         log_n: u32,
         r: u32,
         p: u32,
@@ -113,7 +113,7 @@ impl ScryptHash {
         })
     }
 
-    pub(crate) const fn scheme(&self) -> Scheme {
+    pub(crate) const fn scheme(&self) -> HashScheme {
         self.scheme
     }
 

@@ -8,7 +8,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use palisade_clock::{Clock, SystemClock};
+use palisade_clock::{Clock, SharedClock};
 
 use crate::settings::{Configured, Mode, Settings};
 use crate::{Admitted, ClientKey, InsufficientCapacity, NotUntil, Spec};
@@ -60,7 +60,7 @@ pub struct KeyedLimiter<K = ClientKey> {
     shard_bits: u32,
     max_keys: NonZeroUsize,
     hasher: foldhash::quality::RandomState,
-    clock: Arc<dyn Clock>,
+    clock: SharedClock,
     /// The clock's `monotonic_nanos` when the limiter was made: TATs count from here.
     epoch: u64,
     evictions: AtomicU64,
@@ -71,12 +71,16 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     /// A limiter for these settings on the system clock.
     #[must_use]
     pub fn new(settings: &Settings) -> Self {
-        Self::with_clock(settings, Arc::new(SystemClock))
+        Self::with_shared_clock(settings, SharedClock::system())
     }
 
     /// A limiter for these settings on `clock`.
     #[must_use]
     pub fn with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Self {
+        Self::with_shared_clock(settings, SharedClock::new(clock))
+    }
+
+    fn with_shared_clock(settings: &Settings, clock: SharedClock) -> Self {
         let max_keys = settings.max_keys();
         let shard_count = shard_count(max_keys);
         let base = max_keys.get() / shard_count;
@@ -140,7 +144,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
                 self.live_evictions.fetch_add(1, Ordering::Relaxed);
             }
         }
-        verdict.into_result(&*self.clock)
+        verdict.into_result(&self.clock)
     }
 
     /// Forgets every key whose state has fully refilled (indistinguishable from a new key), and

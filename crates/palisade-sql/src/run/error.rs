@@ -38,7 +38,7 @@ pub enum QueryError {
     /// `fetch_one` found no row.
     RowNotFound,
     /// The database failed the statement.
-    Database(DatabaseError),
+    Database(SqlServerError),
 }
 
 impl QueryError {
@@ -117,7 +117,7 @@ impl std::error::Error for QueryError {
         match self {
             Self::Refused(violation) => Some(violation),
             // The driver's error can quote the server's message or a value: it is reachable
-            // only through `DatabaseError::expose_driver_error`.
+            // only through `SqlServerError::expose_driver_error`.
             _ => None,
         }
     }
@@ -133,17 +133,17 @@ impl From<sqlx::Error> for QueryError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => Self::RowNotFound,
-            other => Self::Database(DatabaseError { inner: other }),
+            other => Self::Database(SqlServerError { inner: other }),
         }
     }
 }
 
 /// The database's error: its category and SQLSTATE are shown, its message is not.
-pub struct DatabaseError {
+pub struct SqlServerError {
     inner: sqlx::Error,
 }
 
-impl DatabaseError {
+impl SqlServerError {
     /// The server's SQLSTATE (PostgreSQL) or error code (MySQL), when it answered with one.
     #[must_use]
     pub fn code(&self) -> Option<String> {
@@ -195,7 +195,7 @@ impl DatabaseError {
     }
 }
 
-impl fmt::Display for DatabaseError {
+impl fmt::Display for SqlServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.category())?;
         match self.code() {
@@ -205,9 +205,9 @@ impl fmt::Display for DatabaseError {
     }
 }
 
-impl fmt::Debug for DatabaseError {
+impl fmt::Debug for SqlServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseError")
+        f.debug_struct("SqlServerError")
             .field("category", &self.category())
             .field("code", &self.code())
             .finish()

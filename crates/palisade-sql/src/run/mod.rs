@@ -14,7 +14,7 @@ use sqlx::{
 };
 
 use crate::{Dialect, Params, SqlGuard, SqlPolicy};
-pub use error::{DatabaseError, QueryError};
+pub use error::{QueryError, SqlServerError};
 use rewrite::rewrite;
 
 mod sealed {
@@ -23,7 +23,7 @@ mod sealed {
     impl Sealed for sqlx::MySql {}
 }
 
-/// A database whose driver [`SqlDb`] can run guarded statements on: `sqlx::Postgres` (named
+/// A database whose driver [`GuardedSql`] can run guarded statements on: `sqlx::Postgres` (named
 /// parameters become `$1, $2, ...`) and `sqlx::MySql`, also for MariaDB (they become `?`).
 pub trait Driver: Database<Arguments: IntoArguments<Self>> + sealed::Sealed {
     /// The dialect its statements are parsed in.
@@ -44,9 +44,9 @@ impl Driver for sqlx::MySql {
 /// the database; a read-only handle refuses writes.
 ///
 /// ```
-/// use palisade_sql::{QueryError, Rule, SqlDb};
+/// use palisade_sql::{QueryError, Rule, GuardedSql};
 ///
-/// let db = SqlDb::<sqlx::Postgres>::read_only();
+/// let db = GuardedSql::<sqlx::Postgres>::read_only();
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
 /// # rt.block_on(async {
 /// // A pool that never connects: the guard refuses before any connection is asked for.
@@ -61,12 +61,12 @@ impl Driver for sqlx::MySql {
 /// assert_eq!(refused.status(), 400);
 /// # });
 /// ```
-pub struct SqlDb<DB: Driver> {
+pub struct GuardedSql<DB: Driver> {
     guard: SqlGuard,
     driver: PhantomData<fn() -> DB>,
 }
 
-impl<DB: Driver> SqlDb<DB> {
+impl<DB: Driver> GuardedSql<DB> {
     /// A handle whose statements must be reads ([`SqlPolicy::read_only`]).
     #[must_use]
     pub fn read_only() -> Self {
@@ -119,15 +119,15 @@ impl<DB: Driver> SqlDb<DB> {
     }
 }
 
-impl<DB: Driver> Clone for SqlDb<DB> {
+impl<DB: Driver> Clone for GuardedSql<DB> {
     fn clone(&self) -> Self {
         Self::unchecked(self.guard.clone())
     }
 }
 
-impl<DB: Driver> fmt::Debug for SqlDb<DB> {
+impl<DB: Driver> fmt::Debug for GuardedSql<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqlDb")
+        f.debug_struct("GuardedSql")
             .field("dialect", &DB::DIALECT)
             .field("guard", &self.guard)
             .finish()
@@ -138,7 +138,7 @@ impl<DB: Driver> fmt::Debug for SqlDb<DB> {
 type AddValue<'q, DB> =
     Box<dyn Fn(&mut <DB as Database>::Arguments) -> Result<(), BoxDynError> + Send + 'q>;
 
-/// A statement and its bound values, checked when it runs. Built by [`SqlDb::sql`].
+/// A statement and its bound values, checked when it runs. Built by [`GuardedSql::sql`].
 pub struct GuardedQuery<'q, DB: Driver> {
     guard: &'q SqlGuard,
     sql: &'q str,

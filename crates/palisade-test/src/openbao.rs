@@ -1,0 +1,203 @@
+//! OpenBao (Vault's HTTP API) for tests: the shared dev server `cargo xtask services up` runs,
+//! and private ones a test starts for what it must not do to the shared server (seal it) or
+//! what the shared one does not do (serve TLS with a CA of its own).
+
+use std::fmt;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::{Service, unique_name};
+
+/// What the dev server prints (on stdout) once its setup is done: unsealed, root token made,
+/// KV v2 mounted at `secret/`.
+const STARTED: &str = "==> OpenBao server started!";
+
+/// An OpenBao dev server: in memory, unsealed, KV v2 at `secret/`, a root token.
+///
+/// ```no_run
+/// use palisade_test::OpenBao;
+///
+/// let shared = OpenBao::shared();
+/// assert!(shared.url().starts_with("http://127.0.0.1:"));
+/// let private = OpenBao::start_own(true);
+/// assert!(private.url().starts_with("https://127.0.0.1:"));
+/// assert!(private.ca_certificate().is_some());
+/// ```
+pub struct OpenBao {
+    program: String,
+    url: String,
+    root_token: String,
+    ca_certificate: Option<PathBuf>,
+    own: Option<Own>,
+}
+
+/// A server this test started: stopped, and its directory removed, on drop.
+struct Own {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl OpenBao {
+    /// The shared server of `cargo xtask services up`.
+    ///
+    /// # Panics
+    /// When it is not running: the message says how to start it.
+    #[must_use]
+    #[allow(
+        clippy::panic,
+        reason = "a test kit fails the test that needs a missing service"
+    )]
+    pub fn shared() -> Self {
+        let url = Service::Vault.url();
+        let field = |key| Service::Vault.field(key).unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            program: field("program"),
+            root_token: field("token"),
+            url,
+            ca_certificate: None,
+            own: None,
+        }
+    }
+
+    /// A private dev server on a free loopback port: plain HTTP, or TLS with a CA and
+    /// certificate the server makes for itself (`-dev-tls`; the CA is
+    /// [`ca_certificate`](Self::ca_certificate)). Ready when this returns; stopped on drop.
+    ///
+    /// # Panics
+    /// When the `bao` program the services file names cannot start (run
+    /// `cargo xtask services up`) or exits before it is ready.
+    #[must_use]
+    #[allow(
+        clippy::panic,
+        reason = "a test kit fails the test whose server cannot start"
+    )]
+    pub fn start_own(tls: bool) -> Self {
+        let program = Service::Vault
+            .field("program")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = std::env::temp_dir().join(unique_name("openbao"));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {dir:?}: {e}"));
+        let port = free_port();
+        let root_token = unique_name("palisade-root");
+        let mut command = Command::new(&program);
+        command
+            .args([
+                "server",
+                "-dev",
+                "-dev-no-store-token",
+                "-dev-listen-address",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("BAO_DEV_ROOT_TOKEN_ID", &root_token)
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if tls {
+            command.arg("-dev-tls").arg("-dev-tls-cert-dir").arg(&dir);
+        }
+        let mut child = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot start {program} (run `cargo xtask services up`): {e}")
+        });
+        let ready = child.stdout.take().is_some_and(|stdout| {
+            let mut lines = BufReader::new(stdout).lines();
+            let ready = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .any(|line| line.contains(STARTED));
+            // Keep reading what it prints later: a Go program dies on a closed stdout.
+            std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+            ready
+        });
+        let own = Own { child, dir };
+        assert!(ready, "{program} exited before it was ready");
+        let scheme = if tls { "https" } else { "http" };
+        Self {
+            program,
+            url: format!("{scheme}://127.0.0.1:{port}"),
+            root_token,
+            ca_certificate: tls.then(|| own.dir.join("vault-ca.pem")),
+            own: Some(own),
+        }
+    }
+
+    /// The server's address (`http://127.0.0.1:PORT`, or `https://` for a TLS one).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The root token.
+    #[must_use]
+    pub fn root_token(&self) -> &str {
+        &self.root_token
+    }
+
+    /// Runs the `bao` command line against this server as its root (`bao kv put ...`, the
+    /// operator's own client) and returns what it printed.
+    ///
+    /// # Panics
+    /// When it cannot run or fails: the message holds its error output.
+    #[must_use]
+    #[allow(clippy::panic, reason = "a test kit fails the test whose setup fails")]
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut command = Command::new(&self.program);
+        command
+            .args(args)
+            .env("BAO_ADDR", &self.url)
+            .env("BAO_TOKEN", &self.root_token)
+            .env_remove("BAO_NAMESPACE")
+            .env_remove("VAULT_NAMESPACE");
+        if let Some(ca) = &self.ca_certificate {
+            command.env("BAO_CACERT", ca);
+        }
+        let output = command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.program));
+        assert!(
+            output.status.success(),
+            "bao {}: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The CA that signed a TLS server's certificate.
+    #[must_use]
+    pub fn ca_certificate(&self) -> Option<&Path> {
+        self.ca_certificate.as_deref()
+    }
+}
+
+impl fmt::Debug for OpenBao {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenBao")
+            .field("url", &self.url)
+            .field("own", &self.own.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Own {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A loopback port nothing listens on right now.
+#[allow(
+    clippy::panic,
+    reason = "a test kit fails the test that cannot get a port"
+)]
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
