@@ -2,6 +2,7 @@
 //! and private ones a test starts for what it must not do to the shared server (seal it) or
 //! what the shared one does not do (serve TLS with a CA of its own).
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -9,10 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::{Service, unique_name};
-
-/// What the dev server prints (on stdout) once its setup is done: unsealed, root token made,
-/// KV v2 mounted at `secret/`.
-const STARTED: &str = "==> OpenBao server started!";
 
 /// An OpenBao dev server: in memory, unsealed, KV v2 at `secret/`, a root token.
 ///
@@ -40,6 +37,30 @@ struct Own {
 }
 
 impl OpenBao {
+    /// What the dev server prints (on stdout) once its setup is done: unsealed, root token
+    /// made, KV v2 mounted at `secret/`.
+    pub const STARTED: &str = "==> OpenBao server started!";
+
+    /// The command that runs `program` (the `bao` binary) as an in-memory dev server on
+    /// loopback `port` whose root token is `root_token` (given through the environment, not
+    /// the command line), writing no token file to the home directory.
+    #[must_use]
+    pub fn dev_server_command(program: impl AsRef<OsStr>, port: u16, root_token: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args([
+                "server",
+                "-dev",
+                "-dev-no-store-token",
+                "-dev-listen-address",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("BAO_DEV_ROOT_TOKEN_ID", root_token)
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR");
+        command
+    }
+
     /// The shared server of `cargo xtask services up`.
     ///
     /// # Panics
@@ -81,18 +102,8 @@ impl OpenBao {
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {dir:?}: {e}"));
         let port = free_port();
         let root_token = unique_name("palisade-root");
-        let mut command = Command::new(&program);
+        let mut command = Self::dev_server_command(&program, port, &root_token);
         command
-            .args([
-                "server",
-                "-dev",
-                "-dev-no-store-token",
-                "-dev-listen-address",
-            ])
-            .arg(format!("127.0.0.1:{port}"))
-            .env("BAO_DEV_ROOT_TOKEN_ID", &root_token)
-            .env_remove("BAO_ADDR")
-            .env_remove("VAULT_ADDR")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -107,7 +118,7 @@ impl OpenBao {
             let ready = lines
                 .by_ref()
                 .map_while(Result::ok)
-                .any(|line| line.contains(STARTED));
+                .any(|line| line.contains(Self::STARTED));
             // Keep reading what it prints later: a Go program dies on a closed stdout.
             std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
             ready

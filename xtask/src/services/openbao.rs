@@ -3,9 +3,9 @@
 
 use std::fs;
 use std::io::Read;
-use std::process::Command;
 
 use anyhow::{Context, Result};
+use palisade_test::OpenBao;
 
 use super::process::ServiceDir;
 use super::python::Venv;
@@ -14,33 +14,19 @@ use super::python::Venv;
 /// bundled binary, whose command line is `.../bin/bao server -dev ...`).
 pub(super) const PROGRAM: &str = "bao";
 
-/// Starts the dev server: KV v2 mounted at `secret/`, the root token from
-/// [`root_token`] (given through the environment, not the command line), no token helper
-/// file written to the home directory (the CLI's own `~/.vault-token` lookup stays untouched).
+/// Starts the dev server: KV v2 mounted at `secret/`, the root token from [`root_token`], no
+/// token file written to the home directory (the CLI's own `~/.vault-token` lookup stays
+/// untouched).
 pub(super) fn start(venv: &Venv, dir: &ServiceDir, port: u16) -> Result<()> {
     let token = root_token(dir)?;
-    let mut cmd = Command::new(venv.bin("bao"));
-    cmd.args([
-        "server",
-        "-dev",
-        "-dev-no-store-token",
-        "-dev-listen-address",
-    ])
-    .arg(format!("127.0.0.1:{port}"))
-    .env("BAO_DEV_ROOT_TOKEN_ID", &token)
-    .env("VAULT_DEV_ROOT_TOKEN_ID", &token)
-    .env_remove("BAO_ADDR")
-    .env_remove("VAULT_ADDR");
+    let cmd = OpenBao::dev_server_command(venv.bin("bao"), port, &token);
     // A fresh log: the readiness line below must be this run's.
     let _ = fs::remove_file(dir.log_file());
     dir.spawn(cmd)?;
     dir.wait_ready("vault", port)?;
     // The listener accepts before the dev setup (unseal, root token, `secret/` mount) is done.
-    dir.wait_for_log_line("vault", STARTED)
+    dir.wait_for_log_line("vault", OpenBao::STARTED)
 }
-
-/// What the server prints once the dev setup is done.
-pub(crate) const STARTED: &str = "==> OpenBao server started!";
 
 /// The dev server's root token: made from 16 random bytes the first time, then kept in the
 /// service directory so a restarted server and the services file agree.
