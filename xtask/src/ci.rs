@@ -176,9 +176,19 @@ fn doctests(project: &Project) -> Result<()> {
 /// not published.
 fn package(project: &Project) -> Result<()> {
     let sh = project.shell()?;
+    // A packaged manifest carries no workspace profile: the workspace's light dev profile is
+    // given again so the verifying builds reuse what the test build compiled where they can.
+    let profile = [
+        "--config",
+        "profile.dev.debug=\"line-tables-only\"",
+        "--config",
+        "profile.dev.package.\"*\".opt-level=1",
+        "--config",
+        "profile.dev.package.\"*\".debug=false",
+    ];
     cmd!(
         sh,
-        "cargo package --workspace --exclude xtask --exclude palisade-test --locked --allow-dirty"
+        "cargo package {profile...} --workspace --exclude xtask --exclude palisade-test --locked --allow-dirty"
     )
     .run()?;
     Ok(())

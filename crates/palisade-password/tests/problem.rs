@@ -3,30 +3,23 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use palisade_password::Error;
+use palisade_test::problem_body;
 
 #[test]
 fn every_sign_in_failure_is_the_same_401_problem() {
-    let bodies: Vec<(u16, String)> = [
+    let bodies: Vec<serde_json::Value> = [
         Error::Mismatch,
         Error::FormatUnknown,
         Error::PasswordTooLong { max: 4096 },
     ]
     .iter()
-    .map(|error| {
-        let response = error.problem_details().to_response();
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
-        (response.status().as_u16(), response.body().clone())
-    })
+    .map(|error| problem_body(&error.problem_details().to_response(), 401))
     .collect();
     assert!(
         bodies.iter().all(|answer| *answer == bodies[0]),
         "{bodies:?}"
     );
-    assert_eq!(bodies[0].0, 401);
-    let body: serde_json::Value = serde_json::from_str(&bodies[0].1).unwrap();
+    let body = &bodies[0];
     assert_eq!(
         body["type"],
         "urn:palisade:problem:password/invalid-credentials"

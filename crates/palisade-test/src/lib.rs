@@ -12,6 +12,8 @@ mod logs;
 mod names;
 mod openbao;
 mod poll;
+#[cfg(feature = "http")]
+mod problem;
 pub mod python;
 #[cfg(feature = "secrets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
@@ -24,4 +26,6 @@ pub use logs::{LogCapture, capture_logs};
 pub use names::unique_name;
 pub use openbao::OpenBao;
 pub use poll::{poll_once, poll_without_runtime, ready_now};
+#[cfg(feature = "http")]
+pub use problem::problem_body;
 pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};
