@@ -78,6 +78,7 @@ impl Limiter {
     ///
     /// # Errors
     /// [`NotUntil`] when a limit is spent for now; nothing was counted.
+    #[inline]
     pub fn check(&self) -> Result<Admitted, NotUntil> {
         self.decide(NonZeroU32::MIN)
     }
@@ -95,7 +96,25 @@ impl Limiter {
         Ok(self.decide(n))
     }
 
+    /// The common case inline (one limit, enforced: a clock read and a compare-and-swap),
+    /// everything else out of line, so a caller's hot loop carries no more than that.
+    #[inline]
     fn decide(&self, n: NonZeroU32) -> Result<Admitted, NotUntil> {
+        match &self.state {
+            State::One(tat) if self.configured.settings.mode() != Mode::Disabled => {
+                let t0 = self.clock.monotonic_nanos().saturating_sub(self.epoch);
+                self.configured
+                    .rules
+                    .decide_atomic(tat, t0, n)
+                    .into_result(&self.clock)
+            }
+            _ => self.decide_otherwise(n),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decide_otherwise(&self, n: NonZeroU32) -> Result<Admitted, NotUntil> {
         if let Some(admitted) = self.configured.bypass() {
             return Ok(admitted);
         }

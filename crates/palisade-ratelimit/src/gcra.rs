@@ -36,6 +36,7 @@ impl Gcra {
     }
 
     /// The TAT after admitting `n` cells at `t0`, or the earliest time they could pass.
+    #[inline]
     fn test(self, tat: u64, t0: u64, extra: u64) -> Result<u64, u64> {
         let earliest = tat.saturating_add(extra).saturating_sub(self.tau);
         if t0 < earliest {
@@ -149,6 +150,7 @@ impl Rules {
 
     /// Decides `n` cells at `t0` for a spec of one limit whose TAT is `tat`, lock-free: the
     /// TAT moves by compare-and-swap, as governor's in-memory state does.
+    #[inline]
     pub(crate) fn decide_atomic(&self, tat: &AtomicU64, t0: u64, n: NonZeroU32) -> Verdict {
         let Some(&(limit, gcra)) = self.limits.first() else {
             return Verdict::Admitted(self.snapshot(&[], t0));
@@ -260,15 +262,21 @@ impl From<Snapshot> for Admitted {
 
 impl Verdict {
     /// The public shape; a refusal's earliest instant is read off `clock`.
+    #[inline]
     pub(crate) fn into_result(self, clock: &dyn Clock) -> Result<Admitted, NotUntil> {
         match self {
             Self::Admitted(snapshot) => Ok(snapshot.into()),
-            Self::NotUntil { wait, limit, .. } => {
-                let wait = Duration::from_nanos(wait);
-                Err(NotUntil::new(clock.now() + wait, wait, limit))
-            }
+            Self::NotUntil { wait, limit, .. } => Err(not_until(clock, wait, limit)),
         }
     }
+}
+
+/// A refusal, read off the clock: out of line, off an admitted request's path.
+#[cold]
+#[inline(never)]
+fn not_until(clock: &dyn Clock, wait: u64, limit: Limit) -> NotUntil {
+    let wait = Duration::from_nanos(wait);
+    NotUntil::new(clock.now() + wait, wait, limit)
 }
 
 /// A duration as whole nanoseconds, saturating (584 years).

@@ -123,6 +123,7 @@ impl Configured {
     }
 
     /// A disabled limiter's answer, given without deciding; `None` when enforcing.
+    #[inline]
     pub(crate) fn bypass(&self) -> Option<Admitted> {
         (self.settings.mode() == Mode::Disabled).then(|| self.rules.fresh())
     }

@@ -74,7 +74,10 @@ const SECRET_KEYS: [&str; 9] = [
 ];
 
 fn is_secret_key(key: &str) -> bool {
-    let key = normalized_key(key);
+    with_normalized_key(key, is_secret_normalized)
+}
+
+fn is_secret_normalized(key: &str) -> bool {
     key.ends_with("password")
         || key.ends_with("passphrase")
         || key.ends_with("token")
@@ -82,7 +85,7 @@ fn is_secret_key(key: &str) -> bool {
         || key
             .strip_prefix("password")
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        || SECRET_KEYS.contains(&key.as_str())
+        || SECRET_KEYS.contains(&key)
 }
 
 /// A key as drivers match it: ASCII case-insensitive, and without the spaces, `_` and `-`
@@ -96,9 +99,32 @@ fn normalized_key(key: &str) -> String {
         .collect()
 }
 
+/// Calls `read` with [`normalized_key`] of `key`, made on the stack for the keys drivers
+/// have (a long one is made on the heap): parsing a DSN allocates nothing per parameter.
+fn with_normalized_key<R>(key: &str, read: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0_u8; 64];
+    let mut len = 0;
+    for byte in key
+        .trim()
+        .bytes()
+        .filter(|b| !matches!(b, b' ' | b'_' | b'-'))
+    {
+        let Some(slot) = buffer.get_mut(len) else {
+            return read(&normalized_key(key));
+        };
+        *slot = byte.to_ascii_lowercase();
+        len += 1;
+    }
+    // Only ASCII bytes were removed or lowered, so the bytes are still UTF-8.
+    match std::str::from_utf8(buffer.get(..len).unwrap_or_default()) {
+        Ok(normalized) => read(normalized),
+        Err(_) => read(&normalized_key(key)),
+    }
+}
+
 /// Whether two keys name one parameter (see [`normalized_key`]).
 pub(super) fn same_key(a: &str, b: &str) -> bool {
-    normalized_key(a) == normalized_key(b)
+    with_normalized_key(a, |a| with_normalized_key(b, |b| a == b))
 }
 
 /// The mask that replaces every secret in [`Display`](fmt::Display) and `Debug`.
