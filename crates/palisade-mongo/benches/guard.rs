@@ -10,9 +10,7 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use bson::oid::ObjectId;
 use bson::{Bson, Document};
@@ -32,39 +30,11 @@ const FILTERS: &str = r#"[
    "due": {"$exists": true}, "kind": {"$not": {"$in": ["draft", "template"]}}}
 ]"#;
 
-fn node_modules() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/node/node_modules");
-    assert!(
-        dir.join("express-mongo-sanitize").exists(),
-        "{} has no express-mongo-sanitize; install it with `cargo xtask services up`",
-        dir.display()
-    );
-    dir
-}
-
 /// express-mongo-sanitize's nanoseconds per filter in `mode` (`sanitize` or `dry-run`), from
 /// `benches/sanitize.js`.
 fn peer_ns(mode: &str) -> f64 {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/sanitize.js");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .arg(node_modules())
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cannot run node");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(FILTERS.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "sanitize.js failed");
-    String::from_utf8(output.stdout)
-        .unwrap()
+    palisade_test::node::run(&script, "express-mongo-sanitize", &[mode], FILTERS)
         .trim()
         .parse()
         .unwrap()

@@ -32,6 +32,33 @@ impl Problem {
         }
     }
 
+    /// A write the database refused because it conflicts with existing data (a unique or
+    /// foreign key): 409, the same title from every crate.
+    #[must_use]
+    pub fn database_conflict(kind: &'static str) -> Self {
+        Self::new(
+            kind,
+            "the change conflicts with existing data",
+            StatusCode::CONFLICT,
+        )
+    }
+
+    /// A database that cannot be reached: 503, the same title from every crate.
+    #[must_use]
+    pub fn database_unavailable(kind: &'static str) -> Self {
+        Self::new(
+            kind,
+            "the database cannot be reached",
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+    }
+
+    /// A failure that is the service's, not the request's: 500 with a fixed `title`.
+    #[must_use]
+    pub fn internal(kind: &'static str, title: &'static str) -> Self {
+        Self::new(kind, title, StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// With the extension member `name` (`rule`, `path`), which must not hold a value from
     /// the request.
     #[must_use]

@@ -6,37 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use palisade_sql::{Dialect, Params, SqlGuard, SqlPolicy};
 use serde_json::Value;
 
-fn node_modules() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/node/node_modules");
-    assert!(
-        dir.join("knex").exists(),
-        "{} has no knex; install it with `cargo xtask services up`",
-        dir.display()
-    );
-    dir
-}
-
 #[test]
 fn knex_statements_pass_the_default_policy() {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node/knex.js");
-    let output = Command::new("node")
-        .arg(&script)
-        .arg(node_modules())
-        .output()
-        .expect("cannot run node: is Node installed?");
-    assert!(
-        output.status.success(),
-        "knex.js failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = palisade_test::node::run(&script, "knex", &[], "");
     let mut refused = Vec::new();
     let mut checked = 0;
-    for line in String::from_utf8(output.stdout).unwrap().lines() {
+    for line in output.lines() {
         let record: Value = serde_json::from_str(line).unwrap();
         let sql = record["sql"].as_str().unwrap();
         let bindings = usize::try_from(record["bindings"].as_u64().unwrap()).unwrap();

@@ -10,6 +10,7 @@ pub mod emulators;
 mod fake_clock;
 mod logs;
 mod names;
+pub mod node;
 mod openbao;
 mod poll;
 #[cfg(feature = "http")]

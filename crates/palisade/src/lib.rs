@@ -35,3 +35,6 @@ pub use palisade_secrets_vault as secrets_vault;
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub use palisade_sql as sql;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+pub use palisade_web as web;

@@ -59,24 +59,16 @@ impl DriverError {
                 "the organization cannot be routed",
                 StatusCode::BAD_REQUEST,
             ),
-            Self::Database(database) if database.is_duplicate_key() => Problem::new(
-                "mongo/conflict",
-                "the change conflicts with existing data",
-                StatusCode::CONFLICT,
-            ),
-            Self::Database(database) if database.is_unreachable() => Problem::new(
-                "mongo/unavailable",
-                "the database cannot be reached",
-                StatusCode::SERVICE_UNAVAILABLE,
-            ),
+            Self::Database(database) if database.is_duplicate_key() => {
+                Problem::database_conflict("mongo/conflict")
+            }
+            Self::Database(database) if database.is_unreachable() => {
+                Problem::database_unavailable("mongo/unavailable")
+            }
             Self::Secret(_)
             | Self::ConnectionStringInvalid
             | Self::Serialize
-            | Self::Database(_) => Problem::new(
-                "mongo/internal",
-                "the operation failed",
-                StatusCode::INTERNAL_SERVER_ERROR,
-            ),
+            | Self::Database(_) => Problem::internal("mongo/internal", "the operation failed"),
         }
     }
 

@@ -61,25 +61,17 @@ impl QueryError {
             Self::RowNotFound => {
                 Problem::new("sql/not-found", "no such row", StatusCode::NOT_FOUND)
             }
-            Self::Database(database) if database.is_conflict() => Problem::new(
-                "sql/conflict",
-                "the change conflicts with existing data",
-                StatusCode::CONFLICT,
-            ),
-            Self::Database(database) if database.is_unreachable() => Problem::new(
-                "sql/unavailable",
-                "the database cannot be reached",
-                StatusCode::SERVICE_UNAVAILABLE,
-            ),
+            Self::Database(database) if database.is_conflict() => {
+                Problem::database_conflict("sql/conflict")
+            }
+            Self::Database(database) if database.is_unreachable() => {
+                Problem::database_unavailable("sql/unavailable")
+            }
             Self::BindDuplicate { .. }
             | Self::BindInvalid { .. }
             | Self::DialectMismatch { .. }
             | Self::RewriteFailed
-            | Self::Database(_) => Problem::new(
-                "sql/internal",
-                "the query failed",
-                StatusCode::INTERNAL_SERVER_ERROR,
-            ),
+            | Self::Database(_) => Problem::internal("sql/internal", "the query failed"),
         }
     }
 
