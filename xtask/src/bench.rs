@@ -8,6 +8,7 @@
 //! "target", "met"}`; `ratio` is figure / peer figure.
 
 use std::fs;
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use xshell::cmd;
@@ -17,41 +18,20 @@ use crate::project::Project;
 /// Peer benchmark packages under `peers/`, with the crate each one measures.
 const PEERS: &[(&str, &str)] = &[("aws-caching", "palisade-secrets-aws")];
 
-/// Runs the benchmarks (of one package, or all) and prints the table.
+/// Runs the benchmarks (of one package, or all) and prints the table; with `reuse`, prints
+/// what the last run left instead of running.
 ///
 /// # Errors
 /// When a benchmark fails to build or run, or a result line is malformed.
-pub fn run(project: &Project, package: Option<&str>, write: bool) -> Result<()> {
-    let sh = project.shell()?;
+pub fn run(project: &Project, package: Option<&str>, write: bool, reuse: bool) -> Result<()> {
     let results = project.target().join("bench-results");
-    let _ = fs::remove_dir_all(&results);
-    fs::create_dir_all(&results)?;
-    let selection: Vec<String> = match package {
-        Some(p) => vec!["--package".into(), p.into()],
-        None => vec!["--workspace".into()],
-    };
-    cmd!(
-        sh,
-        "cargo bench --locked --all-features --benches {selection...}"
-    )
-    .env("PALISADE_BENCH_RESULTS", &results)
-    .run()?;
-    // Peers whose dependencies must stay out of the workspace's graph live in their own
-    // packages under `peers/`, with their own lock files, built in the same target directory.
-    for (peer, compared) in PEERS {
-        if package.is_none_or(|p| p == *compared) {
-            let manifest = project.root().join("peers").join(peer).join("Cargo.toml");
-            let target = project.target();
-            cmd!(
-                sh,
-                "cargo bench --locked --manifest-path {manifest} --target-dir {target}"
-            )
-            .env("PALISADE_BENCH_RESULTS", &results)
-            .run()?;
-        }
+    if !reuse {
+        run_benchmarks(project, package, &results)?;
     }
     let mut rows = Vec::new();
-    for entry in fs::read_dir(&results)? {
+    for entry in fs::read_dir(&results)
+        .with_context(|| format!("no results in {} to reuse", results.display()))?
+    {
         let path = entry?.path();
         for line in fs::read_to_string(&path)?
             .lines()
@@ -66,6 +46,38 @@ pub fn run(project: &Project, package: Option<&str>, write: bool) -> Result<()> 
         write_markdown(project, &rows)?;
     }
     print_table(&rows)
+}
+
+/// Runs the benchmarks into `results`, emptied first.
+fn run_benchmarks(project: &Project, package: Option<&str>, results: &Path) -> Result<()> {
+    let sh = project.shell()?;
+    let _ = fs::remove_dir_all(results);
+    fs::create_dir_all(results)?;
+    let selection: Vec<String> = match package {
+        Some(p) => vec!["--package".into(), p.into()],
+        None => vec!["--workspace".into()],
+    };
+    cmd!(
+        sh,
+        "cargo bench --locked --all-features --benches {selection...}"
+    )
+    .env("PALISADE_BENCH_RESULTS", results)
+    .run()?;
+    // Peers whose dependencies must stay out of the workspace's graph live in their own
+    // packages under `peers/`, with their own lock files, built in the same target directory.
+    for (peer, compared) in PEERS {
+        if package.is_none_or(|p| p == *compared) {
+            let manifest = project.root().join("peers").join(peer).join("Cargo.toml");
+            let target = project.target();
+            cmd!(
+                sh,
+                "cargo bench --locked --manifest-path {manifest} --target-dir {target}"
+            )
+            .env("PALISADE_BENCH_RESULTS", results)
+            .run()?;
+        }
+    }
+    Ok(())
 }
 
 /// The start of a crate's section in `BENCHMARKS.md`.

@@ -36,6 +36,10 @@ enum Command {
         /// Write the figures into BENCHMARKS.md (the sections of the crates that ran).
         #[arg(long)]
         write: bool,
+        /// Run nothing: print (and with --write, write) what the last run left in
+        /// target/bench-results, such as a run whose last step failed after the rest.
+        #[arg(long)]
+        reuse: bool,
     },
     /// cargo-deny: advisories (offline, from the shared snapshot), licenses, bans, sources.
     Deny,
@@ -81,7 +85,11 @@ fn main() -> ExitCode {
         Command::Services {
             action: ServicesAction::Status,
         } => services::status(&project),
-        Command::Bench { package, write } => bench::run(&project, package.as_deref(), write),
+        Command::Bench {
+            package,
+            write,
+            reuse,
+        } => bench::run(&project, package.as_deref(), write, reuse),
         Command::Deny => deny::run(&project),
         Command::Fuzz {
             target,

@@ -36,13 +36,15 @@ impl Handles {
     }
 }
 
-/// Twice the cores (threads outnumber cores in most services), at least 2, at most 64.
+/// Twice the cores (threads outnumber cores in most services), at least 2, at most 16: a
+/// handle is 256 bytes, so a cached secret costs at most 4 KiB of handles (a full default
+/// cache of 1,024 secrets, 4 MiB on a machine of 8 cores or more).
 fn count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         std::thread::available_parallelism()
             .map_or(2, |cores| cores.get().saturating_mul(2))
-            .clamp(2, 64)
+            .clamp(2, 16)
     })
 }
 

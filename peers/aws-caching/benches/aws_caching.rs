@@ -49,7 +49,8 @@ fn main() {
                 .endpoint(Service::Aws.url())
                 .credentials(StaticCredentials::new("testing", "testing".into())),
         )
-        .await;
+        .await
+        .unwrap();
         let ours = Cached::new(source, CachePolicy::new(TTL).unwrap());
         let reference: SecretRef = format!("aws-sm:{name}").parse().unwrap();
         ours.get(&reference).await.unwrap();

@@ -191,6 +191,10 @@ impl RateLimitLayer {
 
 impl fmt::Debug for RateLimitLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[allow(
+            clippy::infallible_destructuring_match,
+            reason = "one arm without the redis feature, two with it"
+        )]
         let backend: &dyn fmt::Debug = match &self.backend {
             Backend::Local(limiter) => limiter,
             #[cfg(feature = "redis")]

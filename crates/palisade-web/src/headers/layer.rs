@@ -56,6 +56,7 @@ impl Plan {
         response.extensions_mut().insert(Applied);
         let headers = response.headers_mut();
         self.strip(headers);
+        headers.reserve(self.set.len());
         for (name, value) in &self.set {
             if !headers.contains_key(name) {
                 headers.insert(name.clone(), value.clone());
