@@ -16,6 +16,7 @@ mod poll;
 #[cfg(feature = "http")]
 mod problem;
 pub mod python;
+mod script;
 #[cfg(feature = "secrets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 pub mod secrets;

@@ -2,9 +2,8 @@
 //! installs the pinned npm peers and rule sets (express-mongo-sanitize, gitleaks' rules,
 //! knex, helmet).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The `node_modules` directory holding `package`.
 ///
@@ -29,34 +28,8 @@ pub fn node_modules(package: &str) -> PathBuf {
 /// When Node or the package is missing or the script fails; the message carries the
 /// script's stderr.
 #[must_use]
-#[allow(
-    clippy::panic,
-    reason = "a test kit fails the test whose peer cannot run"
-)]
 pub fn run(script: &Path, package: &str, args: &[&str], input: &str) -> String {
-    let mut child = Command::new("node")
-        .arg(script)
-        .arg(node_modules(package))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node (is Node installed?): {e}"));
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.as_bytes())
-            .unwrap_or_else(|e| panic!("cannot write to {}: {e}", script.display()));
-    }
-    let output = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("{} did not finish: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap_or_else(|e| panic!("{} printed text that is not UTF-8: {e}", script.display()))
+    let mut command = Command::new("node");
+    command.arg(script).arg(node_modules(package)).args(args);
+    crate::script::output_of(command, script, input)
 }

@@ -1,9 +1,8 @@
 //! The project's Python venv (`target/venv`), where `cargo xtask services up` installs the
 //! pinned libraries that make known-answer vectors (passlib, Django, argon2-cffi, bcrypt).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The environment variable that overrides the venv's location.
 pub const VENV_ENV: &str = "PALISADE_VENV";
@@ -39,37 +38,10 @@ pub fn python() -> PathBuf {
 /// # Panics
 /// When the venv is missing or the script fails; the message carries the script's stderr.
 #[must_use]
-#[allow(
-    clippy::panic,
-    reason = "a test kit fails the test whose external tool fails"
-)]
 pub fn run_script(script: &Path, args: &[&str], input: &str) -> String {
-    let mut child = Command::new(python())
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.as_bytes())
-            .unwrap_or_else(|e| panic!("cannot write to {}: {e}", script.display()));
-    }
-    let output = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("{} did not finish: {e}", script.display()));
-    if !output.status.success() {
-        panic!(
-            "{} {args:?} failed ({}): {}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    String::from_utf8(output.stdout)
-        .unwrap_or_else(|_| panic!("{} wrote output that is not UTF-8", script.display()))
+    let mut command = Command::new(python());
+    command.arg(script).args(args);
+    crate::script::output_of(command, script, input)
 }
 
 /// The venv's `lib/python3.X/site-packages`: a real tree of third-party packages nobody here
