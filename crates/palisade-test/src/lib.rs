@@ -20,6 +20,8 @@ mod script;
 #[cfg(feature = "secrets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 pub mod secrets;
+#[cfg(feature = "serve")]
+mod serve;
 mod services;
 
 pub use canary::Canary;
@@ -30,4 +32,6 @@ pub use openbao::OpenBao;
 pub use poll::{poll_once, poll_without_runtime, ready_now};
 #[cfg(feature = "http")]
 pub use problem::problem_body;
+#[cfg(feature = "serve")]
+pub use serve::serve;
 pub use services::{SERVICES_FILE_ENV, Service, ServiceUnavailable};

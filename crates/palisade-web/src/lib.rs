@@ -2,8 +2,16 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod client;
+pub mod context;
+mod cors;
 mod headers;
+mod random;
 
+pub use client::{PeerAddr, TrustedProxies, peer_addr};
+pub use cors::{
+    CorsInvalid, CorsPolicy, CorsPolicyLayer, OriginGate, OriginGateFuture, OriginGateLayer,
+};
 pub use headers::{
     CspNonce, HeaderInvalid, Mode, ResponseFuture, SecurityHeaders, SecurityHeadersLayer,
     SecurityHeadersService,

@@ -18,26 +18,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use palisade_ratelimit::{KeyedLimiter, RateLimitLayer, Settings};
-use palisade_test::FakeClock;
+use palisade_test::{FakeClock, serve};
 use palisade_web::{CspNonce, Mode, SecurityHeaders};
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-
-/// Serves `router` on a loopback port (with peer addresses) until the test ends.
-async fn serve(router: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    address
-}
 
 /// The response's status and headers (the date and the body's own headers left out).
 async fn fetch(address: SocketAddr, method: &str, path: &str) -> (u16, BTreeMap<String, String>) {

@@ -1,7 +1,6 @@
 //! A `tower` layer: keyed limits for HTTP services, answering 429 with `Retry-After` and
 //! `RateLimit-*` headers.
 
-mod client_ip;
 mod headers;
 
 use std::fmt;
@@ -12,31 +11,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Extensions, Request, Response, StatusCode};
+use palisade_web::context::RequestContext;
+pub use palisade_web::{PeerAddr, TrustedProxies};
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use self::client_ip::TrustedProxies;
 use crate::{Admitted, ClientKey, IpGrouping, KeyedLimiter, NotUntil};
-
-/// The socket peer's address, as a request extension. Servers put it there. With the `axum`
-/// feature the layer also reads axum's `ConnectInfo<SocketAddr>`, which
-/// `into_make_service_with_connect_info::<SocketAddr>()` inserts; any other source can be
-/// read with [`RateLimitLayer::peer_addr_from`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PeerAddr(pub SocketAddr);
-
-/// The default source of the peer address: [`PeerAddr`], else (with the `axum` feature)
-/// axum's `ConnectInfo<SocketAddr>`.
-fn default_peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
-    let peer = extensions.get::<PeerAddr>().map(|peer| peer.0);
-    #[cfg(feature = "axum")]
-    let peer = peer.or_else(|| {
-        extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0)
-    });
-    peer
-}
 
 /// Reads a value from a request's extensions.
 type FromExtensions<T> = Arc<dyn Fn(&Extensions) -> Option<T> + Send + Sync>;
@@ -133,7 +113,7 @@ impl RateLimitLayer {
             backend,
             grouping: IpGrouping::DEFAULT,
             proxies: Arc::new(TrustedProxies::none()),
-            peer_addr: Arc::new(default_peer_addr),
+            peer_addr: Arc::new(palisade_web::peer_addr),
             user: None,
             reported: Arc::default(),
         }
@@ -175,16 +155,26 @@ impl RateLimitLayer {
     }
 
     /// The key for a request, or `None` when it carries neither a user nor a peer address.
+    ///
+    /// Behind `palisade_web`'s `RequestContextLayer` the context's user (unless
+    /// [`user_from`](Self::user_from) says otherwise) and client address are used, so the
+    /// trusted proxies are configured once, on the context layer.
     fn key<B>(&self, request: &Request<B>) -> Option<ClientKey> {
-        if let Some(user) = self
-            .user
-            .as_ref()
-            .and_then(|read| read(request.extensions()))
-        {
+        let context = request.extensions().get::<RequestContext>();
+        let user = match &self.user {
+            Some(read) => read(request.extensions()),
+            None => context.and_then(|context| context.user().map(str::to_owned)),
+        };
+        if let Some(user) = user {
             return Some(ClientKey::User(user));
         }
-        let peer = (self.peer_addr)(request.extensions())?;
-        let ip = self.proxies.client_ip(peer, request.headers());
+        let ip = match context.and_then(RequestContext::client) {
+            Some(ip) => ip,
+            None => {
+                let peer = (self.peer_addr)(request.extensions())?;
+                self.proxies.client_ip(peer, request.headers())
+            }
+        };
         Some(self.grouping.key(ip))
     }
 }

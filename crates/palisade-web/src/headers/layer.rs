@@ -139,10 +139,11 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let nonce = match &self.plan.csp_for_nonce {
-            Some(_) if request.extensions().get::<CspNonce>().is_none() => CspNonce::generate()
-                .inspect(|nonce| {
-                    request.extensions_mut().insert(nonce.clone());
-                }),
+            Some(_) if request.extensions().get::<CspNonce>().is_none() => {
+                let nonce = CspNonce::generate();
+                request.extensions_mut().insert(nonce.clone());
+                Some(nonce)
+            }
             // An outer layer made the request's nonce already: the same one for every layer.
             Some(_) => request.extensions().get::<CspNonce>().cloned(),
             None => None,

@@ -1,0 +1,11 @@
+//! 128 random bits from the thread's cryptographically secure generator (ChaCha, seeded and
+//! reseeded from the operating system), for request ids and CSP nonces.
+
+use rand::Rng as _;
+
+/// Sixteen fresh random bytes.
+pub(crate) fn bits_128() -> [u8; 16] {
+    let mut bytes = [0_u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
