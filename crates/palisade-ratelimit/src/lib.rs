@@ -24,7 +24,9 @@ pub use decision::{Admitted, InsufficientCapacity, NotUntil};
 pub use direct::Limiter;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub use http_layer::{PeerAddr, RateLimit, RateLimitLayer, ResponseFuture, TrustedProxies};
+pub use http_layer::{
+    ForwardingHeader, PeerAddr, RateLimit, RateLimitLayer, ResponseFuture, TrustedProxies,
+};
 pub use keyed::{Evictions, KeyedLimiter};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

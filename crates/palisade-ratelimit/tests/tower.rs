@@ -140,7 +140,38 @@ async fn behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client() {
         status(&app, via_proxy("192.0.2.51")).await.status(),
         StatusCode::OK
     );
-    // RFC 7239 Forwarded is read too, and preferred.
+    // A Forwarded header the proxies do not write is the client's own: never read.
+    let claimed = request(
+        "10.0.0.2:4000",
+        &[
+            ("forwarded", "for=198.51.100.1"),
+            ("x-forwarded-for", "192.0.2.51"),
+        ],
+    );
+    assert_eq!(
+        status(&app, claimed).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A proxy request with no forwarding header is keyed by the proxy itself.
+    assert_eq!(
+        status(&app, request("10.0.0.2:4000", &[])).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&app, request("10.0.0.2:4001", &[])).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn proxies_configured_to_write_forwarded_are_read_from_it() {
+    let proxies = TrustedProxies::new(["10.0.0.0/8".parse().unwrap()])
+        .reading(palisade_ratelimit::ForwardingHeader::Forwarded);
+    let reached = Arc::new(AtomicUsize::new(0));
+    let app = app(
+        &RateLimitLayer::new(limiter("1/minute")).trusted_proxies(proxies),
+        &reached,
+    );
     let forwarded = request(
         "10.0.0.2:4000",
         &[
@@ -158,15 +189,6 @@ async fn behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client() {
     );
     assert_eq!(
         status(&app, same_56).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // A proxy request with no forwarding header is keyed by the proxy itself.
-    assert_eq!(
-        status(&app, request("10.0.0.2:4000", &[])).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(&app, request("10.0.0.2:4001", &[])).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
 }
@@ -262,7 +284,7 @@ async fn the_peer_address_can_come_from_another_extension() {
     assert_eq!(
         format!("{layer:?}"),
         "RateLimitLayer { limiter: KeyedLimiter { spec: 1/minute, mode: Enforce, max_keys: 100000, .. }, \
-         grouping: IpGrouping { v4_prefix: 32, v6_prefix: 56 }, proxies: TrustedProxies { networks: [] }, \
+         grouping: IpGrouping { v4_prefix: 32, v6_prefix: 56 }, proxies: TrustedProxies { networks: [], header: XForwardedFor }, \
          keyed_by_user: false, .. }"
     );
 }

@@ -65,10 +65,12 @@ impl CorsPolicy {
     /// Allows these origins (`https://app.example.com`, `http://localhost:5173`).
     ///
     /// # Errors
-    /// [`CorsInvalid`] for `*`, `null`, a scheme other than `http`/`https`, a path (even `/`),
-    /// a query, user information, a default port (browsers never send `:443` for https) or
-    /// upper case in the scheme or host (browsers send them in lower case, so the entry would
-    /// never match).
+    /// [`CorsInvalid`] for anything a browser would never send as `Origin`, so an entry that
+    /// could never match (or would match everyone) fails at start-up: `*`, `null`, a scheme
+    /// other than `http`/`https`, a path (even `/`), a query, user information, upper case, a
+    /// host with an empty label (`app.example.com.`) or characters outside
+    /// `a-z 0-9 - .`, a numeric host that is not dotted-decimal IPv4, a port with a leading
+    /// zero, out of range or equal to the scheme's default.
     pub fn allow_origins<'a>(
         origins: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, CorsInvalid> {
@@ -174,11 +176,11 @@ fn checked_origin(origin: &str) -> Result<HeaderValue, CorsInvalid> {
         .split_once("://")
         .ok_or_else(|| refuse("an origin is scheme://host[:port]"))?;
     let default_port = match scheme {
-        "https" => ":443",
-        "http" => ":80",
+        "https" => 443,
+        "http" => 80,
         _ => return Err(refuse("the scheme must be http or https, in lower case")),
     };
-    if authority.is_empty() || authority.contains(['/', '?', '#', '@', '*']) {
+    if authority.contains(['/', '?', '#', '@', '*']) {
         return Err(refuse(
             "an origin has a host and no path, query, user or wildcard",
         ));
@@ -186,16 +188,69 @@ fn checked_origin(origin: &str) -> Result<HeaderValue, CorsInvalid> {
     if authority.bytes().any(|byte| byte.is_ascii_uppercase()) {
         return Err(refuse("browsers send the host in lower case"));
     }
-    if authority.ends_with(default_port) {
-        return Err(refuse("browsers never send the scheme's default port"));
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (inner, rest) = bracketed
+                .split_once(']')
+                .ok_or_else(|| refuse("an IPv6 host is closed by ]"))?;
+            if inner.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(refuse("not an IPv6 address"));
+            }
+            let port = match rest {
+                "" => None,
+                _ => Some(
+                    rest.strip_prefix(':')
+                        .ok_or_else(|| refuse("a port follows :"))?,
+                ),
+            };
+            (None, port)
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(authority), None),
+        },
+    };
+    if let Some(host) = host
+        && !is_serialized_host(host)
+    {
+        return Err(refuse("the host is not one a browser would send"));
     }
-    let uri = origin
-        .parse::<http::Uri>()
-        .map_err(|_| refuse("not a valid origin"))?;
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(refuse("an origin has a host"));
+    if let Some(port) = port {
+        let digits_only = !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit());
+        match port.parse::<u16>() {
+            Ok(number) if digits_only && !port.starts_with('0') && number != default_port => {}
+            Ok(number) if digits_only && number == default_port => {
+                return Err(refuse("browsers never send the scheme's default port"));
+            }
+            _ => {
+                return Err(refuse(
+                    "the port is not one a browser would send (1 to 65535, no leading zero)",
+                ));
+            }
+        }
     }
     HeaderValue::from_str(origin).map_err(|_| refuse("not a valid header value"))
+}
+
+/// Whether `host` is a host name or IPv4 address as browsers serialize it in an origin:
+/// lower-case labels of letters, digits and `-` (punycode for international names), none empty
+/// (no leading, trailing or doubled dot); a name whose last label starts with a digit is an
+/// IPv4 address and must be one in dotted decimal (browsers rewrite `0x7f.1` to `127.0.0.1`).
+fn is_serialized_host(host: &str) -> bool {
+    let labels_ok = host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        });
+    let numeric = host
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_digit()));
+    labels_ok && (!numeric || host.parse::<std::net::Ipv4Addr>().is_ok())
 }
 
 /// Answers `403` to `Origin: null` and, when configured, to unlisted origins.
@@ -318,6 +373,9 @@ mod tests {
             "http://localhost:5173",
             "https://[::1]:8443",
             "https://xn--bcher-kva.example",
+            "http://127.0.0.1:8080",
+            "https://app.example.com:8443",
+            "http://localhost",
         ] {
             assert!(checked_origin(good).is_ok(), "{good}");
         }
@@ -336,7 +394,26 @@ mod tests {
             ("https://app.example.com:443", "default port"),
             ("http://app.example.com:80", "default port"),
             ("https://", "host"),
-            ("https://a b", "not a valid origin"),
+            ("https://a b", "host"),
+            ("https://app.example.com:0443", "port"),
+            ("https://app.example.com:00443", "port"),
+            ("https://app.example.com:+443", "port"),
+            ("http://app.example.com:080", "port"),
+            ("https://app.example.com:", "port"),
+            ("https://app.example.com:99999", "port"),
+            ("https://app.example.com:65536", "port"),
+            ("https://app.example.com:0", "port"),
+            ("https://app.example.com;", "host"),
+            ("https://a.com,b.com", "host"),
+            ("https://.", "host"),
+            ("https://app.example.com.", "host"),
+            ("https://app..example.com", "host"),
+            ("https://-app.example.com", "host"),
+            ("http://0x7f.1", "host"),
+            ("http://010.0.0.1", "host"),
+            ("https://[fe80::1%eth0]", "IPv6"),
+            ("https://[::1", "closed"),
+            ("https://[::1]x", "port follows"),
         ] {
             let error = checked_origin(bad)
                 .err()

@@ -8,7 +8,7 @@ mod cors;
 mod headers;
 mod random;
 
-pub use client::{PeerAddr, TrustedProxies, peer_addr};
+pub use client::{ForwardingHeader, PeerAddr, TrustedProxies, peer_addr};
 pub use cors::{
     CorsInvalid, CorsPolicy, CorsPolicyLayer, OriginGate, OriginGateFuture, OriginGateLayer,
 };

@@ -232,6 +232,19 @@ async fn request_ids_and_client_addresses_are_believed_from_trusted_proxies_only
     assert_eq!(headers["x-request-id"], forwarded[0].1);
     assert_eq!(body["client"], "203.0.113.9");
 
+    // Two lines: the client's, then the proxy's appended one, which is used.
+    let (headers, body) = get_json(
+        trusting,
+        "/context",
+        &[
+            ("x-request-id", "client-chosen"),
+            ("x-request-id", "proxy-id-1"),
+        ],
+    )
+    .await;
+    assert_eq!(body["request_id"], "proxy-id-1");
+    assert_eq!(headers["x-request-id"], "proxy-id-1");
+
     let oversized = "a".repeat(context::MAX_REQUEST_ID_LEN + 1);
     for bad in [
         "<script>alert(1)</script>",

@@ -178,6 +178,73 @@ async fn a_route_layer_wins_over_the_outer_one() {
 }
 
 #[tokio::test]
+async fn the_outer_layer_still_removes_its_list_under_a_route_layer() {
+    let leaky = || async {
+        (
+            [
+                ("server", "Apache/2.4.1"),
+                ("x-aspnet-version", "4.0.30319"),
+                ("x-powered-by", "PHP/8.3"),
+            ],
+            "{}",
+        )
+    };
+    let router = Router::new()
+        .route(
+            "/helmet",
+            get(leaky).layer(SecurityHeaders::helmet().layer()),
+        )
+        .route("/empty", get(leaky).layer(SecurityHeaders::empty().layer()))
+        .layer(SecurityHeaders::owasp().layer());
+    let address = serve(router).await;
+    for path in ["/helmet", "/empty"] {
+        let (status, served) = fetch(address, "GET", path).await;
+        assert_eq!(status, 200);
+        for name in ["server", "x-aspnet-version", "x-powered-by"] {
+            assert!(
+                !served.contains_key(name),
+                "{path}: {name} leaked: {served:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_handlers_several_policies_are_all_kept() {
+    let headers = SecurityHeaders::helmet().with_csp_nonce();
+    let own = headers.get("content-security-policy").unwrap().to_owned();
+    let router = Router::new()
+        .route(
+            "/",
+            get(move || {
+                let own = own.clone();
+                async move {
+                    let mut response = "<p>".into_response();
+                    let policies = response.headers_mut();
+                    policies.append("content-security-policy", own.parse().unwrap());
+                    policies.append(
+                        "content-security-policy",
+                        "script-src 'none'".parse().unwrap(),
+                    );
+                    response
+                }
+            }),
+        )
+        .layer(headers.layer());
+    let address = serve(router).await;
+    let response = reqwest::get(format!("http://{address}/")).await.unwrap();
+    let policies: Vec<&str> = response
+        .headers()
+        .get_all("content-security-policy")
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .collect();
+    assert_eq!(policies.len(), 2, "{policies:?}");
+    assert_eq!(policies[1], "script-src 'none'");
+    assert!(!policies[0].contains("nonce-"), "{policies:?}");
+}
+
+#[tokio::test]
 async fn each_request_gets_its_own_nonce_in_the_policy_and_the_handler() {
     let headers = SecurityHeaders::helmet().with_csp_nonce();
     let router = Router::new()

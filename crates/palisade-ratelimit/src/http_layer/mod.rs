@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use http::{Extensions, Request, Response, StatusCode};
 use palisade_web::context::RequestContext;
-pub use palisade_web::{PeerAddr, TrustedProxies};
+pub use palisade_web::{ForwardingHeader, PeerAddr, TrustedProxies};
 use tower_layer::Layer;
 use tower_service::Service;
 

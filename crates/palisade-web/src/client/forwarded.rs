@@ -13,13 +13,18 @@ use std::net::{IpAddr, SocketAddr};
 use http::HeaderMap;
 use http::header::{FORWARDED, HeaderName};
 
+use super::ForwardingHeader;
+
 /// `X-Forwarded-For` (not in `http`'s standard set).
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
-/// The hops of `Forwarded` when the request has one, else of `X-Forwarded-For`, from the
-/// nearest (rightmost, last line) to the farthest; `None` for a hop that names no address.
-pub(super) fn hops_nearest_first(headers: &HeaderMap) -> impl Iterator<Item = Option<IpAddr>> {
-    let forwarded = headers.contains_key(FORWARDED);
+/// The hops of `header`, from the nearest (rightmost, last line) to the farthest; `None` for
+/// a hop that names no address.
+pub(super) fn hops_nearest_first(
+    headers: &HeaderMap,
+    header: ForwardingHeader,
+) -> impl Iterator<Item = Option<IpAddr>> {
+    let forwarded = header == ForwardingHeader::Forwarded;
     let name = if forwarded {
         &FORWARDED
     } else {
@@ -52,28 +57,46 @@ fn for_parameter(element: &[u8]) -> Option<&[u8]> {
 
 /// An address as proxies write it: `192.0.2.60`, `192.0.2.60:4711`, `2001:db8::1`,
 /// `[2001:db8::1]`, `[2001:db8::1]:4711`, each possibly in double quotes; IPv4-mapped IPv6 is
-/// read as IPv4. Anything else (`unknown`, `_obfuscated`, bytes that are not text) is `None`.
+/// read as IPv4, and a link-local address's zone id (`fe80::1%eth0`, the proxy's interface)
+/// is dropped. Anything else (`unknown`, `_obfuscated`, bytes that are not text) is `None`.
 fn parse_node(node: &[u8]) -> Option<IpAddr> {
     let node = node.trim_ascii();
     let node = node
         .strip_prefix(b"\"")
         .and_then(|inner| inner.strip_suffix(b"\""))
         .unwrap_or(node);
-    // The longest address form, `[v6]:port`, is 47 bytes: longer is not an address.
-    if node.len() > 64 {
+    // The longest address form, `[v6%zone]:port`, is well under this: longer is not one.
+    if node.len() > 96 {
         return None;
     }
     let node = std::str::from_utf8(node).ok()?;
-    let ip = node
-        .parse::<IpAddr>()
-        .ok()
-        .or_else(|| node.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
-        .or_else(|| {
-            node.strip_prefix('[')
-                .and_then(|rest| rest.strip_suffix(']'))
-                .and_then(|inner| inner.parse::<IpAddr>().ok())
-        })?;
+    let ip = match node.strip_prefix('[') {
+        Some(bracketed) => {
+            let (inner, port) = bracketed.split_once(']')?;
+            if !(port.is_empty() || is_port(port.strip_prefix(':')?)) {
+                return None;
+            }
+            IpAddr::V6(without_zone(inner).parse().ok()?)
+        }
+        None => match node.parse::<IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) if node.contains('%') => IpAddr::V6(without_zone(node).parse().ok()?),
+            Err(_) => node.parse::<SocketAddr>().ok()?.ip(),
+        },
+    };
     Some(ip.to_canonical())
+}
+
+/// An IPv6 address without its `%zone` suffix.
+fn without_zone(address: &str) -> &str {
+    address
+        .split_once('%')
+        .map_or(address, |(address, _)| address)
+}
+
+/// Whether `text` is a port number (1 to 5 digits).
+fn is_port(text: &str) -> bool {
+    (1..=5).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -95,6 +118,14 @@ mod tests {
             ("\"", None),
             ("", None),
             ("192.0.2.60\u{0}", None),
+            ("fe80::1%eth0", Some("fe80::1")),
+            ("[fe80::1%eth0]:80", Some("fe80::1")),
+            ("[fe80::1%2]:80", Some("fe80::1")),
+            ("[2001:db8::1]:x", None),
+            ("[2001:db8::1]junk", None),
+            ("192.0.2.60%eth0", None),
+            ("010.0.0.1", None),
+            ("0x7f.1", None),
         ];
         for (node, want) in cases {
             let want = want.and_then(|w| w.parse::<IpAddr>().ok());

@@ -28,7 +28,21 @@ pub fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
     peer
 }
 
-/// The proxies whose forwarding headers are believed. Empty by default: then the client is
+/// The header a trusted proxy writes the client's address into.
+///
+/// Exactly one is read: a proxy appends its hop to the header it writes and passes any other
+/// through as the client sent it, so reading a second header would let the client choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For`, which nginx (`$proxy_add_x_forwarded_for`), HAProxy
+    /// (`option forwardfor`), Envoy, AWS load balancers and Cloudflare append to.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded` (its `for=` parameters), for proxies configured to write it.
+    Forwarded,
+}
+
+/// The proxies whose forwarding header is believed. Empty by default: then the client is
 /// always the socket peer and no header can change it.
 ///
 /// ```
@@ -49,6 +63,7 @@ pub fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     networks: Vec<IpNet>,
+    header: ForwardingHeader,
 }
 
 impl TrustedProxies {
@@ -57,15 +72,26 @@ impl TrustedProxies {
     pub const fn none() -> Self {
         Self {
             networks: Vec::new(),
+            header: ForwardingHeader::XForwardedFor,
         }
     }
 
-    /// Trusts proxies in these networks (a single proxy is a /32 or /128).
+    /// Trusts proxies in these networks (a single proxy is a /32 or /128), reading
+    /// `X-Forwarded-For`.
     #[must_use]
     pub fn new(networks: impl IntoIterator<Item = IpNet>) -> Self {
         Self {
             networks: networks.into_iter().collect(),
+            header: ForwardingHeader::XForwardedFor,
         }
+    }
+
+    /// Reads `header` instead (the one the proxies are configured to write; any other is
+    /// ignored).
+    #[must_use]
+    pub const fn reading(mut self, header: ForwardingHeader) -> Self {
+        self.header = header;
+        self
     }
 
     /// Whether no proxy is trusted.
@@ -93,9 +119,9 @@ impl TrustedProxies {
     /// From the nearest hop outwards, the first address no trusted proxy owns is the client;
     /// when every hop is trusted, the farthest one. A hop that names no address (`unknown`,
     /// an obfuscated name, anything unreadable) was written by someone untrusted, so the
-    /// nearest trusted hop before it is the client. `Forwarded` is read when present, else
-    /// `X-Forwarded-For`; several header lines count as one list in order. No allocation,
-    /// and the walk stops at the first untrusted hop.
+    /// nearest trusted hop before it is the client. Only the configured
+    /// [`ForwardingHeader`] is read; several lines of it count as one list in order. No
+    /// allocation, and the walk stops at the first untrusted hop.
     #[must_use]
     pub fn client_ip(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         let peer = peer.ip().to_canonical();
@@ -103,7 +129,7 @@ impl TrustedProxies {
             return peer;
         }
         let mut client = peer;
-        for hop in forwarded::hops_nearest_first(headers) {
+        for hop in forwarded::hops_nearest_first(headers, self.header) {
             match hop {
                 Some(ip) if self.trusts(ip) => client = ip,
                 Some(ip) => return ip,
@@ -143,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_rightmost_untrusted_hop_is_the_client() {
-        let cases: [(Lines<'_>, &str); 12] = [
+        let cases: &[(Lines<'_>, &str)] = &[
             (&[], "10.0.0.2"),
             (&[("x-forwarded-for", b"203.0.113.9")], "203.0.113.9"),
             (
@@ -160,41 +186,74 @@ mod tests {
                 ],
                 "203.0.113.9",
             ),
-            // Forwarded wins over X-Forwarded-For.
+            // A Forwarded header the proxy does not write is the client's: ignored.
             (
                 &[
-                    ("x-forwarded-for", b"1.1.1.1"),
-                    ("forwarded", b"for=203.0.113.9"),
+                    ("forwarded", b"for=1.2.3.4"),
+                    ("x-forwarded-for", b"203.0.113.9"),
                 ],
                 "203.0.113.9",
             ),
-            (
-                &[(
-                    "forwarded",
-                    b"for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.7",
-                )],
-                "2001:db8::1",
-            ),
+            (&[("forwarded", b"for=10.9.9.9")], "10.0.0.2"),
             // An unreadable nearest hop: the proxy itself, never an address from further left.
             (&[("x-forwarded-for", b"1.1.1.1, garbage")], "10.0.0.2"),
-            (&[("forwarded", b"for=unknown")], "10.0.0.2"),
-            (
-                &[("forwarded", b"for=1.1.1.1, for=_hidden, for=10.0.0.7")],
-                "10.0.0.7",
-            ),
-            // A quote the client leaves open cannot swallow the hop its proxy appended.
-            (
-                &[("forwarded", b"for=\"1.1.1.1, for=203.0.113.9")],
-                "203.0.113.9",
-            ),
+            (&[("x-forwarded-for", b"unknown")], "10.0.0.2"),
+            (&[("x-forwarded-for", b"1.1.1.1, , 10.0.0.7")], "10.0.0.7"),
+            // Zone ids of link-local addresses name the proxy's interface: dropped.
+            (&[("x-forwarded-for", b"fe80::1%eth0")], "fe80::1"),
             // Bytes that are not text in a client's part do not hide the proxy's hop.
             (
                 &[("x-forwarded-for", b"\xff\xfe, 203.0.113.9")],
                 "203.0.113.9",
             ),
         ];
-        for (lines, want) in cases {
+        for (lines, want) in cases.iter().copied() {
             assert_eq!(client(lines), want, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn proxies_writing_forwarded_are_read_from_it_alone() {
+        let proxies = proxies().reading(ForwardingHeader::Forwarded);
+        let peer = SocketAddr::from(([10, 0, 0, 2], 443));
+        let read = |lines: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in lines {
+                headers.append(*name, http::HeaderValue::from_static(value));
+            }
+            proxies.client_ip(peer, &headers).to_string()
+        };
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[(
+                    "forwarded",
+                    "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.7",
+                )],
+                "2001:db8::1",
+            ),
+            (
+                &[
+                    ("x-forwarded-for", "1.2.3.4"),
+                    ("forwarded", "for=203.0.113.9"),
+                ],
+                "203.0.113.9",
+            ),
+            (&[("x-forwarded-for", "1.2.3.4")], "10.0.0.2"),
+            (&[("forwarded", "for=unknown")], "10.0.0.2"),
+            (&[("forwarded", "proto=https;host=example.com")], "10.0.0.2"),
+            (
+                &[("forwarded", "for=1.1.1.1, for=_hidden, for=10.0.0.7")],
+                "10.0.0.7",
+            ),
+            // A quote the client leaves open cannot swallow the hop its proxy appended.
+            (
+                &[("forwarded", "for=\"1.1.1.1, for=203.0.113.9")],
+                "203.0.113.9",
+            ),
+            (&[("forwarded", "for=\"[fe80::1%eth0]:80\"")], "fe80::1"),
+        ];
+        for (lines, want) in cases.iter().copied() {
+            assert_eq!(read(lines), want, "{lines:?}");
         }
     }
 

@@ -79,7 +79,8 @@ impl RequestContextLayer {
         let client = peer.map(|peer| self.proxies.client_ip(peer, request.headers()));
         let forwarded_id = peer
             .filter(|peer| self.proxies.trusts_peer(*peer))
-            .and_then(|_| request.headers().get(&X_REQUEST_ID))
+            // The last line: a proxy that adds its own appends it after the client's.
+            .and_then(|_| request.headers().get_all(&X_REQUEST_ID).iter().next_back())
             .and_then(|value| RequestId::parse(value.as_bytes()));
         RequestContext::new(
             forwarded_id.unwrap_or_else(RequestId::generate),

@@ -8,10 +8,14 @@ use http::HeaderValue;
 /// The longest request id taken from a trusted proxy (a UUID is 36 bytes).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// A request's id: taken from a trusted proxy's `X-Request-Id` when it is 1 to
-/// [`MAX_REQUEST_ID_LEN`] bytes of letters, digits and `-_.:+/=@`, otherwise 128 random bits
-/// as 32 lowercase hex digits. Nothing else is ever echoed, so an id is safe in a log line and
-/// a response header. Cheap to clone.
+/// A request's id: taken from a trusted proxy's `X-Request-Id` (its last line) when it is 1
+/// to [`MAX_REQUEST_ID_LEN`] bytes of letters, digits and `-_.:+/=@` starting with a letter or
+/// digit, otherwise 128 random bits as 32 lowercase hex digits. Nothing else is ever echoed,
+/// so an id is safe in a log line, a response header and a spreadsheet cell (no leading `=`,
+/// `+`, `-` or `@`). Cheap to clone.
+///
+/// The proxy must set or overwrite the header: one that passes a client's `X-Request-Id`
+/// through lets the client pick the id (within these characters) for its own requests.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RequestId(Text);
 
@@ -34,12 +38,14 @@ impl RequestId {
         Self(Text::Generated(text))
     }
 
-    /// `text` as an id, or `None` when it is empty, longer than [`MAX_REQUEST_ID_LEN`] or
-    /// holds anything but letters, digits and `-_.:+/=@`.
+    /// `text` as an id, or `None` when it is empty, longer than [`MAX_REQUEST_ID_LEN`], holds
+    /// anything but letters, digits and `-_.:+/=@`, or starts with anything but a letter or
+    /// digit.
     #[must_use]
     pub fn parse(text: &[u8]) -> Option<Self> {
         let allowed = |byte: &u8| byte.is_ascii_alphanumeric() || b"-_.:+/=@".contains(byte);
-        if text.is_empty() || text.len() > MAX_REQUEST_ID_LEN || !text.iter().all(allowed) {
+        let starts_plain = text.first().is_some_and(u8::is_ascii_alphanumeric);
+        if !starts_plain || text.len() > MAX_REQUEST_ID_LEN || !text.iter().all(allowed) {
             return None;
         }
         let text = std::str::from_utf8(text).ok()?;
@@ -114,6 +120,10 @@ mod tests {
         }
         let long = "a".repeat(MAX_REQUEST_ID_LEN + 1);
         for bad in [
+            "=1+2",
+            "+1",
+            "-1",
+            "@SUM(A1)",
             "",
             "a b",
             "a\r\nSet-Cookie: x=1",

@@ -50,12 +50,16 @@ impl Plan {
     }
 
     fn apply<B>(&self, response: &mut Response<B>, nonce: Option<&CspNonce>) {
-        if response.extensions().get::<Applied>().is_some() {
+        let inner_layer_applied = response.extensions().get::<Applied>().is_some();
+        if !inner_layer_applied {
+            response.extensions_mut().insert(Applied);
+        }
+        let headers = response.headers_mut();
+        // Removal holds whoever set the header, a middleware between two layers included.
+        self.strip(headers);
+        if inner_layer_applied {
             return;
         }
-        response.extensions_mut().insert(Applied);
-        let headers = response.headers_mut();
-        self.strip(headers);
         headers.reserve(self.set.len());
         for (name, value) in &self.set {
             if !headers.contains_key(name) {
@@ -67,9 +71,12 @@ impl Plan {
         {
             // The handler did not set its own policy, or it is the one just added: the nonce
             // goes into the layer's policy either way only when the handler set none.
-            let handler_set_its_own = headers
-                .get(CONTENT_SECURITY_POLICY)
-                .is_some_and(|current| current.to_str().ok() != Some(csp.as_str()));
+            let mut policies = headers.get_all(CONTENT_SECURITY_POLICY).iter();
+            let handler_set_its_own = match (policies.next(), policies.next()) {
+                (Some(only), None) => only.to_str().ok() != Some(csp.as_str()),
+                // Several policies (all of them apply): the handler's on purpose.
+                _ => true,
+            };
             if !handler_set_its_own {
                 headers.insert(CONTENT_SECURITY_POLICY, value);
             }

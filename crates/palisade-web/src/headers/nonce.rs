@@ -32,7 +32,8 @@ impl fmt::Debug for CspNonce {
     }
 }
 
-/// The policy `csp` with `'nonce-NONCE'` in its `script-src`; a policy without `script-src`
+/// The policy `csp` with `'nonce-NONCE'` in its `script-src` and `script-src-elem` (which
+/// takes precedence for `<script>` elements when present); a policy without `script-src`
 /// gets one made from its `default-src` (which `script-src` would otherwise fall back to).
 pub(crate) fn with_nonce(csp: &str, nonce: &CspNonce) -> String {
     let source = format!(" 'nonce-{}'", nonce.as_str());
@@ -49,6 +50,9 @@ pub(crate) fn with_nonce(csp: &str, nonce: &CspNonce) -> String {
             Some(name) if name.eq_ignore_ascii_case("script-src") => {
                 out.push_str(&source);
                 placed = true;
+            }
+            Some(name) if name.eq_ignore_ascii_case("script-src-elem") => {
+                out.push_str(&source);
             }
             Some(name) if name.eq_ignore_ascii_case("default-src") => {
                 default_src = Some(words.collect::<Vec<_>>().join(" "));
@@ -92,6 +96,10 @@ mod tests {
         assert_eq!(
             with_nonce("default-src 'none'", &nonce),
             "default-src 'none';script-src 'nonce-abc='"
+        );
+        assert_eq!(
+            with_nonce("script-src 'self';script-src-elem 'self'", &nonce),
+            "script-src 'self' 'nonce-abc=';script-src-elem 'self' 'nonce-abc='"
         );
     }
 
