@@ -1,10 +1,11 @@
 //! Emulators of documented HTTP APIs that have no server obtainable here (HashiCorp Vault,
-//! Azure Key Vault): small axum servers on loopback, plain or TLS, holding their state in
+//! Azure Key Vault, Cloudflare Turnstile): small axum servers on loopback, plain or TLS, holding their state in
 //! memory and recording every request so tests can count what reached the "server".
 
 pub mod key_vault;
 mod serve;
 mod tls;
+pub mod turnstile;
 pub mod vault;
 
 pub use serve::{Recorded, Served};

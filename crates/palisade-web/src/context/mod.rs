@@ -10,7 +10,7 @@ mod request_id;
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use tracing::Instrument as _;
@@ -27,7 +27,8 @@ tokio::task_local! {
 /// What one request carries from its first layer to its last log line: the request id, the
 /// acting user and organization once authentication has set them, the client's address and
 /// the time the request was received (from the injected clock). Cheap to clone (one
-/// reference count).
+/// reference count); every clone of one request's context shares its identity, so the user
+/// an extractor sets is seen by [`current`] and by later extractors alike.
 ///
 /// [`RequestContextLayer`] creates it; [`current`] reads it anywhere in the request's task;
 /// [`spawn`] carries it into a spawned task; with the `axum` feature it is an extractor, and
@@ -35,14 +36,24 @@ tokio::task_local! {
 #[derive(Clone)]
 pub struct RequestContext(Arc<Fields>);
 
-#[derive(Clone)]
 struct Fields {
     request_id: RequestId,
-    user: Option<Arc<str>>,
-    organization: Option<Arc<str>>,
     client: Option<IpAddr>,
     received_at: SystemTime,
+    identity: OnceLock<Identity>,
 }
+
+#[derive(Debug, PartialEq, Eq)]
+struct Identity {
+    user: Box<str>,
+    organization: Option<Box<str>>,
+}
+
+/// The request's user was already set to someone else: an identity is set once per request,
+/// so no later layer or extractor can change who is acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the request's user is already set to another")]
+pub struct AlreadyIdentified;
 
 impl RequestContext {
     /// An anonymous request's context.
@@ -50,22 +61,35 @@ impl RequestContext {
     pub fn new(request_id: RequestId, client: Option<IpAddr>, received_at: SystemTime) -> Self {
         Self(Arc::new(Fields {
             request_id,
-            user: None,
-            organization: None,
             client,
             received_at,
+            identity: OnceLock::new(),
         }))
     }
 
-    /// This context with `user` acting for `organization` (an authentication layer's result;
-    /// see [`identify`]).
-    #[must_use]
-    pub fn with_user(&self, user: &str, organization: Option<&str>) -> Self {
-        Self(Arc::new(Fields {
-            user: Some(Arc::from(user)),
-            organization: organization.map(Arc::from),
-            ..(*self.0).clone()
-        }))
+    /// Sets the acting `user` and the `organization` it acts for (authentication's result),
+    /// for every clone of this context. Setting the same identity again is harmless.
+    ///
+    /// # Errors
+    /// [`AlreadyIdentified`] when another user (or organization) is already set.
+    pub fn identify(
+        &self,
+        user: &str,
+        organization: Option<&str>,
+    ) -> Result<(), AlreadyIdentified> {
+        let wanted = Identity {
+            user: user.into(),
+            organization: organization.map(Into::into),
+        };
+        let set = self.0.identity.get_or_init(|| Identity {
+            user: user.into(),
+            organization: organization.map(Into::into),
+        });
+        if *set == wanted {
+            Ok(())
+        } else {
+            Err(AlreadyIdentified)
+        }
     }
 
     /// The request's id.
@@ -77,13 +101,16 @@ impl RequestContext {
     /// The acting user, once authentication has set one.
     #[must_use]
     pub fn user(&self) -> Option<&str> {
-        self.0.user.as_deref()
+        self.0.identity.get().map(|identity| &*identity.user)
     }
 
     /// The organization (tenant) the user acts for.
     #[must_use]
     pub fn organization(&self) -> Option<&str> {
-        self.0.organization.as_deref()
+        self.0
+            .identity
+            .get()
+            .and_then(|identity| identity.organization.as_deref())
     }
 
     /// The client's address (see [`TrustedProxies`](crate::TrustedProxies)), or `None` when
@@ -105,8 +132,8 @@ impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")
             .field("request_id", &self.0.request_id)
-            .field("user", &self.0.user)
-            .field("organization", &self.0.organization)
+            .field("user", &self.user())
+            .field("organization", &self.organization())
             .field("client", &self.0.client)
             .finish_non_exhaustive()
     }
@@ -161,33 +188,42 @@ where
     }
 }
 
-/// Sets the acting user on a request (authentication's last step): the request's extension
-/// is replaced, and the returned context is the one to run the rest of the request in with
-/// [`scope`].
+/// Why [`identify`] could not set the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentifyError {
+    /// The request did not pass through [`RequestContextLayer`].
+    #[error(transparent)]
+    NoContext(#[from] NoContext),
+    /// Another user is already set.
+    #[error(transparent)]
+    AlreadyIdentified(#[from] AlreadyIdentified),
+}
+
+/// Sets the acting user on the context in a request's `extensions` (authentication's last
+/// step, from a middleware with `request.extensions()` or an extractor with
+/// `parts.extensions`); [`current`] and every extractor see it from then on.
 ///
 /// ```
 /// use palisade_web::context::{self, RequestContext, RequestId};
 ///
 /// let mut request = http::Request::new(());
 /// request.extensions_mut().insert(RequestContext::new(RequestId::generate(), None, std::time::SystemTime::UNIX_EPOCH));
-/// let identified = context::identify(&mut request, "u-42", Some("acme"))?;
+/// let identified = context::identify(request.extensions(), "u-42", Some("acme"))?;
 /// assert_eq!(identified.user(), Some("u-42"));
 /// assert_eq!(request.extensions().get::<RequestContext>().and_then(|c| c.organization()), Some("acme"));
-/// # Ok::<(), palisade_web::context::NoContext>(())
+/// assert!(context::identify(request.extensions(), "u-7", None).is_err());
+/// # Ok::<(), palisade_web::context::IdentifyError>(())
 /// ```
 ///
 /// # Errors
-/// [`NoContext`] when the request did not pass through [`RequestContextLayer`].
-pub fn identify<B>(
-    request: &mut http::Request<B>,
+/// [`IdentifyError`] without a context or when another user is already set.
+pub fn identify(
+    extensions: &http::Extensions,
     user: &str,
     organization: Option<&str>,
-) -> Result<RequestContext, NoContext> {
-    let context = request
-        .extensions()
-        .get::<RequestContext>()
-        .ok_or(NoContext)?
-        .with_user(user, organization);
-    request.extensions_mut().insert(context.clone());
-    Ok(context)
+) -> Result<RequestContext, IdentifyError> {
+    let context = extensions.get::<RequestContext>().ok_or(NoContext)?;
+    context.identify(user, organization)?;
+    Ok(context.clone())
 }

@@ -1,0 +1,167 @@
+//! `TokenVerifier`: the application's own tokens, verified against its keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_clock::Clock;
+use serde::de::DeserializeOwned;
+
+use super::claims::{Both, Registered};
+use super::keys::VerifyingKey;
+use super::refused::TokenRefused;
+use super::rules::{Rules, VerifierConfigInvalid};
+
+/// A verified token: its registered claims and the application's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified<C> {
+    /// `iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`.
+    pub registered: Registered,
+    /// The application's own claims.
+    pub claims: C,
+}
+
+/// Verifies the application's own tokens: the header's `kid` picks one of several keys (so
+/// keys rotate without signing everyone out), the key's one algorithm must be the header's,
+/// the signature must verify, `exp` is required, `nbf`/`iat` may not be in the future, `iss`
+/// and `aud` must match when configured (and are then required), within a leeway of at most
+/// 5 minutes (default 30 s). A token over 8 KiB is refused before any decoding.
+///
+/// ```
+/// use palisade_auth::{OwnAlgorithm, SigningKey, TokenIssuer, TokenRefused, TokenVerifier};
+/// use palisade_secrets::SecretValue;
+///
+/// let secret = SecretValue::from_string("a secret of at least thirty-two bytes!".into());
+/// let key = SigningKey::new("2026-12", OwnAlgorithm::Hs256, &secret)?;
+/// let issuer = TokenIssuer::new(key.clone()).issuer("https://api.example.com").audience("crud");
+/// let verifier = TokenVerifier::new([key.verifying_key()])
+///     .issuer("https://api.example.com")
+///     .audience("crud");
+///
+/// let token = issuer.issue("u-42", &serde_json::json!({"role": "admin"}))?;
+/// let verified = verifier.verify::<serde_json::Value>(&token)?;
+/// assert_eq!(verified.registered.subject.as_deref(), Some("u-42"));
+/// assert_eq!(verified.claims["role"], "admin");
+/// assert_eq!(verifier.verify::<serde_json::Value>("not.a.token").unwrap_err(), TokenRefused::Malformed);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    keys: Arc<[VerifyingKey]>,
+    rules: Rules,
+}
+
+impl TokenVerifier {
+    /// Verifies with these keys (current and previous while tokens they signed live on).
+    #[must_use]
+    pub fn new(keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
+        Self {
+            keys: keys.into_iter().collect(),
+            rules: Rules::default(),
+        }
+    }
+
+    /// Accept tokens from this issuer (`iss` then required); call again for several.
+    #[must_use]
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        self.rules.issuers = self
+            .rules
+            .issuers
+            .iter()
+            .cloned()
+            .chain([issuer.to_owned()])
+            .collect();
+        self
+    }
+
+    /// Accept tokens for this audience (`aud` then required); call again for several.
+    #[must_use]
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.rules.audiences = self
+            .rules
+            .audiences
+            .iter()
+            .cloned()
+            .chain([audience.to_owned()])
+            .collect();
+        self
+    }
+
+    /// The allowance for clock differences (default 30 s).
+    ///
+    /// # Errors
+    /// [`VerifierConfigInvalid`] above 5 minutes.
+    pub fn leeway(mut self, leeway: Duration) -> Result<Self, VerifierConfigInvalid> {
+        self.rules.set_leeway(leeway)?;
+        Ok(self)
+    }
+
+    /// The longest token read (default 8 KiB).
+    ///
+    /// # Errors
+    /// [`VerifierConfigInvalid`] outside 256 B to 64 KiB.
+    pub fn max_token_len(mut self, max_len: usize) -> Result<Self, VerifierConfigInvalid> {
+        self.rules.set_max_len(max_len)?;
+        Ok(self)
+    }
+
+    /// Read the time from `clock` (a test's fake clock).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.rules.set_clock(clock);
+        self
+    }
+
+    /// Verifies `token` and reads its claims.
+    ///
+    /// # Errors
+    /// [`TokenRefused`] naming the reason (for logs; the client gets one opaque 401).
+    pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
+        self.rules.check_len(token)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefused::Malformed)?;
+        let key = match header.kid.as_deref() {
+            Some(kid) => self.keys.iter().find(|key| key.kid() == kid),
+            // A token without `kid` is read only when there is one key to read it with.
+            None if self.keys.len() == 1 => self.keys.first(),
+            None => None,
+        }
+        .ok_or(TokenRefused::UnknownKey)?;
+        verify_with(key, &self.rules, &self.rules.issuers, token, header.alg)
+    }
+}
+
+/// The signature with `key` (whose algorithm the header must name), then the rules.
+pub(crate) fn verify_with<C: DeserializeOwned>(
+    key: &VerifyingKey,
+    rules: &Rules,
+    issuers: &[String],
+    token: &str,
+    header_algorithm: jsonwebtoken::Algorithm,
+) -> Result<Verified<C>, TokenRefused> {
+    if header_algorithm != key.algorithm() {
+        return Err(TokenRefused::AlgorithmNotAllowed);
+    }
+    let data = jsonwebtoken::decode::<Both<C>>(token, key.decoding(), key.validation())
+        .map_err(|error| refusal(&error))?;
+    rules.check(&data.claims.registered, issuers)?;
+    Ok(Verified {
+        registered: data.claims.registered,
+        claims: data.claims.custom,
+    })
+}
+
+/// The refusal for a `jsonwebtoken` error.
+fn refusal(error: &jsonwebtoken::errors::Error) -> TokenRefused {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::InvalidSignature => TokenRefused::BadSignature,
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm => TokenRefused::AlgorithmNotAllowed,
+        ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidRsaKey(_)
+        | ErrorKind::InvalidKeyFormat => TokenRefused::UnknownKey,
+        _ => TokenRefused::Malformed,
+    }
+}
