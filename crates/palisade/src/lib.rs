@@ -38,3 +38,7 @@ pub use palisade_sql as sql;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub use palisade_web as web;
+
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub use palisade_auth as auth;

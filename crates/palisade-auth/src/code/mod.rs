@@ -177,6 +177,12 @@ impl<S: CodeStore> OneTimeCodes<S> {
         self
     }
 
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// A new code for `payload`, bound to `pkce` when given.
     ///
     /// # Errors
@@ -187,7 +193,8 @@ impl<S: CodeStore> OneTimeCodes<S> {
         pkce: Option<PkceChallenge>,
     ) -> Result<OneTimeCode, CodeStoreUnavailable> {
         let random = Zeroizing::new(crate::random::bytes::<64>());
-        let code = Zeroizing::new(URL_SAFE_NO_PAD.encode(&random[..self.code_bytes]));
+        let random = random.get(..self.code_bytes).unwrap_or(&random[..]);
+        let code = Zeroizing::new(URL_SAFE_NO_PAD.encode(random));
         let expires_at = unix_millis(&self.clock)
             .saturating_add(i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX));
         let mut record = Zeroizing::new(Vec::with_capacity(1 + 8 + 1 + 32 + payload.len()));

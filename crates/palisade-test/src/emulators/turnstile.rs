@@ -204,7 +204,10 @@ fn time_of(seconds: i64) -> String {
 /// The documented answer to one request.
 fn answer(state: &mut TurnstileState, fields: &HashMap<String, String>) -> Value {
     let secret = fields.get("secret").map(String::as_str).unwrap_or_default();
-    let token = fields.get("response").map(String::as_str).unwrap_or_default();
+    let token = fields
+        .get("response")
+        .map(String::as_str)
+        .unwrap_or_default();
     if secret.is_empty() {
         return failure(&["missing-input-secret"]);
     }
