@@ -5,6 +5,7 @@
 mod code;
 #[cfg(feature = "axum")]
 mod extract;
+mod jwks;
 mod random;
 mod token;
 mod turnstile;
@@ -19,6 +20,7 @@ pub use code::{
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::{Bearer, BearerVerifier, TURNSTILE_HEADER, Turnstile};
+pub use jwks::{ENTRA_COMMON_KEYS, JwksStats, JwksVerifier};
 pub use token::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, IssueError, KeyInvalid, KeyLoadError, MAX_LEEWAY,
     OwnAlgorithm, Registered, SigningKey, TokenIssuer, TokenRefused, TokenVerifier, Verified,

@@ -28,6 +28,9 @@ pub struct Registered {
     /// `jti`: its unique id.
     #[serde(default, rename = "jti")]
     pub token_id: Option<String>,
+    /// `tid`: the Microsoft Entra ID tenant that issued it (multi-tenant issuers).
+    #[serde(default, rename = "tid")]
+    pub tenant_id: Option<String>,
 }
 
 /// The claims of a token: the registered ones and the application's `C`, read from the same
