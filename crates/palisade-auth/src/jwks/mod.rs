@@ -324,7 +324,7 @@ impl JwksVerifier {
             keys = self.refetch_for_unknown_kid(&keys).await;
         }
         let key = keys.keys.get(kid).ok_or(TokenRefused::UnknownKey)?;
-        let verified = verify_with::<C>(&key.key, &inner.rules, &[], token, header.alg)?;
+        let verified = verify_with::<C>(&key.key, &inner.rules, &[], token, &header)?;
         inner
             .issuers
             .check(&verified.registered, key.issuer.as_deref())?;

@@ -126,19 +126,25 @@ impl TokenVerifier {
             None => None,
         }
         .ok_or(TokenRefused::UnknownKey)?;
-        verify_with(key, &self.rules, &self.rules.issuers, token, header.alg)
+        verify_with(key, &self.rules, &self.rules.issuers, token, &header)
     }
 }
 
-/// The signature with `key` (whose algorithm the header must name), then the rules.
+/// The signature with `key` (whose algorithm the header must name), then the rules. A header
+/// that asks for more than a signed JWT (`crit` extensions, which RFC 7515 §4.1.11 says must
+/// be refused when not understood, or JWE's `enc` and `zip`) is refused; keys named by the
+/// header itself (`jwk`, `jku`, `x5u`) are never used: the key comes from the verifier's set.
 pub(crate) fn verify_with<C: DeserializeOwned>(
     key: &VerifyingKey,
     rules: &Rules,
     issuers: &[String],
     token: &str,
-    header_algorithm: jsonwebtoken::Algorithm,
+    header: &jsonwebtoken::Header,
 ) -> Result<Verified<C>, TokenRefused> {
-    if header_algorithm != key.algorithm() {
+    if header.crit.is_some() || header.enc.is_some() || header.zip.is_some() {
+        return Err(TokenRefused::Malformed);
+    }
+    if header.alg != key.algorithm() {
         return Err(TokenRefused::AlgorithmNotAllowed);
     }
     let data = jsonwebtoken::decode::<Both<C>>(token, key.decoding(), key.validation())
