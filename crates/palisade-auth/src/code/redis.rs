@@ -35,11 +35,15 @@ impl RedisCodes {
     }
 
     fn key(&self, digest: &CodeDigest) -> String {
-        use std::fmt::Write as _;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut key = String::with_capacity(self.prefix.len() + 64);
         key.push_str(&self.prefix);
         for byte in digest {
-            let _ = write!(key, "{byte:02x}");
+            for nibble in [byte >> 4, byte & 0x0f] {
+                key.push(char::from(
+                    HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+                ));
+            }
         }
         key
     }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use self::issuers::{Issuers, TENANT_PLACEHOLDER};
 use self::keyset::{KeySet, MAX_JWKS_BYTES};
 use crate::token::rules::Rules;
-use crate::token::verifier::verify_with;
+use crate::token::verifier::{Compact, verify_with};
 use crate::token::{TokenRefused, Verified, VerifierConfigInvalid};
 
 /// What a JWKS verifier has done, for metrics.
@@ -317,14 +317,18 @@ impl JwksVerifier {
     ) -> Result<Verified<C>, TokenRefused> {
         let inner = &self.inner;
         inner.rules.check_len(token)?;
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefused::Malformed)?;
-        let kid = header.kid.as_deref().ok_or(TokenRefused::UnknownKey)?;
+        let token = Compact::split(token)?;
+        let kid = token
+            .header
+            .kid
+            .as_deref()
+            .ok_or(TokenRefused::UnknownKey)?;
         let mut keys = self.usable_keys().await?;
         if !keys.keys.contains_key(kid) {
             keys = self.refetch_for_unknown_kid(&keys).await;
         }
         let key = keys.keys.get(kid).ok_or(TokenRefused::UnknownKey)?;
-        let verified = verify_with::<C>(&key.key, &inner.rules, &[], token, &header)?;
+        let verified = verify_with::<C>(&key.key, &inner.rules, &[], &token)?;
         inner
             .issuers
             .check(&verified.registered, key.issuer.as_deref())?;

@@ -1,6 +1,9 @@
 //! The registered claims (RFC 7519 §4.1) every token is checked against, read beside the
 //! application's own claims.
 
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// The registered claims of a verified token.
@@ -33,52 +36,82 @@ pub struct Registered {
     pub tenant_id: Option<String>,
 }
 
-/// The claims of a token: the registered ones and the application's `C`, read from the same
-/// JSON object.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Both<C> {
-    #[serde(flatten)]
-    pub(crate) registered: Registered,
-    #[serde(flatten)]
-    pub(crate) custom: C,
-}
-
 /// A NumericDate (RFC 7519 §2): seconds since the epoch, an integer or a number with a
-/// fraction (truncated towards the past for `nbf`/`iat` readers and `exp` alike: a fraction
-/// never extends a token).
+/// fraction (floored: a fraction never extends a token).
 fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Number {
-        Integer(i64),
-        Float(f64),
-    }
-    match Option::<Number>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Number::Integer(seconds)) => Ok(Some(seconds)),
-        Some(Number::Float(seconds)) if seconds.is_finite() && seconds.abs() < 1e15 =>
-        {
-            #[allow(
-                clippy::cast_possible_truncation,
-                reason = "finite and within ±1e15, which i64 holds exactly after floor"
-            )]
-            Ok(Some(seconds.floor() as i64))
+    struct Seconds;
+    impl<'de> Visitor<'de> for Seconds {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a NumericDate")
         }
-        Some(Number::Float(_)) => Err(serde::de::Error::custom("a date out of range")),
+
+        fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Self::Value, E> {
+            Ok(Some(seconds))
+        }
+
+        fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Self::Value, E> {
+            i64::try_from(seconds)
+                .map(Some)
+                .map_err(|_| E::custom("a date out of range"))
+        }
+
+        fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Self::Value, E> {
+            if seconds.is_finite() && seconds.abs() < 1e15 {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "finite and within ±1e15, which i64 holds exactly after floor"
+                )]
+                Ok(Some(seconds.floor() as i64))
+            } else {
+                Err(E::custom("a date out of range"))
+            }
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
     }
+    deserializer.deserialize_option(Seconds)
 }
 
 /// `aud`: a string or an array of strings (RFC 7519 §4.1.3).
 fn audience<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+    struct Audience;
+    impl<'de> Visitor<'de> for Audience {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+
+        fn visit_str<E: de::Error>(self, one: &str) -> Result<Self::Value, E> {
+            Ok(vec![one.to_owned()])
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+            let mut all = Vec::new();
+            while let Some(item) = items.next_element::<String>()? {
+                all.push(item);
+            }
+            Ok(all)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(one)) => vec![one],
-        Some(OneOrMany::Many(many)) => many,
-    })
+    deserializer.deserialize_any(Audience)
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use palisade_secrets::{SecretRef, SecretSource, SecretValue};
 
 /// The algorithms of the application's own tokens.
@@ -205,8 +205,6 @@ pub struct VerifyingKey {
     kid: String,
     algorithm: Algorithm,
     key: DecodingKey,
-    /// Signature and algorithm only: time and audience are checked with the injected clock.
-    validation: Validation,
 }
 
 impl VerifyingKey {
@@ -235,16 +233,10 @@ impl VerifyingKey {
     }
 
     pub(crate) fn from_parts(kid: &str, algorithm: Algorithm, key: DecodingKey) -> Self {
-        let mut validation = Validation::new(algorithm);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
         Self {
             kid: kid.to_owned(),
             algorithm,
             key,
-            validation,
         }
     }
 
@@ -262,10 +254,6 @@ impl VerifyingKey {
 
     pub(crate) const fn decoding(&self) -> &DecodingKey {
         &self.key
-    }
-
-    pub(crate) const fn validation(&self) -> &Validation {
-        &self.validation
     }
 }
 

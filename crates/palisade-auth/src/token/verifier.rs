@@ -6,7 +6,10 @@ use std::time::Duration;
 use palisade_clock::Clock;
 use serde::de::DeserializeOwned;
 
-use super::claims::{Both, Registered};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::claims::Registered;
 use super::keys::VerifyingKey;
 use super::refused::TokenRefused;
 use super::rules::{Rules, VerifierConfigInvalid};
@@ -118,42 +121,85 @@ impl TokenVerifier {
     /// [`TokenRefused`] naming the reason (for logs; the client gets one opaque 401).
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
         self.rules.check_len(token)?;
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefused::Malformed)?;
-        let key = match header.kid.as_deref() {
+        let token = Compact::split(token)?;
+        let key = match token.header.kid.as_deref() {
             Some(kid) => self.keys.iter().find(|key| key.kid() == kid),
             // A token without `kid` is read only when there is one key to read it with.
             None if self.keys.len() == 1 => self.keys.first(),
             None => None,
         }
         .ok_or(TokenRefused::UnknownKey)?;
-        verify_with(key, &self.rules, &self.rules.issuers, token, &header)
+        verify_with(key, &self.rules, &self.rules.issuers, &token)
     }
 }
 
-/// The signature with `key` (whose algorithm the header must name), then the rules. A header
-/// that asks for more than a signed JWT (`crit` extensions, which RFC 7515 §4.1.11 says must
-/// be refused when not understood, or JWE's `enc` and `zip`) is refused; keys named by the
-/// header itself (`jwk`, `jku`, `x5u`) are never used: the key comes from the verifier's set.
+/// A token in compact form, split once, its header read.
+pub(crate) struct Compact<'a> {
+    pub(crate) header: jsonwebtoken::Header,
+    /// `header.payload`, what the signature covers.
+    message: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// Three base64url parts, the first a JSON header naming a known algorithm.
+    pub(crate) fn split(token: &'a str) -> Result<Self, TokenRefused> {
+        let (message, signature) = token.rsplit_once('.').ok_or(TokenRefused::Malformed)?;
+        let (header, payload) = message.split_once('.').ok_or(TokenRefused::Malformed)?;
+        if payload.contains('.') {
+            return Err(TokenRefused::Malformed);
+        }
+        let header = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| TokenRefused::Malformed)?;
+        let header: jsonwebtoken::Header =
+            serde_json::from_slice(&header).map_err(|_| TokenRefused::Malformed)?;
+        Ok(Self {
+            header,
+            message,
+            payload,
+            signature,
+        })
+    }
+}
+
+/// The signature with `key` (whose algorithm the header must name), then the claims and the
+/// rules. A header that asks for more than a signed JWT (`crit` extensions, which RFC 7515
+/// §4.1.11 says must be refused when not understood, or JWE's `enc` and `zip`) is refused;
+/// keys named by the header itself (`jwk`, `jku`, `x5u`) are never used: the key comes from
+/// the verifier's set.
 pub(crate) fn verify_with<C: DeserializeOwned>(
     key: &VerifyingKey,
     rules: &Rules,
     issuers: &[String],
-    token: &str,
-    header: &jsonwebtoken::Header,
+    token: &Compact<'_>,
 ) -> Result<Verified<C>, TokenRefused> {
+    let header = &token.header;
     if header.crit.is_some() || header.enc.is_some() || header.zip.is_some() {
         return Err(TokenRefused::Malformed);
     }
     if header.alg != key.algorithm() {
         return Err(TokenRefused::AlgorithmNotAllowed);
     }
-    let data = jsonwebtoken::decode::<Both<C>>(token, key.decoding(), key.validation())
-        .map_err(|error| refusal(&error))?;
-    rules.check(&data.claims.registered, issuers)?;
-    Ok(Verified {
-        registered: data.claims.registered,
-        claims: data.claims.custom,
-    })
+    let valid = jsonwebtoken::crypto::verify(
+        token.signature,
+        token.message.as_bytes(),
+        key.decoding(),
+        key.algorithm(),
+    )
+    .map_err(|error| refusal(&error))?;
+    if !valid {
+        return Err(TokenRefused::BadSignature);
+    }
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.payload)
+        .map_err(|_| TokenRefused::Malformed)?;
+    let registered: Registered =
+        serde_json::from_slice(&payload).map_err(|_| TokenRefused::Malformed)?;
+    rules.check(&registered, issuers)?;
+    let claims: C = serde_json::from_slice(&payload).map_err(|_| TokenRefused::Malformed)?;
+    Ok(Verified { registered, claims })
 }
 
 /// The refusal for a `jsonwebtoken` error.
