@@ -6,6 +6,7 @@
 //! `BATCH` commands (a batch job's way, not a request handler's) is printed beside it.
 #![allow(
     clippy::unwrap_used,
+    clippy::indexing_slicing,
     clippy::print_stderr,
     missing_docs,
     reason = "a benchmark fails loudly and prints its figures"

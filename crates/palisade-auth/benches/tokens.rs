@@ -5,6 +5,7 @@
 //! issuer at most one fetch per cooldown window.
 #![allow(
     clippy::unwrap_used,
+    clippy::indexing_slicing,
     clippy::print_stderr,
     missing_docs,
     reason = "a benchmark fails loudly and prints its figures"
