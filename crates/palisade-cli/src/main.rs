@@ -14,13 +14,14 @@ mod resolve;
 mod scan;
 mod secret;
 mod sql;
+mod token;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Palisade's command line: secrets, DSNs, passwords, SQL and MongoDB guards, redaction and
-/// rate limits.
+/// Palisade's command line: secrets, DSNs, passwords, SQL and MongoDB guards, redaction, rate
+/// limits and bearer tokens.
 #[derive(Debug, Parser)]
 #[command(
     name = "palisade",
@@ -60,6 +61,10 @@ enum Command {
     /// Find hard-coded credentials in files and trees (honouring `.gitignore`); exit 1 when
     /// any is found.
     Scan(scan::ScanArgs),
+    /// Inspect bearer tokens (signature masked, never trusted) or verify them against an
+    /// issuer's JWKS.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,5 +81,6 @@ fn main() -> ExitCode {
         Command::Ratelimit(command) => ratelimit::run(command),
         Command::Redact(args) => redact::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Token(command) => token::run(command),
     }
 }
