@@ -3,6 +3,7 @@
 //! and EdDSA, with issuer, audience and every registered claim required on their side too.
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
     clippy::indexing_slicing,
     reason = "tests fail loudly"
 )]

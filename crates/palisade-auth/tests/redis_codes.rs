@@ -1,7 +1,7 @@
 //! One-time codes in the real Redis of `cargo xtask services up`: single use across
 //! connections (1,000 concurrent redeemers, one winner), digests only in Redis, the expiry
 //! set on the key, and a Redis outage that is an error, never a redemption (R-WEB-3).
-#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+#![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use std::sync::Arc;
 use std::time::Duration;

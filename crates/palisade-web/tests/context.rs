@@ -4,6 +4,7 @@
 //! span on every log line, and the extractors' rejections (R-WEB-1).
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
     clippy::indexing_slicing,
     reason = "tests fail loudly"
 )]
