@@ -65,6 +65,20 @@ pub enum KeyLoadError {
 /// The shortest HMAC secret accepted: the hash's output size (RFC 7518 §3.2).
 const MIN_HMAC_SECRET: usize = 32;
 
+/// Why `secret` cannot be an HMAC key: too short, or a public key in any of its forms (PEM,
+/// OpenSSH, a JWK), which would let anyone who reads the public key sign tokens (the key
+/// confusion of PyJWT's CVE-2022-29217 and CVE-2026-48526).
+fn hmac_secret_problem(secret: &[u8]) -> Option<&'static str> {
+    if secret.len() < MIN_HMAC_SECRET {
+        return Some("an HS256 secret has at least 32 bytes");
+    }
+    let text = secret.trim_ascii_start();
+    let public = [b"-----BEGIN".as_slice(), b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"{"]
+        .iter()
+        .any(|prefix| text.starts_with(prefix));
+    public.then_some("an HS256 secret looks like a public key (PEM, OpenSSH or JWK)")
+}
+
 /// A key that signs the application's tokens.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -92,8 +106,8 @@ impl SigningKey {
         }
         let (key, verifying) = match algorithm {
             OwnAlgorithm::Hs256 => {
-                if bytes.len() < MIN_HMAC_SECRET {
-                    return Err(invalid("an HS256 secret has at least 32 bytes"));
+                if let Some(problem) = hmac_secret_problem(bytes) {
+                    return Err(invalid(problem));
                 }
                 let key =
                     EncodingKey::from_secret(bytes).map_err(|_| invalid("not an HMAC secret"))?;
@@ -221,8 +235,8 @@ impl VerifyingKey {
         let bytes = public.expose_bytes();
         let invalid = |reason| KeyInvalid::new(kid, reason);
         let key = match algorithm {
-            OwnAlgorithm::Hs256 if bytes.len() < MIN_HMAC_SECRET => {
-                return Err(invalid("an HS256 secret has at least 32 bytes"));
+            OwnAlgorithm::Hs256 if hmac_secret_problem(bytes).is_some() => {
+                return Err(invalid(hmac_secret_problem(bytes).unwrap_or_default()));
             }
             OwnAlgorithm::Hs256 => DecodingKey::from_secret(bytes),
             OwnAlgorithm::Es256 => DecodingKey::from_ec_pem(bytes),
