@@ -106,6 +106,21 @@ fn claims(server: &JwksServer, clock: &FakeClock) -> Value {
     json!({"iss": server.issuer(), "aud": "api://crud", "sub": "u-1", "exp": now(clock) + 600})
 }
 
+/// A server publishing one ES256 key `kid`, and a verifier that has verified one of its
+/// tokens (so its keys are fetched).
+async fn one_key_used_once(kid: &str) -> (JwksServer, Arc<FakeClock>, Signer, JwksVerifier) {
+    let server = started("{base}").await;
+    let clock = clock();
+    let key = signer(kid, Algorithm::ES256);
+    server.set_keys(vec![key.jwk.clone()]);
+    let verifier = verifier(&server, &clock);
+    verifier
+        .verify::<Value>(&key.sign(&claims(&server, &clock)))
+        .await
+        .unwrap();
+    (server, clock, key, verifier)
+}
+
 #[tokio::test]
 async fn rotated_keys_are_fetched_once_and_old_ones_stop_verifying() {
     let server = started("{base}").await;
@@ -155,15 +170,7 @@ async fn rotated_keys_are_fetched_once_and_old_ones_stop_verifying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unknown_kid_storm_costs_the_issuer_one_fetch_per_cooldown() {
-    let server = started("{base}").await;
-    let clock = clock();
-    let known = signer("known", Algorithm::ES256);
-    server.set_keys(vec![known.jwk.clone()]);
-    let verifier = verifier(&server, &clock);
-    verifier
-        .verify::<Value>(&known.sign(&claims(&server, &clock)))
-        .await
-        .unwrap();
+    let (server, clock, _known, verifier) = one_key_used_once("known").await;
     let storm = |round: usize| {
         let tokens: Vec<String> = (0..10_000)
             .map(|index| {
@@ -217,15 +224,7 @@ fn header_with_kid(kid: &str) -> String {
 
 #[tokio::test]
 async fn an_outage_is_ridden_out_with_stale_keys_up_to_the_bound() {
-    let server = started("{base}").await;
-    let clock = clock();
-    let key = signer("k", Algorithm::ES256);
-    server.set_keys(vec![key.jwk.clone()]);
-    let verifier = verifier(&server, &clock);
-    verifier
-        .verify::<Value>(&key.sign(&claims(&server, &clock)))
-        .await
-        .unwrap();
+    let (server, clock, key, verifier) = one_key_used_once("k").await;
 
     server.fail(true);
     clock.advance(Duration::from_secs(25 * 3600));
@@ -262,15 +261,7 @@ async fn an_outage_is_ridden_out_with_stale_keys_up_to_the_bound() {
 
 #[tokio::test]
 async fn keys_an_hour_old_are_refreshed_in_the_background() {
-    let server = started("{base}").await;
-    let clock = clock();
-    let key = signer("k", Algorithm::ES256);
-    server.set_keys(vec![key.jwk.clone()]);
-    let verifier = verifier(&server, &clock);
-    verifier
-        .verify::<Value>(&key.sign(&claims(&server, &clock)))
-        .await
-        .unwrap();
+    let (server, clock, key, verifier) = one_key_used_once("k").await;
     clock.advance(Duration::from_secs(3601));
     assert!(
         verifier

@@ -381,14 +381,19 @@ fn keys_that_would_weaken_tokens_are_refused_and_nothing_leaks_in_debug() {
         assert!(!error.to_string().contains(text), "{error}");
     }
     // Public keys as HMAC secrets: the classic confusion, refused for signing and verifying.
-    let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap().public_key_pem();
+    let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+        .unwrap()
+        .public_key_pem();
     for public in [
         pem.as_str(),
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host",
         "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\"}",
     ] {
         let error = VerifyingKey::new("k", OwnAlgorithm::Hs256, &secret(public)).unwrap_err();
-        assert!(error.to_string().contains("looks like a public key"), "{error}");
+        assert!(
+            error.to_string().contains("looks like a public key"),
+            "{error}"
+        );
         assert!(SigningKey::new("k", OwnAlgorithm::Hs256, &secret(public)).is_err());
     }
     let keys = keys();

@@ -225,13 +225,7 @@ impl JwksVerifier {
     /// [`VerifierConfigInvalid`] once the verifier is shared.
     pub fn audience(self, audience: &str) -> Result<Self, VerifierConfigInvalid> {
         self.configure(|inner| {
-            inner.rules.audiences = inner
-                .rules
-                .audiences
-                .iter()
-                .cloned()
-                .chain([audience.to_owned()])
-                .collect();
+            inner.rules.accept_audience(audience);
             Ok(())
         })
     }

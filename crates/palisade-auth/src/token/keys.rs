@@ -73,9 +73,16 @@ fn hmac_secret_problem(secret: &[u8]) -> Option<&'static str> {
         return Some("an HS256 secret has at least 32 bytes");
     }
     let text = secret.trim_ascii_start();
-    let public = [b"-----BEGIN".as_slice(), b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"{"]
-        .iter()
-        .any(|prefix| text.starts_with(prefix));
+    let public = [
+        b"-----BEGIN".as_slice(),
+        b"ssh-",
+        b"ecdsa-sha2-",
+        b"sk-ssh-",
+        b"sk-ecdsa-",
+        b"{",
+    ]
+    .iter()
+    .any(|prefix| text.starts_with(prefix));
     public.then_some("an HS256 secret looks like a public key (PEM, OpenSSH or JWK)")
 }
 

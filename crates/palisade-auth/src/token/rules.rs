@@ -63,6 +63,26 @@ impl Rules {
         Ok(())
     }
 
+    /// Accepts `audience` besides the ones already accepted.
+    pub(crate) fn accept_audience(&mut self, audience: &str) {
+        self.audiences = self
+            .audiences
+            .iter()
+            .cloned()
+            .chain([audience.to_owned()])
+            .collect();
+    }
+
+    /// Accepts `issuer` besides the ones already accepted.
+    pub(crate) fn accept_issuer(&mut self, issuer: &str) {
+        self.issuers = self
+            .issuers
+            .iter()
+            .cloned()
+            .chain([issuer.to_owned()])
+            .collect();
+    }
+
     pub(crate) fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.clock = SharedClock::new(clock);
     }

@@ -67,26 +67,14 @@ impl TokenVerifier {
     /// Accept tokens from this issuer (`iss` then required); call again for several.
     #[must_use]
     pub fn issuer(mut self, issuer: &str) -> Self {
-        self.rules.issuers = self
-            .rules
-            .issuers
-            .iter()
-            .cloned()
-            .chain([issuer.to_owned()])
-            .collect();
+        self.rules.accept_issuer(issuer);
         self
     }
 
     /// Accept tokens for this audience (`aud` then required); call again for several.
     #[must_use]
     pub fn audience(mut self, audience: &str) -> Self {
-        self.rules.audiences = self
-            .rules
-            .audiences
-            .iter()
-            .cloned()
-            .chain([audience.to_owned()])
-            .collect();
+        self.rules.accept_audience(audience);
         self
     }
 
