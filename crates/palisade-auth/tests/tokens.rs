@@ -428,3 +428,54 @@ fn keys_that_would_weaken_tokens_are_refused_and_nothing_leaks_in_debug() {
         response.body()
     );
 }
+
+#[tokio::test]
+async fn signing_keys_are_read_through_palisade_secrets() {
+    use palisade_auth::KeyLoadError;
+    use palisade_secrets::{FileSource, SecretRef};
+    let dir = std::env::temp_dir().join(format!("palisade-auth-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let path = dir.join("es256.pem");
+    std::fs::write(&path, pair.serialize_pem()).unwrap();
+    let reference: SecretRef = format!("file:{}", path.display()).parse().unwrap();
+    let key = SigningKey::load(
+        "es-file",
+        OwnAlgorithm::Es256,
+        &FileSource::new(),
+        &reference,
+    )
+    .await
+    .unwrap();
+    let token = TokenIssuer::new(key.clone())
+        .issue("u-1", &json!({}))
+        .unwrap();
+    assert!(
+        TokenVerifier::new([key.verifying_key()])
+            .verify::<Value>(&token)
+            .is_ok()
+    );
+
+    let missing: SecretRef = format!("file:{}", dir.join("absent").display())
+        .parse()
+        .unwrap();
+    let error = SigningKey::load("es-file", OwnAlgorithm::Es256, &FileSource::new(), &missing)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, KeyLoadError::Secret(ref e) if e.is_not_found()),
+        "{error:?}"
+    );
+    std::fs::write(&path, "not a key").unwrap();
+    let error = SigningKey::load(
+        "es-file",
+        OwnAlgorithm::Es256,
+        &FileSource::new(),
+        &reference,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, KeyLoadError::Invalid(_)), "{error:?}");
+    assert!(!error.to_string().contains("not a key"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

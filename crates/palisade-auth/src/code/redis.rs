@@ -34,6 +34,14 @@ impl RedisCodes {
         }
     }
 
+    /// Takes records with one Lua script (`GET` then `DEL`) instead of `GETDEL`, as on Redis
+    /// before 6.2; chosen by itself when the server answers that it has no `GETDEL`.
+    #[must_use]
+    pub fn with_script_take(self) -> Self {
+        self.no_getdel.store(true, Ordering::Relaxed);
+        self
+    }
+
     fn key(&self, digest: &CodeDigest) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut key = String::with_capacity(self.prefix.len() + 64);
