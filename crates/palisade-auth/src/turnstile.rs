@@ -10,6 +10,13 @@ use serde::Deserialize;
 /// Cloudflare's siteverify endpoint.
 pub const SITEVERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 
+/// Cloudflare's documented test secret keys.
+const TEST_SECRETS: [&str; 3] = [
+    "1x0000000000000000000000000000000AA",
+    "2x0000000000000000000000000000000AA",
+    "3x0000000000000000000000000000000AA",
+];
+
 /// The longest token Turnstile issues.
 const MAX_TOKEN_LEN: usize = 2048;
 
@@ -125,6 +132,25 @@ impl TurnstileVerifier {
     /// # Errors
     /// [`TurnstileConfigInvalid`] for an empty secret.
     pub fn new(secret: SecretValue) -> Result<Self, TurnstileConfigInvalid> {
+        if secret
+            .expose_str()
+            .is_some_and(|text| TEST_SECRETS.contains(&text.trim()))
+        {
+            return Err(TurnstileConfigInvalid(
+                "the secret key is one of Cloudflare's test keys, which pass or fail every token: use for_testing",
+            ));
+        }
+        Self::for_testing(secret)
+    }
+
+    /// A verifier that also takes Cloudflare's documented test secret keys
+    /// (`1x0000000000000000000000000000000AA` always passes, `2x...` always fails, `3x...`
+    /// answers "already spent"), for end-to-end tests; [`new`](Self::new) refuses them so a
+    /// test configuration cannot reach production unnoticed.
+    ///
+    /// # Errors
+    /// [`TurnstileConfigInvalid`] for an empty secret.
+    pub fn for_testing(secret: SecretValue) -> Result<Self, TurnstileConfigInvalid> {
         if secret
             .expose_str()
             .is_none_or(|text| text.trim().is_empty())
@@ -265,6 +291,10 @@ impl TurnstileVerifier {
             .bytes()
             .await
             .map_err(|_| TurnstileRefused::Unavailable("network error"))?;
+        // siteverify answers a JSON object; an array would be read by position.
+        if body.trim_ascii_start().first() != Some(&b'{') {
+            return Err(TurnstileRefused::Unavailable("not siteverify's JSON"));
+        }
         serde_json::from_slice::<Answer>(&body)
             .map_err(|_| TurnstileRefused::Unavailable("not siteverify's JSON"))
     }

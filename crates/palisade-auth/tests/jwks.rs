@@ -225,38 +225,92 @@ fn header_with_kid(kid: &str) -> String {
 #[tokio::test]
 async fn an_outage_is_ridden_out_with_stale_keys_up_to_the_bound() {
     let (server, clock, key, verifier) = one_key_used_once("k").await;
+    let token = || key.sign(&claims(&server, &clock));
 
     server.fail(true);
     clock.advance(Duration::from_secs(25 * 3600));
-    assert!(
-        verifier
-            .verify::<Value>(&key.sign(&claims(&server, &clock)))
-            .await
-            .is_ok()
-    );
-    let stats = verifier.stats();
+    // Past their lifetime the keys are used at once; the refresh fails in the background.
+    assert!(verifier.verify::<Value>(&token()).await.is_ok());
+    until(|| verifier.stats().failed_fetches == 1).await;
+    assert_eq!(verifier.stats().stale_served, 1);
+    // Within the cooldown a failed fetch is not repeated, however many requests come.
+    for _ in 0..20 {
+        assert!(verifier.verify::<Value>(&token()).await.is_ok());
+    }
+    for _ in 0..1_000 {
+        tokio::task::yield_now().await;
+    }
     assert_eq!(
-        (stats.stale_served, stats.failed_fetches),
-        (1, 1),
-        "{stats:?}"
+        server.key_fetches(),
+        2,
+        "one first fetch, one failed refresh"
     );
 
     clock.advance(Duration::from_secs(6 * 24 * 3600));
     assert_eq!(
-        verifier
-            .verify::<Value>(&key.sign(&claims(&server, &clock)))
-            .await
-            .unwrap_err(),
+        verifier.verify::<Value>(&token()).await.unwrap_err(),
         TokenRefused::KeysUnavailable,
         "past the 7-day bound nothing is verified"
     );
     server.fail(false);
-    assert!(
-        verifier
-            .verify::<Value>(&key.sign(&claims(&server, &clock)))
-            .await
-            .is_ok()
+    assert_eq!(
+        verifier.verify::<Value>(&token()).await.unwrap_err(),
+        TokenRefused::KeysUnavailable,
+        "the failure's cooldown holds"
     );
+    clock.advance(Duration::from_secs(31));
+    assert!(verifier.verify::<Value>(&token()).await.is_ok());
+}
+
+/// Lets the runtime run spawned tasks until `done` (no sleeping).
+async fn until(done: impl Fn() -> bool) {
+    for _ in 0..1_000_000 {
+        if done() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(done(), "the background work never finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_never_queue_behind_one_fetch_after_another() {
+    let server = started("{base}").await;
+    let clock = clock();
+    let key = signer("k", Algorithm::ES256);
+    server.set_keys(vec![key.jwk.clone()]);
+    server.fail(true);
+    // A fresh verifier whose first fetch fails: 50 concurrent requests cost one fetch.
+    let verifier = JwksVerifier::new(&server.keys_url())
+        .unwrap()
+        .issuer(&server.issuer())
+        .unwrap()
+        .audience("api://crud")
+        .unwrap()
+        .http_client(
+            reqwest::Client::builder()
+                .add_root_certificate(
+                    reqwest::Certificate::from_pem(server.certificate().pem().as_bytes()).unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+        .clock(clock.clone())
+        .unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (verifier, token) = (verifier.clone(), key.sign(&claims(&server, &clock)));
+            tokio::spawn(async move { verifier.verify::<Value>(&token).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(
+            task.await.unwrap().unwrap_err(),
+            TokenRefused::KeysUnavailable
+        );
+    }
+    assert_eq!(server.key_fetches(), 1, "one fetch for 50 waiting requests");
 }
 
 #[tokio::test]
@@ -287,7 +341,10 @@ async fn entra_shaped_multi_tenant_tokens_need_a_guid_tid_matching_their_issuer(
     let mut key = signer("entra", Algorithm::RS256);
     key.jwk["issuer"] = json!(format!("{}/{{tenantid}}/v2.0", server.url()));
     let v1 = signer("entra-v1", Algorithm::RS256);
-    server.set_keys(vec![key.jwk.clone(), v1.jwk.clone()]);
+    // As in Microsoft's common key set: the v2 issuer declared, v1 tokens signed too.
+    let mut common = signer("entra-common", Algorithm::RS256);
+    common.jwk["issuer"] = json!("https://login.microsoftonline.com/{tenantid}/v2.0");
+    server.set_keys(vec![key.jwk.clone(), v1.jwk.clone(), common.jwk.clone()]);
     let verifier = JwksVerifier::new(&server.keys_url())
         .unwrap()
         .issuer_template(&format!("{}/{{tenantid}}/v2.0", server.url()))
@@ -339,6 +396,21 @@ async fn entra_shaped_multi_tenant_tokens_need_a_guid_tid_matching_their_issuer(
             "{claims}"
         );
     }
+    let v1_claims = |tid: &str| json!({"iss": format!("https://sts.windows.net/{TENANT}/"), "tid": tid, "aud": "api://crud", "exp": exp});
+    assert!(
+        verifier
+            .verify::<Value>(&common.sign(&v1_claims(TENANT)))
+            .await
+            .is_ok(),
+        "a v1 token under a key declaring the v2 issuer"
+    );
+    assert_eq!(
+        verifier
+            .verify::<Value>(&common.sign(&v1_claims(OTHER_TENANT)))
+            .await
+            .unwrap_err(),
+        TokenRefused::WrongIssuer
+    );
     let no_tid = json!({"iss": format!("https://sts.windows.net/{TENANT}/"), "aud": "api://crud", "exp": exp});
     assert_eq!(
         verifier
@@ -362,6 +434,23 @@ async fn discovery_checks_the_issuer_and_symmetric_or_confused_keys_are_refused(
         .unwrap();
     let discovered = discovered.clock(clock.clone()).unwrap();
     let good = json!({"iss": server.issuer(), "exp": now(&clock) + 60});
+    assert_eq!(
+        discovered
+            .verify::<Value>(&rsa.sign(&good))
+            .await
+            .unwrap_err(),
+        TokenRefused::VerifierIncomplete,
+        "no audience configured: nothing passes"
+    );
+    let discovered = JwksVerifier::discover(&server.issuer(), Some(client(&server)))
+        .await
+        .unwrap()
+        .audience("api://crud")
+        .unwrap()
+        .clock(clock.clone())
+        .unwrap();
+    assert!(!format!("{discovered:?}").contains('?'));
+    let good = json!({"iss": server.issuer(), "aud": "api://crud", "exp": now(&clock) + 60});
     assert!(discovered.verify::<Value>(&rsa.sign(&good)).await.is_ok());
     assert!(
         JwksVerifier::discover(&format!("{}/other", server.url()), Some(client(&server)))

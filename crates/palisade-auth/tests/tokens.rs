@@ -134,6 +134,7 @@ fn time_claims_are_checked_on_the_injected_clock_within_the_leeway() {
     let clock = clock();
     let issuer = TokenIssuer::new(key.clone())
         .lifetime(Duration::from_secs(60))
+        .unwrap()
         .clock(clock.clone());
     let verifier = TokenVerifier::new([key.verifying_key()]).clock(clock.clone());
     let token = issuer.issue("u-1", &json!({})).unwrap();
@@ -478,4 +479,50 @@ async fn signing_keys_are_read_through_palisade_secrets() {
     assert!(matches!(error, KeyLoadError::Invalid(_)), "{error:?}");
     assert!(!error.to_string().contains("not a key"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn claims_that_are_not_an_object_and_shadowed_keys_are_handled() {
+    let keys = keys();
+    let clock = clock();
+    let header = json!({"alg": "HS256", "kid": "hs-1"});
+    let verifier = TokenVerifier::new([keys[0].verifying_key()]).clock(clock.clone());
+    // An array read by position would pass iss/aud checks: refused as malformed.
+    let array = hand_signed(
+        &header,
+        &json!(["https://api.example.com", "u", "crud", 1_800_000_600]),
+        HMAC_SECRET.as_bytes(),
+    );
+    assert_eq!(
+        verifier.verify::<Value>(&array).unwrap_err(),
+        TokenRefused::Malformed
+    );
+
+    // Two keys given one id by mistake: tokens of both verify, neither is shadowed.
+    let other = SigningKey::new(
+        "hs-1",
+        OwnAlgorithm::Hs256,
+        &secret("another secret of thirty-two bytes or more"),
+    )
+    .unwrap();
+    let both =
+        TokenVerifier::new([keys[0].verifying_key(), other.verifying_key()]).clock(clock.clone());
+    for key in [&keys[0], &other] {
+        let token = TokenIssuer::new(key.clone())
+            .clock(clock.clone())
+            .issue("u", &json!({}))
+            .unwrap();
+        assert!(both.verify::<Value>(&token).is_ok());
+    }
+    assert!(
+        TokenIssuer::new(keys[0].clone())
+            .lifetime(Duration::MAX)
+            .is_err()
+    );
+    assert!(
+        TokenIssuer::new(keys[0].clone())
+            .lifetime(Duration::ZERO)
+            .is_err()
+    );
+    assert!(VerifyingKey::new("", OwnAlgorithm::Hs256, &secret(HMAC_SECRET)).is_err());
 }

@@ -31,7 +31,7 @@ async fn emulator() -> (TurnstileEmulator, Arc<FakeClock>) {
 }
 
 fn verifier(emulator: &TurnstileEmulator, key: &str) -> TurnstileVerifier {
-    TurnstileVerifier::new(secret(key))
+    TurnstileVerifier::for_testing(secret(key))
         .unwrap()
         .endpoint(&emulator.siteverify_url())
         .unwrap()
@@ -147,6 +147,7 @@ async fn every_outage_refuses_never_passes() {
         (Fault::Hang, "timeout"),
         (Fault::NotJson, "not siteverify's JSON"),
         (Fault::BadGateway, "error status"),
+        (Fault::ArrayAnswer, "not siteverify's JSON"),
     ] {
         emulator.set_fault(fault);
         let token = emulator.issue_token("app.example.com", "signin");
@@ -188,6 +189,13 @@ fn a_site_key_without_a_secret_is_a_startup_error_not_a_silent_pass() {
             .unwrap()
             .is_some()
     );
+    for test_key in [PASSING_SECRET, FAILING_SECRET, SPENT_SECRET] {
+        let error =
+            TurnstileVerifier::from_settings(Some("0x4AAAAAAAsitekey"), Some(secret(test_key)))
+                .unwrap_err();
+        assert!(error.to_string().contains("test keys"), "{error}");
+        assert!(TurnstileVerifier::for_testing(secret(test_key)).is_ok());
+    }
     let verifier = TurnstileVerifier::new(secret(SITE_SECRET)).unwrap();
     assert!(
         verifier

@@ -144,6 +144,9 @@ fn verify(token: &str, args: &VerifyArgs) -> ExitCode {
 }
 
 fn verifier(args: &VerifyArgs) -> Result<JwksVerifier, String> {
+    if args.audiences.is_empty() || args.issuers.is_empty() {
+        return Err("token verify needs --iss and --aud: an issuer's keys sign tokens for every audience it serves".to_owned());
+    }
     let mut verifier = JwksVerifier::new(&args.jwks).map_err(|err| err.to_string())?;
     for issuer in &args.issuers {
         verifier = verifier.issuer(issuer).map_err(|err| err.to_string())?;

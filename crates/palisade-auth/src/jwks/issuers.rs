@@ -32,7 +32,13 @@ impl Issuers {
                 Some(tenant) if is_guid(tenant) => key_issuer.replace(TENANT_PLACEHOLDER, tenant),
                 _ => key_issuer.to_owned(),
             };
-            if expected != issuer {
+            // Entra's keys declare the v2 issuer and also sign v1 tokens of the same tenant.
+            let entra_v1 = tenant.is_some_and(|tenant| {
+                is_guid(tenant)
+                    && issuer == format!("https://sts.windows.net/{tenant}/")
+                    && expected == format!("https://login.microsoftonline.com/{tenant}/v2.0")
+            });
+            if expected != issuer && !entra_v1 {
                 return Err(TokenRefused::WrongIssuer);
             }
         }

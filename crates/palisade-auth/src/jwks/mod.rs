@@ -42,6 +42,8 @@ struct Counters {
 
 struct Inner {
     jwks_url: url::Url,
+    /// The URL as logs and `Debug` show it: no user information, no query.
+    jwks_shown: String,
     client: reqwest::Client,
     rules: Rules,
     issuers: Issuers,
@@ -49,6 +51,10 @@ struct Inner {
     fetch_lock: tokio::sync::Mutex<()>,
     /// When an unknown `kid` last caused a fetch (monotonic nanoseconds, 0 never).
     last_unknown_fetch: AtomicU64,
+    /// When a fetch last failed (monotonic nanoseconds, 0 never): no fetch for a cooldown.
+    last_failure: AtomicU64,
+    /// Fetch attempts finished: a caller that waited for another's fetch does not repeat it.
+    attempts: AtomicU64,
     refreshing: AtomicBool,
     ttl: Duration,
     refresh_every: Duration,
@@ -68,7 +74,11 @@ struct Inner {
 /// Tokens are checked as [`TokenVerifier`](crate::TokenVerifier) checks its own: size first,
 /// the key's one algorithm, signature, `exp`, `nbf`, `iat`, audience; the issuer must be an
 /// accepted one, and a key that declares its `issuer` (Entra's do) only verifies that
-/// issuer's tokens.
+/// issuer's tokens. An audience and an issuer (or issuer template) must be configured: a
+/// verifier without them refuses every token
+/// ([`VerifierIncomplete`](TokenRefused::VerifierIncomplete)), since a third party's keys sign
+/// tokens for every application it serves. A failed fetch is not retried for a cooldown
+/// (30 s), and no request waits for more than one fetch.
 #[derive(Clone)]
 pub struct JwksVerifier {
     inner: Arc<Inner>,
@@ -146,6 +156,7 @@ impl JwksVerifier {
     fn build(jwks_url: url::Url, client: reqwest::Client, issuers: Issuers) -> Self {
         Self {
             inner: Arc::new(Inner {
+                jwks_shown: shown(&jwks_url),
                 jwks_url,
                 client,
                 rules: Rules::default(),
@@ -153,6 +164,8 @@ impl JwksVerifier {
                 keys: ArcSwap::from_pointee(KeySet::default()),
                 fetch_lock: tokio::sync::Mutex::new(()),
                 last_unknown_fetch: AtomicU64::new(0),
+                last_failure: AtomicU64::new(0),
+                attempts: AtomicU64::new(0),
                 refreshing: AtomicBool::new(false),
                 ttl: Duration::from_secs(24 * 3600),
                 refresh_every: Duration::from_secs(3600),
@@ -310,6 +323,11 @@ impl JwksVerifier {
         token: &str,
     ) -> Result<Verified<C>, TokenRefused> {
         let inner = &self.inner;
+        // A third party's keys sign tokens for every application and tenant it serves: one
+        // for another audience or issuer must never pass, so both are required.
+        if inner.rules.audiences.is_empty() || inner.issuers.is_empty() {
+            return Err(TokenRefused::VerifierIncomplete);
+        }
         inner.rules.check_len(token)?;
         let token = Compact::split(token)?;
         let kid = token
@@ -338,32 +356,28 @@ impl JwksVerifier {
             .map(|at| Duration::from_nanos(self.now().saturating_sub(at)))
     }
 
-    /// Keys that may be used now: fetched on first use, refreshed in the background once an
-    /// hour old, fetched again (waiting) once past their lifetime, and used stale up to the
-    /// bound while the issuer is down.
+    /// Keys that may be used now. Fetched on first use (the only wait: every request that
+    /// arrives meanwhile waits for that one fetch). Once an hour old they are refreshed in the
+    /// background; past their lifetime they are still used, while the refresh runs or the
+    /// issuer is down, up to the stale bound; past it a request waits for one fetch.
     async fn usable_keys(&self) -> Result<Arc<KeySet>, TokenRefused> {
         let keys = self.inner.keys.load_full();
-        let Some(age) = self.age(&keys) else {
-            return self
-                .fetch_once(keys.generation)
-                .await
-                .map_err(|()| TokenRefused::KeysUnavailable);
-        };
-        if age <= self.inner.refresh_every {
-            return Ok(keys);
-        }
-        if age <= self.inner.ttl {
-            self.refresh_in_background();
-            return Ok(keys);
-        }
-        match self.fetch_once(keys.generation).await {
-            Ok(fresh) => Ok(fresh),
-            Err(()) if age <= self.inner.stale_limit => {
-                self.inner.counters.stale.fetch_add(1, Ordering::Relaxed);
-                Ok(keys)
+        let age = match self.age(&keys) {
+            Some(age) if age <= self.inner.stale_limit => age,
+            _ => {
+                return self
+                    .fetch_once(keys.generation, self.inner.attempts.load(Ordering::Acquire))
+                    .await
+                    .map_err(|()| TokenRefused::KeysUnavailable);
             }
-            Err(()) => Err(TokenRefused::KeysUnavailable),
+        };
+        if age > self.inner.refresh_every {
+            self.refresh_in_background();
         }
+        if age > self.inner.ttl {
+            self.inner.counters.stale.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(keys)
     }
 
     /// A fetch for a `kid` the keys do not have, at most once per cooldown.
@@ -375,6 +389,7 @@ impl JwksVerifier {
         if !cooled {
             return Arc::clone(keys);
         }
+        let attempts = self.inner.attempts.load(Ordering::Acquire);
         // One caller wins the right to fetch for this window; the rest use what it fetched.
         if self
             .inner
@@ -385,7 +400,7 @@ impl JwksVerifier {
             let _wait = self.inner.fetch_lock.lock().await;
             return self.inner.keys.load_full();
         }
-        self.fetch_once(keys.generation)
+        self.fetch_once(keys.generation, attempts)
             .await
             .unwrap_or_else(|()| Arc::clone(keys))
     }
@@ -396,21 +411,37 @@ impl JwksVerifier {
         }
         let verifier = self.clone();
         let generation = self.inner.keys.load().generation;
+        let attempts = self.inner.attempts.load(Ordering::Acquire);
         tokio::spawn(async move {
-            let _ = verifier.fetch_once(generation).await;
+            let _ = verifier.fetch_once(generation, attempts).await;
             verifier.inner.refreshing.store(false, Ordering::Release);
         });
     }
 
-    /// Fetches the keys unless another caller did since `seen_generation` (single flight).
-    async fn fetch_once(&self, seen_generation: u64) -> Result<Arc<KeySet>, ()> {
+    /// Fetches the keys (single flight): not when another caller fetched since
+    /// `seen_generation` (its keys are returned), nor when another attempt finished since
+    /// `seen_attempts` or one failed within the cooldown (an outage is not hammered, and
+    /// requests never queue for one fetch after another).
+    async fn fetch_once(
+        &self,
+        seen_generation: u64,
+        seen_attempts: u64,
+    ) -> Result<Arc<KeySet>, ()> {
         let _guard = self.inner.fetch_lock.lock().await;
         let current = self.inner.keys.load_full();
         if current.generation != seen_generation {
             return Ok(current);
         }
+        let failed_at = self.inner.last_failure.load(Ordering::Acquire);
+        let recently_failed = failed_at != 0
+            && Duration::from_nanos(self.now().saturating_sub(failed_at)) < self.inner.cooldown;
+        if self.inner.attempts.load(Ordering::Acquire) != seen_attempts || recently_failed {
+            return Err(());
+        }
         self.inner.counters.fetches.fetch_add(1, Ordering::Relaxed);
-        match self.fetch().await {
+        let fetched = self.fetch().await;
+        self.inner.attempts.fetch_add(1, Ordering::AcqRel);
+        match fetched {
             Some(keys) => {
                 let fresh = Arc::new(KeySet {
                     keys,
@@ -422,7 +453,10 @@ impl JwksVerifier {
             }
             None => {
                 self.inner.counters.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(target: "palisade_auth", url = %self.inner.jwks_url, "the issuer's key set could not be fetched");
+                self.inner
+                    .last_failure
+                    .store(self.now().max(1), Ordering::Release);
+                tracing::warn!(target: "palisade_auth", url = %self.inner.jwks_shown, "the issuer's key set could not be fetched");
                 Err(())
             }
         }
@@ -452,10 +486,20 @@ impl JwksVerifier {
 impl fmt::Debug for JwksVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwksVerifier")
-            .field("jwks_url", &self.inner.jwks_url.as_str())
+            .field("jwks_url", &self.inner.jwks_shown)
             .field("keys", &self.inner.keys.load().keys.len())
             .finish_non_exhaustive()
     }
+}
+
+/// `url` without user information or query, for logs.
+fn shown(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 fn checked_url(text: &str) -> Result<url::Url, VerifierConfigInvalid> {

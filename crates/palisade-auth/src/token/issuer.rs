@@ -23,6 +23,9 @@ pub enum IssueError {
     /// Signing failed.
     #[error("signing failed")]
     Signing,
+    /// A token lifetime outside 1 second to 7 days.
+    #[error("a token lives 1 second to 7 days")]
+    Lifetime,
 }
 
 /// Signs tokens with one key (its `kid` in the header): `iat`, `nbf` (now), `exp` (now plus the
@@ -65,11 +68,17 @@ impl TokenIssuer {
         self
     }
 
-    /// How long tokens live (default 15 minutes).
-    #[must_use]
-    pub const fn lifetime(mut self, lifetime: Duration) -> Self {
+    /// How long tokens live (default 15 minutes; 1 second to 7 days).
+    ///
+    /// # Errors
+    /// [`IssueError::Lifetime`] outside that range: a bearer token that lives longer is a
+    /// password nobody can change.
+    pub fn lifetime(mut self, lifetime: Duration) -> Result<Self, IssueError> {
+        if !(Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)).contains(&lifetime) {
+            return Err(IssueError::Lifetime);
+        }
         self.lifetime = lifetime;
-        self
+        Ok(self)
     }
 
     /// Read the time from `clock`.

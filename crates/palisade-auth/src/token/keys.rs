@@ -241,6 +241,9 @@ impl VerifyingKey {
     ) -> Result<Self, KeyInvalid> {
         let bytes = public.expose_bytes();
         let invalid = |reason| KeyInvalid::new(kid, reason);
+        if kid.is_empty() {
+            return Err(invalid("a key needs an id"));
+        }
         let key = match algorithm {
             OwnAlgorithm::Hs256 if hmac_secret_problem(bytes).is_some() => {
                 return Err(invalid(hmac_secret_problem(bytes).unwrap_or_default()));

@@ -47,6 +47,10 @@ pub enum TokenRefused {
     /// The issuer's keys could not be read and no cached copy is usable.
     #[error("the issuer's keys are unavailable")]
     KeysUnavailable,
+    /// The verifier accepts no audience or no issuer: a configuration error, every token is
+    /// refused until both are set.
+    #[error("the verifier has no accepted audience or issuer configured")]
+    VerifierIncomplete,
 }
 
 impl TokenRefused {
@@ -66,6 +70,7 @@ impl TokenRefused {
             Self::WrongIssuer => "token/issuer",
             Self::WrongAudience => "token/audience",
             Self::KeysUnavailable => "token/keys-unavailable",
+            Self::VerifierIncomplete => "token/verifier-incomplete",
         }
     }
 

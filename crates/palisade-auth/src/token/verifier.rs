@@ -110,14 +110,26 @@ impl TokenVerifier {
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
         self.rules.check_len(token)?;
         let token = Compact::split(token)?;
-        let key = match token.header.kid.as_deref() {
-            Some(kid) => self.keys.iter().find(|key| key.kid() == kid),
+        let mut outcome = Err(TokenRefused::UnknownKey);
+        match token.header.kid.as_deref() {
+            // Two keys given the same id by mistake: each is tried, none silently shadowed.
+            Some(kid) => {
+                for key in self.keys.iter().filter(|key| key.kid() == kid) {
+                    outcome = verify_with(key, &self.rules, &self.rules.issuers, &token);
+                    if outcome.is_ok() {
+                        break;
+                    }
+                }
+            }
             // A token without `kid` is read only when there is one key to read it with.
-            None if self.keys.len() == 1 => self.keys.first(),
-            None => None,
+            None if self.keys.len() == 1 => {
+                if let Some(key) = self.keys.first() {
+                    outcome = verify_with(key, &self.rules, &self.rules.issuers, &token);
+                }
+            }
+            None => {}
         }
-        .ok_or(TokenRefused::UnknownKey)?;
-        verify_with(key, &self.rules, &self.rules.issuers, &token)
+        outcome
     }
 }
 
@@ -183,6 +195,10 @@ pub(crate) fn verify_with<C: DeserializeOwned>(
     let payload = URL_SAFE_NO_PAD
         .decode(token.payload)
         .map_err(|_| TokenRefused::Malformed)?;
+    // A JWT's claims are a JSON object (RFC 7519 §7.2): an array would be read by position.
+    if payload.trim_ascii_start().first() != Some(&b'{') {
+        return Err(TokenRefused::Malformed);
+    }
     let registered: Registered =
         serde_json::from_slice(&payload).map_err(|_| TokenRefused::Malformed)?;
     rules.check(&registered, issuers)?;

@@ -55,6 +55,8 @@ pub enum Fault {
     NotJson,
     /// Answers 502, as a failing edge would.
     BadGateway,
+    /// Answers 200 with a JSON array where the object belongs (`[true]`).
+    ArrayAnswer,
 }
 
 /// A token a widget handed out.
@@ -257,6 +259,7 @@ async fn siteverify(
         Fault::Hang => return std::future::pending().await,
         Fault::NotJson => return (StatusCode::OK, "<html>upstream error</html>").into_response(),
         Fault::BadGateway => return StatusCode::BAD_GATEWAY.into_response(),
+        Fault::ArrayAnswer => return axum::Json(json!([true])).into_response(),
         Fault::None => {}
     }
     let Some(fields) = fields(&headers, &body) else {
