@@ -526,3 +526,40 @@ fn claims_that_are_not_an_object_and_shadowed_keys_are_handled() {
     );
     assert!(VerifyingKey::new("", OwnAlgorithm::Hs256, &secret(HMAC_SECRET)).is_err());
 }
+
+#[test]
+fn headers_that_ask_for_more_than_a_signed_jwt_are_refused_and_embedded_keys_ignored() {
+    let keys = keys();
+    let clock = clock();
+    let verifier = TokenVerifier::new([keys[0].verifying_key()]).clock(clock);
+    let claims = json!({"sub": "u", "exp": 1_800_000_600});
+    // `crit` (PyJWT's CVE-2026-32597 accepted unknown ones), JWE's `enc` and `zip`.
+    for header in [
+        json!({"alg": "HS256", "kid": "hs-1", "crit": ["exp"], "exp": 1}),
+        json!({"alg": "HS256", "kid": "hs-1", "crit": []}),
+        json!({"alg": "HS256", "kid": "hs-1", "enc": "A256GCM"}),
+        json!({"alg": "HS256", "kid": "hs-1", "zip": "DEF"}),
+    ] {
+        let token = hand_signed(&header, &claims, HMAC_SECRET.as_bytes());
+        assert_eq!(
+            verifier.verify::<Value>(&token).unwrap_err(),
+            TokenRefused::Malformed,
+            "{header}"
+        );
+    }
+    // A key in the header (CVE-2018-0114's embedded `jwk`, `jku`, `x5u`) is never used: a
+    // token signed with the attacker's own secret and naming it does not verify.
+    let attacker = b"the attacker's own secret of thirty-two bytes";
+    for header in [
+        json!({"alg": "HS256", "kid": "hs-1", "jwk": {"kty": "oct", "k": URL_SAFE_NO_PAD.encode(attacker)}}),
+        json!({"alg": "HS256", "kid": "hs-1", "jku": "https://attacker.example/jwks"}),
+        json!({"alg": "HS256", "kid": "hs-1", "x5u": "https://attacker.example/cert.pem"}),
+    ] {
+        let token = hand_signed(&header, &claims, attacker);
+        assert_eq!(
+            verifier.verify::<Value>(&token).unwrap_err(),
+            TokenRefused::BadSignature,
+            "{header}"
+        );
+    }
+}
