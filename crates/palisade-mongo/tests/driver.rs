@@ -152,7 +152,7 @@ async fn refused_input_never_reaches_the_server() {
     assert_eq!(name, "find");
     assert_eq!(
         command.get_document("filter").unwrap(),
-        &doc! {"$or": [{"title": "a"}, {"user_id": "u2"}], "user_id": "u1"}
+        &doc! {"$and": [{"$or": [{"title": "a"}, {"user_id": "u2"}]}], "user_id": "u1"}
     );
 }
 

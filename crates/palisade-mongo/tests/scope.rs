@@ -14,29 +14,13 @@ fn guarded(filter: Document) -> palisade_mongo::Guarded {
 }
 
 #[test]
-fn a_scoped_filter_pins_the_owner_beside_the_clients_keys() {
+fn a_scoped_filter_holds_the_clients_filter_in_and_beside_the_owner() {
     assert_eq!(scope().filter(guarded(doc! {})), doc! {"user_id": "u-1"});
     assert_eq!(
         scope().filter(guarded(
             doc! {"$or": [{"user_id": "u-2"}, {"public": true}]}
         )),
-        doc! {"$or": [{"user_id": "u-2"}, {"public": true}], "user_id": "u-1"}
-    );
-    // The client's own condition on the owner field is kept whole, inside `$and`.
-    for filter in [
-        doc! {"user_id": {"$ne": "u-1"}},
-        doc! {"n": 1, "user_id.x": 2},
-        doc! {"user_id": "u-2"},
-    ] {
-        assert_eq!(
-            scope().filter(guarded(filter.clone())),
-            doc! {"$and": [filter], "user_id": "u-1"}
-        );
-    }
-    let nested = Scope::new("owner.id", "u-1");
-    assert_eq!(
-        nested.filter(guarded(doc! {"owner": {"id": "u-2"}})),
-        doc! {"$and": [{"owner": {"id": "u-2"}}], "owner.id": "u-1"}
+        doc! {"$and": [{"$or": [{"user_id": "u-2"}, {"public": true}]}], "user_id": "u-1"}
     );
 }
 
@@ -213,19 +197,14 @@ fn filters() -> impl Strategy<Value = Document> {
 }
 
 proptest! {
-    /// Whatever the client's filter, the scoped filter is the client's filter, whole, and the
-    /// owner beside it at the top level (where keys are ANDed): beside the client's keys when
-    /// none of them is the owner field, else with the client's filter inside `$and`. No `$or`
-    /// (or owner key) in the client's part can widen it; `driver.rs` checks the same on the
-    /// real server.
+    /// Whatever the client's filter, the scoped filter holds it whole inside `$and` and pins
+    /// the owner beside it: no `$or` (or owner key) inside the client's part can widen it.
     #[test]
     fn every_scoped_filter_pins_the_owner_beside_the_clients_filter(filter in filters()) {
-        let mut scoped = scope().filter(FilterPolicy::default().guard(&filter).unwrap());
-        prop_assert_eq!(scoped.remove("user_id"), Some(Bson::from("u-1")));
-        if filter.contains_key("user_id") {
-            prop_assert_eq!(scoped, doc! {"$and": [filter]});
-        } else {
-            prop_assert_eq!(scoped, filter);
-        }
+        let scoped = scope().filter(FilterPolicy::default().guard(&filter).unwrap());
+        prop_assert_eq!(scoped.len(), 2);
+        let clauses = scoped.get_array("$and").unwrap();
+        prop_assert_eq!(clauses, &vec![Bson::Document(filter)]);
+        prop_assert_eq!(scoped.get_str("user_id").unwrap(), "u-1");
     }
 }
