@@ -1,6 +1,7 @@
 //! The layer in a real axum service on loopback, called by a real HTTP client (reqwest): the
-//! peer address comes from axum's `ConnectInfo<SocketAddr>` with no configuration, and a
-//! server that records no peers gets the documented `500`.
+//! peer address comes from axum's `ConnectInfo<SocketAddr>` with no configuration, a server
+//! that records no peers gets the documented `500`, and a 429 carries the security headers of
+//! palisade-web's layer around it.
 #![cfg(feature = "axum")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -95,4 +96,45 @@ fn a_refusal_is_a_429_problem_with_retry_after() {
         response.headers()["content-type"],
         "application/problem+json"
     );
+}
+
+#[tokio::test]
+async fn a_refusal_carries_the_security_headers_of_the_layer_around_it() {
+    let headers = palisade_web::SecurityHeaders::api();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = router().layer(headers.layer());
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = client
+            .get(format!("http://{address}/"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        for name in [
+            "cache-control",
+            "content-security-policy",
+            "x-frame-options",
+            "strict-transport-security",
+        ] {
+            assert_eq!(
+                response.headers().get(name).and_then(|v| v.to_str().ok()),
+                headers.get(name),
+                "{name} on a {}",
+                response.status()
+            );
+        }
+    }
+    server.abort();
+    assert_eq!(statuses, [200, 200, 429]);
 }

@@ -5,6 +5,8 @@
     reason = "an example that prints the responses it reads"
 )]
 
+use std::io::Write as _;
+
 use axum::Router;
 use axum::routing::get;
 use palisade_web::SecurityHeaders;
@@ -26,12 +28,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .head(format!("http://{address}/"))
             .send()
             .await?;
-        println!("$ curl -sI http://{address}/    # SecurityHeaders::{name}");
-        println!("{:?} {}", response.version(), response.status());
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "$ curl -sI http://{address}/    # SecurityHeaders::{name}"
+        )?;
+        writeln!(out, "{:?} {}", response.version(), response.status())?;
         for (header, value) in response.headers() {
-            println!("{header}: {}", value.to_str()?);
+            writeln!(out, "{header}: {}", value.to_str()?)?;
         }
-        println!();
+        writeln!(out)?;
     }
     Ok(())
 }
