@@ -352,7 +352,7 @@ fn client(timeout: Duration) -> Result<reqwest::Client, TurnstileConfigInvalid> 
 
 /// A random (version 4) UUID.
 fn uuid_v4() -> String {
-    let mut bytes = crate::random::bits_128();
+    let mut bytes = crate::random::bytes::<16>();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();

@@ -109,7 +109,7 @@ impl TokenIssuer {
             (
                 "jti",
                 Some(Value::from(
-                    URL_SAFE_NO_PAD.encode(crate::random::bits_128()),
+                    URL_SAFE_NO_PAD.encode(crate::random::bytes::<16>()),
                 )),
             ),
         ];
