@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod audit;
 mod backends;
 mod dsn;
 mod exit;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Palisade's command line: secrets, DSNs, passwords, SQL and MongoDB guards, redaction, rate
-/// limits and bearer tokens.
+/// limits, bearer tokens and audit logs.
 #[derive(Debug, Parser)]
 #[command(
     name = "palisade",
@@ -65,6 +66,9 @@ enum Command {
     /// issuer's JWKS.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Verify tamper-evident audit logs.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -82,5 +86,6 @@ fn main() -> ExitCode {
         Command::Redact(args) => redact::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Token(command) => token::run(command),
+        Command::Audit(command) => audit::run(command),
     }
 }

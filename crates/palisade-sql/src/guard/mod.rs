@@ -157,14 +157,27 @@ impl SqlGuard {
     /// # Errors
     /// The first [`Violation`] found: its rule and position, never the text.
     pub fn check(&self, sql: &str, params: &Params) -> Result<Checked, Violation> {
+        self.check_shaped(sql, params, false)
+            .map(|(checked, _)| checked)
+    }
+
+    /// [`check`](Self::check), with the statement's shape when `want_shape` (read from the
+    /// same tokens: no second tokenizer pass) or when the allow-list needed it.
+    pub(crate) fn check_shaped(
+        &self,
+        sql: &str,
+        params: &Params,
+        want_shape: bool,
+    ) -> Result<(Checked, Option<Fingerprint>), Violation> {
         let tokens = tokenize(sql, self.policy.dialect)?;
         tokens::check(sql, &tokens, self.policy.dialect)?;
         depth::check(&tokens)?;
         // The shape is read from the same tokens, before the parser takes them; it is looked
         // up after every rule.
-        let shape = match &self.allow_list {
-            Some(_) => Some(Fingerprint::from_tokens(&tokens, self.policy.dialect)?),
-            None => None,
+        let shape = if want_shape || self.allow_list.is_some() {
+            Some(Fingerprint::from_tokens(&tokens, self.policy.dialect)?)
+        } else {
+            None
         };
         let statement = parse_one(tokens, &self.policy)?;
         let mut inspector = Inspector::new(&self.policy);
@@ -184,10 +197,11 @@ impl SqlGuard {
             functions: inspector.functions,
             statement,
         };
-        if let (Some(list), Some(shape)) = (&self.allow_list, shape) {
-            list.known(shape)?;
-        }
-        Ok(checked)
+        let shape = match (&self.allow_list, shape) {
+            (Some(list), Some(shape)) => Some(list.known(shape)?),
+            (_, shape) => shape,
+        };
+        Ok((checked, shape))
     }
 }
 

@@ -171,6 +171,27 @@ impl SqlServerError {
         &self.inner
     }
 
+    /// OpenTelemetry's `error.type`: a low-cardinality class of the failure.
+    #[cfg_attr(
+        not(feature = "audit"),
+        allow(dead_code, reason = "read by the audit feature")
+    )]
+    pub(crate) fn error_type(&self) -> &'static str {
+        match &self.inner {
+            sqlx::Error::Database(_) => "database",
+            sqlx::Error::Io(_) => "io",
+            sqlx::Error::Tls(_) => "tls",
+            sqlx::Error::PoolTimedOut => "pool_timed_out",
+            sqlx::Error::PoolClosed => "pool_closed",
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. } => "decode",
+            sqlx::Error::Protocol(_) => "protocol",
+            _ => "other",
+        }
+    }
+
     fn category(&self) -> &'static str {
         match &self.inner {
             sqlx::Error::Database(_) => "the database refused the statement",

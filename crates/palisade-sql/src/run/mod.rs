@@ -1,8 +1,11 @@
 //! The `sqlx` feature: raw SQL with named parameters, checked by the guard, rewritten to the
 //! driver's placeholders, bound and run (R-SQL-2 on the path applications take).
 
+#[cfg(feature = "audit")]
+mod audit;
 mod error;
 mod rewrite;
+mod rows;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -16,6 +19,32 @@ use sqlx::{
 use crate::{Dialect, Params, SqlGuard, SqlPolicy};
 pub use error::{QueryError, SqlServerError};
 use rewrite::rewrite;
+pub use rows::RowStream;
+
+/// The end event a running statement still owes (nothing without the `audit` feature).
+#[cfg(feature = "audit")]
+type Running = Option<palisade_audit::RunningQuery>;
+#[cfg(not(feature = "audit"))]
+type Running = ();
+
+/// Emits the end of `running` for `result`.
+#[cfg_attr(
+    not(feature = "audit"),
+    allow(
+        clippy::needless_pass_by_value,
+        reason = "one signature with and without the feature"
+    )
+)]
+fn finish<T, DB: Driver>(
+    running: Running,
+    result: &Result<T, QueryError>,
+    rows: impl FnOnce(&T) -> Option<u64>,
+) {
+    #[cfg(feature = "audit")]
+    audit::finish::<T, DB>(running, result, rows);
+    #[cfg(not(feature = "audit"))]
+    let _ = (running, result, rows);
+}
 
 mod sealed {
     pub trait Sealed {}
@@ -28,14 +57,25 @@ mod sealed {
 pub trait Driver: Database<Arguments: IntoArguments<Self>> + sealed::Sealed {
     /// The dialect its statements are parsed in.
     const DIALECT: Dialect;
+
+    /// The rows a statement wrote, as the driver reports them.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
 impl Driver for sqlx::Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
+
+    fn rows_affected(result: &Self::QueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 impl Driver for sqlx::MySql {
     const DIALECT: Dialect = Dialect::MySql;
+
+    fn rows_affected(result: &Self::QueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 /// Guarded raw SQL for one database driver, in the style SQLAlchemy users know:
@@ -63,6 +103,8 @@ impl Driver for sqlx::MySql {
 /// ```
 pub struct GuardedSql<DB: Driver> {
     guard: SqlGuard,
+    #[cfg(feature = "audit")]
+    audit: Option<audit::SqlAudit>,
     driver: PhantomData<fn() -> DB>,
 }
 
@@ -98,8 +140,31 @@ impl<DB: Driver> GuardedSql<DB> {
     fn unchecked(guard: SqlGuard) -> Self {
         Self {
             guard,
+            #[cfg(feature = "audit")]
+            audit: None,
             driver: PhantomData,
         }
+    }
+
+    /// Emits one start and one end event to `audit` for every statement this handle runs
+    /// (reads, writes, streams, statements in a transaction; the end also on error and when
+    /// a stream or future is dropped early), and a `GuardRefused` security event for every
+    /// statement the guard refuses. `target` names the database (`db.system.name`: say
+    /// `DbSystem::MariaDb` for MariaDB through `sqlx::MySql`), its name and server.
+    ///
+    /// The events carry the statement's fingerprint (literals out, at most 500
+    /// characters), its relations and parameter names; values only when the audit handle
+    /// records them, redacted.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(
+        mut self,
+        audit: palisade_audit::Audit,
+        target: palisade_audit::QueryTarget,
+    ) -> Self {
+        self.audit = Some(audit::SqlAudit::new(audit, target));
+        self
     }
 
     /// The guard every statement passes.
@@ -113,6 +178,8 @@ impl<DB: Driver> GuardedSql<DB> {
     pub fn sql<'q>(&'q self, sql: &'q str) -> GuardedQuery<'q, DB> {
         GuardedQuery {
             guard: &self.guard,
+            #[cfg(feature = "audit")]
+            audit: self.audit.as_ref(),
             sql,
             binds: Vec::new(),
         }
@@ -121,7 +188,12 @@ impl<DB: Driver> GuardedSql<DB> {
 
 impl<DB: Driver> Clone for GuardedSql<DB> {
     fn clone(&self) -> Self {
-        Self::unchecked(self.guard.clone())
+        Self {
+            guard: self.guard.clone(),
+            #[cfg(feature = "audit")]
+            audit: self.audit.clone(),
+            driver: PhantomData,
+        }
     }
 }
 
@@ -138,57 +210,136 @@ impl<DB: Driver> fmt::Debug for GuardedSql<DB> {
 type AddValue<'q, DB> =
     Box<dyn Fn(&mut <DB as Database>::Arguments) -> Result<(), BoxDynError> + Send + 'q>;
 
+/// One bound value: its name, how it is added to the driver's arguments and, when the audit
+/// records values, its redacted form.
+struct Bind<'q, DB: Driver> {
+    name: String,
+    add: AddValue<'q, DB>,
+    #[cfg(feature = "audit")]
+    recorded: Option<palisade_audit::Parameter>,
+}
+
 /// A statement and its bound values, checked when it runs. Built by [`GuardedSql::sql`].
 pub struct GuardedQuery<'q, DB: Driver> {
     guard: &'q SqlGuard,
+    #[cfg(feature = "audit")]
+    audit: Option<&'q audit::SqlAudit>,
     sql: &'q str,
-    binds: Vec<(String, AddValue<'q, DB>)>,
+    binds: Vec<Bind<'q, DB>>,
+}
+
+/// A statement ready for the driver, and the end event it owes.
+struct Prepared<DB: Driver> {
+    sql: String,
+    arguments: DB::Arguments,
+    running: Running,
 }
 
 impl<'q, DB: Driver> GuardedQuery<'q, DB> {
-    /// Binds `value` to the placeholder `:name` (every occurrence of it).
+    /// Binds `value` to the placeholder `:name` (every occurrence of it). `Debug` is used only
+    /// when an audit handle records parameter values, and then redacted.
     #[must_use]
     pub fn bind<T>(mut self, name: &str, value: T) -> Self
     where
-        T: Encode<'q, DB> + Type<DB> + Send + 'q,
+        T: Encode<'q, DB> + Type<DB> + fmt::Debug + Send + 'q,
     {
-        self.binds.push((
-            name.to_owned(),
-            Box::new(move |arguments| arguments.add(&value)),
-        ));
+        #[cfg(feature = "audit")]
+        let recorded = self
+            .audit
+            .filter(|audit| audit.records_values())
+            .map(|audit| audit.parameter(name, &value));
+        self.binds.push(Bind {
+            name: name.to_owned(),
+            add: Box::new(move |arguments| arguments.add(&value)),
+            #[cfg(feature = "audit")]
+            recorded,
+        });
         self
     }
 
-    /// Checks the statement with the bound names, rewrites its placeholders for the driver and
-    /// binds the values in the driver's order.
-    fn prepare(self) -> Result<(String, DB::Arguments), QueryError> {
-        for (index, (name, _)) in self.binds.iter().enumerate() {
-            if self.binds.iter().take(index).any(|(n, _)| n == name) {
-                return Err(QueryError::BindDuplicate { name: name.clone() });
+    /// Checks the statement with the bound names, rewrites its placeholders for the driver,
+    /// binds the values in the driver's order and emits the start event (or, when the guard
+    /// refuses, the security event).
+    fn prepare(self) -> Result<Prepared<DB>, QueryError> {
+        for (index, bind) in self.binds.iter().enumerate() {
+            if self.binds.iter().take(index).any(|b| b.name == bind.name) {
+                return Err(QueryError::BindDuplicate {
+                    name: bind.name.clone(),
+                });
             }
         }
-        let params = Params::named(self.binds.iter().map(|(name, _)| name.as_str()));
-        let checked = self.guard.check(self.sql, &params)?;
+        let params = Params::named(self.binds.iter().map(|b| b.name.as_str()));
+        #[cfg(feature = "audit")]
+        let checked = self
+            .guard
+            .check_shaped(self.sql, &params, self.audit.is_some());
+        #[cfg(not(feature = "audit"))]
+        let checked = self.guard.check_shaped(self.sql, &params, false);
+        let (checked, _shape) = match checked {
+            Ok(checked) => checked,
+            Err(violation) => {
+                #[cfg(feature = "audit")]
+                if let Some(audit) = self.audit {
+                    audit.refused(&violation);
+                }
+                return Err(violation.into());
+            }
+        };
         let rewritten = rewrite(self.sql, DB::DIALECT, checked.placeholders_at())
             .ok_or(QueryError::RewriteFailed)?;
         let mut arguments = DB::Arguments::default();
         for name in &rewritten.arguments {
-            let (_, add) = self
+            let bind = self
                 .binds
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|b| b.name == *name)
                 .ok_or(QueryError::RewriteFailed)?;
-            add(&mut arguments).map_err(|_| QueryError::BindInvalid {
+            (bind.add)(&mut arguments).map_err(|_| QueryError::BindInvalid {
                 name: (*name).to_owned(),
             })?;
         }
-        Ok((rewritten.sql, arguments))
+        #[cfg(feature = "audit")]
+        let running = self.audit.map(|audit| {
+            let parameters = self
+                .binds
+                .into_iter()
+                .map(|b| {
+                    b.recorded
+                        .unwrap_or_else(|| palisade_audit::Parameter::name_only(b.name))
+                })
+                .collect();
+            audit.start(&checked, _shape, parameters)
+        });
+        #[cfg(not(feature = "audit"))]
+        let running = ();
+        Ok(Prepared {
+            sql: rewritten.sql,
+            arguments,
+            running,
+        })
     }
 
-    /// The checked, rewritten and bound statement, as sqlx runs it.
-    fn query(self) -> Result<Query<'static, DB, DB::Arguments>, QueryError> {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_with(AssertSqlSafe(sql), arguments))
+    /// The checked, rewritten and bound statement, as sqlx runs it, and its end event.
+    fn query(self) -> Result<(Query<'static, DB, DB::Arguments>, Running), QueryError> {
+        let prepared = self.prepare()?;
+        Ok((
+            sqlx::query_with(AssertSqlSafe(prepared.sql), prepared.arguments),
+            prepared.running,
+        ))
+    }
+
+    /// Runs the statement and streams its rows. A refused statement yields its error as the
+    /// only item, and nothing is sent. The end event is emitted when the stream ends, fails,
+    /// or is dropped early (as abandoned, with the rows read).
+    pub fn fetch<'e, 'c: 'e, E>(self, executor: E) -> RowStream<'e, DB>
+    where
+        'q: 'e,
+        E: Executor<'c, Database = DB> + 'e,
+    {
+        match self.query() {
+            Ok((query, running)) => RowStream::new(query.fetch(executor), running),
+            Err(error) => RowStream::refused(error),
+        }
     }
 
     /// Runs the statement and returns what the database reports (rows affected).
@@ -200,7 +351,10 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        Ok(self.query()?.execute(executor).await?)
+        let (query, running) = self.query()?;
+        let result = query.execute(executor).await.map_err(QueryError::from);
+        finish::<_, DB>(running, &result, |done| Some(DB::rows_affected(done)));
+        result
     }
 
     /// Runs the statement and returns every row.
@@ -211,7 +365,10 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        Ok(self.query()?.fetch_all(executor).await?)
+        let (query, running) = self.query()?;
+        let result = query.fetch_all(executor).await.map_err(QueryError::from);
+        finish::<_, DB>(running, &result, |rows| Some(rows.len() as u64));
+        result
     }
 
     /// Runs the statement and returns every row as `O`.
@@ -223,10 +380,13 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
         O: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
         E: Executor<'c, Database = DB>,
     {
-        let (sql, arguments) = self.prepare()?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments)
+        let prepared = self.prepare()?;
+        let result = sqlx::query_as_with(AssertSqlSafe(prepared.sql), prepared.arguments)
             .fetch_all(executor)
-            .await?)
+            .await
+            .map_err(QueryError::from);
+        finish::<_, DB>(prepared.running, &result, |rows| Some(rows.len() as u64));
+        result
     }
 
     /// Runs the statement and returns its first row.
@@ -238,7 +398,10 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        Ok(self.query()?.fetch_one(executor).await?)
+        let (query, running) = self.query()?;
+        let result = query.fetch_one(executor).await.map_err(QueryError::from);
+        finish::<_, DB>(running, &result, |_| Some(1));
+        result
     }
 
     /// Runs the statement and returns its first row, if any.
@@ -249,7 +412,13 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     where
         E: Executor<'c, Database = DB>,
     {
-        Ok(self.query()?.fetch_optional(executor).await?)
+        let (query, running) = self.query()?;
+        let result = query
+            .fetch_optional(executor)
+            .await
+            .map_err(QueryError::from);
+        finish::<_, DB>(running, &result, |row| Some(u64::from(row.is_some())));
+        result
     }
 }
 
@@ -263,7 +432,7 @@ impl<DB: Driver> fmt::Debug for GuardedQuery<'_, DB> {
                 &self
                     .binds
                     .iter()
-                    .map(|(n, _)| n.as_str())
+                    .map(|b| b.name.as_str())
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()

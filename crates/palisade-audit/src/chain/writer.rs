@@ -1,0 +1,445 @@
+//! `ChainedLog`: the sink that appends every event to hash-chained JSON lines, seals each
+//! batch with a keyed checkpoint and rotates files by size.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::line::{self, GENESIS};
+use super::{ChainError, ChainKey, record};
+use crate::{QueryEvent, SecurityEvent, Sink};
+
+/// When a batch reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Each batch is written and `fdatasync`ed before the next one starts: a power loss
+    /// loses at most the batch being written. The default.
+    #[default]
+    EveryBatch,
+    /// Each batch is written (`write`) but not synced: a crash of the process loses nothing
+    /// written, a power loss may lose what the kernel had not written out.
+    OsBuffered,
+}
+
+/// How a [`ChainedLog`] names, sizes and syncs its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainOptions {
+    prefix: String,
+    max_file_bytes: u64,
+    max_batch_records: u64,
+    durability: Durability,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        Self {
+            prefix: "audit".to_owned(),
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            max_batch_records: Self::DEFAULT_MAX_BATCH_RECORDS,
+            durability: Durability::EveryBatch,
+        }
+    }
+}
+
+impl ChainOptions {
+    /// A file is closed and the next one opened once it holds this many bytes.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+    /// A batch is sealed and written once it holds this many records, even if more are
+    /// queued.
+    pub const DEFAULT_MAX_BATCH_RECORDS: u64 = 4096;
+    /// Records held in memory while the disk refuses writes, before new ones are dropped.
+    const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+
+    /// Files are named `<prefix>-<first sequence number, 20 digits>.jsonl` (default
+    /// `audit`); only ASCII letters, digits, `-` and `_` are kept.
+    #[must_use]
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        let kept: String = prefix
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect();
+        if !kept.is_empty() {
+            self.prefix = kept;
+        }
+        self
+    }
+
+    /// The size at which a file is rotated (at least 4 KiB).
+    #[must_use]
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = bytes.max(4096);
+        self
+    }
+
+    /// The most records in one sealed batch (at least 1).
+    #[must_use]
+    pub fn max_batch_records(mut self, records: u64) -> Self {
+        self.max_batch_records = records.max(1);
+        self
+    }
+
+    /// When batches reach the disk.
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+}
+
+/// Counts a running [`ChainedLog`] keeps, readable from any thread.
+#[derive(Debug, Default)]
+pub struct ChainHealth {
+    records: AtomicU64,
+    sealed_seq: AtomicU64,
+    write_failures: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl ChainHealth {
+    /// Event records written and sealed.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    /// The sequence number of the last checkpoint written: publish it elsewhere to detect a
+    /// log cut back to an earlier checkpoint.
+    pub fn sealed_seq(&self) -> u64 {
+        self.sealed_seq.load(Ordering::Relaxed)
+    }
+
+    /// Batches the disk refused (each retried at the next batch, in a new file).
+    pub fn write_failures(&self) -> u64 {
+        self.write_failures.load(Ordering::Relaxed)
+    }
+
+    /// Events not chained because the disk refused writes for too long.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// A tamper-evident audit log, as a [`Sink`]: each event becomes one JSON line starting with
+/// its sequence number and the SHA-256 of the line before it (`{"seq":7,"prev":"…",...}`);
+/// each batch ends with a checkpoint line whose HMAC, under a [`ChainKey`], covers the chain
+/// up to it. Files rotate by size and the first record of a file chains to the last of the
+/// one before. Every run starts a new file, so an existing file is never written again, and
+/// a torn last line left by a crash stays where verification expects one.
+///
+/// ```no_run
+/// use palisade_audit::{Audit, ChainKey, ChainOptions, ChainedLog};
+/// use palisade_secrets::SecretValue;
+///
+/// let key = ChainKey::new(&SecretValue::from_string("a key of at least thirty-two bytes!".into()))?;
+/// let log = ChainedLog::open("/var/log/app/audit", key, ChainOptions::default())?;
+/// let audit = Audit::builder().sink(log).build();
+/// # Ok::<(), palisade_audit::ChainError>(())
+/// ```
+pub struct ChainedLog {
+    dir: PathBuf,
+    options: ChainOptions,
+    key: ChainKey,
+    file: Option<File>,
+    file_bytes: u64,
+    /// The next record's sequence number.
+    seq: u64,
+    /// The hash of the last record chained (written or pending).
+    prev: [u8; 32],
+    pending: Vec<u8>,
+    pending_records: u64,
+    scratch: Vec<u8>,
+    health: Arc<ChainHealth>,
+}
+
+impl fmt::Debug for ChainedLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainedLog")
+            .field("dir", &self.dir)
+            .field("options", &self.options)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainedLog {
+    /// Opens the log in `dir` (created if missing), continuing the chain of the newest file
+    /// there in a new file.
+    ///
+    /// # Errors
+    /// [`ChainError::Io`] when the directory or a file cannot be read or created.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        key: ChainKey,
+        options: ChainOptions,
+    ) -> Result<Self, ChainError> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(ChainError::io(&dir))?;
+        let (seq, prev) = last_record(&dir, &options.prefix)?
+            .map_or((1, GENESIS), |(seq, hash)| (seq.saturating_add(1), hash));
+        let mut log = Self {
+            dir,
+            options,
+            key,
+            file: None,
+            file_bytes: 0,
+            seq,
+            prev,
+            pending: Vec::with_capacity(64 * 1024),
+            pending_records: 0,
+            scratch: Vec::with_capacity(1024),
+            health: Arc::new(ChainHealth::default()),
+        };
+        log.start_file()?;
+        Ok(log)
+    }
+
+    /// Its counts, shared with whoever holds the returned handle.
+    #[must_use]
+    pub fn health(&self) -> Arc<ChainHealth> {
+        Arc::clone(&self.health)
+    }
+
+    /// Where its files are.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file_path(&self, first_seq: u64) -> PathBuf {
+        self.dir
+            .join(format!("{}-{first_seq:020}.jsonl", self.options.prefix))
+    }
+
+    /// Opens the file whose first record is the next one.
+    fn start_file(&mut self) -> Result<(), ChainError> {
+        let path = self.file_path(self.seq);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(ChainError::io(&path))?;
+        let existing = file.metadata().map_err(ChainError::io(&path))?.len();
+        if existing > 0 {
+            return Err(ChainError::Io {
+                path,
+                source: io::Error::new(io::ErrorKind::AlreadyExists, "the next file is not empty"),
+            });
+        }
+        if let Some(old) = self.file.take() {
+            // The old file's last batch was synced (or its failure counted) before rotation.
+            drop(old);
+        }
+        self.file = Some(file);
+        self.file_bytes = 0;
+        Ok(())
+    }
+
+    /// Chains one record whose body `write_body` appends.
+    fn append(&mut self, write_body: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>)) {
+        if self.pending.len() >= ChainOptions::MAX_PENDING_BYTES {
+            self.health.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let start = self.pending.len();
+        line::write_head(&mut self.pending, self.seq, &self.prev);
+        write_body(&mut self.pending, &mut self.scratch);
+        let end = self.pending.len().saturating_sub(1);
+        self.prev = line::hash(self.pending.get(start..end).unwrap_or_default());
+        self.seq = self.seq.saturating_add(1);
+        self.pending_records += 1;
+        if self.pending_records >= self.options.max_batch_records {
+            self.write_batch();
+        }
+    }
+
+    /// Seals the pending records with a checkpoint and writes them out.
+    fn write_batch(&mut self) {
+        if self.pending_records > 0 {
+            let start = self.pending.len();
+            line::write_head(&mut self.pending, self.seq, &self.prev);
+            let mac = self.key.seal(self.seq, self.pending_records, &self.prev);
+            line::write_checkpoint(&mut self.pending, self.pending_records, &mac);
+            let end = self.pending.len().saturating_sub(1);
+            self.prev = line::hash(self.pending.get(start..end).unwrap_or_default());
+            self.seq = self.seq.saturating_add(1);
+            self.health
+                .records
+                .fetch_add(self.pending_records, Ordering::Relaxed);
+            self.pending_records = 0;
+        }
+        if self.pending.is_empty() {
+            return;
+        }
+        match self.write_pending() {
+            Ok(()) => {
+                self.health
+                    .sealed_seq
+                    .store(self.seq.saturating_sub(1), Ordering::Relaxed);
+                if self.file_bytes >= self.options.max_file_bytes {
+                    // A failure here is retried by the next batch's write.
+                    let _ = self.start_file();
+                }
+            }
+            Err(failure) => {
+                self.health.write_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    target: "palisade::audit::chain",
+                    io_error = %failure.kind(),
+                    "writing the audit log failed; the batch is kept and retried in a new file"
+                );
+                self.file = None;
+            }
+        }
+    }
+
+    /// Writes `pending` to the current file (a new one if the last write failed); on failure
+    /// keeps what was not written whole, so the next file starts at a line boundary.
+    fn write_pending(&mut self) -> io::Result<()> {
+        if self.file.is_none() {
+            self.start_file().map_err(|e| match e {
+                ChainError::Io { source, .. } => source,
+                other => io::Error::other(other.to_string()),
+            })?;
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(io::Error::other("no audit file is open"));
+        };
+        let mut written = 0;
+        let result = loop {
+            match self.pending.get(written..) {
+                Some([]) | None => break Ok(()),
+                Some(rest) => match file.write(rest) {
+                    Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                    Ok(n) => written += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                },
+            }
+        };
+        let synced = result.and_then(|()| match self.options.durability {
+            Durability::EveryBatch => file.sync_data(),
+            Durability::OsBuffered => Ok(()),
+        });
+        self.file_bytes = self.file_bytes.saturating_add(written as u64);
+        match synced {
+            Ok(()) => {
+                self.pending.clear();
+                Ok(())
+            }
+            Err(error) => {
+                // Lines written whole stay in the old file; a partly written one is its torn
+                // tail and is written again, whole, in the next.
+                let whole = self
+                    .pending
+                    .get(..written)
+                    .and_then(|w| w.iter().rposition(|b| *b == b'\n'))
+                    .map_or(0, |at| at + 1);
+                self.pending.drain(..whole);
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Sink for ChainedLog {
+    fn on_query(&mut self, event: &QueryEvent) {
+        self.append(|out, scratch| record::write_query(out, scratch, event));
+    }
+
+    fn on_security(&mut self, event: &SecurityEvent) {
+        self.append(|out, scratch| record::write_security(out, scratch, event));
+    }
+
+    fn flush(&mut self) {
+        self.write_batch();
+    }
+}
+
+impl Drop for ChainedLog {
+    fn drop(&mut self) {
+        self.write_batch();
+    }
+}
+
+/// The sequence number and hash of the last whole record in the newest non-empty file of
+/// the log in `dir`.
+fn last_record(dir: &Path, prefix: &str) -> Result<Option<(u64, [u8; 32])>, ChainError> {
+    for path in log_files(dir, prefix)?.iter().rev() {
+        if let Some(found) = last_line_of(path)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// The files of the chained log named `prefix` in `dir` (`<prefix>-<20 digits>.jsonl`), in
+/// chain order, to give to [`verify_files`](super::verify_files).
+///
+/// # Errors
+/// [`ChainError::Io`] when the directory cannot be read.
+pub fn log_files(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>, ChainError> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(ChainError::io(dir))? {
+        let entry = entry.map_err(ChainError::io(dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(number) = name
+            .strip_prefix(prefix)
+            .and_then(|n| n.strip_prefix('-'))
+            .and_then(|n| n.strip_suffix(".jsonl"))
+        else {
+            continue;
+        };
+        if number.len() == 20 && number.bytes().all(|b| b.is_ascii_digit()) {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The last whole line of `path`: its sequence number and hash.
+fn last_line_of(path: &Path) -> Result<Option<(u64, [u8; 32])>, ChainError> {
+    const WINDOW: u64 = 1024 * 1024;
+    let mut file = File::open(path).map_err(ChainError::io(path))?;
+    let len = file.metadata().map_err(ChainError::io(path))?.len();
+    let mut from = len.saturating_sub(WINDOW);
+    loop {
+        file.seek(SeekFrom::Start(from))
+            .map_err(ChainError::io(path))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(ChainError::io(path))?;
+        // Bytes after the last newline are a torn line: ignored.
+        let Some(end) = tail.iter().rposition(|b| *b == b'\n') else {
+            if from == 0 {
+                return Ok(None);
+            }
+            from = from.saturating_sub(WINDOW);
+            continue;
+        };
+        let whole = tail.get(..end).unwrap_or_default();
+        match whole.iter().rposition(|b| *b == b'\n') {
+            Some(start) => return chained(path, whole.get(start + 1..).unwrap_or_default()),
+            None if from == 0 => return chained(path, whole),
+            None => from = from.saturating_sub(WINDOW),
+        }
+    }
+}
+
+/// The sequence number and hash of `line`, the last whole line of `path`; an error when it
+/// is not a chained record (the log would fork if it were skipped).
+fn chained(path: &Path, line: &[u8]) -> Result<Option<(u64, [u8; 32])>, ChainError> {
+    match line::read_head(line) {
+        Some((seq, _, _)) => Ok(Some((seq, line::hash(line)))),
+        None => Err(ChainError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the last line is not a chained record: verify the log before writing to it",
+            ),
+        }),
+    }
+}

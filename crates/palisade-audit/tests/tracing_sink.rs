@@ -1,0 +1,109 @@
+//! The default sink: structured tracing events under OpenTelemetry's names, in text and in
+//! JSON, with no parameter value unless opted in, and then redacted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use palisade_audit::{
+    Audit, DbSystem, QueryInfo, QueryTarget, SecurityEvent, SecurityKind, TARGET, TracingSink,
+};
+use palisade_redact::FieldMasker;
+use palisade_test::{Canary, LogCapture};
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn emit(audit: &Audit, canary: &Canary) {
+    let target = Arc::new(
+        QueryTarget::new(DbSystem::MariaDb)
+            .with_namespace("shop")
+            .with_server("db", 3306),
+    );
+    let info = QueryInfo::new(target, "UPDATE", ["users"])
+        .with_text("UPDATE users SET password_hash = ? WHERE id = ?".into())
+        .with_parameters(vec![
+            audit.parameter("password_hash", &canary.value()),
+            audit.parameter("note", &canary.value()),
+            audit.parameter("id", &7),
+        ]);
+    let running = audit.start_query(info);
+    running.failed("database", Some("1062".into()));
+    audit.security(
+        SecurityEvent::new(SecurityKind::GuardRefused, "palisade-sql")
+            .with_reason("tautology")
+            .with_user("u-1"),
+    );
+    audit.flush();
+}
+
+#[test]
+fn json_events_carry_opentelemetry_names_and_no_values() {
+    let canary = Canary::new();
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer({
+            let buffer = buffer.clone();
+            move || buffer.clone()
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let audit = Audit::builder().sink(TracingSink::new()).build();
+    emit(&audit, &canary);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    canary.assert_absent("JSON audit events", &text);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 3, "{text}");
+    assert!(events.iter().all(|e| e["target"] == TARGET));
+    let end = &events[1]["fields"];
+    assert_eq!(end["event"], "db.query.end");
+    assert_eq!(end["db.system.name"], "mariadb");
+    assert_eq!(end["db.namespace"], "shop");
+    assert_eq!(end["db.collection.name"], "users");
+    assert_eq!(end["db.query.summary"], "UPDATE users");
+    assert_eq!(end["db.response.status_code"], "1062");
+    assert_eq!(end["error.type"], "database");
+    assert_eq!(end["server.port"], 3306);
+    assert_eq!(end["db.query.parameters"], "password_hash, note, id");
+    let security = &events[2]["fields"];
+    assert_eq!(security["security.kind"], "guard_refused");
+    assert_eq!(security["security.reason"], "tautology");
+    assert_eq!(security["user.id"], "u-1");
+}
+
+#[test]
+fn text_events_with_values_opted_in_show_them_redacted() {
+    let canary = Canary::new();
+    let capture = LogCapture::start();
+    let audit = Audit::builder()
+        .parameter_values(FieldMasker::new().with_key("note"))
+        .sink(TracingSink::new())
+        .build();
+    emit(&audit, &canary);
+    let text = capture.text();
+    canary.assert_absent("text audit events", &text);
+    assert!(
+        text.contains("db.query.parameters=\"password_hash=[REDACTED], note=[REDACTED], id=7\""),
+        "{text}"
+    );
+    assert!(text.contains("db.query.summary=\"UPDATE users\""), "{text}");
+}
