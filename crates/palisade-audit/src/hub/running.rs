@@ -68,10 +68,9 @@ impl RunningQuery {
         self.rows = self.rows.saturating_add(rows);
     }
 
-    /// Ends it as run, with the rows returned or affected (`None`: the rows counted with
-    /// [`add_rows`](Self::add_rows)).
+    /// Ends it as run, with the rows returned or affected when the driver tells (`None`: not
+    /// known, as for a cursor handed to the caller).
     pub fn succeeded(mut self, returned_rows: Option<u64>) {
-        let returned_rows = returned_rows.or(Some(self.rows));
         self.end(QueryOutcome::Succeeded { returned_rows });
     }
 

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::driver::DriverError;
+#[cfg(feature = "audit")]
+use crate::driver::events::{self, CollectionEvents};
 use crate::error::{Problem, Rejected};
 use crate::{Audit, ForeignKeys, Reference, Scope};
 
@@ -50,6 +52,36 @@ pub struct ScopedCollection<T: Send + Sync> {
     scope: Scope,
     audit: Option<Audit>,
     references: ForeignKeys,
+    #[cfg(feature = "audit")]
+    events: Option<CollectionEvents>,
+}
+
+/// The end event a sent operation still owes (nothing without the `audit` feature).
+#[cfg(feature = "audit")]
+type Running = Option<palisade_audit::RunningQuery>;
+#[cfg(not(feature = "audit"))]
+type Running = ();
+
+/// The driver's answer, after emitting the end event of `running`.
+#[cfg_attr(
+    not(feature = "audit"),
+    allow(
+        clippy::needless_pass_by_value,
+        reason = "one signature with and without the feature"
+    )
+)]
+fn ended<V>(
+    running: Running,
+    result: mongodb::error::Result<V>,
+    rows: impl FnOnce(&V) -> Option<u64>,
+) -> Result<V, DriverError> {
+    #[cfg(feature = "audit")]
+    if let Some(running) = running {
+        events::finish(running, &result, rows);
+    }
+    #[cfg(not(feature = "audit"))]
+    let _ = (running, rows);
+    Ok(result?)
 }
 
 impl<T: Send + Sync> ScopedCollection<T> {
@@ -61,7 +93,55 @@ impl<T: Send + Sync> ScopedCollection<T> {
             scope,
             audit: None,
             references: ForeignKeys::new(),
+            #[cfg(feature = "audit")]
+            events: None,
         }
+    }
+
+    /// Emits one start and one end event to `audit` for every operation sent (the reference
+    /// lookups included), with the filter's shape as `db.query.text` (values replaced by
+    /// `?`), and a `GuardRefused` security event for every refusal, when nothing is sent.
+    /// A `find` or `aggregate` ends when its cursor opens (its rows are not counted).
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_events(mut self, audit: palisade_audit::Audit) -> Self {
+        let database = self.collection.namespace().db;
+        self.events = Some(CollectionEvents::new(audit, &database));
+        self
+    }
+
+    /// `result`, after emitting `GuardRefused` when it is a refusal.
+    fn checked<V>(&self, result: Result<V, impl Into<DriverError>>) -> Result<V, DriverError> {
+        let result = result.map_err(Into::into);
+        #[cfg(feature = "audit")]
+        if let (Err(error), Some(events)) = (&result, &self.events) {
+            events.refused(error);
+        }
+        result
+    }
+
+    /// Emits the start of `operation` on `collection`, whose shape `shape` gives.
+    #[cfg_attr(
+        not(feature = "audit"),
+        allow(
+            clippy::unused_self,
+            reason = "one signature with and without the feature"
+        )
+    )]
+    fn started(
+        &self,
+        operation: &'static str,
+        collection: &str,
+        shape: Option<&Document>,
+    ) -> Running {
+        #[cfg(feature = "audit")]
+        return self
+            .events
+            .as_ref()
+            .map(|events| events.start(operation, collection, shape));
+        #[cfg(not(feature = "audit"))]
+        let _ = (operation, collection, shape);
     }
 
     /// Stamps `created_*` on inserts and `updated_*` on updates, and refuses client writes to
@@ -108,8 +188,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         options: impl Into<Option<FindOptions>>,
     ) -> Result<Cursor<T>, DriverError> {
-        let scoped = self.scoped_filter(filter)?;
-        Ok(self.collection.find(scoped).with_options(options).await?)
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("find", self.collection.name(), Some(&scoped));
+        let result = self.collection.find(scoped).with_options(options).await;
+        ended(running, result, |_| None)
     }
 
     /// The number of the owner's documents that match `filter`.
@@ -117,8 +199,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn count(&self, filter: Document) -> Result<u64, DriverError> {
-        let scoped = self.scoped_filter(filter)?;
-        Ok(self.collection.count_documents(scoped).await?)
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("aggregate", self.collection.name(), Some(&scoped));
+        let result = self.collection.count_documents(scoped).await;
+        ended(running, result, |count| Some(*count))
     }
 
     /// Applies an operator update to the first of the owner's documents that match.
@@ -131,8 +215,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: Document,
     ) -> Result<UpdateResult, DriverError> {
-        let (scoped, update) = self.checked_update(filter, update).await?;
-        Ok(self.collection.update_one(scoped, update).await?)
+        let (scoped, update) = self.checked(self.checked_update(filter, update).await)?;
+        let running = self.started("update", self.collection.name(), Some(&scoped));
+        let result = self.collection.update_one(scoped, update).await;
+        ended(running, result, |done| Some(done.modified_count))
     }
 
     /// Applies an operator update to every one of the owner's documents that match.
@@ -144,8 +230,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: Document,
     ) -> Result<UpdateResult, DriverError> {
-        let (scoped, update) = self.checked_update(filter, update).await?;
-        Ok(self.collection.update_many(scoped, update).await?)
+        let (scoped, update) = self.checked(self.checked_update(filter, update).await)?;
+        let running = self.started("update", self.collection.name(), Some(&scoped));
+        let result = self.collection.update_many(scoped, update).await;
+        ended(running, result, |done| Some(done.modified_count))
     }
 
     async fn checked_update(
@@ -177,8 +265,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn delete_one(&self, filter: Document) -> Result<DeleteResult, DriverError> {
-        let scoped = self.scoped_filter(filter)?;
-        Ok(self.collection.delete_one(scoped).await?)
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("delete", self.collection.name(), Some(&scoped));
+        let result = self.collection.delete_one(scoped).await;
+        ended(running, result, |done| Some(done.deleted_count))
     }
 
     /// Deletes every one of the owner's documents that match.
@@ -186,8 +276,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn delete_many(&self, filter: Document) -> Result<DeleteResult, DriverError> {
-        let scoped = self.scoped_filter(filter)?;
-        Ok(self.collection.delete_many(scoped).await?)
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("delete", self.collection.name(), Some(&scoped));
+        let result = self.collection.delete_many(scoped).await;
+        ended(running, result, |done| Some(done.deleted_count))
     }
 
     /// Runs a client's pipeline behind the owner's `$match` (see [`Scope::pipeline`]).
@@ -198,8 +290,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
         &self,
         pipeline: Vec<Document>,
     ) -> Result<Cursor<Document>, DriverError> {
-        let scoped = self.scope.pipeline(&pipeline)?;
-        Ok(self.collection.aggregate(scoped).await?)
+        let scoped = self.checked(self.scope.pipeline(&pipeline))?;
+        let running = self.started("aggregate", self.collection.name(), scoped.first());
+        let result = self.collection.aggregate(scoped).await;
+        ended(running, result, |_| None)
     }
 
     /// Checks that every reference exists in its collection (for the same owner unless the
@@ -221,13 +315,18 @@ impl<T: Send + Sync> ScopedCollection<T> {
             if !key.is_shared() {
                 lookup.insert(self.scope.field(), self.scope.owner().clone());
             }
-            let found: Vec<Document> = database
-                .collection::<Document>(key.collection())
-                .find(lookup)
-                .projection(doc! {"_id": 1})
-                .await?
-                .try_collect()
-                .await?;
+            let running = self.started("find", key.collection(), Some(&lookup));
+            let result = async {
+                database
+                    .collection::<Document>(key.collection())
+                    .find(lookup)
+                    .projection(doc! {"_id": 1})
+                    .await?
+                    .try_collect::<Vec<Document>>()
+                    .await
+            }
+            .await;
+            let found = ended(running, result, |found| Some(found.len() as u64))?;
             let exists = |id: &Bson| found.iter().any(|d| d.get("_id") == Some(id));
             if let Some(missing) = same_key.iter().find(|r| !exists(&r.id)) {
                 return Err(missing.missing().into());
@@ -243,8 +342,10 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// # Errors
     /// [`DriverError::Rejected`] before anything is sent, or the database's error.
     pub async fn find_one(&self, filter: Document) -> Result<Option<T>, DriverError> {
-        let scoped = self.scoped_filter(filter)?;
-        Ok(self.collection.find_one(scoped).await?)
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("find", self.collection.name(), Some(&scoped));
+        let result = self.collection.find_one(scoped).await;
+        ended(running, result, |found| Some(u64::from(found.is_some())))
     }
 
     /// Replaces the first of the owner's documents that match with `replacement` (owner set,
@@ -258,6 +359,21 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
         filter: Document,
         replacement: &T,
     ) -> Result<UpdateResult, DriverError> {
+        let (scoped, owned) = self.checked(self.checked_replacement(filter, replacement).await)?;
+        let running = self.started("update", self.collection.name(), Some(&scoped));
+        let result = self
+            .collection
+            .clone_with_type::<Document>()
+            .replace_one(scoped, owned)
+            .await;
+        ended(running, result, |done| Some(done.modified_count))
+    }
+
+    async fn checked_replacement(
+        &self,
+        filter: Document,
+        replacement: &T,
+    ) -> Result<(Document, Document), DriverError> {
         let scoped = self.scoped_filter(filter)?;
         let document = to_document(replacement)?;
         let owned = self.scope.update(&document)?;
@@ -266,11 +382,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
         }
         self.check_references(self.references.in_document(&owned)?)
             .await?;
-        Ok(self
-            .collection
-            .clone_with_type::<Document>()
-            .replace_one(scoped, owned)
-            .await?)
+        Ok((scoped, owned))
     }
 
     /// Inserts one document with the owner (and the audit stamps) set.
@@ -279,14 +391,16 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// [`DriverError::Rejected`] before anything is sent (including a missing reference), or
     /// the database's error.
     pub async fn insert_one(&self, document: &T) -> Result<InsertOneResult, DriverError> {
-        let prepared = self.prepared(document)?;
-        self.check_references(self.references.in_document(&prepared)?)
-            .await?;
-        Ok(self
+        let prepared = self.checked(self.prepared(document))?;
+        let references = self.checked(self.references.in_document(&prepared))?;
+        self.checked(self.check_references(references).await)?;
+        let running = self.started("insert", self.collection.name(), None);
+        let result = self
             .collection
             .clone_with_type::<Document>()
             .insert_one(prepared)
-            .await?)
+            .await;
+        ended(running, result, |_| Some(1))
     }
 
     /// Inserts documents with the owner (and the audit stamps) set; nothing is sent unless
@@ -296,6 +410,17 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// As [`insert_one`](Self::insert_one); a refusal's path starts with the document's
     /// index (`documents[2].profile.$x`).
     pub async fn insert_many(&self, documents: &[T]) -> Result<InsertManyResult, DriverError> {
+        let prepared = self.checked(self.checked_batch(documents).await)?;
+        let running = self.started("insert", self.collection.name(), None);
+        let result = self
+            .collection
+            .clone_with_type::<Document>()
+            .insert_many(prepared)
+            .await;
+        ended(running, result, |done| Some(done.inserted_ids.len() as u64))
+    }
+
+    async fn checked_batch(&self, documents: &[T]) -> Result<Vec<Document>, DriverError> {
         let mut prepared = Vec::with_capacity(documents.len());
         let mut references = Vec::new();
         for (index, document) in documents.iter().enumerate() {
@@ -315,11 +440,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
             }));
         }
         self.check_references(references).await?;
-        Ok(self
-            .collection
-            .clone_with_type::<Document>()
-            .insert_many(prepared)
-            .await?)
+        Ok(prepared)
     }
 
     fn prepared(&self, document: &T) -> Result<Document, DriverError> {

@@ -139,18 +139,7 @@ impl MongoServerError {
     /// The server's error code, when the server answered with one.
     #[must_use]
     pub fn code(&self) -> Option<i32> {
-        match self.inner.kind.as_ref() {
-            ErrorKind::Command(command) => Some(command.code),
-            ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
-            ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => Some(concern.code),
-            ErrorKind::InsertMany(insert) => insert
-                .write_errors
-                .as_ref()
-                .and_then(|errors| errors.first())
-                .map(|first| first.code)
-                .or_else(|| insert.write_concern_error.as_ref().map(|c| c.code)),
-            _ => None,
-        }
+        code_of(&self.inner)
     }
 
     /// Whether a unique index refused the write.
@@ -218,5 +207,38 @@ impl fmt::Debug for MongoServerError {
 impl axum::response::IntoResponse for DriverError {
     fn into_response(self) -> axum::response::Response {
         self.problem_details().into_response()
+    }
+}
+
+/// The server's error code in `error`, when the server answered with one.
+pub(super) fn code_of(error: &mongodb::error::Error) -> Option<i32> {
+    match error.kind.as_ref() {
+        ErrorKind::Command(command) => Some(command.code),
+        ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => Some(concern.code),
+        ErrorKind::InsertMany(insert) => insert
+            .write_errors
+            .as_ref()
+            .and_then(|errors| errors.first())
+            .map(|first| first.code)
+            .or_else(|| insert.write_concern_error.as_ref().map(|c| c.code)),
+        _ => None,
+    }
+}
+
+/// OpenTelemetry's `error.type` for `error`: a low-cardinality class.
+#[cfg_attr(
+    not(feature = "audit"),
+    allow(dead_code, reason = "read by the audit feature")
+)]
+pub(super) fn error_type_of(error: &mongodb::error::Error) -> &'static str {
+    match error.kind.as_ref() {
+        ErrorKind::Command(_) => "command",
+        ErrorKind::Write(_) | ErrorKind::InsertMany(_) => "write",
+        ErrorKind::ServerSelection { .. } => "server_selection",
+        ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => "io",
+        ErrorKind::Authentication { .. } => "authentication",
+        ErrorKind::BsonDeserialization(_) | ErrorKind::BsonSerialization(_) => "bson",
+        _ => "other",
     }
 }

@@ -2,6 +2,8 @@
 
 mod collection;
 mod error;
+#[cfg(feature = "audit")]
+mod events;
 mod tenants;
 
 pub use collection::ScopedCollection;
