@@ -197,7 +197,7 @@ fn actor_and_times_come_from_the_injected_source_and_clock() {
     assert_eq!(
         end.outcome(),
         Some(&QueryOutcome::Succeeded {
-            returned_rows: Some(0)
+            returned_rows: None
         })
     );
     assert_eq!(end.actor().user.as_deref(), Some("u-7"));
