@@ -42,6 +42,8 @@ pub(crate) const DIGEST_LEN: usize = 32;
 #[derive(Clone)]
 pub struct Passwords {
     inner: Arc<Inner>,
+    #[cfg(feature = "audit")]
+    audit: Option<palisade_audit::Audit>,
 }
 
 struct Inner {
@@ -86,6 +88,8 @@ impl Passwords {
             .map_or(1, std::num::NonZeroUsize::get);
         let policy_blocks = usize::try_from(policy.m_cost()).unwrap_or(usize::MAX);
         Ok(Self {
+            #[cfg(feature = "audit")]
+            audit: None,
             inner: Arc::new(Inner {
                 pool: Pool::new(concurrency, policy.queue_bound()),
                 memory: Memory::new(concurrency, policy_blocks),
@@ -145,6 +149,12 @@ impl Passwords {
     /// [`Error::ParamOutOfBounds`] for a stored hash that cannot be used;
     /// [`Error::PepperUnknown`]; [`Error::Random`] while making the upgraded hash.
     pub fn verify(&self, password: &str, stored: &str) -> Result<Verified> {
+        self.reported(self.verify_quietly(password, stored))
+    }
+
+    /// [`verify`](Self::verify) without an audit event (the pool's side of
+    /// [`verify_async`](Self::verify_async), which reports on the caller's task).
+    fn verify_quietly(&self, password: &str, stored: &str) -> Result<Verified> {
         self.check_len(password)?;
         let stored = Stored::parse(stored, self.inner.policy.stored_limits())?;
         let scheme = stored.scheme();
@@ -187,10 +197,44 @@ impl Passwords {
     /// Always: [`Error::Mismatch`], or [`Error::PasswordTooShort`] (empty) and
     /// [`Error::PasswordTooLong`] as a real verify would.
     pub fn dummy_verify(&self, password: &str) -> Result<Verified> {
-        match self.verify(password, &self.inner.dummy) {
+        self.reported(self.dummy_verify_quietly(password))
+    }
+
+    fn dummy_verify_quietly(&self, password: &str) -> Result<Verified> {
+        match self.verify_quietly(password, &self.inner.dummy) {
             Ok(_) => Err(Error::Mismatch),
             Err(e) => Err(e),
         }
+    }
+
+    /// Reports failed verifications (a mismatch, `Busy`) and rehashes to the audit handle
+    /// set with `with_audit`, and returns `result`.
+    #[cfg_attr(
+        not(feature = "audit"),
+        allow(
+            clippy::unused_self,
+            reason = "one signature with and without the feature"
+        )
+    )]
+    fn reported(&self, result: Result<Verified>) -> Result<Verified> {
+        #[cfg(feature = "audit")]
+        if let Some(audit) = &self.audit {
+            crate::events::report(audit, &result);
+        }
+        result
+    }
+
+    /// Emits to `audit`, on the caller's task (so the request's user and client address
+    /// are on each event): `AuthFailed` for a wrong password (reason `mismatch`, also from
+    /// [`dummy_verify`](Self::dummy_verify)) and for a full pool (`busy`), and
+    /// `PasswordRehashed` (reason `legacy-scheme`, `weaker-parameters`, ...) when a
+    /// verification carries an upgraded hash. Nothing of the password or the hash.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// [`hash`](Self::hash) on the bounded pool: never blocks the async executor.
@@ -214,10 +258,13 @@ impl Passwords {
         self.check_len(password)?;
         let this = self.clone();
         let (password, stored) = (Zeroizing::new(password.to_owned()), stored.to_owned());
-        self.inner
+        let result = self
+            .inner
             .pool
-            .run(move || this.verify(&password, &stored))
-            .await?
+            .run(move || this.verify_quietly(&password, &stored))
+            .await
+            .and_then(|verified| verified);
+        self.reported(result)
     }
 
     /// [`dummy_verify`](Self::dummy_verify) on the bounded pool.
@@ -227,10 +274,13 @@ impl Passwords {
     pub async fn dummy_verify_async(&self, password: &str) -> Result<Verified> {
         self.check_len(password)?;
         let (this, password) = (self.clone(), Zeroizing::new(password.to_owned()));
-        self.inner
+        let result = self
+            .inner
             .pool
-            .run(move || this.dummy_verify(&password))
-            .await?
+            .run(move || this.dummy_verify_quietly(&password))
+            .await
+            .and_then(|verified| verified);
+        self.reported(result)
     }
 
     /// Async callers currently running or waiting on the pool.

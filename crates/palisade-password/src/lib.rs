@@ -4,6 +4,8 @@
 
 mod encoding;
 mod error;
+#[cfg(feature = "audit")]
+mod events;
 mod hasher;
 mod memory;
 mod pepper;

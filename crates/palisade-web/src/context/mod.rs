@@ -2,6 +2,8 @@
 //! which request id and at what time, held in a task-local for the request's whole life and
 //! in the request's extensions.
 
+#[cfg(feature = "audit")]
+mod actors;
 #[cfg(feature = "axum")]
 mod extract;
 mod layer;
@@ -15,6 +17,9 @@ use std::time::SystemTime;
 
 use tracing::Instrument as _;
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use self::actors::ContextActors;
 #[cfg(feature = "axum")]
 pub use self::extract::{Authenticated, ContextRejection};
 pub use self::layer::{ContextFuture, RequestContextLayer, RequestContextService};
@@ -45,8 +50,8 @@ struct Fields {
 
 #[derive(Debug, PartialEq, Eq)]
 struct Identity {
-    user: Box<str>,
-    organization: Option<Box<str>>,
+    user: Arc<str>,
+    organization: Option<Arc<str>>,
 }
 
 /// The request's user was already set to someone else: an identity is set once per request,

@@ -1,0 +1,59 @@
+//! R-AUD-1 over real HTTP: events emitted while a request is handled carry its user,
+//! organization, request id and client address; events outside a request carry none.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use palisade_audit::{Audit, SecurityEvent, SecurityKind};
+use palisade_test::serve;
+use palisade_web::context::{self, ContextActors, RequestContextLayer};
+
+async fn identify(request: Request, next: Next) -> Response {
+    context::identify(request.extensions(), "u-42", Some("org-7")).unwrap();
+    next.run(request).await
+}
+
+async fn refuse(State(audit): State<Audit>) -> &'static str {
+    audit.security(SecurityEvent::new(SecurityKind::AccessDenied, "test").with_reason("not-owner"));
+    "denied"
+}
+
+#[tokio::test]
+async fn events_in_a_request_carry_its_actor() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let into = Arc::clone(&seen);
+    let audit = Audit::builder()
+        .actors(Arc::new(ContextActors))
+        .on_security(move |e| into.lock().unwrap().push(e.clone()))
+        .build();
+    let app = Router::new()
+        .route("/", get(refuse))
+        .layer(middleware::from_fn(identify))
+        .layer(RequestContextLayer::new())
+        .with_state(audit.clone());
+    let server = serve(app).await;
+    let response = reqwest::get(format!("http://{server}/")).await.unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.text().await.unwrap(), "denied");
+    audit.security(SecurityEvent::new(SecurityKind::SecretUnavailable, "test"));
+    audit.flush();
+    let seen = seen.lock().unwrap();
+    let actor = seen[0].actor();
+    assert_eq!(actor.user.as_deref(), Some("u-42"));
+    assert_eq!(actor.organization.as_deref(), Some("org-7"));
+    assert_eq!(actor.request_id.as_deref(), Some(request_id.as_str()));
+    assert_eq!(actor.client, Some(std::net::Ipv4Addr::LOCALHOST.into()));
+    assert_eq!(seen[1].actor(), &palisade_audit::Actor::none());
+}
