@@ -91,6 +91,8 @@ pub struct RateLimitLayer {
     user: Option<FromExtensions<String>>,
     /// Whether the missing-peer configuration error was logged (once per layer).
     reported: Arc<std::sync::atomic::AtomicBool>,
+    #[cfg(feature = "audit")]
+    audit: Option<palisade_audit::Audit>,
 }
 
 impl RateLimitLayer {
@@ -116,7 +118,20 @@ impl RateLimitLayer {
             peer_addr: Arc::new(palisade_web::peer_addr),
             user: None,
             reported: Arc::default(),
+            #[cfg(feature = "audit")]
+            audit: None,
         }
+    }
+
+    /// Emits a `RateLimited` security event to `audit` for every refused request (reason
+    /// `per-user` or `per-address`), with the request's actor and, outside a request context,
+    /// the user or client address the key was made from.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// Believe forwarding headers from these proxies.
@@ -240,6 +255,8 @@ where
         let key = self.layer.key(&request);
         let backend = self.layer.backend.clone();
         let reported = Arc::clone(&self.layer.reported);
+        #[cfg(feature = "audit")]
+        let audit = self.layer.audit.clone();
         ResponseFuture(Box::pin(async move {
             let Some(key) = key else {
                 if !reported.swap(true, std::sync::atomic::Ordering::Relaxed) {
@@ -256,9 +273,26 @@ where
                     headers::admitted(response.headers_mut(), &admitted);
                     Ok(response)
                 }
-                Err(refused) => Ok(headers::refused(&refused)),
+                Err(refused) => {
+                    #[cfg(feature = "audit")]
+                    if let Some(audit) = &audit {
+                        audit.security(refused_event(&key));
+                    }
+                    Ok(headers::refused(&refused))
+                }
             }
         }))
+    }
+}
+
+/// The security event of a refusal keyed by `key`.
+#[cfg(feature = "audit")]
+fn refused_event(key: &ClientKey) -> palisade_audit::SecurityEvent {
+    use palisade_audit::{SecurityEvent, SecurityKind};
+    let event = SecurityEvent::new(SecurityKind::RateLimited, "palisade-ratelimit");
+    match key {
+        ClientKey::User(user) => event.with_reason("per-user").with_user(user.as_str()),
+        ClientKey::Ip { network, .. } => event.with_reason("per-address").with_client(*network),
     }
 }
 
