@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod code;
+mod events;
 #[cfg(feature = "axum")]
 mod extract;
 mod jwks;

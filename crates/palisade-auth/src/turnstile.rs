@@ -87,6 +87,21 @@ pub enum TurnstileRefused {
     Unavailable(&'static str),
 }
 
+impl TurnstileRefused {
+    /// A stable id for logs and metrics (`turnstile/rejected`).
+    #[must_use]
+    pub const fn id(&self) -> &'static str {
+        match self {
+            Self::Missing => "turnstile/missing",
+            Self::TooLong => "turnstile/too-long",
+            Self::Rejected(_) => "turnstile/rejected",
+            Self::WrongHostname => "turnstile/hostname",
+            Self::WrongAction => "turnstile/action",
+            Self::Unavailable(_) => "turnstile/unavailable",
+        }
+    }
+}
+
 /// What siteverify said about an accepted token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,6 +139,7 @@ pub struct TurnstileVerifier {
     secret: SecretValue,
     hostnames: Vec<String>,
     action: Option<String>,
+    events: crate::events::Events,
 }
 
 impl TurnstileVerifier {
@@ -165,6 +181,7 @@ impl TurnstileVerifier {
             secret,
             hostnames: Vec::new(),
             action: None,
+            events: crate::events::Events::default(),
         })
     }
 
@@ -241,6 +258,28 @@ impl TurnstileVerifier {
     /// # Errors
     /// [`TurnstileRefused`]: every failure, the service's included, refuses.
     pub async fn verify(
+        &self,
+        token: &str,
+        remote_ip: Option<IpAddr>,
+    ) -> Result<TurnstileAccepted, TurnstileRefused> {
+        let result = self.verify_quietly(token, remote_ip).await;
+        if let Err(refused) = &result {
+            self.events.turnstile_refused(refused.id());
+        }
+        result
+    }
+
+    /// Emits a palisade-audit `AccessDenied` security event for every Turnstile token it refuses (reason
+    /// `turnstile/rejected`), with the request's actor; nothing of the token or the secret.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.events = crate::events::Events::new(audit);
+        self
+    }
+
+    async fn verify_quietly(
         &self,
         token: &str,
         remote_ip: Option<IpAddr>,

@@ -1,7 +1,11 @@
 //! R-AUD-1 over real HTTP: every request the layer refuses becomes one `RateLimited`
 //! security event naming the client address; admitted requests say nothing.
 #![cfg(all(feature = "axum", feature = "audit"))]
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -30,7 +34,11 @@ async fn each_refusal_is_one_event_with_the_client_address() {
     let client = reqwest::Client::new();
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        let response = client.get(format!("http://{address}/")).send().await.unwrap();
+        let response = client
+            .get(format!("http://{address}/"))
+            .send()
+            .await
+            .unwrap();
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 429, 429, 429]);

@@ -133,6 +133,7 @@ pub struct OneTimeCodes<S> {
     lifetime: Duration,
     code_bytes: usize,
     clock: SharedClock,
+    events: crate::events::Events,
 }
 
 impl<S: CodeStore> OneTimeCodes<S> {
@@ -143,7 +144,18 @@ impl<S: CodeStore> OneTimeCodes<S> {
             lifetime: Duration::from_secs(300),
             code_bytes: 32,
             clock: SharedClock::system(),
+            events: crate::events::Events::default(),
         }
+    }
+
+    /// Emits a palisade-audit `OneTimeCodeReused` security event for every code it refuses (reason
+    /// `code/refused`), with the request's actor; nothing of the code or its payload.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.events = crate::events::Events::new(audit);
+        self
     }
 
     /// How long a code may be redeemed (1 second to 24 hours; default 5 minutes).
@@ -221,6 +233,18 @@ impl<S: CodeStore> OneTimeCodes<S> {
     /// [`RedeemError::Refused`] for an unknown, expired or spent code or a wrong verifier;
     /// [`RedeemError::Unavailable`] when the store fails.
     pub async fn redeem(
+        &self,
+        code: &str,
+        verifier: Option<&str>,
+    ) -> Result<SecretValue, RedeemError> {
+        let result = self.redeem_quietly(code, verifier).await;
+        if matches!(result, Err(RedeemError::Refused)) {
+            self.events.code_refused();
+        }
+        result
+    }
+
+    async fn redeem_quietly(
         &self,
         code: &str,
         verifier: Option<&str>,

@@ -82,6 +82,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct JwksVerifier {
     inner: Arc<Inner>,
+    events: crate::events::Events,
 }
 
 /// Microsoft's public key set for every tenant.
@@ -155,6 +156,7 @@ impl JwksVerifier {
 
     fn build(jwks_url: url::Url, client: reqwest::Client, issuers: Issuers) -> Self {
         Self {
+            events: crate::events::Events::default(),
             inner: Arc::new(Inner {
                 jwks_shown: shown(&jwks_url),
                 jwks_url,
@@ -319,6 +321,27 @@ impl JwksVerifier {
     /// [`TokenRefused`] naming the reason ([`KeysUnavailable`](TokenRefused::KeysUnavailable)
     /// when the keys cannot be had).
     pub async fn verify<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Verified<C>, TokenRefused> {
+        let result = self.verify_quietly(token).await;
+        if let Err(refused) = &result {
+            self.events.token_refused(refused.id());
+        }
+        result
+    }
+
+    /// Emits a palisade-audit `TokenRefused` security event for every token it refuses (reason
+    /// `token/expired`), with the request's actor; nothing of the token.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.events = crate::events::Events::new(audit);
+        self
+    }
+
+    async fn verify_quietly<C: DeserializeOwned>(
         &self,
         token: &str,
     ) -> Result<Verified<C>, TokenRefused> {

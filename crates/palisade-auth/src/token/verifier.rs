@@ -52,6 +52,7 @@ pub struct Verified<C> {
 pub struct TokenVerifier {
     keys: Arc<[VerifyingKey]>,
     rules: Rules,
+    events: crate::events::Events,
 }
 
 impl TokenVerifier {
@@ -61,7 +62,18 @@ impl TokenVerifier {
         Self {
             keys: keys.into_iter().collect(),
             rules: Rules::default(),
+            events: crate::events::Events::default(),
         }
+    }
+
+    /// Emits a palisade-audit `TokenRefused` security event for every token it refuses (reason
+    /// `token/expired`), with the request's actor; nothing of the token.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.events = crate::events::Events::new(audit);
+        self
     }
 
     /// Accept tokens from this issuer (`iss` then required); call again for several.
@@ -108,6 +120,17 @@ impl TokenVerifier {
     /// # Errors
     /// [`TokenRefused`] naming the reason (for logs; the client gets one opaque 401).
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
+        let result = self.verify_quietly(token);
+        if let Err(refused) = &result {
+            self.events.token_refused(refused.id());
+        }
+        result
+    }
+
+    fn verify_quietly<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Verified<C>, TokenRefused> {
         self.rules.check_len(token)?;
         let token = Compact::split(token)?;
         let mut outcome = Err(TokenRefused::UnknownKey);
