@@ -39,6 +39,9 @@ pub use palisade_sql as sql;
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub use palisade_web as web;
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use palisade_audit as audit;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub use palisade_auth as auth;

@@ -1,0 +1,117 @@
+//! The audit hook on the real PostgreSQL of `cargo xtask services up`: the same guarded read
+//! (`GuardedSql::fetch_optional`, a primary-key lookup) with auditing off and with one no-op
+//! subscriber, interleaved run by run in one process. Targets: at most 1.05x the executor
+//! with auditing off, and the per-statement difference under 1 µs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    clippy::cast_precision_loss,
+    missing_docs,
+    reason = "a benchmark fails loudly and prints its figures"
+)]
+
+use palisade_audit::{Audit, DbSystem, QueryTarget};
+use palisade_sql::GuardedSql;
+use palisade_test::Service;
+use palisade_test::bench::{Row, keep, report};
+use sqlx::{AssertSqlSafe, Executor as _, PgPool, Postgres};
+
+const KRATE: &str = "palisade-sql";
+const QUERIES: usize = 2000;
+const RUNS: usize = 15;
+
+/// Nanoseconds per query of `first` and `second`, alternated query by query so that the
+/// server's and the machine's noise lands on both.
+async fn alternated(
+    first: &GuardedSql<Postgres>,
+    second: &GuardedSql<Postgres>,
+    pool: &PgPool,
+    sql: &str,
+) -> (f64, f64) {
+    let (mut a, mut b) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    for id in 0..QUERIES {
+        for (db, total) in [(first, &mut a), (second, &mut b)] {
+            let start = std::time::Instant::now();
+            let row = db
+                .sql(sql)
+                .bind("id", (id % 100) as i64)
+                .fetch_optional(pool)
+                .await
+                .unwrap();
+            *total += start.elapsed();
+            keep(row);
+        }
+    }
+    (
+        a.as_nanos() as f64 / QUERIES as f64,
+        b.as_nanos() as f64 / QUERIES as f64,
+    )
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let pool = PgPool::connect(&Service::Postgres.url()).await.unwrap();
+        let table = format!("bench_audit_{}", std::process::id());
+        pool.execute(AssertSqlSafe(format!(
+            "CREATE TABLE {table} (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"
+        )))
+        .await
+        .unwrap();
+        pool.execute(AssertSqlSafe(format!(
+            "INSERT INTO {table} SELECT g, 'name-' || g FROM generate_series(0, 99) g"
+        )))
+        .await
+        .unwrap();
+        let sql = format!("SELECT id, name FROM {table} WHERE id = :id");
+        let audit = Audit::builder().on_query(|e| {
+            keep(e.id());
+        }).build();
+        let plain = GuardedSql::<Postgres>::read_only();
+        let audited = GuardedSql::<Postgres>::read_only().with_audit(
+            audit.clone(),
+            QueryTarget::new(DbSystem::PostgreSql).with_namespace("palisade"),
+        );
+        alternated(&audited, &plain, &pool, &sql).await;
+        let (mut ours, mut peer) = (Vec::new(), Vec::new());
+        for run in 0..RUNS {
+            // Each side goes first in every other run.
+            let (a, p) = if run % 2 == 0 {
+                alternated(&audited, &plain, &pool, &sql).await
+            } else {
+                let (p, a) = alternated(&plain, &audited, &pool, &sql).await;
+                (a, p)
+            };
+            ours.push(a);
+            peer.push(p);
+        }
+        pool.execute(AssertSqlSafe(format!("DROP TABLE {table}"))).await.unwrap();
+        audit.flush();
+        let (ours, peer) = (median(ours), median(peer));
+        let stats = audit.stats();
+        eprintln!(
+            "audited {ours:.0} ns, plain {peer:.0} ns, difference {:.0} ns; events delivered {}, dropped {}",
+            ours - peer,
+            stats.delivered,
+            stats.dropped
+        );
+        report(&Row {
+            krate: KRATE,
+            name: "guarded read on PostgreSQL with the audit hook (one no-op subscriber)".into(),
+            figure: ours / 1000.0,
+            unit: "µs/query",
+            peer: "the same read with auditing off".into(),
+            peer_figure: Some(peer / 1000.0),
+            target: "<= 1.05x and < 1 µs more".into(),
+            met: ours <= peer * 1.05 && ours - peer < 1000.0,
+        });
+    });
+}
