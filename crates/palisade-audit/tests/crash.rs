@@ -1,6 +1,11 @@
 //! R-AUD-2: a writer killed mid-write (SIGKILL, no destructor runs) leaves a log that
 //! verifies up to its torn tail, and the next run chains on from its last whole record.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! R-AUD-1: emission never blocks (full queue: counted as dropped), panicking sinks are
 //! caught and counted, every event reaches every sink, the actor comes from the source.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::mpsc;

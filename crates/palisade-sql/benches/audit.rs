@@ -6,6 +6,7 @@
     clippy::unwrap_used,
     clippy::print_stderr,
     clippy::cast_precision_loss,
+    clippy::indexing_slicing,
     missing_docs,
     reason = "a benchmark fails loudly and prints its figures"
 )]

@@ -78,12 +78,14 @@ pub(super) fn is_event(body: &[u8]) -> bool {
     .any(|kind| body.starts_with(kind))
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 pub(super) fn write_hex(out: &mut Vec<u8>, bytes: &[u8; 32]) {
+    let digit = |nibble: u8| match nibble {
+        0..=9 => b'0' + nibble,
+        _ => b'a' + (nibble - 10),
+    };
     for byte in bytes {
-        out.push(HEX[usize::from(byte >> 4)]);
-        out.push(HEX[usize::from(byte & 0x0f)]);
+        out.push(digit(byte >> 4));
+        out.push(digit(byte & 0x0f));
     }
 }
 

@@ -10,14 +10,14 @@ use palisade_audit::{
 };
 use palisade_secrets::SecretValue;
 
-pub fn key() -> ChainKey {
+pub(crate) fn key() -> ChainKey {
     ChainKey::new(&SecretValue::from_string(
         "the audit chain key, thirty-two bytes or more".into(),
     ))
     .unwrap()
 }
 
-pub fn other_key() -> ChainKey {
+pub(crate) fn other_key() -> ChainKey {
     ChainKey::new(&SecretValue::from_string(
         "another key that is also long enough to use".into(),
     ))
@@ -25,7 +25,12 @@ pub fn other_key() -> ChainKey {
 }
 
 /// Writes `events` security events through a `ChainedLog` in `dir`, sealing every `batch`.
-pub fn write_log(dir: &Path, events: usize, batch: usize, options: ChainOptions) -> Vec<PathBuf> {
+pub(crate) fn write_log(
+    dir: &Path,
+    events: usize,
+    batch: usize,
+    options: ChainOptions,
+) -> Vec<PathBuf> {
     let mut log = ChainedLog::open(dir, key(), options).unwrap();
     for i in 0..events {
         let kind = SecurityKind::ALL[i % SecurityKind::ALL.len()];
@@ -39,7 +44,7 @@ pub fn write_log(dir: &Path, events: usize, batch: usize, options: ChainOptions)
 }
 
 /// A query event through the log too, to have both record shapes.
-pub fn query_info() -> QueryInfo {
+pub(crate) fn query_info() -> QueryInfo {
     QueryInfo::new(
         Arc::new(QueryTarget::new(DbSystem::MongoDb).with_namespace("app")),
         "find",
@@ -48,7 +53,7 @@ pub fn query_info() -> QueryInfo {
     .with_text("{\"title\": \"?\"}".into())
 }
 
-pub fn lines(path: &Path) -> Vec<Vec<u8>> {
+pub(crate) fn lines(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
     bytes
         .split_inclusive(|b| *b == b'\n')
@@ -56,6 +61,6 @@ pub fn lines(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-pub fn write_lines(path: &Path, lines: &[Vec<u8>]) {
+pub(crate) fn write_lines(path: &Path, lines: &[Vec<u8>]) {
     std::fs::write(path, lines.concat()).unwrap();
 }

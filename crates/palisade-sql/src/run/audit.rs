@@ -9,7 +9,7 @@ use palisade_audit::{
 };
 use sqlparser::ast::Statement;
 
-use super::{Driver, QueryError};
+use super::QueryError;
 use crate::{Checked, Fingerprint, Violation};
 
 /// Where a [`GuardedSql`](super::GuardedSql) handle's events go.
@@ -68,7 +68,7 @@ impl SqlAudit {
 
 /// Ends `running` with what the driver answered: rows from `rows` on success, the error's
 /// class and SQLSTATE (never its message) on failure.
-pub(super) fn finish<T, DB: Driver>(
+pub(super) fn finish<T>(
     running: Option<RunningQuery>,
     result: &Result<T, QueryError>,
     rows: impl FnOnce(&T) -> Option<u64>,

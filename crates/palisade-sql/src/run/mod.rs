@@ -35,13 +35,13 @@ type Running = ();
         reason = "one signature with and without the feature"
     )
 )]
-fn finish<T, DB: Driver>(
+fn finish<T>(
     running: Running,
     result: &Result<T, QueryError>,
     rows: impl FnOnce(&T) -> Option<u64>,
 ) {
     #[cfg(feature = "audit")]
-    audit::finish::<T, DB>(running, result, rows);
+    audit::finish(running, result, rows);
     #[cfg(not(feature = "audit"))]
     let _ = (running, result, rows);
 }
@@ -353,7 +353,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     {
         let (query, running) = self.query()?;
         let result = query.execute(executor).await.map_err(QueryError::from);
-        finish::<_, DB>(running, &result, |done| Some(DB::rows_affected(done)));
+        finish(running, &result, |done| Some(DB::rows_affected(done)));
         result
     }
 
@@ -367,7 +367,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     {
         let (query, running) = self.query()?;
         let result = query.fetch_all(executor).await.map_err(QueryError::from);
-        finish::<_, DB>(running, &result, |rows| Some(rows.len() as u64));
+        finish(running, &result, |rows| Some(rows.len() as u64));
         result
     }
 
@@ -385,7 +385,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
             .fetch_all(executor)
             .await
             .map_err(QueryError::from);
-        finish::<_, DB>(prepared.running, &result, |rows| Some(rows.len() as u64));
+        finish(prepared.running, &result, |rows| Some(rows.len() as u64));
         result
     }
 
@@ -400,7 +400,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
     {
         let (query, running) = self.query()?;
         let result = query.fetch_one(executor).await.map_err(QueryError::from);
-        finish::<_, DB>(running, &result, |_| Some(1));
+        finish(running, &result, |_| Some(1));
         result
     }
 
@@ -417,7 +417,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
             .fetch_optional(executor)
             .await
             .map_err(QueryError::from);
-        finish::<_, DB>(running, &result, |row| Some(u64::from(row.is_some())));
+        finish(running, &result, |row| Some(u64::from(row.is_some())));
         result
     }
 }

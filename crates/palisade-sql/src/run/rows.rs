@@ -57,7 +57,7 @@ impl<'e, DB: Driver> RowStream<'e, DB> {
             let read = self.read;
             #[cfg(not(feature = "audit"))]
             let read = 0;
-            super::finish::<_, DB>(running, result, |()| Some(read));
+            super::finish(running, result, |()| Some(read));
         }
     }
 }
