@@ -52,6 +52,11 @@ fn verify(args: &VerifyArgs) -> ExitCode {
                 Ok(key) => Some(key),
                 Err(err) => return output::input_error(&err),
             },
+            // A key that cannot be read is a usage error here: exit 1 means a broken chain.
+            Err(resolve::ResolveFailure::Secret(err)) => {
+                output::error(&err);
+                return ExitCode::from(exit::USAGE);
+            }
             Err(failure) => return failure.report(),
         },
     };

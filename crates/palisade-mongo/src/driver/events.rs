@@ -148,6 +148,7 @@ mod tests {
         for _ in 0..100 {
             deep = doc! {"a": deep};
         }
-        assert!(shape(&deep).ends_with("…}}}"));
+        let text = shape(&deep);
+        assert!(text.ends_with(&format!("…{}", "}".repeat(16))), "{text}");
     }
 }
