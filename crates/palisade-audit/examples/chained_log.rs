@@ -20,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key_text = std::env::var("AUDIT_CHAIN_KEY").map_err(|_| "set AUDIT_CHAIN_KEY")?;
     let key = ChainKey::new(&SecretValue::from_string(key_text))?;
 
-    let log = ChainedLog::open(&dir, key.clone(), ChainOptions::default().max_file_bytes(16 * 1024))?;
+    let log = ChainedLog::open(
+        &dir,
+        key.clone(),
+        ChainOptions::default().max_file_bytes(16 * 1024),
+    )?;
     let audit = Audit::builder().sink(log).build();
     let target = Arc::new(QueryTarget::new(DbSystem::PostgreSql).with_namespace("app"));
     for i in 0..events {
@@ -42,7 +46,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = log_files(dir.as_ref(), "audit")?;
     let mut out = io::stdout().lock();
     match verify_files(&files, Some(&key))? {
-        Ok(verified) => writeln!(out, "{} records verified in {} files", verified.records, verified.files)?,
+        Ok(verified) => writeln!(
+            out,
+            "{} records verified in {} files",
+            verified.records, verified.files
+        )?,
         Err(broken) => writeln!(out, "chain broken: {broken}")?,
     }
     Ok(())

@@ -12,8 +12,8 @@ mod tracing_sink;
 
 pub use actor::{Actor, ActorSource, NoActor};
 pub use chain::{
-    BreakKind, ChainBreak, ChainError, ChainHealth, ChainKey, ChainOptions, ChainedLog, Durability,
-    TornTail, Verified, log_files, verify_files,
+    Anchor, AnchorInvalid, BreakKind, ChainBreak, ChainError, ChainHealth, ChainKey, ChainOptions,
+    ChainedLog, Durability, Resumed, TornTail, Verified, Verifier, log_files, verify_files,
 };
 pub use hub::{Audit, AuditBuilder, AuditStats, RunningQuery, Sink};
 pub use query::{

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use common::{key, lines, other_key, write_lines, write_log};
 use palisade_audit::{
-    Audit, BreakKind, ChainOptions, ChainedLog, Durability, TornTail, log_files, verify_files,
+    Audit, BreakKind, ChainOptions, ChainedLog, Durability, TornTail, Verifier, log_files,
+    verify_files,
 };
 use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
@@ -56,7 +57,8 @@ fn events_through_the_audit_thread_reach_the_log_on_flush() {
     let files = log_files(dir.path(), "audit").unwrap();
     let verified = verify_files(&files, Some(&key())).unwrap().unwrap();
     assert_eq!(verified.records, 40);
-    assert_eq!(health.sealed_seq(), verified.last_seq);
+    assert_eq!(health.sealed(), verified.sealed);
+    assert_eq!(verified.sealed.unwrap().seq(), verified.last_seq);
     let text = std::fs::read_to_string(&files[0]).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["type"], "query.start");
@@ -86,10 +88,21 @@ fn a_missing_file_between_two_others_is_reported() {
     );
     assert!(broken.to_string().contains("a file is missing"), "{broken}");
     // Given alone, a later file verifies as a log that starts mid-chain, and says where.
-    let alone = verify_files(std::slice::from_ref(&removed), Some(&key()))
+    let alone = Verifier::new()
+        .key(&key())
+        .partial()
+        .verify(std::slice::from_ref(&removed))
         .unwrap()
         .unwrap();
     assert!(alone.first_seq > 1);
+    // As a whole log, it is missing its start.
+    let whole = verify_files(std::slice::from_ref(&removed), Some(&key()))
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(whole.kind, BreakKind::StartMissing { .. }),
+        "{whole}"
+    );
 }
 
 #[test]
@@ -264,7 +277,12 @@ proptest! {
                 std::fs::write(path, &bytes).unwrap();
                 let verified = verify_files(&files, Some(&key())).unwrap().unwrap();
                 let kept_whole = bytes.split_inclusive(|b| *b == b'\n').filter(|l| l.ends_with(b"\n")).count();
-                let whole_events = original[..kept_whole].iter().filter(|l| !is_checkpoint(l)).count() as u64;
+                let mut whole_events = original[..kept_whole].iter().filter(|l| !is_checkpoint(l)).count() as u64;
+                // A cut just before a newline leaves a whole record without it: verified too.
+                let rest = &bytes[bytes.len() - (bytes.len() - original[..kept_whole].iter().map(Vec::len).sum::<usize>())..];
+                if kept_whole < count && rest == &original[kept_whole][..original[kept_whole].len() - 1] && !is_checkpoint(rest) {
+                    whole_events += 1;
+                }
                 prop_assert_eq!(verified.records, whole_events);
                 if bytes.last().is_some_and(|b| *b != b'\n') {
                     prop_assert_eq!(verified.torn.len(), 1);

@@ -4,6 +4,7 @@
 #[cfg(feature = "audit")]
 use palisade_audit::{Audit, SecurityEvent, SecurityKind};
 
+#[cfg(feature = "audit")]
 const SOURCE: &str = "palisade-auth";
 
 /// Where a verifier's refusals go, if anywhere.

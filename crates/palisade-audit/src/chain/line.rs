@@ -7,6 +7,11 @@ const SEQ: &[u8] = b"{\"seq\":";
 const PREV: &[u8] = b",\"prev\":\"";
 const CHECKPOINT: &[u8] = b"\"type\":\"checkpoint\",\"records\":";
 const MAC: &[u8] = b",\"mac\":\"";
+const RESUME: &[u8] = b"\"type\":\"resume\",\"sealed_seq\":";
+const UNSEALED: &[u8] = b",\"unsealed\":";
+
+/// The longest line the writer writes is far below this; a longer one is not a record.
+pub(super) const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// The `prev` of the very first record of a log.
 pub(super) const GENESIS: [u8; 32] = [0; 32];
@@ -37,45 +42,76 @@ pub(super) fn write_checkpoint(out: &mut Vec<u8>, records: u64, mac: &[u8; 32]) 
 /// A line's sequence number, previous hash and the bytes after its head.
 pub(super) fn read_head(line: &[u8]) -> Option<(u64, [u8; 32], &[u8])> {
     let rest = line.strip_prefix(SEQ)?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 20 || (digits > 1 && rest.first() == Some(&b'0')) {
-        return None;
-    }
-    let (number, rest) = rest.split_at(digits);
-    let seq = std::str::from_utf8(number).ok()?.parse().ok()?;
+    let (seq, rest) = read_number(rest)?;
     let rest = rest.strip_prefix(PREV)?;
     let (prev, rest) = rest.split_at_checked(64)?;
     let rest = rest.strip_prefix(b"\",")?;
     Some((seq, read_hex(prev)?, rest))
 }
 
-/// When the bytes after a head are a checkpoint's: its record count and MAC. `Err` when it
-/// says it is a checkpoint but is not well formed.
-pub(super) fn read_checkpoint(body: &[u8]) -> Option<Result<(u64, [u8; 32]), ()>> {
-    let rest = body.strip_prefix(CHECKPOINT)?;
-    Some(read_checkpoint_fields(rest).ok_or(()))
+/// A decimal number as the writer writes it (no sign, no leading zero, at most 20 digits)
+/// and the bytes after it.
+fn read_number(text: &[u8]) -> Option<(u64, &[u8])> {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 || (digits > 1 && text.first() == Some(&b'0')) {
+        return None;
+    }
+    let (number, rest) = text.split_at(digits);
+    Some((std::str::from_utf8(number).ok()?.parse().ok()?, rest))
 }
 
-fn read_checkpoint_fields(rest: &[u8]) -> Option<(u64, [u8; 32])> {
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let (number, rest) = rest.split_at(digits);
-    let records = std::str::from_utf8(number).ok()?.parse().ok()?;
-    let rest = rest.strip_prefix(MAC)?;
-    let (mac, rest) = rest.split_at_checked(64)?;
-    (rest == b"\"}").then_some(())?;
-    Some((records, read_hex(mac)?))
+/// What the bytes after a head say the record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Body {
+    /// A query or security event.
+    Event,
+    /// A checkpoint sealing `records` records with `mac`.
+    Checkpoint { records: u64, mac: [u8; 32] },
+    /// A writer's first record after a run that ended without sealing: the last checkpoint
+    /// it found and the records after it.
+    Resume { sealed_seq: u64, unsealed: u64 },
 }
 
-/// Whether the bytes after a head are an event record's (not a checkpoint whose marker was
-/// changed, which would otherwise pass for one).
-pub(super) fn is_event(body: &[u8]) -> bool {
-    [
+/// What `body` is, or `None` when it is none of the writer's records (or a checkpoint or
+/// resume record not exactly as the writer writes it).
+pub(super) fn read_body(body: &[u8]) -> Option<Body> {
+    if let Some(rest) = body.strip_prefix(CHECKPOINT) {
+        let (records, rest) = read_number(rest)?;
+        let rest = rest.strip_prefix(MAC)?;
+        let (mac, rest) = rest.split_at_checked(64)?;
+        (rest == b"\"}").then_some(())?;
+        return Some(Body::Checkpoint {
+            records,
+            mac: read_hex(mac)?,
+        });
+    }
+    if let Some(rest) = body.strip_prefix(RESUME) {
+        let (sealed_seq, rest) = read_number(rest)?;
+        let rest = rest.strip_prefix(UNSEALED)?;
+        let (unsealed, rest) = read_number(rest)?;
+        (rest == b"}").then_some(())?;
+        return Some(Body::Resume {
+            sealed_seq,
+            unsealed,
+        });
+    }
+    let event = [
         &b"\"type\":\"query.start\","[..],
         b"\"type\":\"query.end\",",
         b"\"type\":\"security\",",
     ]
     .iter()
-    .any(|kind| body.starts_with(kind))
+    .any(|kind| body.starts_with(kind));
+    (event && body.ends_with(b"}")).then_some(Body::Event)
+}
+
+/// Appends the rest of a resume line (after its head), newline included.
+pub(super) fn write_resume(out: &mut Vec<u8>, sealed_seq: u64, unsealed: u64) {
+    out.extend_from_slice(RESUME);
+    out.extend_from_slice(sealed_seq.to_string().as_bytes());
+    out.extend_from_slice(UNSEALED);
+    out.extend_from_slice(unsealed.to_string().as_bytes());
+    out.extend_from_slice(b"}\n");
 }
 
 pub(super) fn write_hex(out: &mut Vec<u8>, bytes: &[u8; 32]) {
@@ -136,15 +172,38 @@ mod tests {
     }
 
     #[test]
-    fn a_checkpoint_reads_back() {
+    fn a_checkpoint_and_a_resume_read_back() {
         let mut line = Vec::new();
         write_checkpoint(&mut line, 7, &[0xab; 32]);
         line.pop();
-        assert_eq!(read_checkpoint(&line), Some(Ok((7, [0xab; 32]))));
         assert_eq!(
-            read_checkpoint(b"\"type\":\"checkpoint\",\"records\":7}"),
-            Some(Err(()))
+            read_body(&line),
+            Some(Body::Checkpoint {
+                records: 7,
+                mac: [0xab; 32]
+            })
         );
-        assert_eq!(read_checkpoint(b"\"type\":\"query.end\"}"), None);
+        let mut line = Vec::new();
+        write_resume(&mut line, 12, 3);
+        line.pop();
+        assert_eq!(
+            read_body(&line),
+            Some(Body::Resume {
+                sealed_seq: 12,
+                unsealed: 3
+            })
+        );
+        for other in [
+            &b"\"type\":\"checkpoint\",\"records\":7}"[..],
+            b"\"type\":\"checkpoint\",\"records\":07,\"mac\":\"abababababababababababababababababababababababababababababababab\"}",
+            b"\"type\":\"query.end\",\"x\":1",
+            b"\"type\":\"checkpoinX\",\"records\":7}",
+        ] {
+            assert_eq!(read_body(other), None, "{}", String::from_utf8_lossy(other));
+        }
+        assert_eq!(
+            read_body(b"\"type\":\"security\",\"x\":1}"),
+            Some(Body::Event)
+        );
     }
 }

@@ -11,7 +11,10 @@ use std::io;
 use std::path::PathBuf;
 
 pub use key::ChainKey;
-pub use verify::{BreakKind, ChainBreak, TornTail, Verified, verify_files};
+pub use verify::{
+    Anchor, AnchorInvalid, BreakKind, ChainBreak, Resumed, TornTail, Verified, Verifier,
+    verify_files,
+};
 pub use writer::{ChainHealth, ChainOptions, ChainedLog, Durability, log_files};
 
 /// What went wrong opening, writing or reading a chained log (not a broken chain: that is a
@@ -37,6 +40,10 @@ pub enum ChainError {
     /// No file was given to verify.
     #[error("no audit log file was given")]
     NoFiles,
+    /// The newest files of the log in the directory do not verify: the writer will not
+    /// continue a broken chain (move the log aside after `palisade audit verify`).
+    #[error("the existing audit log does not verify: {0}")]
+    ExistingLogBroken(Box<ChainBreak>),
 }
 
 impl ChainError {

@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::line::{self, GENESIS};
+use super::verify::{Anchor, Verifier};
 use super::{ChainError, ChainKey, record};
 use crate::{QueryEvent, SecurityEvent, Sink};
 
@@ -94,7 +95,7 @@ impl ChainOptions {
 #[derive(Debug, Default)]
 pub struct ChainHealth {
     records: AtomicU64,
-    sealed_seq: AtomicU64,
+    sealed: std::sync::Mutex<Option<Anchor>>,
     write_failures: AtomicU64,
     dropped: AtomicU64,
 }
@@ -105,10 +106,14 @@ impl ChainHealth {
         self.records.load(Ordering::Relaxed)
     }
 
-    /// The sequence number of the last checkpoint written: publish it elsewhere to detect a
-    /// log cut back to an earlier checkpoint.
-    pub fn sealed_seq(&self) -> u64 {
-        self.sealed_seq.load(Ordering::Relaxed)
+    /// The last checkpoint written (sequence number and line hash): publish it elsewhere
+    /// (a metric, another store) and verify against it to detect a log cut back to an
+    /// earlier checkpoint or rebuilt before it.
+    pub fn sealed(&self) -> Option<Anchor> {
+        *self
+            .sealed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Batches the disk refused (each retried at the next batch, in a new file).
@@ -165,11 +170,16 @@ impl fmt::Debug for ChainedLog {
 }
 
 impl ChainedLog {
-    /// Opens the log in `dir` (created if missing), continuing the chain of the newest file
-    /// there in a new file.
+    /// Opens the log in `dir` (created if missing), continuing its chain in a new file.
+    ///
+    /// The newest files (back to the last checkpoint) are verified under `key` first. When
+    /// the last run did not end with a checkpoint (a crash, or records rewritten since), the
+    /// new file opens with a resume record naming the last checkpoint and the records after
+    /// it, so verification keeps reporting them as never sealed by the run that wrote them.
     ///
     /// # Errors
-    /// [`ChainError::Io`] when the directory or a file cannot be read or created.
+    /// [`ChainError::Io`] when the directory or a file cannot be read or created;
+    /// [`ChainError::ExistingLogBroken`] when the newest files do not verify.
     pub fn open(
         dir: impl AsRef<Path>,
         key: ChainKey,
@@ -177,8 +187,8 @@ impl ChainedLog {
     ) -> Result<Self, ChainError> {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(ChainError::io(&dir))?;
-        let (seq, prev) = last_record(&dir, &options.prefix)?
-            .map_or((1, GENESIS), |(seq, hash)| (seq.saturating_add(1), hash));
+        let recovered = recover(&dir, &options.prefix, &key)?;
+        let (seq, prev) = (recovered.next_seq, recovered.prev);
         let mut log = Self {
             dir,
             options,
@@ -192,7 +202,11 @@ impl ChainedLog {
             scratch: Vec::with_capacity(1024),
             health: Arc::new(ChainHealth::default()),
         };
-        log.start_file()?;
+        log.start_file(seq)?;
+        if let Some((sealed_seq, unsealed)) = recovered.resume {
+            log.append(|out, _| line::write_resume(out, sealed_seq, unsealed));
+            log.write_batch();
+        }
         Ok(log)
     }
 
@@ -213,9 +227,9 @@ impl ChainedLog {
             .join(format!("{}-{first_seq:020}.jsonl", self.options.prefix))
     }
 
-    /// Opens the file whose first record is the next one.
-    fn start_file(&mut self) -> Result<(), ChainError> {
-        let path = self.file_path(self.seq);
+    /// Opens the file whose first record is `first_seq`.
+    fn start_file(&mut self, first_seq: u64) -> Result<(), ChainError> {
+        let path = self.file_path(first_seq);
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -275,12 +289,15 @@ impl ChainedLog {
         }
         match self.write_pending() {
             Ok(()) => {
-                self.health
-                    .sealed_seq
-                    .store(self.seq.saturating_sub(1), Ordering::Relaxed);
+                let sealed = Anchor::new(self.seq.saturating_sub(1), self.prev);
+                *self
+                    .health
+                    .sealed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sealed);
                 if self.file_bytes >= self.options.max_file_bytes {
                     // A failure here is retried by the next batch's write.
-                    let _ = self.start_file();
+                    let _ = self.start_file(self.seq);
                 }
             }
             Err(failure) => {
@@ -299,7 +316,9 @@ impl ChainedLog {
     /// keeps what was not written whole, so the next file starts at a line boundary.
     fn write_pending(&mut self) -> io::Result<()> {
         if self.file.is_none() {
-            self.start_file().map_err(|e| match e {
+            // The new file is named after its first record: the first one not yet written.
+            let first = line::read_head(&self.pending).map_or(self.seq, |(seq, _, _)| seq);
+            self.start_file(first).map_err(|e| match e {
                 ChainError::Io { source, .. } => source,
                 other => io::Error::other(other.to_string()),
             })?;
@@ -364,15 +383,50 @@ impl Drop for ChainedLog {
     }
 }
 
-/// The sequence number and hash of the last whole record in the newest non-empty file of
-/// the log in `dir`.
-fn last_record(dir: &Path, prefix: &str) -> Result<Option<(u64, [u8; 32])>, ChainError> {
-    for path in log_files(dir, prefix)?.iter().rev() {
-        if let Some(found) = last_line_of(path)? {
-            return Ok(Some(found));
-        }
+/// Where the log in `dir` ends, for a writer continuing it.
+struct Recovered {
+    next_seq: u64,
+    prev: [u8; 32],
+    /// The last checkpoint's number and the records after it, when the last run did not end
+    /// with a checkpoint.
+    resume: Option<(u64, u64)>,
+}
+
+/// Verifies the newest files of the log (back to the one holding its last checkpoint) and
+/// says where it ends.
+fn recover(dir: &Path, prefix: &str, key: &ChainKey) -> Result<Recovered, ChainError> {
+    let files = log_files(dir, prefix)?;
+    if files.is_empty() {
+        return Ok(Recovered {
+            next_seq: 1,
+            prev: GENESIS,
+            resume: None,
+        });
     }
-    Ok(None)
+    let mut from = files.len().saturating_sub(1);
+    loop {
+        let newest = files.get(from..).unwrap_or_default();
+        let (verified, tail) = match super::verify::State::new(Verifier::new().key(key).partial())
+            .run_to_tail(newest)?
+        {
+            Ok(found) => found,
+            Err(broken) => return Err(ChainError::ExistingLogBroken(Box::new(broken))),
+        };
+        if verified.checkpoints == 0 && from > 0 {
+            from -= 1;
+            continue;
+        }
+        let next_seq = match tail.last_hash {
+            Some(_) => verified.last_seq.saturating_add(1),
+            None => 1,
+        };
+        return Ok(Recovered {
+            next_seq,
+            prev: tail.last_hash.unwrap_or(GENESIS),
+            resume: (!tail.ends_sealed && tail.last_hash.is_some() || !verified.torn.is_empty())
+                .then_some((tail.sealed_seq, verified.unsealed)),
+        });
+    }
 }
 
 /// The files of the chained log named `prefix` in `dir` (`<prefix>-<20 digits>.jsonl`), in
@@ -399,47 +453,4 @@ pub fn log_files(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>, ChainError> {
     }
     files.sort();
     Ok(files)
-}
-
-/// The last whole line of `path`: its sequence number and hash.
-fn last_line_of(path: &Path) -> Result<Option<(u64, [u8; 32])>, ChainError> {
-    const WINDOW: u64 = 1024 * 1024;
-    let mut file = File::open(path).map_err(ChainError::io(path))?;
-    let len = file.metadata().map_err(ChainError::io(path))?.len();
-    let mut from = len.saturating_sub(WINDOW);
-    loop {
-        file.seek(SeekFrom::Start(from))
-            .map_err(ChainError::io(path))?;
-        let mut tail = Vec::new();
-        file.read_to_end(&mut tail).map_err(ChainError::io(path))?;
-        // Bytes after the last newline are a torn line: ignored.
-        let Some(end) = tail.iter().rposition(|b| *b == b'\n') else {
-            if from == 0 {
-                return Ok(None);
-            }
-            from = from.saturating_sub(WINDOW);
-            continue;
-        };
-        let whole = tail.get(..end).unwrap_or_default();
-        match whole.iter().rposition(|b| *b == b'\n') {
-            Some(start) => return chained(path, whole.get(start + 1..).unwrap_or_default()),
-            None if from == 0 => return chained(path, whole),
-            None => from = from.saturating_sub(WINDOW),
-        }
-    }
-}
-
-/// The sequence number and hash of `line`, the last whole line of `path`; an error when it
-/// is not a chained record (the log would fork if it were skipped).
-fn chained(path: &Path, line: &[u8]) -> Result<Option<(u64, [u8; 32])>, ChainError> {
-    match line::read_head(line) {
-        Some((seq, _, _)) => Ok(Some((seq, line::hash(line)))),
-        None => Err(ChainError::Io {
-            path: path.to_path_buf(),
-            source: io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the last line is not a chained record: verify the log before writing to it",
-            ),
-        }),
-    }
 }
