@@ -64,6 +64,27 @@ fn verify_reports_intact_logs_broken_lines_and_unreadable_input() {
     assert_eq!(report["intact"], true);
     assert_eq!(report["records"], 20);
     assert_eq!(report["macs_checked"], false);
+    let anchor = report["sealed"].as_str().unwrap().to_owned();
+    assert!(anchor.starts_with("24:"), "{anchor}");
+    let with_anchor = [
+        "audit",
+        "verify",
+        dir_arg,
+        "--key",
+        "env:AUDIT_KEY",
+        "--anchor",
+        anchor.as_str(),
+    ];
+    let (code, out, _) = common::run(&with_anchor, &env, None, "");
+    assert_eq!(code, 0, "{out}");
+    let bad_anchor = ["audit", "verify", dir_arg, "--anchor", "24:nothex"];
+    let (code, _, err) = common::run(&bad_anchor, &env, None, "");
+    assert_eq!(code, 2, "{err}");
+    // The same file named twice is read once.
+    let first = log_files(&dir, "audit").unwrap()[0].clone();
+    let twice = ["audit", "verify", dir_arg, first.to_str().unwrap()];
+    let (code, out, _) = common::run(&twice, &env, None, "");
+    assert_eq!(code, 0, "{out}");
 
     // Edit line 8 (a record of the second batch): the next line no longer chains from it.
     let file = &log_files(&dir, "audit").unwrap()[0];
@@ -80,6 +101,8 @@ fn verify_reports_intact_logs_broken_lines_and_unreadable_input() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(":9: does not chain from line 8"), "{out}");
     canary.assert_absent("stdout", &out);
+    let (code, out, _) = common::run(&with_anchor, &env, None, "");
+    assert_eq!(code, 1, "{out}");
     let (code, out, _) = common::run(
         &["audit", "verify", dir_arg, "--format", "json"],
         &env,
