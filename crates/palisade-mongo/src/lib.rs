@@ -18,6 +18,8 @@ mod tenant;
 mod walk;
 
 pub use audit::{AUDIT_FIELDS, Audit};
+#[cfg(feature = "audit")]
+pub use driver::command_events;
 #[cfg(feature = "driver")]
 pub use driver::{DriverError, MongoServerError, ScopedCollection, TenantClients};
 pub use error::{Problem, Rejected};

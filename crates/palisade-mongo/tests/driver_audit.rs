@@ -204,7 +204,19 @@ async fn filter_values_reach_no_event_only_their_shape() {
     let client = client(Arc::new(Mutex::new(0))).await;
     let database = client.database(&unique_name("audit").replace('-', "_"));
     let seen = Seen::default();
-    let audit = seen.audit();
+    let capture = palisade_test::LogCapture::start();
+    let log_dir = std::env::temp_dir().join(unique_name("mongo-audit-log"));
+    let key = palisade_audit::ChainKey::new(&palisade_secrets::SecretValue::from_string(
+        "a chain key for this test, long enough".into(),
+    ))
+    .unwrap();
+    let log = palisade_audit::ChainedLog::open(&log_dir, key, Default::default()).unwrap();
+    let queries = Arc::clone(&seen.queries);
+    let audit = Audit::builder()
+        .sink(palisade_audit::TracingSink::new())
+        .sink(log)
+        .on_query(move |e| queries.lock().unwrap().push(e.clone()))
+        .build();
     let canary = Canary::new();
     let notes = ScopedCollection::new(
         database.collection::<Document>("notes"),
@@ -233,6 +245,13 @@ async fn filter_values_reach_no_event_only_their_shape() {
     audit.flush();
     let queries = seen.queries.lock().unwrap();
     canary.assert_absent("query events", &format!("{queries:?}"));
+    canary.assert_absent("log lines", &capture.text());
+    assert!(capture.text().contains("db.query.summary=\"find notes\""));
+    drop(audit);
+    for file in palisade_audit::log_files(&log_dir, "audit").unwrap() {
+        canary.assert_absent("the audit file", &std::fs::read_to_string(file).unwrap());
+    }
+    std::fs::remove_dir_all(&log_dir).unwrap();
     let find = queries
         .iter()
         .find(|e| e.info().operation() == "find")
@@ -240,4 +259,62 @@ async fn filter_values_reach_no_event_only_their_shape() {
     let text = find.info().text().unwrap();
     assert!(text.contains(r#""tags": {"$in": [?]}"#), "{text}");
     assert!(text.contains(r#""user_id": ?"#), "{text}");
+}
+
+#[tokio::test]
+async fn commands_sent_without_a_scoped_collection_are_reported_without_values() {
+    let seen = Seen::default();
+    let audit = seen.audit();
+    let canary = Canary::new();
+    let mut options = ClientOptions::parse(Service::Mongodb.url()).await.unwrap();
+    options.command_event_handler = Some(palisade_mongo::command_events(audit.clone()));
+    let client = Client::with_options(options).unwrap();
+    let notes = client
+        .database(&unique_name("audit").replace('-', "_"))
+        .collection::<Document>("notes");
+    notes
+        .insert_one(doc! {"title": canary.value(), "user_id": "u-1"})
+        .await
+        .unwrap();
+    let found: Vec<Document> = notes
+        .find(doc! {"title": canary.value()})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    notes.delete_many(doc! {"user_id": "u-1"}).await.unwrap();
+    audit.flush();
+    let queries = seen.queries.lock().unwrap().clone();
+    canary.assert_absent("command events", &format!("{queries:?}"));
+    let ends: Vec<String> = queries
+        .iter()
+        .filter_map(|e| {
+            let outcome = e.outcome()?;
+            Some(format!(
+                "{} {} {:?}",
+                e.info().operation(),
+                e.info().collection().unwrap_or("-"),
+                outcome.returned_rows()
+            ))
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "insert notes Some(1)",
+            "find notes Some(1)",
+            "delete notes Some(1)"
+        ]
+    );
+    let find = queries
+        .iter()
+        .find(|e| e.info().operation() == "find")
+        .unwrap();
+    assert_eq!(
+        find.info().text(),
+        Some(r#"{"filter": {"title": ?}, "find": ?}"#)
+    );
+    assert!(find.info().target().server_port().is_some());
 }

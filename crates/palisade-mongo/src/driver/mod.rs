@@ -1,11 +1,16 @@
 //! The `driver` feature: the checks applied on the way to a real `mongodb` deployment.
 
 mod collection;
+#[cfg(feature = "audit")]
+mod commands;
 mod error;
 #[cfg(feature = "audit")]
 mod events;
 mod tenants;
 
 pub use collection::ScopedCollection;
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use commands::command_events;
 pub use error::{DriverError, MongoServerError};
 pub use tenants::TenantClients;
