@@ -59,6 +59,8 @@ pub struct CorsPolicy {
     exposed_headers: Vec<HeaderName>,
     max_age: Duration,
     refuse_unlisted: bool,
+    #[cfg(feature = "audit")]
+    audit: Option<palisade_audit::Audit>,
 }
 
 impl CorsPolicy {
@@ -101,6 +103,8 @@ impl CorsPolicy {
             .collect(),
             max_age: Duration::from_secs(600),
             refuse_unlisted: false,
+            #[cfg(feature = "audit")]
+            audit: None,
         })
     }
 
@@ -135,6 +139,16 @@ impl CorsPolicy {
         self
     }
 
+    /// Emits an `AccessDenied` `palisade-audit` event (reason `web/origin-refused`) for every
+    /// request the origin gate refuses, with the request's actor.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    #[must_use]
+    pub fn with_audit(mut self, audit: palisade_audit::Audit) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
     /// The layer: the origin gate outside, tower-http's `CorsLayer` inside.
     #[must_use]
     pub fn layer(&self) -> CorsPolicyLayer {
@@ -148,6 +162,8 @@ impl CorsPolicy {
         let gate = OriginGateLayer {
             allowed: Arc::new(self.origins.clone()),
             refuse_unlisted: self.refuse_unlisted,
+            #[cfg(feature = "audit")]
+            audit: self.audit.clone(),
         };
         Stack::new(cors, gate)
     }
@@ -258,6 +274,8 @@ fn is_serialized_host(host: &str) -> bool {
 pub struct OriginGateLayer {
     allowed: Arc<Vec<HeaderValue>>,
     refuse_unlisted: bool,
+    #[cfg(feature = "audit")]
+    audit: Option<palisade_audit::Audit>,
 }
 
 impl<S> Layer<S> for OriginGateLayer {
@@ -302,6 +320,16 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         if self.refuses(request.headers().get(ORIGIN)) {
+            #[cfg(feature = "audit")]
+            if let Some(audit) = &self.layer.audit {
+                audit.security(
+                    palisade_audit::SecurityEvent::new(
+                        palisade_audit::SecurityKind::AccessDenied,
+                        "palisade-web",
+                    )
+                    .with_reason("web/origin-refused"),
+                );
+            }
             let refused = palisade_problem::Problem::new(
                 "web/origin-refused",
                 "cross-origin request refused",

@@ -1,5 +1,6 @@
 //! R-AUD-1 over real HTTP: events emitted while a request is handled carry its user,
-//! organization, request id and client address; events outside a request carry none.
+//! organization, request id and client address; events outside a request carry none; the
+//! CORS gate's refusals are `AccessDenied` events.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -56,4 +57,43 @@ async fn events_in_a_request_carry_its_actor() {
     assert_eq!(actor.request_id.as_deref(), Some(request_id.as_str()));
     assert_eq!(actor.client, Some(std::net::Ipv4Addr::LOCALHOST.into()));
     assert_eq!(seen[1].actor(), &palisade_audit::Actor::none());
+}
+
+#[tokio::test]
+async fn a_refused_origin_is_an_access_denied_event() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let into = Arc::clone(&seen);
+    let audit = Audit::builder()
+        .actors(Arc::new(ContextActors))
+        .on_security(move |e| into.lock().unwrap().push(e.clone()))
+        .build();
+    let cors = palisade_web::CorsPolicy::allow_origins(["https://app.example.com"])
+        .unwrap()
+        .refuse_unlisted()
+        .with_audit(audit.clone());
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(cors.layer())
+        .layer(RequestContextLayer::new());
+    let server = serve(app).await;
+    let client = reqwest::Client::new();
+    for (origin, status) in [
+        ("https://app.example.com", 200),
+        ("https://evil.example", 403),
+        ("null", 403),
+    ] {
+        let response = client
+            .get(format!("http://{server}/"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{origin}");
+    }
+    audit.flush();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|e| e.kind() == SecurityKind::AccessDenied
+        && e.reason() == Some("web/origin-refused")
+        && e.actor().request_id.is_some()));
 }
