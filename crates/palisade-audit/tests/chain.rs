@@ -312,3 +312,22 @@ proptest! {
 fn is_checkpoint(line: &[u8]) -> bool {
     String::from_utf8_lossy(line).contains("\"type\":\"checkpoint\"")
 }
+
+#[test]
+fn an_oversized_record_is_truncated_so_the_log_stays_verifiable() {
+    use palisade_audit::{SecurityEvent, SecurityKind, Sink as _};
+    let dir = dir();
+    let mut log = ChainedLog::open(dir.path(), key(), ChainOptions::default()).unwrap();
+    let huge_user = "u".repeat(2 * 1024 * 1024);
+    log.on_security(
+        &SecurityEvent::new(SecurityKind::AuthFailed, "test").with_user(huge_user.as_str()),
+    );
+    log.flush();
+    drop(log);
+    let files = log_files(dir.path(), "audit").unwrap();
+    let verified = verify_files(&files, Some(&key())).unwrap().unwrap();
+    assert_eq!(verified.records, 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.len() < 1024, "{}", text.len());
+    assert!(text.contains("\"truncated\":true"));
+}

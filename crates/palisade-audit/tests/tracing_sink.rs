@@ -107,3 +107,37 @@ fn text_events_with_values_opted_in_show_them_redacted() {
     );
     assert!(text.contains("db.query.summary=\"UPDATE users\""), "{text}");
 }
+
+#[test]
+fn palisade_redacts_json_formatter_carries_audit_events_and_still_masks() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(palisade_redact::RedactingFormat::new(
+            tracing_subscriber::fmt::format().json(),
+        ))
+        .with_writer({
+            let buffer = buffer.clone();
+            move || buffer.clone()
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let audit = Audit::builder().sink(TracingSink::new()).build();
+    let canary = Canary::new();
+    emit(&audit, &canary);
+    // A secret where no secret belongs (a user id): the formatter masks it.
+    audit.security(
+        SecurityEvent::new(SecurityKind::AuthFailed, "sign-in").with_user("AKIAIOSFODNN7EXAMPLE"),
+    );
+    audit.flush();
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
+    canary.assert_absent("redacted JSON audit events", &text);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 4, "{text}");
+    assert_eq!(events[1]["fields"]["db.query.summary"], "UPDATE users");
+    assert_eq!(events[3]["fields"]["security.kind"], "auth_failed");
+}

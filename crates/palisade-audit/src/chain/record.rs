@@ -111,9 +111,10 @@ pub(super) fn write_query(out: &mut Vec<u8>, scratch: &mut Vec<u8>, event: &Quer
             Some(outcome),
         ),
     };
+    let time = rfc3339(event.at());
     let record = QueryRecord {
         kind,
-        time: rfc3339(event.at()),
+        time: time.clone(),
         query_id: event.id(),
         system: target.system().name(),
         namespace: target.namespace(),
@@ -134,28 +135,41 @@ pub(super) fn write_query(out: &mut Vec<u8>, scratch: &mut Vec<u8>, event: &Quer
         error_type: outcome.and_then(|o| o.error_type()),
         actor: ActorFields::of(event.actor()),
     };
-    append_body(out, scratch, &record);
+    append_body(out, scratch, &record, kind, &time);
 }
 
 /// Appends the body of `event`'s record to `out`.
 pub(super) fn write_security(out: &mut Vec<u8>, scratch: &mut Vec<u8>, event: &SecurityEvent) {
+    let time = rfc3339(event.at());
     let record = SecurityRecord {
         kind: "security",
-        time: rfc3339(event.at()),
+        time: time.clone(),
         security_kind: event.kind().name(),
         source: event.source(),
         reason: event.reason(),
         actor: ActorFields::of(event.actor()),
     };
-    append_body(out, scratch, &record);
+    append_body(out, scratch, &record, "security", &time);
 }
 
+/// The longest record body written; a longer one (a statement with thousands of parameters,
+/// a user id the size of a token) is replaced by its type, time and `"truncated": true`, so
+/// every line stays far below what the verifier reads (1 MiB).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// The object's fields without its opening brace (the head opened it), and a newline.
-fn append_body(out: &mut Vec<u8>, scratch: &mut Vec<u8>, record: &impl Serialize) {
+fn append_body(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    record: &impl Serialize,
+    kind: &str,
+    time: &str,
+) {
     scratch.clear();
-    if serde_json::to_writer(&mut *scratch, record).is_err() {
+    if serde_json::to_writer(&mut *scratch, record).is_err() || scratch.len() > MAX_BODY_BYTES {
         scratch.clear();
-        scratch.extend_from_slice(b"{\"type\":\"unserializable\"}");
+        let stub = serde_json::json!({"type": kind, "time": time, "truncated": true});
+        let _ = serde_json::to_writer(&mut *scratch, &stub);
     }
     out.extend_from_slice(scratch.get(1..).unwrap_or_default());
     out.push(b'\n');
