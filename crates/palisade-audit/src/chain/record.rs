@@ -168,8 +168,12 @@ fn append_body(
     scratch.clear();
     if serde_json::to_writer(&mut *scratch, record).is_err() || scratch.len() > MAX_BODY_BYTES {
         scratch.clear();
-        let stub = serde_json::json!({"type": kind, "time": time, "truncated": true});
-        let _ = serde_json::to_writer(&mut *scratch, &stub);
+        // In the writer's field order: the verifier reads the type first.
+        scratch.extend_from_slice(b"{\"type\":");
+        let _ = serde_json::to_writer(&mut *scratch, kind);
+        scratch.extend_from_slice(b",\"time\":");
+        let _ = serde_json::to_writer(&mut *scratch, time);
+        scratch.extend_from_slice(b",\"truncated\":true}");
     }
     out.extend_from_slice(scratch.get(1..).unwrap_or_default());
     out.push(b'\n');
