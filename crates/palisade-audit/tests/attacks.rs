@@ -114,10 +114,11 @@ fn bytes_hidden_as_a_torn_line_in_the_middle_are_caught() {
         b"{\"seq\":13,\"prev\":\"00\",\"type\":\"security\",\"user.id\":\"admin\"}",
     );
     std::fs::write(&files[0], &first).unwrap();
+    // A whole JSON object is never part of a line the writer was cutting.
     let broken = verify_files(&files, Some(&key())).unwrap().unwrap_err();
     assert_eq!(
         (broken.file.clone(), broken.line, broken.kind.clone()),
-        (files[1].clone(), 1, BreakKind::TornInside),
+        (files[0].clone(), 13, BreakKind::Unreadable),
         "{broken}"
     );
     // With a plausible head too, the next file explains no torn line (a prefix of its first
@@ -220,4 +221,88 @@ fn leading_zeros_and_miscounts_in_a_checkpoint_are_caught() {
     write_lines(&files[0], &all);
     let broken = Verifier::new().partial().verify(&files).unwrap();
     assert!(broken.is_ok());
+}
+
+/// Appends `bytes` to `file` (no newline).
+fn append(file: &Path, bytes: &[u8]) {
+    let mut all = std::fs::read(file).unwrap();
+    all.extend_from_slice(bytes);
+    std::fs::write(file, all).unwrap();
+}
+
+#[test]
+fn a_crash_fragment_swapped_after_the_restart_fails_the_resume_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_log(dir.path(), 10, 5, ChainOptions::default());
+    // A crash mid-line: half of a record after the last checkpoint.
+    append(&files[0], b"{\"seq\":13,\"prev\":\"ab");
+    let files = write_log(dir.path(), 5, 5, ChainOptions::default());
+    let after = verify_files(&files, Some(&key())).unwrap().unwrap();
+    assert_eq!(after.torn.len(), 1);
+    assert_eq!(after.resumed.len(), 0, "no record was left unsealed");
+    // The fragment is named by the sealed resume record: another fragment fails it.
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let cut = bytes.iter().rposition(|b| *b == b'\n').unwrap() + 1;
+    bytes.truncate(cut);
+    bytes.extend_from_slice(b"{\"seq\":13,\"prev\":\"cd");
+    std::fs::write(&files[0], bytes).unwrap();
+    let broken = verify_files(&files, Some(&key())).unwrap().unwrap_err();
+    assert_eq!(
+        (broken.file.clone(), broken.line, broken.kind.clone()),
+        (files[1].clone(), 1, BreakKind::ResumeMismatch),
+        "{broken}"
+    );
+}
+
+#[test]
+fn a_torn_line_in_the_middle_is_not_explained_by_another_torn_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), 10, 5, ChainOptions::default());
+    write_log(dir.path(), 10, 5, ChainOptions::default());
+    let files = seal_dir(dir.path());
+    append(&files[0], b" {\"seq\":13,\"user.id\":\"admin");
+    let one_byte = dir.path().join("audit-00000000000000000002.jsonl");
+    std::fs::write(&one_byte, b"{").unwrap();
+    let files = seal_dir(dir.path());
+    let broken = verify_files(&files, Some(&key())).unwrap().unwrap_err();
+    assert_eq!(
+        (broken.file.clone(), broken.line, broken.kind.clone()),
+        (one_byte, 1, BreakKind::TornInside),
+        "{broken}"
+    );
+}
+
+#[test]
+fn a_file_renamed_past_the_largest_number_is_a_break_and_the_writer_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), 10, 5, ChainOptions::default());
+    let files = write_log(dir.path(), 10, 5, ChainOptions::default());
+    let renamed = dir.path().join("audit-99999999999999999999.jsonl");
+    std::fs::rename(&files[1], &renamed).unwrap();
+    let broken = verify_files(&seal_dir(dir.path()), Some(&key()))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        (broken.file.clone(), broken.kind.clone()),
+        (renamed, BreakKind::NameInvalid)
+    );
+    let refused = palisade_audit::ChainedLog::open(dir.path(), key(), ChainOptions::default());
+    assert!(matches!(
+        refused,
+        Err(palisade_audit::ChainError::ExistingLogBroken(_))
+    ));
+}
+
+#[test]
+fn a_missing_anchor_names_the_last_line_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_log(dir.path(), 10, 5, ChainOptions::default());
+    let anchor: Anchor = format!("99:{}", "0".repeat(64)).parse().unwrap();
+    let broken = Verifier::new()
+        .key(&key())
+        .anchor(anchor)
+        .verify(&files)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((broken.line, broken.kind), (12, BreakKind::AnchorMissing));
 }

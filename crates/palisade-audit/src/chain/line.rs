@@ -9,6 +9,7 @@ const CHECKPOINT: &[u8] = b"\"type\":\"checkpoint\",\"records\":";
 const MAC: &[u8] = b",\"mac\":\"";
 const RESUME: &[u8] = b"\"type\":\"resume\",\"sealed_seq\":";
 const UNSEALED: &[u8] = b",\"unsealed\":";
+const TORN: &[u8] = b",\"torn\":";
 
 /// The longest line the writer writes is far below this; a longer one is not a record.
 pub(super) const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -69,7 +70,12 @@ pub(super) enum Body {
     Checkpoint { records: u64, mac: [u8; 32] },
     /// A writer's first record after a run that ended without sealing: the last checkpoint
     /// it found and the records after it.
-    Resume { sealed_seq: u64, unsealed: u64 },
+    Resume {
+        sealed_seq: u64,
+        unsealed: u64,
+        /// The SHA-256 of the part of a line the previous run's last file ended with.
+        torn: Option<[u8; 32]>,
+    },
 }
 
 /// What `body` is, or `None` when it is none of the writer's records (or a checkpoint or
@@ -89,10 +95,18 @@ pub(super) fn read_body(body: &[u8]) -> Option<Body> {
         let (sealed_seq, rest) = read_number(rest)?;
         let rest = rest.strip_prefix(UNSEALED)?;
         let (unsealed, rest) = read_number(rest)?;
-        (rest == b"}").then_some(())?;
+        let rest = rest.strip_prefix(TORN)?;
+        let torn = match rest {
+            b"null}" => None,
+            _ => {
+                let hex = rest.strip_prefix(b"\"")?.strip_suffix(b"\"}")?;
+                Some(read_hex(hex)?)
+            }
+        };
         return Some(Body::Resume {
             sealed_seq,
             unsealed,
+            torn,
         });
     }
     let event = [
@@ -106,12 +120,25 @@ pub(super) fn read_body(body: &[u8]) -> Option<Body> {
 }
 
 /// Appends the rest of a resume line (after its head), newline included.
-pub(super) fn write_resume(out: &mut Vec<u8>, sealed_seq: u64, unsealed: u64) {
+pub(super) fn write_resume(
+    out: &mut Vec<u8>,
+    sealed_seq: u64,
+    unsealed: u64,
+    torn: Option<&[u8; 32]>,
+) {
     out.extend_from_slice(RESUME);
     out.extend_from_slice(sealed_seq.to_string().as_bytes());
     out.extend_from_slice(UNSEALED);
     out.extend_from_slice(unsealed.to_string().as_bytes());
-    out.extend_from_slice(b"}\n");
+    out.extend_from_slice(TORN);
+    match torn {
+        Some(hash) => {
+            out.push(b'"');
+            write_hex(out, hash);
+            out.extend_from_slice(b"\"}\n");
+        }
+        None => out.extend_from_slice(b"null}\n"),
+    }
 }
 
 pub(super) fn write_hex(out: &mut Vec<u8>, bytes: &[u8; 32]) {
@@ -184,13 +211,25 @@ mod tests {
             })
         );
         let mut line = Vec::new();
-        write_resume(&mut line, 12, 3);
+        write_resume(&mut line, 12, 3, None);
         line.pop();
         assert_eq!(
             read_body(&line),
             Some(Body::Resume {
                 sealed_seq: 12,
-                unsealed: 3
+                unsealed: 3,
+                torn: None
+            })
+        );
+        let mut line = Vec::new();
+        write_resume(&mut line, 12, 0, Some(&[7; 32]));
+        line.pop();
+        assert_eq!(
+            read_body(&line),
+            Some(Body::Resume {
+                sealed_seq: 12,
+                unsealed: 0,
+                torn: Some([7; 32])
             })
         );
         for other in [

@@ -203,8 +203,8 @@ impl ChainedLog {
             health: Arc::new(ChainHealth::default()),
         };
         log.start_file(seq)?;
-        if let Some((sealed_seq, unsealed)) = recovered.resume {
-            log.append(|out, _| line::write_resume(out, sealed_seq, unsealed));
+        if let Some((sealed_seq, unsealed, torn)) = recovered.resume {
+            log.append(|out, _| line::write_resume(out, sealed_seq, unsealed, torn.as_ref()));
             log.write_batch();
         }
         Ok(log)
@@ -387,9 +387,9 @@ impl Drop for ChainedLog {
 struct Recovered {
     next_seq: u64,
     prev: [u8; 32],
-    /// The last checkpoint's number and the records after it, when the last run did not end
-    /// with a checkpoint.
-    resume: Option<(u64, u64)>,
+    /// The last checkpoint's number, the records after it and the hash of a torn part of a
+    /// line, when the last run did not end with a checkpoint.
+    resume: Option<(u64, u64, Option<[u8; 32]>)>,
 }
 
 /// Verifies the newest files of the log (back to the one holding its last checkpoint) and
@@ -423,8 +423,8 @@ fn recover(dir: &Path, prefix: &str, key: &ChainKey) -> Result<Recovered, ChainE
         return Ok(Recovered {
             next_seq,
             prev: tail.last_hash.unwrap_or(GENESIS),
-            resume: (!tail.ends_sealed && tail.last_hash.is_some() || !verified.torn.is_empty())
-                .then_some((tail.sealed_seq, verified.unsealed)),
+            resume: (!tail.ends_sealed && (tail.last_hash.is_some() || tail.torn_hash.is_some()))
+                .then_some((tail.sealed_seq, verified.unsealed, tail.torn_hash)),
         });
     }
 }

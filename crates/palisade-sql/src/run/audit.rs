@@ -2,7 +2,10 @@
 //! and a `GuardRefused` security event for every statement the guard refuses.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use palisade_audit::{
     Audit, Parameter, QueryInfo, QueryTarget, RunningQuery, SecurityEvent, SecurityKind,
@@ -12,11 +15,29 @@ use sqlparser::ast::Statement;
 use super::QueryError;
 use crate::{Checked, Fingerprint, Violation};
 
+/// Statement shapes remembered per handle: an application runs a fixed set of statements,
+/// so after the first run of each the shape costs a hash lookup, not a pass over its tokens.
+const MAX_REMEMBERED_SHAPES: usize = 4096;
+
+type Shapes = HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>;
+
 /// Where a [`GuardedSql`](super::GuardedSql) handle's events go.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct SqlAudit {
     audit: Audit,
     target: Arc<QueryTarget>,
+    /// Shapes by statement text: read without locking (copied on the rare insert).
+    shapes: Arc<ArcSwap<Shapes>>,
+}
+
+impl std::fmt::Debug for SqlAudit {
+    /// The target and how many shapes are remembered, never a statement.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlAudit")
+            .field("target", &self.target)
+            .field("remembered_shapes", &self.shapes.load().len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SqlAudit {
@@ -24,7 +45,26 @@ impl SqlAudit {
         Self {
             audit,
             target: Arc::new(target),
+            shapes: Arc::new(ArcSwap::from_pointee(Shapes::default())),
         }
+    }
+
+    /// The shape of `sql` if it was seen before.
+    pub(super) fn remembered_shape(&self, sql: &str) -> Option<Arc<str>> {
+        self.shapes.load().get(sql).cloned()
+    }
+
+    /// The shape of `sql`, remembered while there is room.
+    pub(super) fn remember_shape(&self, sql: &str, shape: &Fingerprint) -> Arc<str> {
+        let text: Arc<str> = shape.text().into();
+        let current = self.shapes.load();
+        if current.len() < MAX_REMEMBERED_SHAPES && !current.contains_key(sql) {
+            let mut next = Shapes::clone(&current);
+            next.insert(sql.into(), Arc::clone(&text));
+            // Two racing inserts keep one of the copies: either is a correct cache.
+            self.shapes.store(Arc::new(next));
+        }
+        text
     }
 
     /// Whether parameter values are wanted (only then are they formatted).
@@ -48,10 +88,9 @@ impl SqlAudit {
     pub(super) fn start(
         &self,
         checked: &Checked,
-        shape: Option<Fingerprint>,
+        shape_text: Option<Arc<str>>,
         parameters: Vec<Parameter>,
     ) -> RunningQuery {
-        let shape_text = shape.map(|s| s.text().to_owned());
         let operation = operation_name(checked.statement(), shape_text.as_deref());
         let mut info = QueryInfo::new(
             Arc::clone(&self.target),
@@ -60,7 +99,7 @@ impl SqlAudit {
         )
         .with_parameters(parameters);
         if let Some(text) = shape_text {
-            info = info.with_text(text);
+            info = info.with_text(text.to_string());
         }
         self.audit.start_query(info)
     }

@@ -270,12 +270,14 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
         }
         let params = Params::named(self.binds.iter().map(|b| b.name.as_str()));
         #[cfg(feature = "audit")]
-        let checked = self
-            .guard
-            .check_shaped(self.sql, &params, self.audit.is_some());
+        let remembered = self
+            .audit
+            .and_then(|audit| audit.remembered_shape(self.sql));
+        #[cfg(feature = "audit")]
+        let want_shape = self.audit.is_some() && remembered.is_none();
         #[cfg(not(feature = "audit"))]
-        let checked = self.guard.check_shaped(self.sql, &params, false);
-        let (checked, _shape) = match checked {
+        let want_shape = false;
+        let (checked, _shape) = match self.guard.check_shaped(self.sql, &params, want_shape) {
             Ok(checked) => checked,
             Err(violation) => {
                 #[cfg(feature = "audit")]
@@ -308,7 +310,12 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
                         .unwrap_or_else(|| palisade_audit::Parameter::name_only(b.name))
                 })
                 .collect();
-            audit.start(&checked, _shape, parameters)
+            let text = remembered.or_else(|| {
+                _shape
+                    .as_ref()
+                    .map(|shape| audit.remember_shape(self.sql, shape))
+            });
+            audit.start(&checked, text, parameters)
         });
         #[cfg(not(feature = "audit"))]
         let running = ();

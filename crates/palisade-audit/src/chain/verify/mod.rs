@@ -141,6 +141,8 @@ pub enum BreakKind {
     LineTooLong,
     /// The path is not a regular file (a directory, a device, a pipe).
     NotAFile,
+    /// The file has a writer's name whose number no record can have.
+    NameInvalid,
     /// Its `prev` is not the hash of the line before: that line (at `previous_line`, in the
     /// previous file when 0) was edited, or this one's `prev` was.
     Changed {
@@ -200,6 +202,7 @@ impl fmt::Display for ChainBreak {
             BreakKind::Unreadable => f.write_str("not a chained audit record"),
             BreakKind::LineTooLong => f.write_str("a line longer than any audit record"),
             BreakKind::NotAFile => f.write_str("not a regular file"),
+            BreakKind::NameInvalid => f.write_str("a log file name no record number fits"),
             BreakKind::Changed { previous_line: 0 } => f.write_str(
                 "does not chain from the previous file's last record: one of them was changed",
             ),

@@ -18,6 +18,8 @@ pub(crate) struct Tail {
     pub(crate) sealed_seq: u64,
     /// Whether the log ends with a checkpoint and a newline (a clean end).
     pub(crate) ends_sealed: bool,
+    /// The SHA-256 of the part of a line the log ends with, if it does.
+    pub(crate) torn_hash: Option<[u8; 32]>,
 }
 
 /// A torn line at the end of the previous file, and whether it was a whole record.
@@ -45,6 +47,8 @@ pub(crate) struct State<'k> {
     named_first: Option<u64>,
     /// The file being read.
     current: PathBuf,
+    /// The last line read in it.
+    last_line: u64,
     anchor_seen: bool,
     ends_sealed: bool,
     verified: Verified,
@@ -62,6 +66,7 @@ impl<'k> State<'k> {
             torn: None,
             named_first: None,
             current: PathBuf::new(),
+            last_line: 0,
             anchor_seen: false,
             ends_sealed: false,
             verified: Verified {
@@ -97,13 +102,15 @@ impl<'k> State<'k> {
         }
         if self.options.anchor.is_some() && !self.anchor_seen {
             let path = last.cloned().unwrap_or_default();
-            return Ok(Err(self.broken(&path, 0, BreakKind::AnchorMissing)));
+            let line = self.last_line;
+            return Ok(Err(self.broken(&path, line, BreakKind::AnchorMissing)));
         }
         self.verified.unsealed = self.since_checkpoint;
         let tail = Tail {
             last_hash: self.prev.map(|(hash, _)| hash),
             sealed_seq: self.last_checkpoint.unwrap_or(0),
             ends_sealed: self.ends_sealed && self.torn.is_none(),
+            torn_hash: self.partial_hash(),
         };
         Ok(Ok((self.verified, tail)))
     }
@@ -130,7 +137,11 @@ impl<'k> State<'k> {
         if let Some((hash, _)) = self.prev {
             self.prev = Some((hash, 0));
         }
-        self.named_first = first_seq_in_name(path);
+        self.named_first = match first_seq_in_name(path) {
+            Some(Ok(first)) => Some(first),
+            Some(Err(())) => return Ok(Err((1, BreakKind::NameInvalid))),
+            None => None,
+        };
         self.current = path.to_path_buf();
         self.verified.files += 1;
         loop {
@@ -139,10 +150,14 @@ impl<'k> State<'k> {
             let outcome = match read {
                 Line::End => return Ok(Ok(())),
                 Line::TooLong => Err(BreakKind::LineTooLong),
-                Line::Whole if number == 1 && self.torn.is_some() => self.after_torn(&buffer),
+                Line::Whole if number == 1 && self.torn.is_some() => self.after_torn(&buffer, true),
                 Line::Whole => self.line(&buffer, number),
                 Line::Torn => {
-                    let outcome = self.torn_line(&buffer, number);
+                    let outcome = if number == 1 && self.torn.is_some() {
+                        self.after_torn(&buffer, false)
+                    } else {
+                        self.torn_line(&buffer, number)
+                    };
                     if outcome.is_ok() {
                         self.verified.torn.push(TornTail {
                             file: path.to_path_buf(),
@@ -155,28 +170,62 @@ impl<'k> State<'k> {
             if let Err(kind) = outcome {
                 return Ok(Err((number, kind)));
             }
+            self.last_line = number;
         }
     }
 
-    /// The first line of a file after a file that ended torn.
-    fn after_torn(&mut self, line: &[u8]) -> Result<(), BreakKind> {
-        match self.torn.take() {
-            // A retried write repeats the record it cut short; that record was counted.
-            Some(Torn::Whole(bytes)) if bytes == line => Ok(()),
-            Some(Torn::Partial(bytes)) if line.starts_with(&bytes) => self.line(line, 1),
-            _ if matches!(
-                line::read_head(line).and_then(|(_, _, body)| line::read_body(body)),
-                Some(Body::Resume { .. })
-            ) =>
+    /// The hash of a pending part of a line (what a resume record must name).
+    fn partial_hash(&self) -> Option<[u8; 32]> {
+        match &self.torn {
+            Some(Torn::Partial(bytes)) => Some(line::hash(bytes)),
+            _ => None,
+        }
+    }
+
+    /// The first line of a file after a file that ended torn (`whole`: with its newline).
+    /// Only the writer's two ways of going on are accepted: a retried write (the same line
+    /// again, whole or torn again) or a restart (a resume record naming the torn part's hash).
+    fn after_torn(&mut self, bytes: &[u8], whole: bool) -> Result<(), BreakKind> {
+        let resume = line::read_head(bytes)
+            .and_then(|(_, _, body)| line::read_body(body))
+            .is_some_and(|body| matches!(body, Body::Resume { .. }));
+        match &self.torn {
+            // A retried write repeats the whole record it cut short; that record was counted.
+            Some(Torn::Whole(torn)) if whole && torn == bytes => {
+                self.torn = None;
+                self.prev = Some((line::hash(bytes), 1));
+                Ok(())
+            }
+            Some(Torn::Partial(torn)) if !resume && bytes.starts_with(torn) => {
+                self.torn = None;
+                if whole {
+                    self.line(bytes, 1)
+                } else {
+                    self.torn_line(bytes, 1)
+                }
+            }
+            // The resume record checks the torn part's hash, then the part is settled.
+            _ if whole && resume => {
+                self.line(bytes, 1)?;
+                self.torn = None;
+                Ok(())
+            }
+            // A restart torn itself: the resume of the next restart names this part.
+            _ if !whole
+                && line::read_head(bytes)
+                    .is_some_and(|(_, _, body)| body.starts_with(b"\"type\":\"resume\"")) =>
             {
-                self.line(line, 1)
+                self.torn = None;
+                self.torn_line(bytes, 1)
             }
             _ => Err(BreakKind::TornInside),
         }
     }
 
     /// Bytes without a newline at the end of a file: a whole record (verified and counted),
-    /// or part of one whose head, when complete, must fit the chain.
+    /// or part of one whose head, when complete, must fit the chain. A part of a line is
+    /// never a whole JSON value (the writer's line is one object), so nothing that reads as
+    /// an event is accepted unverified.
     fn torn_line(&mut self, bytes: &[u8], number: u64) -> Result<(), BreakKind> {
         let head = line::read_head(bytes);
         match self.line(bytes, number) {
@@ -190,6 +239,9 @@ impl<'k> State<'k> {
                 return Err(kind);
             }
             Err(_) => {}
+        }
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            return Err(BreakKind::Unreadable);
         }
         if let Some((seq, prev, _)) = head {
             self.check_position(seq, prev, number)?;
@@ -266,9 +318,11 @@ impl<'k> State<'k> {
             Body::Resume {
                 sealed_seq,
                 unsealed,
+                torn,
             } => {
                 let described = sealed_seq == self.last_checkpoint.unwrap_or(0)
-                    && unsealed == self.since_checkpoint;
+                    && unsealed == self.since_checkpoint
+                    && torn == self.partial_hash();
                 if number != 1 || (self.strict_count && !described) {
                     return Err(BreakKind::ResumeMismatch);
                 }
@@ -319,12 +373,13 @@ impl<'k> State<'k> {
     }
 }
 
-/// The first sequence number in a writer's file name (`audit-00000000000000000042.jsonl`).
-fn first_seq_in_name(path: &Path) -> Option<u64> {
+/// The first sequence number in a writer's file name (`audit-00000000000000000042.jsonl`);
+/// `Some(Err(()))` for a writer's name no sequence number fits (past `u64::MAX`).
+fn first_seq_in_name(path: &Path) -> Option<Result<u64, ()>> {
     let stem = path.file_name()?.to_str()?.strip_suffix(".jsonl")?;
     let (_, number) = stem.rsplit_once('-')?;
     if number.len() != 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    number.parse().ok()
+    Some(number.parse().map_err(|_| ()))
 }
