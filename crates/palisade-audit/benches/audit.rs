@@ -76,7 +76,29 @@ fn hook_cost() {
             });
         },
     );
+    // palisade-sql remembers each statement's description and passes a clone of its Arc.
+    let remembered = Arc::new(
+        QueryInfo::new(Arc::clone(&target), "SELECT", ["users"]).with_text(sql.to_owned()),
+    );
+    let (shared, _) = time_pair(
+        || {
+            audit
+                .start_query(Arc::clone(&remembered))
+                .succeeded(Some(1));
+        },
+        || {},
+    );
     audit.flush();
+    report(&Row {
+        krate: KRATE,
+        name: "one remembered statement's start and end events (one no-op subscriber)".into(),
+        figure: shared,
+        unit: "ns/op",
+        peer: "one tracing event as JSON into io::sink".into(),
+        peer_figure: Some(peer),
+        target: "< 1000 ns".into(),
+        met: shared < 1000.0,
+    });
     let stats = audit.stats();
     eprintln!(
         "events emitted {}, delivered {}, dropped {}",

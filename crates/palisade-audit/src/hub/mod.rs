@@ -263,10 +263,12 @@ impl Audit {
     }
 
     /// Emits the start of a statement and returns what emits its end: exactly once, with
-    /// [`RunningQuery::succeeded`], [`RunningQuery::failed`], or on drop as abandoned.
+    /// [`RunningQuery::succeeded`], [`RunningQuery::failed`], or on drop as abandoned. An
+    /// emitter that runs the same statement often keeps its `Arc<QueryInfo>` and passes a
+    /// clone: nothing of the statement is then built again.
     #[must_use]
-    pub fn start_query(&self, info: QueryInfo) -> RunningQuery {
-        RunningQuery::start(self.clone(), Arc::new(info))
+    pub fn start_query(&self, info: impl Into<Arc<QueryInfo>>) -> RunningQuery {
+        RunningQuery::start(self.clone(), info.into())
     }
 
     /// Whether parameter values are recorded (an emitter can skip formatting them if not).

@@ -15,19 +15,21 @@ use sqlparser::ast::Statement;
 use super::QueryError;
 use crate::{Checked, Fingerprint, Violation};
 
-/// Statement shapes remembered per handle: an application runs a fixed set of statements,
-/// so after the first run of each the shape costs a hash lookup, not a pass over its tokens.
-const MAX_REMEMBERED_SHAPES: usize = 4096;
+/// Statements remembered per handle: an application runs a fixed set of statements, so after
+/// the first run of each, its event description (shape, relations, parameter names) costs a
+/// hash lookup, not a pass over its tokens and a handful of allocations.
+const MAX_REMEMBERED: usize = 4096;
 
-type Shapes = HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>;
+type Remembered = HashMap<Box<str>, Arc<QueryInfo>, foldhash::fast::RandomState>;
 
 /// Where a [`GuardedSql`](super::GuardedSql) handle's events go.
 #[derive(Clone)]
 pub(super) struct SqlAudit {
     audit: Audit,
     target: Arc<QueryTarget>,
-    /// Shapes by statement text: read without locking (copied on the rare insert).
-    shapes: Arc<ArcSwap<Shapes>>,
+    /// Descriptions by statement text: read without locking (copied on the rare insert);
+    /// not used when parameter values are recorded (they differ run to run).
+    remembered: Arc<ArcSwap<Remembered>>,
 }
 
 impl std::fmt::Debug for SqlAudit {
@@ -35,7 +37,7 @@ impl std::fmt::Debug for SqlAudit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlAudit")
             .field("target", &self.target)
-            .field("remembered_shapes", &self.shapes.load().len())
+            .field("remembered", &self.remembered.load().len())
             .finish_non_exhaustive()
     }
 }
@@ -45,26 +47,30 @@ impl SqlAudit {
         Self {
             audit,
             target: Arc::new(target),
-            shapes: Arc::new(ArcSwap::from_pointee(Shapes::default())),
+            remembered: Arc::new(ArcSwap::from_pointee(Remembered::default())),
         }
     }
 
-    /// The shape of `sql` if it was seen before.
-    pub(super) fn remembered_shape(&self, sql: &str) -> Option<Arc<str>> {
-        self.shapes.load().get(sql).cloned()
+    /// The description of `sql` if it was run before (and values are not recorded).
+    pub(super) fn remembered(&self, sql: &str) -> Option<Arc<QueryInfo>> {
+        if self.records_values() {
+            return None;
+        }
+        self.remembered.load().get(sql).cloned()
     }
 
-    /// The shape of `sql`, remembered while there is room.
-    pub(super) fn remember_shape(&self, sql: &str, shape: &Fingerprint) -> Arc<str> {
-        let text: Arc<str> = shape.text().into();
-        let current = self.shapes.load();
-        if current.len() < MAX_REMEMBERED_SHAPES && !current.contains_key(sql) {
-            let mut next = Shapes::clone(&current);
-            next.insert(sql.into(), Arc::clone(&text));
+    /// Remembers the description of `sql` while there is room.
+    fn remember(&self, sql: &str, info: &Arc<QueryInfo>) {
+        if self.records_values() {
+            return;
+        }
+        let current = self.remembered.load();
+        if current.len() < MAX_REMEMBERED && !current.contains_key(sql) {
+            let mut next = Remembered::clone(&current);
+            next.insert(sql.into(), Arc::clone(info));
             // Two racing inserts keep one of the copies: either is a correct cache.
-            self.shapes.store(Arc::new(next));
+            self.remembered.store(Arc::new(next));
         }
-        text
     }
 
     /// Whether parameter values are wanted (only then are they formatted).
@@ -84,13 +90,20 @@ impl SqlAudit {
         );
     }
 
-    /// The statement is about to be sent.
+    /// A remembered statement is about to be sent.
+    pub(super) fn start_remembered(&self, info: Arc<QueryInfo>) -> RunningQuery {
+        self.audit.start_query(info)
+    }
+
+    /// The statement `sql` is about to be sent, described for the first time.
     pub(super) fn start(
         &self,
+        sql: &str,
         checked: &Checked,
-        shape_text: Option<Arc<str>>,
+        shape: Option<Fingerprint>,
         parameters: Vec<Parameter>,
     ) -> RunningQuery {
+        let shape_text = shape.map(|s| s.text().to_owned());
         let operation = operation_name(checked.statement(), shape_text.as_deref());
         let mut info = QueryInfo::new(
             Arc::clone(&self.target),
@@ -99,8 +112,10 @@ impl SqlAudit {
         )
         .with_parameters(parameters);
         if let Some(text) = shape_text {
-            info = info.with_text(text.to_string());
+            info = info.with_text(text);
         }
+        let info = Arc::new(info);
+        self.remember(sql, &info);
         self.audit.start_query(info)
     }
 }

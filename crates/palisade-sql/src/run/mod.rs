@@ -270,9 +270,7 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
         }
         let params = Params::named(self.binds.iter().map(|b| b.name.as_str()));
         #[cfg(feature = "audit")]
-        let remembered = self
-            .audit
-            .and_then(|audit| audit.remembered_shape(self.sql));
+        let remembered = self.audit.and_then(|audit| audit.remembered(self.sql));
         #[cfg(feature = "audit")]
         let want_shape = self.audit.is_some() && remembered.is_none();
         #[cfg(not(feature = "audit"))]
@@ -301,21 +299,19 @@ impl<'q, DB: Driver> GuardedQuery<'q, DB> {
             })?;
         }
         #[cfg(feature = "audit")]
-        let running = self.audit.map(|audit| {
-            let parameters = self
-                .binds
-                .into_iter()
-                .map(|b| {
-                    b.recorded
-                        .unwrap_or_else(|| palisade_audit::Parameter::name_only(b.name))
-                })
-                .collect();
-            let text = remembered.or_else(|| {
-                _shape
-                    .as_ref()
-                    .map(|shape| audit.remember_shape(self.sql, shape))
-            });
-            audit.start(&checked, text, parameters)
+        let running = self.audit.map(|audit| match remembered {
+            Some(info) => audit.start_remembered(info),
+            None => {
+                let parameters = self
+                    .binds
+                    .into_iter()
+                    .map(|b| {
+                        b.recorded
+                            .unwrap_or_else(|| palisade_audit::Parameter::name_only(b.name))
+                    })
+                    .collect();
+                audit.start(self.sql, &checked, _shape, parameters)
+            }
         });
         #[cfg(not(feature = "audit"))]
         let running = ();
