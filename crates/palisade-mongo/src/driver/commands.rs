@@ -109,7 +109,7 @@ impl Monitor {
         let info = QueryInfo::new(
             Arc::new(target),
             event.command_name.clone(),
-            collection.into_iter(),
+            collection,
         )
         .with_text(shape(&command));
         let running = self.audit.start_query(info);
