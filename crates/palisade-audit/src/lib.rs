@@ -6,6 +6,7 @@ mod actor;
 mod chain;
 mod hub;
 mod query;
+mod recorder;
 mod security;
 mod text;
 mod tracing_sink;
@@ -19,6 +20,7 @@ pub use hub::{Audit, AuditBuilder, AuditStats, RunningQuery, Sink};
 pub use query::{
     DbSystem, Parameter, QueryEvent, QueryInfo, QueryOutcome, QueryPhase, QueryTarget,
 };
+pub use recorder::Recorder;
 pub use security::{SecurityEvent, SecurityKind};
 pub use text::{MAX_QUERY_TEXT_CHARS, MAX_SUMMARY_CHARS};
 pub use tracing_sink::{TARGET, TracingSink};

@@ -6,9 +6,9 @@
     reason = "tests fail loudly"
 )]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use palisade_audit::{Audit, SecurityEvent, SecurityKind};
+use palisade_audit::{Audit, Recorder, SecurityKind};
 use palisade_auth::{
     MemoryCodes, OneTimeCodes, OwnAlgorithm, SigningKey, TokenIssuer, TokenVerifier,
     TurnstileVerifier,
@@ -17,18 +17,9 @@ use palisade_secrets::SecretValue;
 use palisade_test::FakeClock;
 use palisade_test::emulators::turnstile::TurnstileEmulator;
 
-fn recorded() -> (Audit, Arc<Mutex<Vec<SecurityEvent>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&seen);
-    let audit = Audit::builder()
-        .on_security(move |e| into.lock().unwrap().push(e.clone()))
-        .build();
-    (audit, seen)
-}
-
-fn reasons(audit: &Audit, seen: &Mutex<Vec<SecurityEvent>>) -> Vec<(SecurityKind, &'static str)> {
+fn reasons(audit: &Audit, recorder: &Recorder) -> Vec<(SecurityKind, &'static str)> {
     audit.flush();
-    let events = std::mem::take(&mut *seen.lock().unwrap());
+    let events = recorder.take_security();
     assert!(events.iter().all(|e| e.source() == "palisade-auth"));
     events
         .iter()
@@ -38,7 +29,8 @@ fn reasons(audit: &Audit, seen: &Mutex<Vec<SecurityEvent>>) -> Vec<(SecurityKind
 
 #[tokio::test]
 async fn refusals_are_reported_with_their_reason_and_nothing_else() {
-    let (audit, seen) = recorded();
+    let seen = Recorder::new();
+    let audit = Audit::builder().sink(seen.clone()).build();
     let secret = SecretValue::from_string("at least thirty-two bytes of secret key".into());
     let key = SigningKey::new("k1", OwnAlgorithm::Hs256, &secret).unwrap();
     let issuer = TokenIssuer::new(key.clone())

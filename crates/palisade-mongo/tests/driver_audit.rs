@@ -9,7 +9,6 @@
     reason = "tests fail loudly"
 )]
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bson::{Document, doc};
@@ -18,54 +17,29 @@ use mongodb::Client;
 use mongodb::event::EventHandler;
 use mongodb::event::command::CommandEvent;
 use mongodb::options::ClientOptions;
-use palisade_audit::{Audit, QueryEvent, QueryOutcome, SecurityEvent, SecurityKind};
+use palisade_audit::{Audit, QueryOutcome, Recorder, SecurityKind};
 use palisade_mongo::{FilterPolicy, ForeignKey, ForeignKeys, Scope, ScopedCollection};
 use palisade_test::{Canary, Service, unique_name};
 
-#[derive(Default, Clone)]
-struct Seen {
-    queries: Arc<Mutex<Vec<QueryEvent>>>,
-    security: Arc<Mutex<Vec<SecurityEvent>>>,
-}
-
-impl Seen {
-    fn audit(&self) -> Audit {
-        let queries = Arc::clone(&self.queries);
-        let security = Arc::clone(&self.security);
-        Audit::builder()
-            .on_query(move |e| queries.lock().unwrap().push(e.clone()))
-            .on_security(move |e| security.lock().unwrap().push(e.clone()))
-            .build()
-    }
-
-    /// `operation collection outcome` per operation, each checked to have one start then
-    /// one end.
-    fn operations(&self, audit: &Audit) -> Vec<String> {
-        audit.flush();
-        let events = std::mem::take(&mut *self.queries.lock().unwrap());
-        let mut by_id: BTreeMap<u64, Vec<&QueryEvent>> = BTreeMap::new();
-        for event in &events {
-            by_id.entry(event.id()).or_default().push(event);
-        }
-        by_id
-            .values()
-            .map(|pair| {
-                let [start, end] = pair[..] else {
-                    panic!("not one start and one end: {pair:?}")
-                };
-                assert!(start.outcome().is_none());
-                let outcome = match end.outcome().unwrap() {
-                    QueryOutcome::Succeeded { returned_rows } => format!("ok {returned_rows:?}"),
-                    other => format!("{other:?}"),
-                };
-                format!(
-                    "{} {} {outcome}",
-                    end.info().operation(),
-                    end.info().collection().unwrap_or("-")
-                )
-            })
-            .collect()
-    }
+/// `operation collection outcome` per operation (the recorder checks that each has one
+/// start then one end).
+fn operations(recorder: &Recorder, audit: &Audit) -> Vec<String> {
+    audit.flush();
+    let ended = recorder.take_ended().unwrap();
+    ended
+        .iter()
+        .map(|end| {
+            let outcome = match end.outcome().unwrap() {
+                QueryOutcome::Succeeded { returned_rows } => format!("ok {returned_rows:?}"),
+                other => format!("{other:?}"),
+            };
+            format!(
+                "{} {} {outcome}",
+                end.info().operation(),
+                end.info().collection().unwrap_or("-")
+            )
+        })
+        .collect()
 }
 
 async fn client(sent: Arc<Mutex<usize>>) -> Client {
@@ -83,8 +57,8 @@ async fn every_operation_yields_its_events_and_refusals_send_nothing() {
     let sent = Arc::new(Mutex::new(0));
     let client = client(Arc::clone(&sent)).await;
     let database = client.database(&unique_name("audit").replace('-', "_"));
-    let seen = Seen::default();
-    let audit = seen.audit();
+    let recorder = Recorder::new();
+    let audit = Audit::builder().sink(recorder.clone()).build();
     let projects = ScopedCollection::new(
         database.collection::<Document>("projects"),
         Scope::new("user_id", "u-1"),
@@ -138,9 +112,9 @@ async fn every_operation_yields_its_events_and_refusals_send_nothing() {
         .unwrap();
     notes.delete_one(doc! {"title": "b"}).await.unwrap();
     notes.delete_many(doc! {}).await.unwrap();
-    let operations = seen.operations(&audit);
+    let sent_operations = operations(&recorder, &audit);
     assert_eq!(
-        operations,
+        sent_operations,
         [
             "insert projects ok Some(1)",
             "find projects ok Some(1)",
@@ -189,21 +163,21 @@ async fn every_operation_yields_its_events_and_refusals_send_nothing() {
         .await;
     assert!(missing.is_err());
     audit.flush();
-    let security = std::mem::take(&mut *seen.security.lock().unwrap());
+    let security = recorder.take_security();
     assert_eq!(security.len(), 4, "{security:?}");
     assert!(
         security
             .iter()
             .all(|e| e.kind() == SecurityKind::GuardRefused && e.source() == "palisade-mongo")
     );
-    assert_eq!(seen.operations(&audit), ["find projects ok Some(0)"]);
+    assert_eq!(operations(&recorder, &audit), ["find projects ok Some(0)"]);
 }
 
 #[tokio::test]
 async fn filter_values_reach_no_event_only_their_shape() {
     let client = client(Arc::new(Mutex::new(0))).await;
     let database = client.database(&unique_name("audit").replace('-', "_"));
-    let seen = Seen::default();
+    let recorder = Recorder::new();
     let capture = palisade_test::LogCapture::start();
     let log_dir = std::env::temp_dir().join(unique_name("mongo-audit-log"));
     let key = palisade_audit::ChainKey::new(&palisade_secrets::SecretValue::from_string(
@@ -211,11 +185,10 @@ async fn filter_values_reach_no_event_only_their_shape() {
     ))
     .unwrap();
     let log = palisade_audit::ChainedLog::open(&log_dir, key, Default::default()).unwrap();
-    let queries = Arc::clone(&seen.queries);
     let audit = Audit::builder()
         .sink(palisade_audit::TracingSink::new())
         .sink(log)
-        .on_query(move |e| queries.lock().unwrap().push(e.clone()))
+        .sink(recorder.clone())
         .build();
     let canary = Canary::new();
     let notes = ScopedCollection::new(
@@ -243,7 +216,7 @@ async fn filter_values_reach_no_event_only_their_shape() {
         .await
         .unwrap();
     audit.flush();
-    let queries = seen.queries.lock().unwrap();
+    let queries = recorder.take_queries();
     canary.assert_absent("query events", &format!("{queries:?}"));
     canary.assert_absent("log lines", &capture.text());
     assert!(capture.text().contains("db.query.summary=\"find notes\""));
@@ -263,8 +236,8 @@ async fn filter_values_reach_no_event_only_their_shape() {
 
 #[tokio::test]
 async fn commands_sent_without_a_scoped_collection_are_reported_without_values() {
-    let seen = Seen::default();
-    let audit = seen.audit();
+    let recorder = Recorder::new();
+    let audit = Audit::builder().sink(recorder.clone()).build();
     let canary = Canary::new();
     let mut options = ClientOptions::parse(Service::Mongodb.url()).await.unwrap();
     options.command_event_handler = Some(palisade_mongo::command_events(audit.clone()));
@@ -286,7 +259,7 @@ async fn commands_sent_without_a_scoped_collection_are_reported_without_values()
     assert_eq!(found.len(), 1);
     notes.delete_many(doc! {"user_id": "u-1"}).await.unwrap();
     audit.flush();
-    let queries = seen.queries.lock().unwrap().clone();
+    let queries = recorder.take_queries();
     canary.assert_absent("command events", &format!("{queries:?}"));
     let ends: Vec<String> = queries
         .iter()

@@ -8,24 +8,20 @@
 )]
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
 
-use palisade_audit::{Audit, SecurityEvent, SecurityKind};
+use palisade_audit::{Audit, Recorder, SecurityKind};
 use palisade_password::{Error, Passwords, Policy};
 use palisade_test::Canary;
 
-fn recorded() -> (Audit, Arc<Mutex<Vec<SecurityEvent>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&seen);
-    let audit = Audit::builder()
-        .on_security(move |e| into.lock().unwrap().push(e.clone()))
-        .build();
-    (audit, seen)
+fn recorded() -> (Audit, Recorder) {
+    let recorder = Recorder::new();
+    (Audit::builder().sink(recorder.clone()).build(), recorder)
 }
 
-fn kinds(audit: &Audit, seen: &Mutex<Vec<SecurityEvent>>) -> Vec<(SecurityKind, &'static str)> {
+fn kinds(audit: &Audit, recorder: &Recorder) -> Vec<(SecurityKind, &'static str)> {
     audit.flush();
-    std::mem::take(&mut *seen.lock().unwrap())
+    recorder
+        .take_security()
         .iter()
         .map(|e| (e.kind(), e.reason().unwrap()))
         .collect()
@@ -56,7 +52,13 @@ async fn failures_and_rehashes_are_reported_once_each() {
         .unwrap_err();
     hasher.verify_async(canary.value(), &old).await.unwrap();
     hasher.dummy_verify_async("anything").await.unwrap_err();
-    let events = kinds(&audit, &seen);
+    audit.flush();
+    let recorded = seen.take_security();
+    canary.assert_absent("events", &format!("{recorded:?}"));
+    let events: Vec<_> = recorded
+        .iter()
+        .map(|e| (e.kind(), e.reason().unwrap()))
+        .collect();
     assert_eq!(
         events,
         [
@@ -68,7 +70,6 @@ async fn failures_and_rehashes_are_reported_once_each() {
             (SecurityKind::AuthFailed, "mismatch"),
         ]
     );
-    canary.assert_absent("events", &format!("{:?}", seen.lock().unwrap()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,21 +8,18 @@
 )]
 
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use palisade_audit::{Audit, SecurityKind};
+use palisade_audit::{Audit, Recorder, SecurityKind};
 use palisade_ratelimit::{KeyedLimiter, RateLimitLayer, Settings};
 use palisade_test::{FakeClock, serve};
 
 #[tokio::test]
 async fn each_refusal_is_one_event_with_the_client_address() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&seen);
-    let audit = Audit::builder()
-        .on_security(move |e| into.lock().unwrap().push(e.clone()))
-        .build();
+    let recorder = Recorder::new();
+    let audit = Audit::builder().sink(recorder.clone()).build();
     let limiter = Arc::new(KeyedLimiter::with_clock(
         &Settings::new("2/minute".parse().unwrap()),
         Arc::new(FakeClock::new()),
@@ -43,7 +40,7 @@ async fn each_refusal_is_one_event_with_the_client_address() {
     }
     assert_eq!(statuses, [200, 200, 429, 429, 429]);
     audit.flush();
-    let seen = seen.lock().unwrap();
+    let seen = recorder.take_security();
     assert_eq!(seen.len(), 3);
     for event in seen.iter() {
         assert_eq!(event.kind(), SecurityKind::RateLimited);

@@ -11,76 +11,44 @@
     reason = "tests fail loudly"
 )]
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use palisade_audit::{
-    Audit, ChainKey, ChainOptions, ChainedLog, DbSystem, QueryEvent, QueryOutcome, QueryPhase,
-    QueryTarget, SecurityEvent, SecurityKind, TracingSink, log_files,
+    Audit, ChainKey, ChainOptions, ChainedLog, DbSystem, QueryOutcome, QueryTarget, Recorder,
+    SecurityEvent, SecurityKind, TracingSink, log_files,
 };
 use palisade_redact::FieldMasker;
 use palisade_sql::{Dialect, Driver, GuardedSql, Ident, QueryError};
 use palisade_test::{Canary, Service, unique_name};
 use sqlx::{AssertSqlSafe, Executor as _, MySql, MySqlPool, PgPool, Postgres};
 
-#[derive(Default, Clone)]
-struct Seen {
-    queries: Arc<Mutex<Vec<QueryEvent>>>,
-    security: Arc<Mutex<Vec<SecurityEvent>>>,
-}
-
-impl Seen {
-    fn audit(&self) -> Audit {
-        let queries = Arc::clone(&self.queries);
-        let security = Arc::clone(&self.security);
-        Audit::builder()
-            .on_query(move |e| queries.lock().unwrap().push(e.clone()))
-            .on_security(move |e| security.lock().unwrap().push(e.clone()))
-            .build()
-    }
-
-    /// Each statement as `operation collection outcome`, in start order, after checking that
-    /// each has exactly one start followed by exactly one end.
-    fn statements(&self, audit: &Audit) -> Vec<String> {
-        audit.flush();
-        let events = std::mem::take(&mut *self.queries.lock().unwrap());
-        let mut by_id: BTreeMap<u64, Vec<&QueryEvent>> = BTreeMap::new();
-        for event in &events {
-            by_id.entry(event.id()).or_default().push(event);
-        }
-        by_id
-            .values()
-            .map(|pair| {
-                let [start, end] = pair[..] else {
-                    panic!("not one start and one end: {pair:?}")
-                };
-                assert_eq!(start.phase(), &QueryPhase::Start);
-                let outcome = match end.outcome().expect("the second event is the end") {
-                    QueryOutcome::Succeeded { returned_rows } => format!("ok {returned_rows:?}"),
-                    QueryOutcome::Failed {
-                        error_type,
-                        status_code,
-                    } => {
-                        format!(
-                            "failed {error_type} {}",
-                            status_code.as_deref().unwrap_or("-")
-                        )
-                    }
-                    QueryOutcome::Abandoned { returned_rows } => {
-                        format!("abandoned {returned_rows}")
-                    }
-                    other => format!("{other:?}"),
-                };
-                let info = end.info();
-                format!(
-                    "{} {} {outcome}",
-                    info.operation(),
-                    info.collection().unwrap_or("-")
-                )
-            })
-            .collect()
-    }
+/// Each statement as `operation collection outcome`, in start order (the recorder checks
+/// that each has exactly one start followed by exactly one end).
+fn statements(recorder: &Recorder, audit: &Audit) -> Vec<String> {
+    audit.flush();
+    let ended = recorder.take_ended().unwrap();
+    ended
+        .iter()
+        .map(|end| {
+            let outcome = match end.outcome().unwrap() {
+                QueryOutcome::Succeeded { returned_rows } => format!("ok {returned_rows:?}"),
+                QueryOutcome::Failed {
+                    error_type,
+                    status_code,
+                } => format!(
+                    "failed {error_type} {}",
+                    status_code.as_deref().unwrap_or("-")
+                ),
+                QueryOutcome::Abandoned { returned_rows } => format!("abandoned {returned_rows}"),
+                other => format!("{other:?}"),
+            };
+            let info = end.info();
+            format!(
+                "{} {} {outcome}",
+                info.operation(),
+                info.collection().unwrap_or("-")
+            )
+        })
+        .collect()
 }
 
 fn table(dialect: Dialect) -> String {
@@ -100,8 +68,8 @@ where
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    let seen = Seen::default();
-    let audit = seen.audit();
+    let recorder = Recorder::new();
+    let audit = Audit::builder().sink(recorder.clone()).build();
     let target = QueryTarget::new(system).with_namespace("palisade");
     let db = GuardedSql::<DB>::read_write().with_audit(audit.clone(), target);
     let insert = format!("INSERT INTO {t} (owner, name) VALUES (:owner, :name)");
@@ -199,8 +167,8 @@ where
         .collect()
         .await;
     assert!(matches!(refused_stream[..], [Err(QueryError::Refused(_))]));
-    let statements = seen.statements(&audit);
-    let security = std::mem::take(&mut *seen.security.lock().unwrap());
+    let statements = statements(&recorder, &audit);
+    let security = recorder.take_security();
     (statements, security, t.trim_matches(['"', '`']).to_owned())
 }
 
@@ -277,13 +245,11 @@ async fn a_bound_secret_reaches_no_event_log_line_or_audit_file() {
     let key = ChainKey::new(&palisade_secrets_value()).unwrap();
     let log = ChainedLog::open(&dir, key, ChainOptions::default()).unwrap();
     let capture = palisade_test::LogCapture::start();
-    let seen = Seen::default();
-    let queries = Arc::clone(&seen.queries);
+    let recorder = Recorder::new();
     for values in [false, true] {
-        let mut builder = Audit::builder().sink(TracingSink::new()).on_query({
-            let queries = Arc::clone(&queries);
-            move |e| queries.lock().unwrap().push(e.clone())
-        });
+        let mut builder = Audit::builder()
+            .sink(TracingSink::new())
+            .sink(recorder.clone());
         if values {
             builder = builder.parameter_values(FieldMasker::new());
         }
@@ -307,13 +273,13 @@ async fn a_bound_secret_reaches_no_event_log_line_or_audit_file() {
         audit.flush();
     }
     // The chained log gets the same events.
+    let events = recorder.take_queries();
     let audit = Audit::builder().sink(log).build();
-    for event in queries.lock().unwrap().iter() {
+    for event in &events {
         let info = event.info().clone();
         audit.start_query(info).succeeded(None);
     }
     drop(audit);
-    let events = queries.lock().unwrap();
     assert_eq!(events.len(), 8);
     canary.assert_absent("query events", &format!("{events:?}"));
     canary.assert_absent("log lines", &capture.text());

@@ -7,14 +7,14 @@
     reason = "tests fail loudly"
 )]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use palisade_audit::{Audit, SecurityEvent, SecurityKind};
+use palisade_audit::{Audit, Recorder, SecurityEvent, SecurityKind};
 use palisade_test::serve;
 use palisade_web::context::{self, ContextActors, RequestContextLayer};
 
@@ -30,11 +30,10 @@ async fn refuse(State(audit): State<Audit>) -> &'static str {
 
 #[tokio::test]
 async fn events_in_a_request_carry_its_actor() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&seen);
+    let recorder = Recorder::new();
     let audit = Audit::builder()
         .actors(Arc::new(ContextActors))
-        .on_security(move |e| into.lock().unwrap().push(e.clone()))
+        .sink(recorder.clone())
         .build();
     let app = Router::new()
         .route("/", get(refuse))
@@ -50,7 +49,7 @@ async fn events_in_a_request_carry_its_actor() {
     assert_eq!(response.text().await.unwrap(), "denied");
     audit.security(SecurityEvent::new(SecurityKind::SecretUnavailable, "test"));
     audit.flush();
-    let seen = seen.lock().unwrap();
+    let seen = recorder.take_security();
     let actor = seen[0].actor();
     assert_eq!(actor.user.as_deref(), Some("u-42"));
     assert_eq!(actor.organization.as_deref(), Some("org-7"));
@@ -61,11 +60,10 @@ async fn events_in_a_request_carry_its_actor() {
 
 #[tokio::test]
 async fn a_refused_origin_is_an_access_denied_event() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&seen);
+    let recorder = Recorder::new();
     let audit = Audit::builder()
         .actors(Arc::new(ContextActors))
-        .on_security(move |e| into.lock().unwrap().push(e.clone()))
+        .sink(recorder.clone())
         .build();
     let cors = palisade_web::CorsPolicy::allow_origins(["https://app.example.com"])
         .unwrap()
@@ -91,7 +89,7 @@ async fn a_refused_origin_is_an_access_denied_event() {
         assert_eq!(response.status().as_u16(), status, "{origin}");
     }
     audit.flush();
-    let seen = seen.lock().unwrap();
+    let seen = recorder.take_security();
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|e| e.kind() == SecurityKind::AccessDenied
         && e.reason() == Some("web/origin-refused")

@@ -106,12 +106,8 @@ impl Monitor {
         if let Some(collection) = collection {
             command.insert(event.command_name.clone(), collection);
         }
-        let info = QueryInfo::new(
-            Arc::new(target),
-            event.command_name.clone(),
-            collection,
-        )
-        .with_text(shape(&command));
+        let info = QueryInfo::new(Arc::new(target), event.command_name.clone(), collection)
+            .with_text(shape(&command));
         let running = self.audit.start_query(info);
         let mut map = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= MAX_IN_FLIGHT {
