@@ -70,7 +70,12 @@ where
 {
     let recorder = Recorder::new();
     let audit = Audit::builder().sink(recorder.clone()).build();
-    let target = QueryTarget::new(system).with_namespace("palisade");
+    // The target read from the pool's connect options (sqlx::MySql says `mysql`, also for
+    // MariaDB).
+    let target = DB::audit_target(pool);
+    assert_eq!(target.system(), system);
+    assert!(target.namespace().is_some(), "{target:?}");
+    assert!(target.server_address().is_some() && target.server_port().is_some());
     let db = GuardedSql::<DB>::read_write().with_audit(audit.clone(), target);
     let insert = format!("INSERT INTO {t} (owner, name) VALUES (:owner, :name)");
     for (owner, name) in [(1_i64, "a"), (1, "b"), (1, "c"), (2, "d")] {
@@ -220,7 +225,7 @@ async fn mariadb_every_statement_yields_one_start_and_one_end() {
     )))
     .await
     .unwrap();
-    let (statements, security, name) = every_kind::<MySql>(&pool, &t, DbSystem::MariaDb).await;
+    let (statements, security, name) = every_kind::<MySql>(&pool, &t, DbSystem::MySql).await;
     assert_eq!(statements.len(), 14, "{statements:#?}");
     assert_eq!(
         statements[12],

@@ -120,6 +120,23 @@ impl SqlAudit {
     }
 }
 
+/// A target from connect options (a Unix socket path is not a server address: left out).
+pub(super) fn target(
+    system: palisade_audit::DbSystem,
+    database: Option<&str>,
+    host: &str,
+    port: u16,
+) -> QueryTarget {
+    let mut target = QueryTarget::new(system);
+    if let Some(database) = database {
+        target = target.with_namespace(database);
+    }
+    if !host.starts_with('/') {
+        target = target.with_server(host, port);
+    }
+    target
+}
+
 /// Ends `running` with what the driver answered: rows from `rows` on success, the error's
 /// class and SQLSTATE (never its message) on failure.
 pub(super) fn finish<T>(

@@ -60,6 +60,13 @@ pub trait Driver: Database<Arguments: IntoArguments<Self>> + sealed::Sealed {
 
     /// The rows a statement wrote, as the driver reports them.
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// The audit target of `pool`: `db.system.name` for the driver (`mysql` for
+    /// `sqlx::MySql`: say `DbSystem::MariaDb` yourself for MariaDB), the database and the
+    /// server its connect options name.
+    #[cfg(feature = "audit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+    fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget;
 }
 
 impl Driver for sqlx::Postgres {
@@ -68,6 +75,17 @@ impl Driver for sqlx::Postgres {
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()
     }
+
+    #[cfg(feature = "audit")]
+    fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget {
+        let options = pool.connect_options();
+        audit::target(
+            palisade_audit::DbSystem::PostgreSql,
+            options.get_database(),
+            options.get_host(),
+            options.get_port(),
+        )
+    }
 }
 
 impl Driver for sqlx::MySql {
@@ -75,6 +93,17 @@ impl Driver for sqlx::MySql {
 
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    #[cfg(feature = "audit")]
+    fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget {
+        let options = pool.connect_options();
+        audit::target(
+            palisade_audit::DbSystem::MySql,
+            options.get_database(),
+            options.get_host(),
+            options.get_port(),
+        )
     }
 }
 
