@@ -331,3 +331,53 @@ fn an_oversized_record_is_truncated_so_the_log_stays_verifiable() {
     assert!(text.len() < 1024, "{}", text.len());
     assert!(text.contains("\"truncated\":true"));
 }
+
+#[test]
+fn the_key_is_read_through_palisade_secrets_and_shows_nothing() {
+    use palisade_secrets::{FileSource, SecretRef};
+    let dir = dir();
+    let path = dir.path().join("audit-key");
+    std::fs::write(&path, "a key kept in a file, at least thirty-two bytes\n").unwrap();
+    let reference: SecretRef = format!("file:{}", path.display()).parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let key = runtime
+        .block_on(palisade_audit::ChainKey::load(
+            &FileSource::new(),
+            &reference,
+        ))
+        .unwrap();
+    assert_eq!(format!("{key:?}"), "ChainKey { .. }");
+    // The key from the file seals what the same key verifies.
+    let files = {
+        let mut log =
+            ChainedLog::open(dir.path().join("log"), key.clone(), ChainOptions::default()).unwrap();
+        palisade_audit::Sink::on_security(
+            &mut log,
+            &palisade_audit::SecurityEvent::new(palisade_audit::SecurityKind::AuthFailed, "test"),
+        );
+        drop(log);
+        log_files(&dir.path().join("log"), "audit").unwrap()
+    };
+    assert!(verify_files(&files, Some(&key)).unwrap().is_ok());
+    assert!(verify_files(&files, Some(&common::key())).unwrap().is_err());
+    std::fs::write(&path, "too short").unwrap();
+    let short = runtime.block_on(palisade_audit::ChainKey::load(
+        &FileSource::new(),
+        &reference,
+    ));
+    assert!(matches!(
+        short,
+        Err(palisade_audit::ChainError::KeyTooShort)
+    ));
+    let missing: SecretRef = format!("file:{}", dir.path().join("nope").display())
+        .parse()
+        .unwrap();
+    let unavailable =
+        runtime.block_on(palisade_audit::ChainKey::load(&FileSource::new(), &missing));
+    assert!(matches!(
+        unavailable,
+        Err(palisade_audit::ChainError::KeyUnavailable(_))
+    ));
+}
