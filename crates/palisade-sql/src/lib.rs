@@ -23,5 +23,8 @@ pub use guard::{Checked, Params, Rule, SqlGuard, SqlPolicy, StatementKind, Viola
 pub use ident::{Ident, IdentError, QualifiedName};
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
-pub use run::{Driver, GuardedQuery, GuardedSql, QueryError, RowStream, SqlServerError};
+pub use run::{
+    AsUser, AsUserQuery, Driver, GuardedQuery, GuardedSql, QueryError, RowStream, SqlServerError,
+    USER_SETTING,
+};
 pub use sort::{Direction, SortError, SortKey, SortKeys};

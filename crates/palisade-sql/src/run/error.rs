@@ -37,6 +37,9 @@ pub enum QueryError {
     RewriteFailed,
     /// `fetch_one` found no row.
     RowNotFound,
+    /// The acting user given to [`GuardedSql::as_user`](super::GuardedSql::as_user) is empty,
+    /// longer than 256 bytes or holds a NUL byte; nothing was sent.
+    UserInvalid,
     /// The database failed the statement.
     Database(SqlServerError),
 }
@@ -71,6 +74,7 @@ impl QueryError {
             | Self::BindInvalid { .. }
             | Self::DialectMismatch { .. }
             | Self::RewriteFailed
+            | Self::UserInvalid
             | Self::Database(_) => Problem::internal("sql/internal", "the query failed"),
         }
     }
@@ -99,6 +103,9 @@ impl fmt::Display for QueryError {
             ),
             Self::RewriteFailed => f.write_str("the placeholders cannot be rewritten"),
             Self::RowNotFound => f.write_str("no row was found"),
+            Self::UserInvalid => {
+                f.write_str("the acting user is empty, longer than 256 bytes or holds a NUL byte")
+            }
             Self::Database(database) => database.fmt(f),
         }
     }

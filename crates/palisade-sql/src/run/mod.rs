@@ -6,6 +6,7 @@ mod audit;
 mod error;
 mod rewrite;
 mod rows;
+mod user;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -20,6 +21,7 @@ use crate::{Dialect, Params, SqlGuard, SqlPolicy};
 pub use error::{QueryError, SqlServerError};
 use rewrite::rewrite;
 pub use rows::RowStream;
+pub use user::{AsUser, AsUserQuery, USER_SETTING};
 
 /// The end event a running statement still owes (nothing without the `audit` feature).
 #[cfg(feature = "audit")]

@@ -1,0 +1,181 @@
+//! R-SQL-5 on the real PostgreSQL of `cargo xtask services up`: statements run as a user see
+//! and write only that user's rows through the table's policy, whatever the guard admitted
+//! (a statement without a filter, a tautology, a UNION, a stream); a pooled connection never
+//! carries one user's setting to the next; a statement run without a user sees nothing.
+#![cfg(feature = "sqlx")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use futures_util::TryStreamExt as _;
+use palisade_sql::{Dialect, GuardedSql, QueryError, SqlGuard, SqlPolicy};
+use palisade_test::{Service, unique_name};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{AssertSqlSafe, Executor as _, PgPool, Postgres, Row as _};
+
+/// The application's role: no superuser, no BYPASSRLS, not the table's owner.
+const APP_ROLE: &str = "palisade_rls_app";
+
+/// A table with the owner policy, its rows for two users, and a pool of one connection
+/// logged in as the application's role (one connection: every statement reuses it).
+async fn setup() -> (String, PgPool) {
+    let admin = PgPool::connect(&Service::Postgres.url()).await.unwrap();
+    let table = unique_name("rls_notes").replace('-', "_");
+    let statements = [
+        format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN \
+             CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+        ),
+        format!(
+            "CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL)"
+        ),
+        format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
+        format!(
+            "CREATE POLICY {table}_owner ON {table} \
+             USING (owner = current_setting('app.user_id', true)) \
+             WITH CHECK (owner = current_setting('app.user_id', true))"
+        ),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}"),
+        format!("GRANT USAGE ON SEQUENCE {table}_id_seq TO {APP_ROLE}"),
+    ];
+    for statement in statements {
+        admin.execute(AssertSqlSafe(statement)).await.unwrap();
+    }
+    let url = Service::Postgres
+        .url()
+        .replacen("postgres@", &format!("{APP_ROLE}@"), 1);
+    let app = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    let db = GuardedSql::<Postgres>::read_write();
+    let insert = format!("INSERT INTO {table} (owner, title) VALUES (:owner, :title)");
+    for (owner, title) in [
+        ("u-1", "a"),
+        ("u-1", "b"),
+        ("u-2", "c"),
+        ("u-2", "d"),
+        ("u-2", "e"),
+    ] {
+        db.as_user(owner)
+            .sql(&insert)
+            .bind("owner", owner)
+            .bind("title", title)
+            .execute(&app)
+            .await
+            .unwrap();
+    }
+    (table, app)
+}
+
+fn titles(rows: &[sqlx::postgres::PgRow]) -> Vec<String> {
+    let mut titles: Vec<String> = rows.iter().map(|r| r.get("title")).collect();
+    titles.sort();
+    titles
+}
+
+#[tokio::test]
+async fn every_statement_the_guard_admits_sees_only_the_acting_users_rows() {
+    let (table, app) = setup().await;
+    let db = GuardedSql::<Postgres>::read_write();
+    let all = format!("SELECT title FROM {table}");
+    let rows = db.as_user("u-1").sql(&all).fetch_all(&app).await.unwrap();
+    assert_eq!(titles(&rows), ["a", "b"]);
+    let rows = db.as_user("u-2").sql(&all).fetch_all(&app).await.unwrap();
+    assert_eq!(titles(&rows), ["c", "d", "e"]);
+
+    // An always-true filter the guard admits (a column compared with itself, with no `OR`
+    // for an injection to hang on): the policy still filters.
+    let lenient = GuardedSql::<Postgres>::with_guard(SqlGuard::new(
+        SqlPolicy::read_only(Dialect::Postgres).allow_literals(),
+    ))
+    .unwrap();
+    for tautology in [
+        format!("SELECT title FROM {table} WHERE title = title"),
+        format!("SELECT title FROM {table} WHERE title IS NOT NULL OR owner = :other"),
+    ] {
+        let query = lenient.as_user("u-1").sql(&tautology);
+        let query = if tautology.contains(":other") {
+            query.bind("other", "u-2")
+        } else {
+            query
+        };
+        let rows = query.fetch_all(&app).await.unwrap();
+        assert_eq!(titles(&rows), ["a", "b"], "{tautology}");
+    }
+    let union =
+        format!("SELECT title FROM {table} WHERE owner = :owner UNION SELECT title FROM {table}");
+    let rows = db
+        .as_user("u-1")
+        .sql(&union)
+        .bind("owner", "u-2")
+        .fetch_all(&app)
+        .await
+        .unwrap();
+    assert_eq!(titles(&rows), ["a", "b"]);
+
+    // A stream, in a transaction of the user's.
+    let mut tx = db.as_user("u-2").begin(&app).await.unwrap();
+    let streamed: Vec<_> = db.sql(&all).fetch(&mut *tx).try_collect().await.unwrap();
+    assert_eq!(titles(&streamed), ["c", "d", "e"]);
+    tx.commit().await.unwrap();
+
+    // Writes: another user's rows are out of reach, and no row can be written for them.
+    let steal = format!("UPDATE {table} SET title = :title");
+    let done = db
+        .as_user("u-1")
+        .sql(&steal)
+        .bind("title", "x")
+        .execute(&app)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 2);
+    let forge = format!("INSERT INTO {table} (owner, title) VALUES (:owner, :title)");
+    let refused = db
+        .as_user("u-1")
+        .sql(&forge)
+        .bind("owner", "u-2")
+        .bind("title", "forged")
+        .execute(&app)
+        .await
+        .unwrap_err();
+    let QueryError::Database(database) = &refused else {
+        panic!("{refused}")
+    };
+    assert_eq!(database.code().as_deref(), Some("42501"), "{refused}");
+    let rows = db.as_user("u-2").sql(&all).fetch_all(&app).await.unwrap();
+    assert_eq!(titles(&rows), ["c", "d", "e"]);
+}
+
+#[tokio::test]
+async fn a_pooled_connection_never_carries_a_user_and_no_user_sees_nothing() {
+    let (table, app) = setup().await;
+    let db = GuardedSql::<Postgres>::read_only();
+    let all = format!("SELECT title FROM {table}");
+    db.as_user("u-1").sql(&all).fetch_all(&app).await.unwrap();
+    // The one connection of the pool, right after u-1's transaction: no user set.
+    let setting: Option<String> = sqlx::query_scalar("SELECT current_setting('app.user_id', true)")
+        .fetch_one(&app)
+        .await
+        .unwrap();
+    assert!(setting.as_deref().is_none_or(str::is_empty), "{setting:?}");
+    // Without a user the policy matches no owner: nothing to read, nothing to write (fail
+    // closed, with no error to tell a caller what is there).
+    let rows = db.sql(&all).fetch_all(&app).await.unwrap();
+    assert!(rows.is_empty());
+    let rows = db.as_user("u-2").sql(&all).fetch_all(&app).await.unwrap();
+    assert_eq!(titles(&rows), ["c", "d", "e"]);
+    // A user the guard cannot send is refused before anything is sent.
+    for bad in ["", "a\0b"] {
+        let refused = db.as_user(bad).sql(&all).fetch_all(&app).await.unwrap_err();
+        assert!(matches!(refused, QueryError::UserInvalid), "{refused}");
+    }
+    // Quotes and backslashes stay inside the setting.
+    let tricky = r"u-1', true); DROP TABLE x; --\";
+    let rows = db.as_user(tricky).sql(&all).fetch_all(&app).await.unwrap();
+    assert!(rows.is_empty());
+}
