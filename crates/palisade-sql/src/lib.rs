@@ -24,7 +24,7 @@ pub use ident::{Ident, IdentError, QualifiedName};
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub use run::{
-    AsUser, AsUserQuery, Driver, GuardedQuery, GuardedSql, QueryError, RowStream, SqlServerError,
-    USER_SETTING,
+    AsUser, AsUserQuery, Driver, Excess, Expect, GuardedQuery, GuardedSql, PrivilegeReport,
+    QueryError, RowStream, SqlServerError, USER_SETTING, verify_privileges,
 };
 pub use sort::{Direction, SortError, SortKey, SortKeys};

@@ -4,6 +4,7 @@
 #[cfg(feature = "audit")]
 mod audit;
 mod error;
+mod privileges;
 mod rewrite;
 mod rows;
 mod user;
@@ -19,6 +20,7 @@ use sqlx::{
 
 use crate::{Dialect, Params, SqlGuard, SqlPolicy};
 pub use error::{QueryError, SqlServerError};
+pub use privileges::{Excess, Expect, PrivilegeReport, verify_privileges};
 use rewrite::rewrite;
 pub use rows::RowStream;
 pub use user::{AsUser, AsUserQuery, USER_SETTING};
