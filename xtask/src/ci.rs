@@ -68,7 +68,9 @@ const STEPS: &[Step] = &[
 /// # Errors
 /// When any step fails; the summary names which.
 pub fn run(project: &Project) -> Result<()> {
+    let project = &project.without_incremental();
     let started = Instant::now();
+    report_free_disk(project, "before");
     let mut results: Vec<(&str, Duration, Result<()>)> = Vec::new();
     for step in STEPS {
         eprintln!("\n==> ci: {}", step.name);
@@ -81,6 +83,7 @@ pub fn run(project: &Project) -> Result<()> {
         }
         results.push((step.name, took, outcome));
     }
+    report_free_disk(project, "after");
     eprintln!("\nci summary");
     let mut failed = Vec::new();
     for (name, took, outcome) in &results {
@@ -100,6 +103,18 @@ pub fn run(project: &Project) -> Result<()> {
         bail!("ci failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// Prints the free space where the build writes, so a run that fills the disk says how much
+/// it had. Informational: a failure to ask is printed, not fatal.
+fn report_free_disk(project: &Project, when: &str) {
+    eprintln!("==> ci: free disk {when} the run");
+    let outcome = project
+        .shell()
+        .and_then(|sh| Ok(cmd!(sh, "df -h .").run()?));
+    if let Err(err) = outcome {
+        eprintln!("    (df failed: {err:#})");
+    }
 }
 
 fn seconds(d: Duration) -> String {

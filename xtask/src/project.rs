@@ -9,6 +9,9 @@ use xshell::Shell;
 #[derive(Debug, Clone)]
 pub struct Project {
     root: PathBuf,
+    /// Whether cargo keeps incremental compilation state (on for development; off in CI,
+    /// where a clean clone builds each crate once and the state would only take disk).
+    incremental: bool,
 }
 
 impl Project {
@@ -23,7 +26,10 @@ impl Project {
             .context("xtask has no parent directory")?
             .canonicalize()
             .context("cannot resolve the workspace root")?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            incremental: true,
+        })
     }
 
     /// The workspace root.
@@ -51,6 +57,20 @@ impl Project {
     pub fn shell(&self) -> Result<Shell> {
         let sh = Shell::new()?;
         sh.change_dir(&self.root);
+        if !self.incremental {
+            sh.set_var("CARGO_INCREMENTAL", "0");
+        }
         Ok(sh)
+    }
+
+    /// The same project with cargo's incremental state turned off for every command its
+    /// shells run: a one-time build (CI on a clean clone) writes gigabytes of it and never
+    /// reads them back.
+    #[must_use]
+    pub fn without_incremental(&self) -> Self {
+        Self {
+            root: self.root.clone(),
+            incremental: false,
+        }
     }
 }
