@@ -26,7 +26,8 @@ async fn setup() -> (String, PgPool) {
     let statements = [
         format!(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN \
-             CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+             CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         ),
         format!(
             "CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL)"
@@ -178,4 +179,59 @@ async fn a_pooled_connection_never_carries_a_user_and_no_user_sees_nothing() {
     let tricky = r"u-1', true); DROP TABLE x; --\";
     let rows = db.as_user(tricky).sql(&all).fetch_all(&app).await.unwrap();
     assert!(rows.is_empty());
+}
+
+/// What the server saw as the acting user, read inside the user's own transaction.
+async fn seen_by_server(db: &GuardedSql<Postgres>, pool: &PgPool, user: &str) -> String {
+    // The guard refuses `current_setting` (a catalog read), so the check goes around it.
+    let mut tx = db.as_user(user).begin(pool).await.unwrap();
+    sqlx::query_scalar("SELECT current_setting('app.user_id', true)")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_user_reaches_the_server_byte_for_byte_whatever_the_string_settings() {
+    let url = Service::Postgres.url();
+    let db = GuardedSql::<Postgres>::read_only();
+    let users = [
+        "u-1".to_owned(),
+        r"o'brien".to_owned(),
+        r"a\'b".to_owned(),
+        r"trailing\".to_owned(),
+        r"\\'; SELECT 1; --".to_owned(),
+        "'')--".to_owned(),
+        "$$ ; $tag$".to_owned(),
+        "line\nbreak\ttab\r".to_owned(),
+        "ünïcødé ✓ 𝔘 \u{202e}".to_owned(),
+        r"\x27\u0027\047".to_owned(),
+        "x".repeat(256),
+    ];
+    // Both readings of a plain literal, and the setting that refuses `\'`.
+    for options in [
+        [
+            ("standard_conforming_strings", "on"),
+            ("backslash_quote", "on"),
+        ],
+        [
+            ("standard_conforming_strings", "off"),
+            ("backslash_quote", "off"),
+        ],
+        [
+            ("standard_conforming_strings", "on"),
+            ("backslash_quote", "safe_encoding"),
+        ],
+    ] {
+        let connect: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.options(options))
+            .await
+            .unwrap();
+        for user in &users {
+            let seen = seen_by_server(&db, &pool, user).await;
+            assert_eq!(&seen, user, "{options:?}");
+        }
+    }
 }

@@ -139,9 +139,11 @@ impl<'a> AsUserQuery<'a> {
 }
 
 /// `BEGIN` and the transaction-local setting of the acting user, as one simple query. The
-/// user travels as an escape string literal (`E'...'`, backslashes and quotes escaped), read
-/// the same whatever `standard_conforming_strings` says; a NUL byte (which no PostgreSQL text
-/// holds) is refused.
+/// user travels as an escape string literal (`E'...'`: a backslash doubled, a quote doubled
+/// too rather than backslash-escaped, since `backslash_quote = off` refuses `\'`), read the
+/// same whatever `standard_conforming_strings` says. sqlx fixes the client encoding to
+/// UTF-8, where no multibyte character ends in a quote or backslash byte. A NUL byte (which
+/// no PostgreSQL text holds) is refused.
 fn begin_as(user: &str) -> Result<String, QueryError> {
     if user.is_empty() || user.len() > MAX_USER_BYTES || user.contains('\0') {
         return Err(QueryError::UserInvalid);
@@ -150,7 +152,7 @@ fn begin_as(user: &str) -> Result<String, QueryError> {
     for c in user.chars() {
         match c {
             '\\' => escaped.push_str("\\\\"),
-            '\'' => escaped.push_str("\\'"),
+            '\'' => escaped.push_str("''"),
             other => escaped.push(other),
         }
     }
@@ -171,7 +173,7 @@ mod tests {
         );
         assert_eq!(
             begin_as(r"a'b\c").unwrap(),
-            r"BEGIN; SELECT set_config('app.user_id', E'a\'b\\c', true)"
+            r"BEGIN; SELECT set_config('app.user_id', E'a''b\\c', true)"
         );
         assert!(begin_as("").is_err());
         assert!(begin_as("a\0b").is_err());
