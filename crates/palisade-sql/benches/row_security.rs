@@ -48,7 +48,7 @@ fn main() {
             format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
             format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
             format!(
-                "CREATE POLICY {table}_owner ON {table} USING (owner = current_setting('app.user_id', true))"
+                "CREATE POLICY {table}_owner ON {table} USING (owner = NULLIF(current_setting('app.user_id', true), ''))"
             ),
             format!("GRANT SELECT ON {table} TO {APP_ROLE}"),
         ] {

@@ -33,8 +33,8 @@ const SETUP: &[&str] = &[
     "ALTER TABLE rls_example_notes FORCE ROW LEVEL SECURITY",
     "DROP POLICY IF EXISTS rls_example_owner ON rls_example_notes",
     "CREATE POLICY rls_example_owner ON rls_example_notes \
-     USING (owner = current_setting('app.user_id', true)) \
-     WITH CHECK (owner = current_setting('app.user_id', true))",
+     USING (owner = NULLIF(current_setting('app.user_id', true), '')) \
+     WITH CHECK (owner = NULLIF(current_setting('app.user_id', true), ''))",
     "GRANT SELECT, INSERT ON rls_example_notes TO palisade_example_app",
 ];
 

@@ -25,6 +25,7 @@ pub use ident::{Ident, IdentError, QualifiedName};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub use run::{
     AsUser, AsUserQuery, Driver, Excess, Expect, GuardedQuery, GuardedSql, PrivilegeReport,
-    QueryError, RowStream, SqlServerError, USER_SETTING, verify_privileges,
+    QueryError, RowStream, SqlServerError, USER_SETTING, VerifyError, VerifyPrivileges,
+    verify_privileges,
 };
 pub use sort::{Direction, SortError, SortKey, SortKeys};

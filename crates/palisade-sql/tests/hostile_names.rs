@@ -98,7 +98,6 @@ fn functions_with_side_effects_are_writes() {
                 "SELECT setval('orders_id_seq', 1)",
                 "SELECT pg_advisory_lock(1)",
                 "SELECT pg_try_advisory_xact_lock(1)",
-                "SELECT set_config('role', 'postgres', false)",
                 "SELECT pg_notify('channel', 'payload')",
             ][..],
         ),
@@ -526,4 +525,27 @@ fn lexing_follows_the_server() {
             .check("SELECT * FROM users [shutdown]", &Params::none())
             .is_ok()
     );
+}
+
+/// `set_config` changes what every later statement on the connection runs as: the acting user
+/// row-level security reads, the role, `search_path`, the client encoding (which decides how
+/// the next statement's bytes are read). No policy admits it, however it is spelled.
+#[test]
+fn session_settings_are_refused_by_every_policy() {
+    let writer = lenient(Dialect::Postgres);
+    for sql in [
+        "SELECT set_config('app.user_id', 'bob', true)",
+        "SELECT set_config(:k, :v, false)",
+        "SELECT pg_catalog.set_config('role', 'postgres', false)",
+        "SELECT \"set_config\"('search_path', 'evil', false)",
+        "SELECT n.title FROM (SELECT set_config(:k, :v, true) AS x) s, notes n",
+        "WITH s AS MATERIALIZED (SELECT SET_CONFIG(:k, :v, true)) SELECT title FROM notes, s",
+        "SELECT title, set_config(:k, :v, true) FROM notes",
+        "INSERT INTO notes (owner, title) SELECT :v, set_config(:k, :v, true)",
+        "UPDATE notes SET title = set_config('client_encoding', 'SJIS', false)",
+    ] {
+        let params = Params::named(["k", "v"]);
+        let refused = writer.check(sql, &params).unwrap_err();
+        assert_eq!(refused.rule(), Rule::DangerousFunction, "{sql}");
+    }
 }

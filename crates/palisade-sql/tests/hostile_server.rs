@@ -164,11 +164,11 @@ async fn what_the_guard_refuses_does_harm_on_postgresql() {
     }
 
     // The server reads U&"..." as the name it spells: a settings write through a read-only
-    // handle, which the guard refuses as a write.
+    // handle, which the guard refuses in every policy.
     let sql = r#"SELECT U&"set\005fconfig"('application_name', 'written', false)"#;
     assert_eq!(
         guard.check(sql, &Params::none()).unwrap_err().rule(),
-        Rule::StatementNotAllowed
+        Rule::DangerousFunction
     );
     let mut conn = db.user.acquire().await.unwrap();
     sqlx::query(AssertSqlSafe(sql))

@@ -36,8 +36,8 @@ async fn setup() -> (String, PgPool) {
         format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
         format!(
             "CREATE POLICY {table}_owner ON {table} \
-             USING (owner = current_setting('app.user_id', true)) \
-             WITH CHECK (owner = current_setting('app.user_id', true))"
+             USING (owner = NULLIF(current_setting('app.user_id', true), '')) \
+             WITH CHECK (owner = NULLIF(current_setting('app.user_id', true), ''))"
         ),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}"),
         format!("GRANT USAGE ON SEQUENCE {table}_id_seq TO {APP_ROLE}"),
@@ -181,19 +181,42 @@ async fn a_pooled_connection_never_carries_a_user_and_no_user_sees_nothing() {
     assert!(rows.is_empty());
 }
 
-/// What the server saw as the acting user, read inside the user's own transaction.
+/// What the server saw as the acting user, read inside the user's own transaction as the hex
+/// of its UTF-8 bytes (plain ASCII whatever the connection's client encoding).
 async fn seen_by_server(db: &GuardedSql<Postgres>, pool: &PgPool, user: &str) -> String {
     // The guard refuses `current_setting` (a catalog read), so the check goes around it.
     let mut tx = db.as_user(user).begin(pool).await.unwrap();
-    sqlx::query_scalar("SELECT current_setting('app.user_id', true)")
-        .fetch_one(&mut *tx)
+    sqlx::query_scalar(
+        "SELECT encode(convert_to(current_setting('app.user_id', true), 'UTF8'), 'hex')",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap()
+}
+
+fn hex(user: &str) -> String {
+    user.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A connection whose session settings were changed by the application's own unguarded SQL
+/// (the guard refuses `set_config`): every reading of string literals, and client encodings
+/// in which a multibyte character can swallow a backslash or a quote.
+async fn poisoned_pool(settings: &'static str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(settings).await?;
+                Ok(())
+            })
+        })
+        .connect(&Service::Postgres.url())
         .await
         .unwrap()
 }
 
 #[tokio::test]
-async fn every_user_reaches_the_server_byte_for_byte_whatever_the_string_settings() {
-    let url = Service::Postgres.url();
+async fn every_user_reaches_the_server_byte_for_byte_whatever_the_session_settings() {
     let db = GuardedSql::<Postgres>::read_only();
     let users = [
         "u-1".to_owned(),
@@ -206,32 +229,73 @@ async fn every_user_reaches_the_server_byte_for_byte_whatever_the_string_setting
         "line\nbreak\ttab\r".to_owned(),
         "ünïcødé ✓ 𝔘 \u{202e}".to_owned(),
         r"\x27\u0027\047".to_owned(),
+        // A lead byte of SJIS, BIG5, GBK and GB18030 before a backslash and a quote: in
+        // those encodings the pair can read as one character and free the quote.
+        "\u{81}\\', true); SELECT set_config($$app.user_id$$, $$bob$$, true); --".to_owned(),
+        "é\u{80}\u{ff}\\\\''".to_owned(),
         "x".repeat(256),
     ];
-    // Both readings of a plain literal, and the setting that refuses `\'`.
-    for options in [
-        [
-            ("standard_conforming_strings", "on"),
-            ("backslash_quote", "on"),
-        ],
-        [
-            ("standard_conforming_strings", "off"),
-            ("backslash_quote", "off"),
-        ],
-        [
-            ("standard_conforming_strings", "on"),
-            ("backslash_quote", "safe_encoding"),
-        ],
+    for settings in [
+        "SET standard_conforming_strings = on; SET backslash_quote = on",
+        "SET standard_conforming_strings = off; SET backslash_quote = off",
+        "SET standard_conforming_strings = off; SET backslash_quote = on; SET client_encoding = 'SJIS'",
+        "SET backslash_quote = on; SET client_encoding = 'BIG5'",
+        "SET backslash_quote = on; SET client_encoding = 'GBK'",
+        "SET backslash_quote = on; SET client_encoding = 'GB18030'",
+        "SET client_encoding = 'LATIN1'",
+        "SET client_encoding = 'SQL_ASCII'",
     ] {
-        let connect: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(connect.options(options))
-            .await
-            .unwrap();
+        let pool = poisoned_pool(settings).await;
         for user in &users {
             let seen = seen_by_server(&db, &pool, user).await;
-            assert_eq!(&seen, user, "{options:?}");
+            assert_eq!(seen, hex(user), "{settings}: {user:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn no_guarded_statement_changes_the_user_and_an_unset_user_owns_nothing() {
+    let (table, app) = setup().await;
+    let db = GuardedSql::<Postgres>::read_write();
+    // The attacks of an outside review: switching the user inside the statement, for this
+    // transaction or the whole pooled connection.
+    for sql in [
+        format!("SELECT n.title FROM (SELECT set_config(:k, :v, true) AS x) s, {table} n"),
+        format!("SELECT title, set_config(:k, :v, false) FROM {table}"),
+        format!("INSERT INTO {table} (owner, title) SELECT :v, set_config(:k, :v, true)"),
+    ] {
+        let refused = db
+            .as_user("u-1")
+            .sql(&sql)
+            .bind("k", palisade_sql::USER_SETTING)
+            .bind("v", "u-2")
+            .fetch_all(&app)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, QueryError::Refused(v) if v.rule() == palisade_sql::Rule::DangerousFunction),
+            "{sql}: {refused}"
+        );
+    }
+    // The one connection has run users' transactions: the setting is now '' rather than
+    // unset, and the NULLIF of the policy still matches no owner, '' included.
+    let insert = format!("INSERT INTO {table} (owner, title) VALUES (:owner, :title)");
+    let refused = db
+        .sql(&insert)
+        .bind("owner", "")
+        .bind("title", "ownerless")
+        .execute(&app)
+        .await
+        .unwrap_err();
+    // 42501: the row violates the policy's WITH CHECK.
+    assert!(
+        matches!(&refused, QueryError::Database(e) if e.code().as_deref() == Some("42501")),
+        "{refused}"
+    );
+    let rows = db
+        .sql(&format!("SELECT title FROM {table}"))
+        .fetch_all(&app)
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
 }

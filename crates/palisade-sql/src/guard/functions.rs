@@ -67,6 +67,10 @@ const DANGEROUS: &[&str] = &[
     "fn_trace_gettable",
     "sys_exec",
     "sys_eval",
+    // Session settings: `set_config` changes the acting user row-level security reads
+    // (`app.user_id`), the role (`role`, `session_authorization`), `search_path` and the
+    // client encoding for every later statement on the connection, pooled ones included.
+    "set_config",
     // Server administration and signals.
     "pg_terminate_backend",
     "pg_cancel_backend",
@@ -127,12 +131,11 @@ const DANGEROUS_PREFIXES: &[&str] = &[
     "sp_oa",
 ];
 
-/// Functions that change state (sequences, session settings, locks, notifications): writes,
+/// Functions that change state (sequences, locks, notifications): writes,
 /// refused by a policy that does not admit writes.
 const SIDE_EFFECTS: &[&str] = &[
     "setval",
     "nextval",
-    "set_config",
     "pg_notify",
     "get_lock",
     "release_lock",

@@ -132,7 +132,7 @@ impl From<sqlx::Error> for QueryError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => Self::RowNotFound,
-            other => Self::Database(SqlServerError { inner: other }),
+            other => Self::Database(SqlServerError::from_sqlx(other)),
         }
     }
 }
@@ -143,6 +143,11 @@ pub struct SqlServerError {
 }
 
 impl SqlServerError {
+    /// The driver's error, kept for its category and code.
+    pub(crate) fn from_sqlx(inner: sqlx::Error) -> Self {
+        Self { inner }
+    }
+
     /// The server's SQLSTATE (PostgreSQL) or error code (MySQL), when it answered with one.
     #[must_use]
     pub fn code(&self) -> Option<String> {

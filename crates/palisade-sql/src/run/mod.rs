@@ -20,7 +20,9 @@ use sqlx::{
 
 use crate::{Dialect, Params, SqlGuard, SqlPolicy};
 pub use error::{QueryError, SqlServerError};
-pub use privileges::{Excess, Expect, PrivilegeReport, verify_privileges};
+pub use privileges::{
+    Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges, verify_privileges,
+};
 use rewrite::rewrite;
 pub use rows::RowStream;
 pub use user::{AsUser, AsUserQuery, USER_SETTING};

@@ -2,6 +2,8 @@
 //! setting names the acting user, so the table's policies filter every row the statement
 //! touches, whatever the guard admitted.
 
+use std::fmt::Write as _;
+
 use sqlx::{AssertSqlSafe, Encode, PgPool, Postgres, Transaction, Type};
 
 use super::{GuardedQuery, GuardedSql, QueryError};
@@ -24,12 +26,16 @@ impl GuardedSql<Postgres> {
     /// ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
     /// ALTER TABLE notes FORCE ROW LEVEL SECURITY;  -- the owner too
     /// CREATE POLICY notes_owner ON notes
-    ///     USING (owner = current_setting('app.user_id', true))
-    ///     WITH CHECK (owner = current_setting('app.user_id', true));
+    ///     USING (owner = NULLIF(current_setting('app.user_id', true), ''))
+    ///     WITH CHECK (owner = NULLIF(current_setting('app.user_id', true), ''));
     /// ```
     ///
     /// A statement run without a user (outside `as_user`) sees no row and writes none: the
-    /// setting is then empty, which matches no owner (fail closed). Policies bind every role
+    /// setting is then unset (`NULL`) on a fresh connection and `''` on one that has run a
+    /// user's transaction, and `NULLIF` makes both match no owner (fail closed; without it,
+    /// rows owned by `''` would be readable and writable there). The guard refuses
+    /// `set_config` in every policy, so a guarded statement cannot change the user, the role,
+    /// `search_path` or the client encoding for itself or for the connection's next user. Policies bind every role
     /// but superusers and roles with `BYPASSRLS`: the application's role must be neither.
     ///
     /// ```no_run
@@ -138,26 +144,25 @@ impl<'a> AsUserQuery<'a> {
     }
 }
 
-/// `BEGIN` and the transaction-local setting of the acting user, as one simple query. The
-/// user travels as an escape string literal (`E'...'`: a backslash doubled, a quote doubled
-/// too rather than backslash-escaped, since `backslash_quote = off` refuses `\'`), read the
-/// same whatever `standard_conforming_strings` says. sqlx fixes the client encoding to
-/// UTF-8, where no multibyte character ends in a quote or backslash byte. A NUL byte (which
-/// no PostgreSQL text holds) is refused.
+/// `BEGIN` and the transaction-local setting of the acting user, as one simple query that is
+/// pure ASCII: the user travels as the hex of its UTF-8 bytes, turned back into text by the
+/// server (`convert_from(decode('..', 'hex'), 'UTF8')`). No client encoding, quoting rule or
+/// escape setting a connection may carry (`client_encoding`, `standard_conforming_strings`,
+/// `backslash_quote`) can read a hex digit as anything else, so the user can neither end the
+/// literal nor arrive changed. Nothing comes back (`SELECT FROM`): a user the client encoding
+/// cannot represent is never converted for the client. A NUL byte (which no PostgreSQL text
+/// holds) is refused.
 fn begin_as(user: &str) -> Result<String, QueryError> {
     if user.is_empty() || user.len() > MAX_USER_BYTES || user.contains('\0') {
         return Err(QueryError::UserInvalid);
     }
-    let mut escaped = String::with_capacity(user.len() + 8);
-    for c in user.chars() {
-        match c {
-            '\\' => escaped.push_str("\\\\"),
-            '\'' => escaped.push_str("''"),
-            other => escaped.push(other),
-        }
+    let mut hex = String::with_capacity(user.len() * 2);
+    for byte in user.bytes() {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
     }
     Ok(format!(
-        "BEGIN; SELECT set_config('{USER_SETTING}', E'{escaped}', true)"
+        "BEGIN; SELECT FROM set_config('{USER_SETTING}', convert_from(decode('{hex}', 'hex'), 'UTF8'), true)"
     ))
 }
 
@@ -166,15 +171,14 @@ mod tests {
     use super::begin_as;
 
     #[test]
-    fn the_user_is_an_escape_string_that_cannot_end_early() {
+    fn the_user_travels_as_hex_in_an_ascii_query() {
         assert_eq!(
             begin_as("u-1").unwrap(),
-            "BEGIN; SELECT set_config('app.user_id', E'u-1', true)"
+            "BEGIN; SELECT FROM set_config('app.user_id', convert_from(decode('752d31', 'hex'), 'UTF8'), true)"
         );
-        assert_eq!(
-            begin_as(r"a'b\c").unwrap(),
-            r"BEGIN; SELECT set_config('app.user_id', E'a''b\\c', true)"
-        );
+        let hostile = begin_as("\u{81}\\', true); SELECT 1; --é").unwrap();
+        assert!(hostile.is_ascii());
+        assert_eq!(hostile.matches('\'').count(), 8, "{hostile}");
         assert!(begin_as("").is_err());
         assert!(begin_as("a\0b").is_err());
         assert!(begin_as(&"x".repeat(257)).is_err());
