@@ -153,6 +153,39 @@ impl Service {
     }
 }
 
+impl Service {
+    /// The service's URL with another login and database: `user` (and `password`, when
+    /// given) in place of the services file's, `database` as the path, and `query` (without
+    /// its `?`, empty for none). For the SQL servers of `cargo xtask services up`, whose
+    /// provisioned roles and users tests log in as.
+    ///
+    /// # Panics
+    /// As [`url`](Self::url), and when the URL has no `scheme://`.
+    #[must_use]
+    #[allow(
+        clippy::panic,
+        reason = "a test kit fails the test that needs a missing service"
+    )]
+    pub fn url_as(self, user: &str, password: Option<&str>, database: &str, query: &str) -> String {
+        let url = self.url();
+        let Some((scheme, rest)) = url.split_once("://") else {
+            panic!("{self}: its URL has no scheme");
+        };
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let host = rest.split(['/', '?']).next().unwrap_or(rest);
+        let login = match password {
+            Some(password) => format!("{user}:{password}"),
+            None => user.to_owned(),
+        };
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        format!("{scheme}://{login}@{host}/{database}{query}")
+    }
+}
+
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -5,11 +5,12 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::process::ServiceDir;
+use super::tls::TlsFiles;
 
 /// The user (and its password and database) tests connect as.
 pub(super) const TEST_USER: &str = "palisade";
 
-pub(super) fn start(dir: &ServiceDir, port: u16) -> Result<()> {
+pub(super) fn start(dir: &ServiceDir, port: u16, tls: &TlsFiles) -> Result<()> {
     let data = dir.dir.join("data");
     let socket = dir.dir.join("mysqld.sock");
     if !data.join("mysql").exists() {
@@ -44,6 +45,9 @@ pub(super) fn start(dir: &ServiceDir, port: u16) -> Result<()> {
             "--user=root",
             "--skip-name-resolve",
         ])
+        .arg(format!("--ssl-ca={}", tls.ca.display()))
+        .arg(format!("--ssl-cert={}", tls.cert.display()))
+        .arg(format!("--ssl-key={}", tls.key.display()))
         .args([
             "--innodb-buffer-pool-size=64M",
             "--skip-log-bin",
@@ -53,13 +57,41 @@ pub(super) fn start(dir: &ServiceDir, port: u16) -> Result<()> {
     dir.wait_ready("mariadb", port)
 }
 
-/// Creates the test user and database; safe to run on every `services up`.
+/// The users and tables `verify_privileges` is tested against, in a database of their own
+/// (`palisade_privileges`); each user's password is its name. A database name in a grant is a
+/// `LIKE` pattern: its `_` is escaped where the grant means that one database.
+const PRIVILEGES: &str = "\
+    CREATE DATABASE IF NOT EXISTS palisade_privileges; \
+    CREATE TABLE IF NOT EXISTS palisade_privileges.accounts \
+        (id BIGINT PRIMARY KEY, email TEXT NOT NULL); \
+    CREATE TABLE IF NOT EXISTS palisade_privileges.orders \
+        (id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL); \
+    CREATE USER IF NOT EXISTS 'palisade_ro'@'127.0.0.1' IDENTIFIED BY 'palisade_ro'; \
+    CREATE USER IF NOT EXISTS 'palisade_stray'@'127.0.0.1' IDENTIFIED BY 'palisade_stray'; \
+    CREATE USER IF NOT EXISTS 'palisade_super'@'127.0.0.1' IDENTIFIED BY 'palisade_super'; \
+    CREATE USER IF NOT EXISTS 'palisade_wild'@'127.0.0.1' IDENTIFIED BY 'palisade_wild'; \
+    CREATE USER IF NOT EXISTS 'palisade_member'@'127.0.0.1' IDENTIFIED BY 'palisade_member'; \
+    CREATE USER IF NOT EXISTS 'palisade_tls_only'@'127.0.0.1' IDENTIFIED BY 'palisade_tls_only' \
+        REQUIRE SSL; \
+    CREATE ROLE IF NOT EXISTS palisade_writer; \
+    GRANT SELECT ON `palisade\\_privileges`.* TO 'palisade_ro'@'127.0.0.1', \
+        'palisade_stray'@'127.0.0.1', 'palisade_super'@'127.0.0.1', \
+        'palisade_member'@'127.0.0.1', 'palisade_tls_only'@'127.0.0.1'; \
+    GRANT INSERT ON palisade_privileges.accounts TO 'palisade_stray'@'127.0.0.1'; \
+    GRANT SUPER ON *.* TO 'palisade_super'@'127.0.0.1'; \
+    GRANT SELECT ON `palisade_privilege_`.* TO 'palisade_wild'@'127.0.0.1'; \
+    GRANT INSERT, UPDATE ON palisade_privileges.orders TO palisade_writer; \
+    GRANT palisade_writer TO 'palisade_member'@'127.0.0.1'; \
+    SET DEFAULT ROLE palisade_writer FOR 'palisade_member'@'127.0.0.1';";
+
+/// Creates the test user and database, and the users of [`PRIVILEGES`]; safe to run on every
+/// `services up`.
 pub(super) fn provision(dir: &ServiceDir) -> Result<()> {
     let socket = dir.dir.join("mysqld.sock");
     let setup = format!(
         "CREATE DATABASE IF NOT EXISTS {TEST_USER}; \
          CREATE USER IF NOT EXISTS '{TEST_USER}'@'127.0.0.1' IDENTIFIED BY '{TEST_USER}'; \
-         GRANT ALL PRIVILEGES ON *.* TO '{TEST_USER}'@'127.0.0.1';"
+         GRANT ALL PRIVILEGES ON *.* TO '{TEST_USER}'@'127.0.0.1'; {PRIVILEGES}"
     );
     let out = Command::new("mariadb")
         .arg("--no-defaults")

@@ -7,6 +7,7 @@ mod openbao;
 mod packages;
 mod postgres;
 mod process;
+mod tls;
 pub mod python;
 
 use std::fs;
@@ -79,8 +80,14 @@ impl Run for Service {
         let port = self.port().to_string();
         let venv = python::Venv::services(project);
         match self {
-            Self::Postgres => return postgres::start(dir, self.port()),
-            Self::Mariadb => return mariadb::start(dir, self.port()),
+            Self::Postgres => {
+                let tls = tls::ensure(&services_dir(project))?;
+                return postgres::start(dir, self.port(), &tls);
+            }
+            Self::Mariadb => {
+                let tls = tls::ensure(&services_dir(project))?;
+                return mariadb::start(dir, self.port(), &tls);
+            }
             Self::Redis => {
                 let mut cmd = Command::new("redis-server");
                 cmd.args([
@@ -119,6 +126,9 @@ impl Run for Service {
     fn provision(self, dir: &ServiceDir) -> Result<()> {
         match self {
             Self::Mariadb => mariadb::provision(dir).context("mariadb provisioning failed"),
+            Self::Postgres => {
+                postgres::provision(dir, self.port()).context("postgres provisioning failed")
+            }
             _ => Ok(()),
         }
     }
@@ -250,6 +260,10 @@ fn write_services_file(project: &Project) -> Result<()> {
         entry.insert("url".into(), service.loopback_url().into());
         entry.insert("host".into(), "127.0.0.1".into());
         entry.insert("port".into(), service.port().into());
+        if matches!(service, Service::Postgres | Service::Mariadb) {
+            let tls = tls::ensure(&services_dir(project))?;
+            entry.insert("tls_ca".into(), tls.ca.display().to_string().into());
+        }
         if service == Service::Vault {
             let token = openbao::root_token(&service.dir(project))?;
             let program = python::Venv::services(project).bin("bao");
