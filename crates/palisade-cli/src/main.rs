@@ -4,6 +4,7 @@
 
 mod audit;
 mod backends;
+mod db;
 mod dsn;
 mod exit;
 mod mongo;
@@ -45,6 +46,9 @@ enum Command {
     /// Check database connection strings.
     #[command(subcommand)]
     Dsn(dsn::DsnCommand),
+    /// Ask a database server what a credential can really do.
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Check MongoDB filters against the operator allow-list, and scope them.
     #[command(subcommand)]
     Mongo(mongo::MongoCommand),
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Secret(command) => secret::run(command),
         Command::Dsn(command) => dsn::run(command),
+        Command::Db(command) => db::run(command),
         Command::Mongo(command) => mongo::run(command),
         Command::Sql(command) => sql::run(command),
         Command::Password(command) => password::run(command),

@@ -52,7 +52,11 @@ async fn postgres_each_role_is_reported_exactly() {
         report.tls_cipher.is_some(),
         "sqlx's default sslmode=prefer takes the TLS the server offers"
     );
-    assert!(report.search_path.contains("public"), "{}", report.search_path);
+    assert!(
+        report.search_path.contains("public"),
+        "{}",
+        report.search_path
+    );
     let plain = PgPool::connect(&Service::Postgres.url_as(
         "palisade_ro",
         None,
@@ -184,9 +188,11 @@ fn verified(service: Service, user: &str, password: Option<&str>, host: &str) ->
         Service::Postgres => format!("sslmode=verify-full&sslrootcert={ca}"),
         _ => format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"),
     };
-    service
-        .url_as(user, password, DATABASE, &query)
-        .replacen("@127.0.0.1:", &format!("@{host}:"), 1)
+    service.url_as(user, password, DATABASE, &query).replacen(
+        "@127.0.0.1:",
+        &format!("@{host}:"),
+        1,
+    )
 }
 
 #[tokio::test]
@@ -245,26 +251,24 @@ async fn tls_verifies_the_server_and_a_tls_only_login_refuses_plain_text() {
 async fn each_failure_is_named_and_shows_no_password() {
     let canary = "Canary-Pw-7c1e9";
     // A wrong password, on both servers.
-    let refused = PgPool::connect(&Service::Postgres.url_as(
-        "palisade_password",
-        Some(canary),
-        DATABASE,
-        "",
-    ))
-    .await
-    .unwrap_err();
+    let refused =
+        PgPool::connect(&Service::Postgres.url_as("palisade_password", Some(canary), DATABASE, ""))
+            .await
+            .unwrap_err();
     let refused = VerifyError::from(refused);
-    assert!(matches!(refused, VerifyError::LoginRefused(_)), "{refused:?}");
-    let refused = MySqlPool::connect(&Service::Mariadb.url_as(
-        "palisade_ro",
-        Some(canary),
-        DATABASE,
-        "",
-    ))
-    .await
-    .unwrap_err();
+    assert!(
+        matches!(refused, VerifyError::LoginRefused(_)),
+        "{refused:?}"
+    );
+    let refused =
+        MySqlPool::connect(&Service::Mariadb.url_as("palisade_ro", Some(canary), DATABASE, ""))
+            .await
+            .unwrap_err();
     let refused = VerifyError::from(refused);
-    assert!(matches!(refused, VerifyError::LoginRefused(_)), "{refused:?}");
+    assert!(
+        matches!(refused, VerifyError::LoginRefused(_)),
+        "{refused:?}"
+    );
     for shown in [format!("{refused}"), format!("{refused:?}")] {
         assert!(!shown.contains(canary), "{shown}");
         assert!(!shown.contains("palisade_ro"), "{shown}");
@@ -294,20 +298,22 @@ async fn each_failure_is_named_and_shows_no_password() {
     .await
     .unwrap_err();
     let refused = VerifyError::from(refused);
-    assert!(matches!(refused, VerifyError::Unreachable(_)), "{refused:?}");
+    assert!(
+        matches!(refused, VerifyError::Unreachable(_)),
+        "{refused:?}"
+    );
 
     // A database whose catalogs PUBLIC may not read (`pg_class` revoked there).
-    let pool = PgPool::connect(&Service::Postgres.url_as(
-        "palisade_ro",
-        None,
-        "palisade_no_catalog",
-        "",
-    ))
-    .await
-    .unwrap();
+    let pool =
+        PgPool::connect(&Service::Postgres.url_as("palisade_ro", None, "palisade_no_catalog", ""))
+            .await
+            .unwrap();
     let refused = verify_privileges(&pool, &Expect::ReadOnly)
         .await
         .unwrap_err();
-    assert!(matches!(refused, VerifyError::CatalogDenied(_)), "{refused:?}");
+    assert!(
+        matches!(refused, VerifyError::CatalogDenied(_)),
+        "{refused:?}"
+    );
     assert!(refused.to_string().contains("(code 42501)"), "{refused}");
 }

@@ -7,8 +7,8 @@ mod openbao;
 mod packages;
 mod postgres;
 mod process;
-mod tls;
 pub mod python;
+mod tls;
 
 use std::fs;
 use std::path::PathBuf;

@@ -97,7 +97,17 @@ impl fmt::Display for VerifyError {
             ),
             Self::Database(error) => ("the privilege check failed", error),
         };
-        write!(f, "{what}: {error}")
+        match self {
+            // The category of a database error says no more than `what`: its code does.
+            Self::LoginRefused(_) | Self::CatalogDenied(_) => {
+                f.write_str(what)?;
+                match error.code() {
+                    Some(code) => write!(f, " (code {code})"),
+                    None => Ok(()),
+                }
+            }
+            Self::Unreachable(_) | Self::Database(_) => write!(f, "{what}: {error}"),
+        }
     }
 }
 

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, MySql, MySqlPool, Row as _};
+use sqlx::{AssertSqlSafe, MySql, MySqlConnection, Row as _};
 
 use super::grants::{self, Grant, Object};
 use super::{Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges};
@@ -13,8 +12,11 @@ use super::{Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges};
 const MAX_ROLES: usize = 64;
 
 impl VerifyPrivileges for MySql {
-    async fn verify(pool: &MySqlPool, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
-        verify(pool, expect).await
+    async fn verify(
+        conn: &mut MySqlConnection,
+        expect: &Expect,
+    ) -> Result<PrivilegeReport, VerifyError> {
+        verify(conn, expect).await
     }
 }
 
@@ -25,15 +27,17 @@ enum Holder {
     Role(String),
 }
 
-async fn verify(pool: &MySqlPool, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
-    let mut conn = pool.acquire().await?;
+async fn verify(
+    conn: &mut MySqlConnection,
+    expect: &Expect,
+) -> Result<PrivilegeReport, VerifyError> {
     let role: String = sqlx::query_scalar("SELECT CURRENT_USER()")
         .fetch_one(&mut *conn)
         .await?;
     let default_database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
         .fetch_one(&mut *conn)
         .await?;
-    let tables = visible_tables(&mut conn).await?;
+    let tables = visible_tables(conn).await?;
     let context = Context {
         expect,
         default_database: default_database.as_deref(),
@@ -44,7 +48,7 @@ async fn verify(pool: &MySqlPool, expect: &Expect) -> Result<PrivilegeReport, Ve
     let mut pending = vec![Holder::User, Holder::Public];
     let mut seen: BTreeSet<String> = BTreeSet::new();
     while let Some(holder) = pending.pop() {
-        let lines = grants_of(&mut conn, &holder).await?;
+        let lines = grants_of(conn, &holder).await?;
         let mut found = Vec::new();
         for line in &lines {
             match grants::parse(line) {
@@ -90,7 +94,7 @@ async fn verify(pool: &MySqlPool, expect: &Expect) -> Result<PrivilegeReport, Ve
 
 /// The grant lines of one holder.
 async fn grants_of(
-    conn: &mut PoolConnection<MySql>,
+    conn: &mut MySqlConnection,
     holder: &Holder,
 ) -> Result<Vec<String>, VerifyError> {
     let statement = match holder {
@@ -100,7 +104,7 @@ async fn grants_of(
         Holder::Role(role) => format!("SHOW GRANTS FOR `{}`", role.replace('`', "``")),
     };
     let rows = sqlx::query(AssertSqlSafe(statement))
-        .fetch_all(&mut **conn)
+        .fetch_all(&mut *conn)
         .await?;
     rows.iter()
         .map(|row| row.try_get::<String, _>(0).map_err(VerifyError::from))
@@ -108,14 +112,12 @@ async fn grants_of(
 }
 
 /// `(database, table)` for every table the user can see, system databases aside.
-async fn visible_tables(
-    conn: &mut PoolConnection<MySql>,
-) -> Result<Vec<(String, String)>, VerifyError> {
+async fn visible_tables(conn: &mut MySqlConnection) -> Result<Vec<(String, String)>, VerifyError> {
     let rows = sqlx::query(
         "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
     )
-    .fetch_all(&mut **conn)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))

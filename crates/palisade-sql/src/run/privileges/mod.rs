@@ -9,7 +9,7 @@ mod postgres;
 use std::fmt;
 use std::future::Future;
 
-use sqlx::{Database, Pool};
+use sqlx::{Acquire, Database};
 
 pub use error::VerifyError;
 
@@ -174,10 +174,10 @@ impl PrivilegeReport {
 /// A database whose privileges [`verify_privileges`] can read: `sqlx::Postgres` and
 /// `sqlx::MySql` (MariaDB). Sealed.
 pub trait VerifyPrivileges: Database + sealed::Sealed {
-    /// Reads the privileges of the role `pool` connects as.
+    /// Reads the privileges of the role `conn` is logged in as.
     #[doc(hidden)]
     fn verify(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         expect: &Expect,
     ) -> impl Future<Output = Result<PrivilegeReport, VerifyError>> + Send;
 }
@@ -188,7 +188,7 @@ mod sealed {
     impl Sealed for sqlx::MySql {}
 }
 
-/// Asks the server what the role `pool` connects as can do and reports every excess over
+/// Asks the server what the role `source` is logged in as can do and reports every excess over
 /// `expect`, with the session's TLS cipher and search path.
 ///
 /// - PostgreSQL: the role's attributes (`rolsuper`, `rolbypassrls`, `rolcreaterole`,
@@ -203,9 +203,17 @@ mod sealed {
 /// # Errors
 /// [`VerifyError`] naming what failed: the server unreachable, the login refused, the
 /// catalogs or grants unreadable; the server's message is never shown.
-pub async fn verify_privileges<DB: VerifyPrivileges>(
-    pool: &Pool<DB>,
+///
+/// `source` is a pool (`&pool`), a connection (`&mut conn`: one login, no retries, so a
+/// refused login or an unreachable server answers at once) or a transaction.
+pub async fn verify_privileges<'c, A>(
+    source: A,
     expect: &Expect,
-) -> Result<PrivilegeReport, VerifyError> {
-    DB::verify(pool, expect).await
+) -> Result<PrivilegeReport, VerifyError>
+where
+    A: Acquire<'c>,
+    A::Database: VerifyPrivileges,
+{
+    let mut conn = source.acquire().await?;
+    <A::Database as VerifyPrivileges>::verify(&mut conn, expect).await
 }

@@ -1,18 +1,20 @@
 //! PostgreSQL: the role's attributes, memberships, owned tables and table privileges, read
 //! from the catalogs.
 
-use sqlx::{PgPool, Postgres, Row as _};
+use sqlx::{PgConnection, Postgres, Row as _};
 
 use super::{Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges};
 
 impl VerifyPrivileges for Postgres {
-    async fn verify(pool: &PgPool, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
-        verify(pool, expect).await
+    async fn verify(
+        conn: &mut PgConnection,
+        expect: &Expect,
+    ) -> Result<PrivilegeReport, VerifyError> {
+        verify(conn, expect).await
     }
 }
 
-async fn verify(pool: &PgPool, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
-    let mut conn = pool.acquire().await?;
+async fn verify(conn: &mut PgConnection, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
     let role = sqlx::query(
         "SELECT rolname::text AS role, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb \
          FROM pg_roles WHERE rolname = current_user",
