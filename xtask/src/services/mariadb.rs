@@ -91,7 +91,7 @@ pub(super) fn provision(dir: &ServiceDir) -> Result<()> {
     let setup = format!(
         "CREATE DATABASE IF NOT EXISTS {TEST_USER}; \
          CREATE USER IF NOT EXISTS '{TEST_USER}'@'127.0.0.1' IDENTIFIED BY '{TEST_USER}'; \
-         GRANT ALL PRIVILEGES ON *.* TO '{TEST_USER}'@'127.0.0.1'; {PRIVILEGES}"
+         GRANT ALL PRIVILEGES ON *.* TO '{TEST_USER}'@'127.0.0.1' WITH GRANT OPTION; {PRIVILEGES}"
     );
     let out = Command::new("mariadb")
         .arg("--no-defaults")

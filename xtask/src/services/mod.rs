@@ -41,6 +41,7 @@ impl Run for Service {
             Self::Mariadb => 53306,
             Self::Redis => 56379,
             Self::Mongodb => 57017,
+            Self::MongodbTls => 57018,
             Self::Aws => 55050,
             Self::Vault => 58200,
         }
@@ -57,6 +58,10 @@ impl Run for Service {
             ),
             Self::Redis => format!("redis://127.0.0.1:{port}/"),
             Self::Mongodb => format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+            // The certificate names `localhost`; the CA is the entry's `tls_ca`.
+            Self::MongodbTls => {
+                format!("mongodb://localhost:{port}/?directConnection=true&tls=true")
+            }
             Self::Aws | Self::Vault => format!("http://127.0.0.1:{port}"),
         }
     }
@@ -66,7 +71,7 @@ impl Run for Service {
             Self::Postgres => "postgres",
             Self::Mariadb => "mariadbd",
             Self::Redis => "redis-server",
-            Self::Mongodb => "secantusd",
+            Self::Mongodb | Self::MongodbTls => "secantusd",
             Self::Aws => "moto_server",
             Self::Vault => openbao::PROGRAM,
         };
@@ -105,11 +110,18 @@ impl Run for Service {
                 .arg(&dir.dir);
                 dir.spawn(cmd)?;
             }
-            Self::Mongodb => {
+            Self::Mongodb | Self::MongodbTls => {
                 let data = dir.dir.join("data");
                 let mut cmd = Command::new(venv.bin("secantusd-py"));
                 cmd.args(["--host", "127.0.0.1", "--port", &port, "--storage-path"])
                     .arg(&data);
+                if self == Self::MongodbTls {
+                    let tls = tls::ensure(&services_dir(project))?;
+                    cmd.arg("--tls-cert-file")
+                        .arg(&tls.cert)
+                        .arg("--tls-key-file")
+                        .arg(&tls.key);
+                }
                 dir.spawn(cmd)?;
             }
             Self::Aws => {
@@ -260,7 +272,10 @@ fn write_services_file(project: &Project) -> Result<()> {
         entry.insert("url".into(), service.loopback_url().into());
         entry.insert("host".into(), "127.0.0.1".into());
         entry.insert("port".into(), service.port().into());
-        if matches!(service, Service::Postgres | Service::Mariadb) {
+        if matches!(
+            service,
+            Service::Postgres | Service::Mariadb | Service::MongodbTls
+        ) {
             let tls = tls::ensure(&services_dir(project))?;
             entry.insert("tls_ca".into(), tls.ca.display().to_string().into());
         }
