@@ -299,3 +299,122 @@ async fn no_guarded_statement_changes_the_user_and_an_unset_user_owns_nothing() 
         .unwrap();
     assert!(rows.is_empty());
 }
+
+/// A loopback TCP proxy that counts round trips: each time the client starts sending after
+/// the server has answered is one more.
+async fn counting_proxy(upstream: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let trips = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&trips);
+    tokio::spawn(async move {
+        loop {
+            let (client, _) = listener.accept().await.unwrap();
+            let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            // Whether the server spoke last: the client's next bytes start a round trip.
+            let server_spoke = Arc::new(AtomicBool::new(true));
+            let (spoke, counter) = (Arc::clone(&server_spoke), Arc::clone(&counter));
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 64 * 1024];
+                while let Ok(n @ 1..) = client_read.read(&mut buf).await {
+                    if spoke.swap(false, Ordering::SeqCst) {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if server_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 64 * 1024];
+                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
+                    server_spoke.store(true, Ordering::SeqCst);
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, trips)
+}
+
+/// The acting user costs no round trip: `BEGIN` and the setting travel together, so a
+/// one-statement transaction as a user takes as many round trips as the same transaction
+/// without one (the target allows one more).
+#[tokio::test]
+async fn a_user_adds_no_round_trip_to_a_transaction() {
+    use std::sync::atomic::Ordering;
+    let (table, _app) = setup().await;
+    let url = Service::Postgres
+        .url()
+        .replacen("postgres@", &format!("{APP_ROLE}@"), 1);
+    let address = url
+        .split_once('@')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (port, trips) = counting_proxy(address.clone()).await;
+    let proxied = url.replacen(&address, &format!("127.0.0.1:{port}"), 1);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&proxied)
+        .await
+        .unwrap();
+    let db = GuardedSql::<Postgres>::read_only();
+    let sql = format!("SELECT title FROM {table} WHERE owner = :owner");
+    const TRANSACTIONS: usize = 10;
+    // Both forms once, so the driver's statement cache holds the prepared statement.
+    db.as_user("u-1")
+        .sql(&sql)
+        .bind("owner", "u-1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    db.sql(&sql)
+        .bind("owner", "u-1")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    trips.store(0, Ordering::SeqCst);
+    for _ in 0..TRANSACTIONS {
+        let rows = db
+            .as_user("u-1")
+            .sql(&sql)
+            .bind("owner", "u-1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+    }
+    let as_user = trips.swap(0, Ordering::SeqCst);
+    for _ in 0..TRANSACTIONS {
+        let mut tx = pool.begin().await.unwrap();
+        db.sql(&sql)
+            .bind("owner", "u-1")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let plain = trips.swap(0, Ordering::SeqCst);
+    assert!(
+        plain >= 3 * TRANSACTIONS,
+        "the proxy counted {plain} round trips"
+    );
+    assert!(
+        as_user <= plain,
+        "as a user: {as_user} round trips for {TRANSACTIONS} transactions; without: {plain}"
+    );
+}
