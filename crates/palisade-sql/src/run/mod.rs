@@ -75,43 +75,33 @@ pub trait Driver: Database<Arguments: IntoArguments<Self>> + sealed::Sealed {
     fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget;
 }
 
-impl Driver for sqlx::Postgres {
-    const DIALECT: Dialect = Dialect::Postgres;
+/// `Driver` for a sqlx database: the two differ only in their dialect and audit system
+/// name (their connect options share method names but no trait).
+macro_rules! driver {
+    ($database:ty, $dialect:expr, $system:ident) => {
+        impl Driver for $database {
+            const DIALECT: Dialect = $dialect;
 
-    fn rows_affected(result: &Self::QueryResult) -> u64 {
-        result.rows_affected()
-    }
+            fn rows_affected(result: &Self::QueryResult) -> u64 {
+                result.rows_affected()
+            }
 
-    #[cfg(feature = "audit")]
-    fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget {
-        let options = pool.connect_options();
-        audit::target(
-            palisade_audit::DbSystem::PostgreSql,
-            options.get_database(),
-            options.get_host(),
-            options.get_port(),
-        )
-    }
+            #[cfg(feature = "audit")]
+            fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget {
+                let options = pool.connect_options();
+                audit::target(
+                    palisade_audit::DbSystem::$system,
+                    options.get_database(),
+                    options.get_host(),
+                    options.get_port(),
+                )
+            }
+        }
+    };
 }
 
-impl Driver for sqlx::MySql {
-    const DIALECT: Dialect = Dialect::MySql;
-
-    fn rows_affected(result: &Self::QueryResult) -> u64 {
-        result.rows_affected()
-    }
-
-    #[cfg(feature = "audit")]
-    fn audit_target(pool: &sqlx::Pool<Self>) -> palisade_audit::QueryTarget {
-        let options = pool.connect_options();
-        audit::target(
-            palisade_audit::DbSystem::MySql,
-            options.get_database(),
-            options.get_host(),
-            options.get_port(),
-        )
-    }
-}
+driver!(sqlx::Postgres, Dialect::Postgres, PostgreSql);
+driver!(sqlx::MySql, Dialect::MySql, MySql);
 
 /// Guarded raw SQL for one database driver, in the style SQLAlchemy users know:
 /// `db.sql("... WHERE id = :id").bind("id", v).fetch_all(&pool)`. Every statement is checked
