@@ -1,6 +1,7 @@
 //! `palisade db verify`: what a credential can really do, asked of the server.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_secrets::Dsn;
@@ -35,6 +36,9 @@ pub(crate) struct VerifyArgs {
     /// `public` or the DSN's database); with `--expect read-write`, repeatable.
     #[arg(long = "table", value_name = "TABLE")]
     tables: Vec<String>,
+    /// Seconds to wait for the server to log in and answer, before exit 2.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -94,10 +98,17 @@ fn verify(args: &VerifyArgs) -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return output::input_error(&format!("cannot start the runtime: {err}")),
     };
-    let outcome = runtime.block_on(check(engine, dsn.expose_secret(), &expect));
+    let limit = Duration::from_secs(args.timeout);
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(limit, check(engine, dsn.expose_secret(), &expect)).await
+    });
     match outcome {
-        Ok(report) => print(&report, args.format),
-        Err(err) => output::input_error(&err),
+        Ok(Ok(report)) => print(&report, args.format),
+        Ok(Err(err)) => output::input_error(&err),
+        Err(_) => output::input_error(&format!(
+            "the database server did not answer within {} s",
+            args.timeout
+        )),
     }
 }
 
@@ -132,6 +143,12 @@ fn print(report: &PrivilegeReport, format: Format) -> ExitCode {
         format!("tls: {tls}"),
         format!("search path: {}", report.search_path),
     ];
+    if !report.unchecked_databases.is_empty() {
+        text.push(format!(
+            "not checked: the role may also connect to {}",
+            report.unchecked_databases.join(", ")
+        ));
+    }
     text.extend(report.excesses.iter().map(|e| format!("excess: {e}")));
     if report.excesses.is_empty() {
         text.push("exactly as expected".to_owned());
@@ -142,6 +159,7 @@ fn print(report: &PrivilegeReport, format: Format) -> ExitCode {
         "tls_cipher": report.tls_cipher,
         "search_path": report.search_path,
         "exact": report.excesses.is_empty(),
+        "unchecked_databases": report.unchecked_databases,
         "excesses": excesses,
     });
     let code = if report.excesses.is_empty() {
@@ -160,6 +178,19 @@ fn excess_json(excess: &Excess) -> Value {
         Excess::BypassRls => json!({"kind": "bypass-rls", "message": message}),
         Excess::CreateRole => json!({"kind": "create-role", "message": message}),
         Excess::CreateDb => json!({"kind": "create-db", "message": message}),
+        Excess::Replication => json!({"kind": "replication", "message": message}),
+        Excess::SessionRole { role } => {
+            json!({"kind": "session-role", "role": role, "message": message})
+        }
+        Excess::Owns { kind, name } => {
+            json!({"kind": "owns", "object": kind, "name": name, "message": message})
+        }
+        Excess::SecurityDefiner { function } => {
+            json!({"kind": "security-definer", "function": function, "message": message})
+        }
+        Excess::Unchecked { reason } => {
+            json!({"kind": "unchecked", "reason": reason, "message": message})
+        }
         Excess::MemberOfPrivileged { role } => {
             json!({"kind": "member-of-privileged", "role": role, "message": message})
         }

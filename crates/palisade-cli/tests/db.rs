@@ -154,4 +154,37 @@ fn what_cannot_be_checked_exits_2_and_names_why() {
         &["--expect", "read-only", "--table", "t"],
     );
     assert_eq!(code, 2);
+    // Options the driver refuses.
+    let bogus = Service::Mariadb.url_as(
+        "palisade_ro",
+        Some(canary.value()),
+        DATABASE,
+        "ssl-mode=bogus",
+    );
+    let (code, _, err) = verify(&bogus, &["--expect", "read-only"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("options are not valid"), "{err}");
+    canary.assert_absent("stderr", &err);
+}
+
+#[test]
+fn a_server_that_never_answers_ends_at_the_timeout() {
+    // Accepts and holds every connection, answering nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    for scheme in ["postgres", "mysql"] {
+        let dsn = format!("{scheme}://u:p@127.0.0.1:{port}/x");
+        let (code, _, err) = verify(&dsn, &["--expect", "read-only", "--timeout", "1"]);
+        assert_eq!(code, 2, "{scheme}: {err}");
+        assert_eq!(
+            err, "palisade: the database server did not answer within 1 s\n",
+            "{scheme}"
+        );
+    }
 }

@@ -19,6 +19,9 @@ pub enum VerifyError {
     LoginRefused(SqlServerError),
     /// The role may not read what the check needs (PostgreSQL catalogs, MariaDB grants).
     CatalogDenied(SqlServerError),
+    /// The DSN's options are not ones the driver accepts (an unknown `sslmode`, a CA file
+    /// that cannot be read).
+    DsnInvalid(SqlServerError),
     /// Any other failure.
     Database(SqlServerError),
 }
@@ -32,6 +35,7 @@ impl VerifyError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed => Class::Unreachable,
             sqlx::Error::Database(database) => database_class(database.as_ref()),
+            sqlx::Error::Configuration(_) => Class::Dsn,
             _ => Class::Other,
         };
         let error = SqlServerError::from_sqlx(error);
@@ -39,7 +43,17 @@ impl VerifyError {
             Class::Unreachable => Self::Unreachable(error),
             Class::Login => Self::LoginRefused(error),
             Class::Catalog => Self::CatalogDenied(error),
+            Class::Dsn => Self::DsnInvalid(error),
             Class::Other => Self::Database(error),
+        }
+    }
+
+    /// The same error met after the login succeeded: a refusal that reads as a login's
+    /// (MariaDB's 1044, access denied to a database) is then a denied read.
+    pub(super) fn after_login(self) -> Self {
+        match self {
+            Self::LoginRefused(error) => Self::CatalogDenied(error),
+            other => other,
         }
     }
 
@@ -50,6 +64,7 @@ impl VerifyError {
             Self::Unreachable(error)
             | Self::LoginRefused(error)
             | Self::CatalogDenied(error)
+            | Self::DsnInvalid(error)
             | Self::Database(error) => error,
         }
     }
@@ -65,6 +80,7 @@ enum Class {
     Unreachable,
     Login,
     Catalog,
+    Dsn,
     Other,
 }
 
@@ -95,6 +111,7 @@ impl fmt::Display for VerifyError {
                 "the role may not read the catalogs or grants the check needs",
                 error,
             ),
+            Self::DsnInvalid(error) => ("the DSN's options are not valid for the driver", error),
             Self::Database(error) => ("the privilege check failed", error),
         };
         match self {
@@ -106,6 +123,7 @@ impl fmt::Display for VerifyError {
                     None => Ok(()),
                 }
             }
+            Self::DsnInvalid(_) => f.write_str(what),
             Self::Unreachable(_) | Self::Database(_) => write!(f, "{what}: {error}"),
         }
     }

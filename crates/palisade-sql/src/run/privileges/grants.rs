@@ -51,14 +51,56 @@ pub(super) enum Object {
 }
 
 impl Object {
-    /// How reports name it: `*.*`, `` `db`.* ``, `db.table`.
+    /// How reports name it: `*.*`, `db.*`, `db.table` (a name quoted with backticks when it
+    /// holds anything but letters, digits, `_` and `$`, so `a.b`.c is never a.`b.c`).
     pub(super) fn scope(&self) -> String {
         match self {
             Self::Global => "*.*".to_owned(),
-            Self::Database(database) => format!("{database}.*"),
-            Self::Table { database, table } => format!("{database}.{table}"),
+            Self::Database(database) => format!("{}.*", ident(database)),
+            Self::Table { database, table } => format!("{}.{}", ident(database), ident(table)),
             Self::Routine { kind, name } => format!("{kind} {name}"),
         }
+    }
+}
+
+/// A MariaDB identifier as reports show it: bare when it is plain, else back-quoted.
+pub(super) fn ident(name: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("`{}`", name.replace('`', "``")))
+    }
+}
+
+/// Who a grant line is to: a user (`` `name`@`host` ``), `PUBLIC`, or a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Grantee {
+    /// An account.
+    User,
+    /// Every account.
+    Public,
+    /// A role.
+    Role(String),
+}
+
+/// The grantee of a `GRANT ... TO` line.
+pub(super) fn grantee(line: &str) -> Option<Grantee> {
+    let tokens = tokenize(line)?;
+    let to = tokens.iter().position(|t| is_word(t, "TO"))?;
+    let after = tokens.get(to + 1..)?;
+    match after {
+        [
+            Token::Quoted(_) | Token::Word(_) | Token::Text,
+            Token::Punct('@'),
+            ..,
+        ] => Some(Grantee::User),
+        [Token::Word(word), ..] if word == "PUBLIC" => Some(Grantee::Public),
+        [Token::Quoted(role) | Token::Word(role), ..] => Some(Grantee::Role(role.clone())),
+        _ => None,
     }
 }
 
@@ -380,6 +422,26 @@ mod tests {
             parse("SET DEFAULT ROLE `pr1` FOR `pg1`@`127.0.0.1`"),
             Some(Grant::Other)
         );
+    }
+
+    #[test]
+    fn names_the_grantee_and_quotes_names() {
+        use super::{Grantee, grantee, ident};
+        assert_eq!(
+            grantee("GRANT USAGE ON *.* TO `u`@`%` IDENTIFIED BY PASSWORD '*AB'"),
+            Some(Grantee::User)
+        );
+        assert_eq!(
+            grantee("GRANT DELETE ON `d`.* TO `r1`"),
+            Some(Grantee::Role("r1".into()))
+        );
+        assert_eq!(
+            grantee("GRANT SELECT ON `d`.* TO PUBLIC"),
+            Some(Grantee::Public)
+        );
+        assert_eq!(ident("accounts"), "accounts");
+        assert_eq!(ident("app.t"), "`app.t`");
+        assert_eq!(ident("a`b"), "`a``b`");
     }
 
     #[test]

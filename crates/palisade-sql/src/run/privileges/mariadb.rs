@@ -1,15 +1,21 @@
-//! MariaDB: `SHOW GRANTS` for the user, `PUBLIC` and every role reachable from them, read as
-//! privileges and held against the tables the user can see.
+//! MariaDB: `SHOW GRANTS` for the user, for `PUBLIC`, and for every role the user may `SET
+//! ROLE` to (entered in turn: a user may not read a role's grants unless the role is active;
+//! the session's own role is restored after), read as privileges and held against the
+//! tables the user can see.
 
 use std::collections::BTreeSet;
 
 use sqlx::{AssertSqlSafe, MySql, MySqlConnection, Row as _};
 
-use super::grants::{self, Grant, Object};
+use super::grants::{self, Grant, Grantee, Object};
 use super::{Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges};
 
-/// The most roles followed (each once): a deeper graph is a misconfiguration in itself.
+/// The most roles entered: a user with more is reported as not fully checked.
 const MAX_ROLES: usize = 64;
+
+/// The databases of the server itself: any grant on them beyond `USAGE` reads password
+/// hashes or other sessions, or writes accounts and grants.
+const SYSTEM_DATABASES: [&str; 3] = ["mysql", "sys", "performance_schema"];
 
 impl VerifyPrivileges for MySql {
     async fn verify(
@@ -18,13 +24,6 @@ impl VerifyPrivileges for MySql {
     ) -> Result<PrivilegeReport, VerifyError> {
         verify(conn, expect).await
     }
-}
-
-/// Who holds a set of grants: the connected user, `PUBLIC`, or a role.
-enum Holder {
-    User,
-    Public,
-    Role(String),
 }
 
 async fn verify(
@@ -38,47 +37,41 @@ async fn verify(
         .fetch_one(&mut *conn)
         .await?;
     let tables = visible_tables(conn).await?;
+    let mut excesses = Vec::new();
+    let lines = grant_lines(conn, &mut excesses).await?;
     let context = Context {
         expect,
         default_database: default_database.as_deref(),
         tables: &tables,
     };
-
-    let mut excesses = Vec::new();
-    let mut pending = vec![Holder::User, Holder::Public];
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    while let Some(holder) = pending.pop() {
-        let lines = grants_of(conn, &holder).await?;
+    let mut privileged_roles: BTreeSet<String> = BTreeSet::new();
+    for line in &lines {
         let mut found = Vec::new();
-        for line in &lines {
-            match grants::parse(line) {
-                Some(Grant::Role { role, admin_option }) => {
-                    if admin_option {
-                        found.push(Excess::GrantOption {
-                            scope: format!("role {role}"),
-                        });
-                    }
-                    if seen.len() < MAX_ROLES && seen.insert(role.clone()) {
-                        pending.push(Holder::Role(role));
-                    }
+        match grants::parse(line) {
+            Some(Grant::Role { role, admin_option }) => {
+                if admin_option {
+                    found.push(Excess::GrantOption {
+                        scope: format!("role {role}"),
+                    });
                 }
-                Some(grant) => context.assess(&grant, &mut found),
-                // A line in no form the server writes: counted as an excess rather than
-                // passed over, so nothing unread reads as "nothing granted".
-                None => found.push(Excess::Privilege {
-                    privilege: "UNREADABLE GRANT".to_owned(),
-                    scope: "?".to_owned(),
-                }),
             }
+            Some(grant) => context.assess(&grant, &mut found),
+            None => found.push(Excess::Unchecked {
+                reason: "a grant line in a form the server does not write".to_owned(),
+            }),
         }
-        if let Holder::Role(role) = &holder
-            && !found.is_empty()
+        if !found.is_empty()
+            && let Some(Grantee::Role(role)) = grants::grantee(line)
         {
-            excesses.push(Excess::MemberOfPrivileged { role: role.clone() });
+            privileged_roles.insert(role);
         }
         excesses.append(&mut found);
     }
-
+    excesses.extend(
+        privileged_roles
+            .into_iter()
+            .map(|role| Excess::MemberOfPrivileged { role }),
+    );
     let tls_cipher: Option<String> = sqlx::query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
         .fetch_optional(&mut *conn)
         .await?
@@ -92,26 +85,76 @@ async fn verify(
     ))
 }
 
-/// The grant lines of one holder.
-async fn grants_of(
+/// Every grant line that applies: the user's, `PUBLIC`'s, and, for each role granted to
+/// either, the lines `SHOW GRANTS` gives with that role active (its own and its nested
+/// roles'). Each line once.
+async fn grant_lines(
     conn: &mut MySqlConnection,
-    holder: &Holder,
-) -> Result<Vec<String>, VerifyError> {
-    let statement = match holder {
-        Holder::User => "SHOW GRANTS FOR CURRENT_USER()".to_owned(),
-        Holder::Public => "SHOW GRANTS FOR PUBLIC".to_owned(),
-        // The name comes from the server's own grant line; quoted as an identifier.
-        Holder::Role(role) => format!("SHOW GRANTS FOR `{}`", role.replace('`', "``")),
-    };
-    let rows = sqlx::query(AssertSqlSafe(statement))
-        .fetch_all(&mut *conn)
+    excesses: &mut Vec<Excess>,
+) -> Result<BTreeSet<String>, VerifyError> {
+    let mut lines: BTreeSet<String> = BTreeSet::new();
+    lines.extend(show(conn, "SHOW GRANTS FOR CURRENT_USER()").await?);
+    lines.extend(show(conn, "SHOW GRANTS FOR PUBLIC").await?);
+    let roles: BTreeSet<String> = lines
+        .iter()
+        .filter_map(|line| match grants::parse(line) {
+            Some(Grant::Role { role, .. }) => Some(role),
+            _ => None,
+        })
+        .collect();
+    if roles.len() > MAX_ROLES {
+        excesses.push(Excess::Unchecked {
+            reason: format!("more than {MAX_ROLES} roles are granted"),
+        });
+    }
+    let previous: Option<String> = sqlx::query_scalar("SELECT CURRENT_ROLE()")
+        .fetch_one(&mut *conn)
         .await?;
+    for role in roles.iter().take(MAX_ROLES) {
+        // The name comes from the server's own grant line; quoted as an identifier.
+        let enter = format!("SET ROLE {}", quoted(role));
+        if sqlx::query(AssertSqlSafe(enter))
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            excesses.push(Excess::Unchecked {
+                reason: format!(
+                    "role {} cannot be entered to read its grants",
+                    grants::ident(role)
+                ),
+            });
+            continue;
+        }
+        lines.extend(show(conn, "SHOW GRANTS").await?);
+    }
+    let restore = match previous.as_deref() {
+        Some(role) => format!("SET ROLE {}", quoted(role)),
+        None => "SET ROLE NONE".to_owned(),
+    };
+    sqlx::query(AssertSqlSafe(restore))
+        .execute(&mut *conn)
+        .await?;
+    Ok(lines)
+}
+
+fn quoted(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The lines of one `SHOW GRANTS`.
+async fn show(
+    conn: &mut MySqlConnection,
+    statement: &'static str,
+) -> Result<Vec<String>, VerifyError> {
+    let rows = sqlx::query(statement).fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|row| row.try_get::<String, _>(0).map_err(VerifyError::from))
         .collect()
 }
 
-/// `(database, table)` for every table the user can see, system databases aside.
+/// `(database, table)` for every table the user can see, the system databases aside (any
+/// grant on those is an excess of its own).
 async fn visible_tables(conn: &mut MySqlConnection) -> Result<Vec<(String, String)>, VerifyError> {
     let rows = sqlx::query(
         "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
@@ -155,23 +198,34 @@ impl Context<'_> {
                 pattern: pattern.clone(),
             });
         }
+        let system = touches_system(object);
         for privilege in privileges {
+            let excess = |privilege: &str| Excess::Privilege {
+                privilege: privilege.to_owned(),
+                scope: scope.clone(),
+            };
             match privilege.as_str() {
-                "USAGE" | "SELECT" | "SHOW VIEW" | "SHOW DATABASES" => {}
+                "USAGE" => {}
                 "ALL" | "ALL PRIVILEGES" => found.push(Excess::AllPrivileges {
                     scope: scope.clone(),
                 }),
-                "INSERT" | "UPDATE" | "DELETE" => self.row_writes(privilege, object, found),
-                other => found.push(Excess::Privilege {
-                    privilege: other.to_owned(),
-                    scope: scope.clone(),
-                }),
+                // Reading the system databases (password hashes, other sessions) is no
+                // application's read; `*.*` reaches them.
+                "SELECT" | "SHOW VIEW" if system || matches!(object, Object::Global) => {
+                    found.push(excess(privilege));
+                }
+                "SELECT" | "SHOW VIEW" | "SHOW DATABASES" => {}
+                "INSERT" | "UPDATE" | "DELETE" if !system => {
+                    self.row_writes(privilege, object, found);
+                }
+                other => found.push(excess(other)),
             }
         }
     }
 
-    /// A row-write privilege: server-wide it reaches the system tables and is reported as
-    /// such; on a database or a table, each table it reaches that may not be written.
+    /// A row-write privilege outside the system databases: server-wide, or on a whole
+    /// database (which reaches tables created later), it is an excess of its own; on a
+    /// database or a table, each table it reaches that may not be written is one too.
     fn row_writes(&self, privilege: &str, object: &Object, found: &mut Vec<Excess>) {
         let privilege: &'static str = match privilege {
             "INSERT" => "INSERT",
@@ -180,22 +234,42 @@ impl Context<'_> {
         };
         let mut reached: Vec<String> = Vec::new();
         match object {
-            Object::Database(pattern) => reached.extend(
-                self.tables
-                    .iter()
-                    .filter(|(database, _)| grants::matches(pattern, database))
-                    .map(|(database, table)| format!("{database}.{table}")),
-            ),
-            Object::Table { database, table } => reached.push(format!("{database}.{table}")),
+            Object::Database(pattern) => {
+                found.push(Excess::Privilege {
+                    privilege: privilege.to_owned(),
+                    scope: object.scope(),
+                });
+                reached.extend(
+                    self.tables
+                        .iter()
+                        .filter(|(database, _)| grants::matches(pattern, database))
+                        .map(|(database, table)| {
+                            format!("{}.{}", grants::ident(database), grants::ident(table))
+                        }),
+                );
+            }
+            Object::Table { .. } => reached.push(object.scope()),
             Object::Global | Object::Routine { .. } => found.push(Excess::Privilege {
                 privilege: privilege.to_owned(),
                 scope: object.scope(),
             }),
         }
+        let default = self.default_database.map(grants::ident);
         for table in reached {
-            if !self.expect.may_write(&table, self.default_database) {
+            if !self.expect.may_write(&table, default.as_deref()) {
                 found.push(Excess::TableWrite { table, privilege });
             }
         }
+    }
+}
+
+/// Whether a grant's object is, or could match, a system database.
+fn touches_system(object: &Object) -> bool {
+    match object {
+        Object::Database(pattern) => SYSTEM_DATABASES
+            .iter()
+            .any(|system| grants::matches(pattern, system)),
+        Object::Table { database, .. } => SYSTEM_DATABASES.contains(&database.as_str()),
+        Object::Global | Object::Routine { .. } => false,
     }
 }

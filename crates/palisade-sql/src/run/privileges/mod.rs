@@ -61,6 +61,15 @@ pub enum Excess {
     CreateRole,
     /// The role can create databases (PostgreSQL).
     CreateDb,
+    /// The role can open replication connections and read every change (PostgreSQL).
+    Replication,
+    /// The session acts as another role than the one that logged in (a `role` setting on
+    /// the login or in the DSN): the login can switch back, so its own privileges are what
+    /// the check reports (PostgreSQL).
+    SessionRole {
+        /// The role the session acts as.
+        role: String,
+    },
     /// The role is a member of a role that has more: attributes (PostgreSQL) or privileges
     /// (MariaDB; those are reported too).
     MemberOfPrivileged {
@@ -72,6 +81,20 @@ pub enum Excess {
     OwnsTable {
         /// `schema.table`.
         table: String,
+    },
+    /// The role owns a schema, the database, a function or a large object: it can change or
+    /// drop it, and create in it (PostgreSQL).
+    Owns {
+        /// `schema`, `database`, `function` or `large object`.
+        kind: &'static str,
+        /// Its name (a function with its argument types).
+        name: String,
+    },
+    /// The role may run a `SECURITY DEFINER` function owned by another role: the function
+    /// runs with its owner's privileges, whatever it does (PostgreSQL).
+    SecurityDefiner {
+        /// The function with its argument types.
+        function: String,
     },
     /// The role can write the table (directly or through a role it belongs to).
     TableWrite {
@@ -97,6 +120,13 @@ pub enum Excess {
         /// The pattern as granted.
         pattern: String,
     },
+    /// Part of what the role can do could not be read (a grant line in no form the server
+    /// writes, a role that cannot be entered, more roles than the check follows): counted
+    /// as an excess, never passed over.
+    Unchecked {
+        /// What could not be read.
+        reason: String,
+    },
     /// Any other privilege beyond reading: `SUPER`, `FILE`, `PROCESS`, `CREATE`, `DROP`,
     /// `ALTER`, `EXECUTE`, ... (MariaDB), or a row write granted server-wide, which reaches
     /// the system tables.
@@ -115,6 +145,17 @@ impl fmt::Display for Excess {
             Self::BypassRls => f.write_str("the role bypasses row-level security (BYPASSRLS)"),
             Self::CreateRole => f.write_str("the role can create roles (CREATEROLE)"),
             Self::CreateDb => f.write_str("the role can create databases (CREATEDB)"),
+            Self::Replication => f.write_str("the role can replicate the server (REPLICATION)"),
+            Self::SessionRole { role } => write!(
+                f,
+                "the session acts as {role}, but the login can switch back to its own role"
+            ),
+            Self::Owns { kind, name } => write!(f, "the role owns {kind} {name}"),
+            Self::SecurityDefiner { function } => write!(
+                f,
+                "the role can run {function} with its owner's privileges (SECURITY DEFINER)"
+            ),
+            Self::Unchecked { reason } => write!(f, "not checked: {reason}"),
             Self::MemberOfPrivileged { role } => {
                 write!(f, "the role is a member of {role}, which has more")
             }
@@ -151,6 +192,9 @@ pub struct PrivilegeReport {
     /// The effective `search_path` (PostgreSQL) or default database (MariaDB; empty when
     /// none).
     pub search_path: String,
+    /// Other databases the role may connect to, whose objects this check (connected to one
+    /// database) cannot see (PostgreSQL; check each with a DSN naming it).
+    pub unchecked_databases: Vec<String>,
 }
 
 impl PrivilegeReport {
@@ -167,6 +211,7 @@ impl PrivilegeReport {
             excesses,
             tls_cipher: tls_cipher.filter(|cipher| !cipher.is_empty()),
             search_path,
+            unchecked_databases: Vec::new(),
         }
     }
 }
@@ -191,14 +236,19 @@ mod sealed {
 /// Asks the server what the role `source` is logged in as can do and reports every excess over
 /// `expect`, with the session's TLS cipher and search path.
 ///
-/// - PostgreSQL: the role's attributes (`rolsuper`, `rolbypassrls`, `rolcreaterole`,
-///   `rolcreatedb`), memberships in roles that have them, the tables it owns and its
-///   `INSERT`, `UPDATE`, `DELETE` and `TRUNCATE` privileges on every table of the schemas it
-///   can use (inherited ones included), `pg_stat_ssl` and `search_path`.
-/// - MariaDB: `SHOW GRANTS` for the user and, recursively, every role granted to it (a role
-///   it can `SET ROLE` to counts, active or not): server-wide privileges, `ALL PRIVILEGES`,
-///   `GRANT OPTION`, wildcard databases, row writes on each table a database-wide or table
-///   grant reaches, `Ssl_cipher` and the default database.
+/// - PostgreSQL, for the login role (`session_user`) and every role it may `SET ROLE` to:
+///   attributes (`rolsuper`, `rolbypassrls`, `rolcreaterole`, `rolcreatedb`,
+///   `rolreplication`), memberships in roles that have them and in the predefined `pg_*`
+///   roles, owned tables, views, sequences, schemas, functions, large objects and the
+///   database, row writes (column grants included) and grant options on every relation,
+///   sequence use, `CREATE` on schemas and the database, `SECURITY DEFINER` functions it may
+///   run, default privileges that give it tables created later, `pg_stat_ssl` and
+///   `search_path`; the other databases it may connect to are listed, not checked.
+/// - MariaDB: `SHOW GRANTS` for the user, `PUBLIC` and every role it may `SET ROLE` to
+///   (entered in turn, then the session's role restored): server-wide privileges, `ALL
+///   PRIVILEGES`, `GRANT OPTION`, wildcard databases, reads and writes of the system
+///   databases, database-wide row writes, row writes on each table a grant reaches,
+///   `Ssl_cipher` and the default database.
 ///
 /// # Errors
 /// [`VerifyError`] naming what failed: the server unreachable, the login refused, the
@@ -215,5 +265,7 @@ where
     A::Database: VerifyPrivileges,
 {
     let mut conn = source.acquire().await?;
-    <A::Database as VerifyPrivileges>::verify(&mut conn, expect).await
+    <A::Database as VerifyPrivileges>::verify(&mut conn, expect)
+        .await
+        .map_err(VerifyError::after_login)
 }
