@@ -21,7 +21,9 @@ pub use audit::{AUDIT_FIELDS, Audit};
 #[cfg(feature = "audit")]
 pub use driver::command_events;
 #[cfg(feature = "driver")]
-pub use driver::{DriverError, MongoServerError, ScopedCollection, TenantClients};
+pub use driver::{
+    DriverError, Erased, MongoServerError, OwnedCollections, ScopedCollection, TenantClients,
+};
 pub use error::{Problem, Rejected};
 pub use guard::{FilterPolicy, Guarded};
 pub use json::document_from_json;

@@ -6,6 +6,7 @@ mod commands;
 mod error;
 #[cfg(feature = "audit")]
 mod events;
+mod owned;
 mod tenants;
 
 pub use collection::ScopedCollection;
@@ -13,4 +14,5 @@ pub use collection::ScopedCollection;
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub use commands::command_events;
 pub use error::{DriverError, MongoServerError};
+pub use owned::{Erased, OwnedCollections};
 pub use tenants::TenantClients;
