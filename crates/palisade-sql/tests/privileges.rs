@@ -88,6 +88,13 @@ async fn postgres_each_role_is_reported_exactly() {
     for privilege in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
         expected.push(write("public.owned_notes", privilege));
     }
+    // An owner may also add triggers and foreign keys.
+    for privilege in ["TRIGGER", "REFERENCES"] {
+        expected.push(Excess::Privilege {
+            privilege: privilege.to_owned(),
+            scope: "public.owned_notes".to_owned(),
+        });
+    }
     assert_eq!(report.excesses, sorted(expected));
 
     // Write inherited through membership in a NOLOGIN role.

@@ -232,6 +232,122 @@ async fn postgres_schemas_the_database_large_objects_and_default_privileges() {
     );
 }
 
+#[tokio::test]
+async fn postgres_a_search_path_cannot_blind_the_check() {
+    // The role puts its own pg_has_role before the catalog's, for every session.
+    let (role, report) = postgres_case(
+        "CREATE ROLE {role} LOGIN",
+        &[
+            "GRANT INSERT ON app.t TO {role}",
+            "CREATE SCHEMA evil AUTHORIZATION {role}",
+            "CREATE FUNCTION evil.pg_has_role(name, oid, text) RETURNS boolean \
+             LANGUAGE sql AS 'SELECT false'",
+            "CREATE FUNCTION evil.has_any_column_privilege(oid, oid, text) RETURNS boolean \
+             LANGUAGE sql AS 'SELECT false'",
+            "ALTER ROLE {role} SET search_path = evil, pg_catalog",
+        ],
+        &Expect::ReadOnly,
+    )
+    .await;
+    assert_eq!(report.search_path, "evil, pg_catalog", "{role}");
+    for excess in [
+        Excess::TableWrite {
+            table: "app.t".to_owned(),
+            privilege: "INSERT",
+        },
+        Excess::Owns {
+            kind: "schema",
+            name: "evil".to_owned(),
+        },
+    ] {
+        assert!(has(&report, &excess), "{excess:?} in {:?}", report.excesses);
+    }
+}
+
+#[tokio::test]
+async fn postgres_system_schemas_foreign_servers_owned_types_and_secret_views() {
+    let (role, report) = postgres_case(
+        "CREATE ROLE {role} LOGIN; CREATE ROLE {role}_maker",
+        &[
+            "GRANT SELECT ON pg_catalog.pg_authid TO {role}",
+            "GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO {role}",
+            "CREATE FUNCTION pg_catalog.palisade_wipe() RETURNS VOID LANGUAGE sql \
+             SECURITY DEFINER AS 'DELETE FROM app.t'",
+            "CREATE TABLE information_schema.palisade_hidden (id INT)",
+            "GRANT INSERT ON information_schema.palisade_hidden TO {role}",
+            "CREATE FOREIGN DATA WRAPPER palisade_fdw",
+            "CREATE SERVER palisade_srv FOREIGN DATA WRAPPER palisade_fdw",
+            "GRANT USAGE ON FOREIGN SERVER palisade_srv TO {role}",
+            "CREATE TYPE app.mood AS ENUM ('ok')",
+            "ALTER TYPE app.mood OWNER TO {role}",
+            "GRANT TRIGGER ON app.t TO {role}",
+            "CREATE VIEW app.secrets AS SELECT rolname, rolpassword FROM pg_authid",
+            "GRANT SELECT ON app.secrets TO {role}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {role}_maker GRANT UPDATE ON SEQUENCES TO {role}",
+            "ALTER ROLE {role} SET lo_compat_privileges = on",
+        ],
+        &Expect::ReadOnly,
+    )
+    .await;
+    for excess in [
+        privilege("SELECT", "pg_catalog.pg_authid"),
+        privilege("EXECUTE", "function pg_read_file(text)"),
+        Excess::SecurityDefiner {
+            function: "palisade_wipe()".to_owned(),
+        },
+        Excess::TableWrite {
+            table: "information_schema.palisade_hidden".to_owned(),
+            privilege: "INSERT",
+        },
+        privilege("USAGE", "foreign server palisade_srv"),
+        Excess::Owns {
+            kind: "type",
+            name: "app.mood".to_owned(),
+        },
+        privilege("TRIGGER", "app.t"),
+        privilege(
+            "SELECT",
+            "app.secrets (a view over password hashes or other secrets)",
+        ),
+        privilege(
+            "UPDATE",
+            &format!("sequences {role}_maker creates later in every schema (default privileges)"),
+        ),
+        privilege("lo_compat_privileges", "every large object"),
+    ] {
+        assert!(has(&report, &excess), "{excess:?} in {:?}", report.excesses);
+    }
+}
+
+#[tokio::test]
+async fn postgres_writes_through_an_inheritance_parent_reach_its_children() {
+    let (_, report) = postgres_case(
+        "CREATE ROLE {role} LOGIN",
+        &[
+            "CREATE TABLE app.parent (id INT)",
+            "CREATE TABLE app.child () INHERITS (app.parent)",
+            "GRANT INSERT, UPDATE, DELETE ON app.parent TO {role}",
+        ],
+        &Expect::ReadWrite {
+            tables: vec!["app.parent".to_owned()],
+        },
+    )
+    .await;
+    assert_eq!(
+        report.excesses,
+        [
+            Excess::TableWrite {
+                table: "app.child".to_owned(),
+                privilege: "DELETE",
+            },
+            Excess::TableWrite {
+                table: "app.child".to_owned(),
+                privilege: "UPDATE",
+            },
+        ]
+    );
+}
+
 /// A MariaDB user made by `setup` (`{user}` is its name; its password is its name), checked.
 async fn mariadb_case(setup: &[&str], database: &str) -> PrivilegeReport {
     let user = unique_name("atk").replace('-', "_");
@@ -314,6 +430,20 @@ async fn mariadb_roles_nested_inactive_public_and_too_many() {
     ] {
         assert!(has(&report, &excess), "{excess:?} in {:?}", report.excesses);
     }
+
+    // A role granted to PUBLIC: no user can enter it, and its grants come with PUBLIC's, so
+    // it is no reason to call a credential unchecked. (It holds nothing here: a PUBLIC grant
+    // reaches every account on the server, those of the tests running beside this one too.)
+    let setup = format!("CREATE ROLE {tag}_pub; GRANT {tag}_pub TO PUBLIC");
+    let report = mariadb_case(&[&setup], "").await;
+    let mut admin = MySqlConnection::connect(&Service::Mariadb.url())
+        .await
+        .unwrap();
+    admin
+        .execute(AssertSqlSafe(format!("REVOKE {tag}_pub FROM PUBLIC")))
+        .await
+        .unwrap();
+    assert_eq!(report.excesses, []);
 
     // Seventy empty roles, then one with every privilege: the check does not stop quietly.
     let mut setup = vec![];

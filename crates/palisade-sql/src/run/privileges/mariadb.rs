@@ -70,7 +70,9 @@ async fn verify(
     excesses.extend(
         privileged_roles
             .into_iter()
-            .map(|role| Excess::MemberOfPrivileged { role }),
+            .map(|role| Excess::MemberOfPrivileged {
+                role: grants::ident(&role).into_owned(),
+            }),
     );
     let tls_cipher: Option<String> = sqlx::query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
         .fetch_optional(&mut *conn)
@@ -94,7 +96,8 @@ async fn grant_lines(
 ) -> Result<BTreeSet<String>, VerifyError> {
     let mut lines: BTreeSet<String> = BTreeSet::new();
     lines.extend(show(conn, "SHOW GRANTS FOR CURRENT_USER()").await?);
-    lines.extend(show(conn, "SHOW GRANTS FOR PUBLIC").await?);
+    // The roles granted to the user are entered below; `PUBLIC`'s lines already hold its
+    // roles' grants, nested ones included, and no user may enter them.
     let roles: BTreeSet<String> = lines
         .iter()
         .filter_map(|line| match grants::parse(line) {
@@ -102,6 +105,7 @@ async fn grant_lines(
             _ => None,
         })
         .collect();
+    lines.extend(show(conn, "SHOW GRANTS FOR PUBLIC").await?);
     if roles.len() > MAX_ROLES {
         excesses.push(Excess::Unchecked {
             reason: format!("more than {MAX_ROLES} roles are granted"),
@@ -110,7 +114,29 @@ async fn grant_lines(
     let previous: Option<String> = sqlx::query_scalar("SELECT CURRENT_ROLE()")
         .fetch_one(&mut *conn)
         .await?;
-    for role in roles.iter().take(MAX_ROLES) {
+    let entered = enter_each(conn, roles.iter().take(MAX_ROLES), excesses).await;
+    // The session's own role comes back whatever happened in between: a pooled connection
+    // must not stay in a role the check entered.
+    let restore = match previous.as_deref() {
+        Some(role) => format!("SET ROLE {}", quoted(role)),
+        None => "SET ROLE NONE".to_owned(),
+    };
+    sqlx::query(AssertSqlSafe(restore))
+        .execute(&mut *conn)
+        .await?;
+    lines.extend(entered?);
+    Ok(lines)
+}
+
+/// The lines `SHOW GRANTS` gives with each role active in turn; a role that cannot be
+/// entered is an `Unchecked` excess.
+async fn enter_each(
+    conn: &mut MySqlConnection,
+    roles: impl Iterator<Item = &String>,
+    excesses: &mut Vec<Excess>,
+) -> Result<Vec<String>, VerifyError> {
+    let mut lines = Vec::new();
+    for role in roles {
         // The name comes from the server's own grant line; quoted as an identifier.
         let enter = format!("SET ROLE {}", quoted(role));
         if sqlx::query(AssertSqlSafe(enter))
@@ -128,13 +154,6 @@ async fn grant_lines(
         }
         lines.extend(show(conn, "SHOW GRANTS").await?);
     }
-    let restore = match previous.as_deref() {
-        Some(role) => format!("SET ROLE {}", quoted(role)),
-        None => "SET ROLE NONE".to_owned(),
-    };
-    sqlx::query(AssertSqlSafe(restore))
-        .execute(&mut *conn)
-        .await?;
     Ok(lines)
 }
 
@@ -214,7 +233,8 @@ impl Context<'_> {
                 "SELECT" | "SHOW VIEW" if system || matches!(object, Object::Global) => {
                     found.push(excess(privilege));
                 }
-                "SELECT" | "SHOW VIEW" | "SHOW DATABASES" => {}
+                // Temporary tables live and die with the session, as PostgreSQL's TEMP.
+                "SELECT" | "SHOW VIEW" | "SHOW DATABASES" | "CREATE TEMPORARY TABLES" => {}
                 "INSERT" | "UPDATE" | "DELETE" if !system => {
                     self.row_writes(privilege, object, found);
                 }

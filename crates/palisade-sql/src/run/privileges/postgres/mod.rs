@@ -6,7 +6,7 @@
 mod objects;
 mod relations;
 
-use sqlx::{PgConnection, Postgres, Row as _};
+use sqlx::{Executor as _, PgConnection, Postgres, Row as _};
 
 use super::{Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges};
 
@@ -36,7 +36,32 @@ const PRIVILEGED_MEMBERSHIPS: &str = "SELECT r.rolname::text AS role FROM pg_rol
 const TLS: &str =
     "SELECT CASE WHEN ssl THEN cipher END FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
 
+/// The search path the session had, read before the check pins its own.
+const SEARCH_PATH: &str = "SELECT pg_catalog.current_setting('search_path')";
+
+/// For the check's own transaction: every name it uses resolves in `pg_catalog`, whatever
+/// the role, database or DSN set (a function or table of the same name in another schema,
+/// or a temporary one, would otherwise answer in the catalog's place).
+const PIN_SEARCH_PATH: &str = "SET LOCAL search_path TO pg_catalog, pg_temp";
+
 async fn verify(conn: &mut PgConnection, expect: &Expect) -> Result<PrivilegeReport, VerifyError> {
+    let search_path: String = sqlx::query_scalar(SEARCH_PATH)
+        .fetch_one(&mut *conn)
+        .await?;
+    // A transaction of its own (a savepoint inside the caller's), rolled back at the end:
+    // the pinned path goes with it, and the check writes nothing.
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    tx.execute(PIN_SEARCH_PATH).await?;
+    let report = check(&mut tx, expect, search_path).await;
+    tx.rollback().await?;
+    report
+}
+
+async fn check(
+    conn: &mut PgConnection,
+    expect: &Expect,
+    search_path: String,
+) -> Result<PrivilegeReport, VerifyError> {
     let role = sqlx::query(ROLE).fetch_one(&mut *conn).await?;
     let login: String = role.try_get("login")?;
     let acting: String = role.try_get("acting")?;
@@ -63,15 +88,13 @@ async fn verify(conn: &mut PgConnection, expect: &Expect) -> Result<PrivilegeRep
             role: member.try_get("role")?,
         });
     }
-    relations::assess(conn, expect, &mut excesses).await?;
-    let unchecked_databases = objects::assess(conn, &mut excesses).await?;
+    let superuser = role.try_get::<bool, _>("rolsuper")?;
+    relations::assess(conn, expect, superuser, &mut excesses).await?;
+    let unchecked_databases = objects::assess(conn, superuser, &mut excesses).await?;
     let tls_cipher: Option<String> = sqlx::query_scalar(TLS)
         .fetch_optional(&mut *conn)
         .await?
         .flatten();
-    let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
-        .fetch_one(&mut *conn)
-        .await?;
     let mut report = PrivilegeReport::new(login, excesses, tls_cipher, search_path);
     report.unchecked_databases = unchecked_databases;
     Ok(report)
