@@ -187,8 +187,8 @@ fn doctests(project: &Project) -> Result<()> {
 
 /// Every library crate and the CLI as crates.io would get them: packaged with the metadata a
 /// registry page needs, and each package built from its own sources (path dependencies
-/// between workspace crates resolve to the packages just made). The test kit and xtask are
-/// not published.
+/// between workspace crates resolve to the packages just made). The test kit, xtask and the
+/// crud-api example are not published.
 fn package(project: &Project) -> Result<()> {
     let sh = project.shell()?;
     // A packaged manifest carries no workspace profile: the workspace's light dev profile is
@@ -203,7 +203,7 @@ fn package(project: &Project) -> Result<()> {
     ];
     cmd!(
         sh,
-        "cargo package {profile...} --workspace --exclude xtask --exclude palisade-test --locked --allow-dirty"
+        "cargo package {profile...} --workspace --exclude xtask --exclude palisade-test --exclude crud-api --locked --allow-dirty"
     )
     .run()?;
     Ok(())

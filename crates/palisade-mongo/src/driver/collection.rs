@@ -59,8 +59,11 @@ pub struct ScopedCollection<T: Send + Sync> {
 /// The end event a sent operation still owes (nothing without the `audit` feature).
 #[cfg(feature = "audit")]
 type Running = Option<palisade_audit::RunningQuery>;
+/// Without the `audit` feature: nothing owed (a type of its own, so the signatures are the
+/// same with and without the feature).
 #[cfg(not(feature = "audit"))]
-type Running = ();
+#[derive(Debug, Clone, Copy)]
+struct Running;
 
 /// The driver's answer, after emitting the end event of `running`.
 #[cfg_attr(
@@ -141,7 +144,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
             .as_ref()
             .map(|events| events.start(operation, collection, shape));
         #[cfg(not(feature = "audit"))]
-        let _ = (operation, collection, shape);
+        {
+            let _ = (operation, collection, shape);
+            Running
+        }
     }
 
     /// Stamps `created_*` on inserts and `updated_*` on updates, and refuses client writes to

@@ -1,0 +1,58 @@
+//! Every failure a handler returns, as RFC 9457 problem details: what is wrong, never a
+//! value, a password or a token.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use palisade_mongo::DriverError;
+use palisade_problem::Problem;
+
+/// A handler's failure.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// A problem of our own.
+    Problem(Problem),
+    /// The guard, the scope or the database (`palisade-mongo` maps each to its status).
+    Mongo(DriverError),
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(kind: &'static str, title: &'static str) -> Self {
+        Self::Problem(Problem::new(kind, title, StatusCode::BAD_REQUEST))
+    }
+
+    pub(crate) fn not_found() -> Self {
+        Self::Problem(Problem::new(
+            "crud/not-found",
+            "no such record",
+            StatusCode::NOT_FOUND,
+        ))
+    }
+
+    /// The one answer to every failed sign-in: unknown email and wrong password alike.
+    pub(crate) fn signin_refused() -> Self {
+        Self::Problem(Problem::new(
+            "auth/signin-refused",
+            "the email or the password is wrong",
+            StatusCode::UNAUTHORIZED,
+        ))
+    }
+
+    pub(crate) fn internal() -> Self {
+        Self::Problem(Problem::internal("crud/internal", "the request failed"))
+    }
+}
+
+impl From<DriverError> for ApiError {
+    fn from(error: DriverError) -> Self {
+        Self::Mongo(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Problem(problem) => problem.into_response(),
+            Self::Mongo(error) => error.into_response(),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The user journey over real HTTP on loopback, with `reqwest`, against the service started
+//! in-process on SecantusDB (`cargo xtask services up`): sign-up, sign-in, create, filter,
+//! read, update and delete; and the attacks of the reference back end's threat list that
+//! this slice serves, each refused with its status and nothing changed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::net::SocketAddr;
+
+use palisade_test::{Canary, Service, unique_name};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// The service on an ephemeral port, with a database of its own.
+async fn start() -> String {
+    let database = unique_name("crud").replace('-', "_");
+    let mongo = Service::Mongodb.url();
+    let settings = crud_api::Settings::from_lookup(|name| match name {
+        "MODE" => Some("test".to_owned()),
+        "MONGO_URL" => Some(mongo.clone()),
+        "MONGO_DB" => Some(database.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let app = crud_api::app(&settings).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    format!("http://{address}/api/v1")
+}
+
+/// The API preset's headers, on every response whatever its status.
+fn assert_headers(response: &Response) {
+    let headers = response.headers();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(
+            headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name} on a {} response",
+            response.status()
+        );
+    }
+}
+
+/// Sends, checks the headers, returns the status and the JSON body (null when empty).
+async fn call(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    assert_headers(&response);
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// `url?filters=<filters>`, encoded.
+fn filtered(url: &str, filters: &str) -> reqwest::Url {
+    let mut url = reqwest::Url::parse(url).unwrap();
+    url.query_pairs_mut().append_pair("filters", filters);
+    url
+}
+
+async fn sign_up(http: &Client, base: &str, email: &str, password: &str) -> String {
+    let (status, body) = call(
+        http.post(format!("{base}/signup"))
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["token_type"], "bearer");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_user_signs_up_and_works_on_their_own_records() {
+    let base = start().await;
+    let http = Client::new();
+    let password = Canary::new();
+    let email = format!("{}@example.com", unique_name("ann"));
+    sign_up(&http, &base, &email, password.value()).await;
+
+    // Sign-in: the right password, then a wrong one and an unknown email, answered alike.
+    let (status, body) = call(
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": email, "password": password.value()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let mut refusals = Vec::new();
+    for (who, secret) in [
+        (email.as_str(), "not the password"),
+        ("nobody@example.com", password.value()),
+    ] {
+        let (status, body) = call(
+            http.post(format!("{base}/signin"))
+                .json(&json!({"email": who, "password": secret})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        password.assert_absent("a refusal", &body.to_string());
+        refusals.push(body);
+    }
+    assert_eq!(refusals[0], refusals[1]);
+    // An operator where the email goes never reaches the database.
+    let (status, _) = call(
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": {"$ne": null}, "password": {"$ne": null}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Create, list with a filter, read, update, delete.
+    let clients = format!("{base}/clients");
+    let (status, created) = call(
+        http.post(&clients)
+            .bearer_auth(&token)
+            .json(&json!({"name": "Acme", "tier": 2})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["_id"]["$oid"].as_str().unwrap().to_owned();
+    assert_eq!(created["name"], "Acme");
+    assert!(created["created_by"].is_string(), "{created}");
+    call(
+        http.post(&clients)
+            .bearer_auth(&token)
+            .json(&json!({"name": "Beta", "tier": 5})),
+    )
+    .await;
+
+    let (status, listed) = call(
+        http.get(filtered(&clients, r#"{"tier": {"$gte": 2, "$lt": 5}}"#))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Acme"]);
+
+    let one = format!("{clients}/{id}");
+    let (status, read) = call(http.get(&one).bearer_auth(&token)).await;
+    assert_eq!(
+        (status, read["name"].as_str()),
+        (StatusCode::OK, Some("Acme"))
+    );
+    let (status, updated) = call(
+        http.patch(&one)
+            .bearer_auth(&token)
+            .json(&json!({"name": "Acme Ltd"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["name"], "Acme Ltd");
+    assert!(updated["updated_by"].is_string(), "{updated}");
+    let (status, _) = call(http.delete(&one).bearer_auth(&token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(http.get(&one).bearer_auth(&token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn attacks_are_refused_and_change_nothing() {
+    let base = start().await;
+    let http = Client::new();
+    let ann = sign_up(
+        &http,
+        &base,
+        &format!("{}@example.com", unique_name("ann")),
+        "ann's long password",
+    )
+    .await;
+    let bob = sign_up(
+        &http,
+        &base,
+        &format!("{}@example.com", unique_name("bob")),
+        "bob's long password",
+    )
+    .await;
+    let clients = format!("{base}/clients");
+    let (_, created) = call(
+        http.post(&clients)
+            .bearer_auth(&ann)
+            .json(&json!({"name": "Ann's"})),
+    )
+    .await;
+    let anns = format!("{clients}/{}", created["_id"]["$oid"].as_str().unwrap());
+
+    // Another user's record, by id: read, change, delete all answer 404.
+    for request in [
+        http.get(&anns),
+        http.patch(&anns).json(&json!({"name": "mine now"})),
+        http.delete(&anns),
+    ] {
+        let (status, body) = call(request.bearer_auth(&bob)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // Operator injection in filters, a `$or` that tries to widen the scope, a malformed
+    // typed id: 400 with a problem document.
+    for filters in [
+        r#"{"name": {"$where": "sleep(100)"}}"#,
+        r#"{"$or": [{"user_id": {"$ne": null}}, {"name": {"$regex": ".*"}}]}"#,
+        r#"{"project_id": "not-an-object-id"}"#,
+        "not json",
+    ] {
+        let (status, body) = call(http.get(filtered(&clients, filters)).bearer_auth(&bob)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{filters}: {body}");
+    }
+    // The owner field in a new record is refused; audit fields are stamped over whatever
+    // the client sent.
+    let (status, _) = call(
+        http.post(&clients)
+            .bearer_auth(&bob)
+            .json(&json!({"name": "x", "user_id": "someone-else"})),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, stamped) = call(
+        http.post(&clients)
+            .bearer_auth(&bob)
+            .json(&json!({"name": "x", "created_by": "someone-else"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(stamped["created_by"], "someone-else", "{stamped}");
+    assert_eq!(stamped["created_by"], stamped["user_id"], "{stamped}");
+    let stamped_id = stamped["_id"]["$oid"].as_str().unwrap().to_owned();
+    call(
+        http.delete(format!("{clients}/{stamped_id}"))
+            .bearer_auth(&bob),
+    )
+    .await;
+    let (status, _) = call(
+        http.patch(&anns)
+            .bearer_auth(&ann)
+            .json(&json!({"user_id": "bob"})),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+    // No token, a forged one, an unknown collection.
+    let (status, _) = call(http.get(&clients)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(http.get(&clients).bearer_auth(format!("{ann}x"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(http.get(format!("{base}/users")).bearer_auth(&ann)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Nothing changed: Ann still sees her one record, named as she named it.
+    let (status, listed) = call(http.get(&clients).bearer_auth(&ann)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "Ann's");
+    let (_, bobs) = call(http.get(&clients).bearer_auth(&bob)).await;
+    assert_eq!(bobs, json!([]));
+}
