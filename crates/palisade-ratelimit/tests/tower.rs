@@ -84,7 +84,13 @@ async fn a_spent_limit_answers_429_with_retry_after_and_ratelimit_headers() {
     assert_eq!(h["retry-after"], "30");
     assert_eq!(h["ratelimit-remaining"], "0");
     assert_eq!(h["ratelimit-reset"], "30");
-    assert_eq!(refused.body(), "");
+    // RFC 9457 problem details naming the limit, never the client.
+    assert_eq!(h["content-type"], "application/problem+json");
+    let body: serde_json::Value = serde_json::from_str(refused.body()).unwrap();
+    assert_eq!(body["status"], 429);
+    assert_eq!(body["type"], "urn:palisade:problem:ratelimit/limited");
+    assert_eq!(body["limit"], "2/minute");
+    assert!(!refused.body().contains("203.0.113"), "{}", refused.body());
     assert_eq!(
         reached.load(Ordering::SeqCst),
         2,

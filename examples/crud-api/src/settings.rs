@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use palisade_ratelimit::Spec;
 use palisade_secrets::{SecretRef, SecretValue};
 
 /// What the service runs with.
@@ -19,6 +20,10 @@ pub struct Settings {
     pub mongo_url: String,
     /// `MONGO_DB` (default `crud_api`).
     pub mongo_db: String,
+    /// `AUTH_RATE_LIMIT` (default `5/minute`): per client address on sign-in and sign-up.
+    pub auth_rate_limit: Spec,
+    /// `RATE_LIMIT_ENABLED=false` turns the limits off, in `test` mode only.
+    pub rate_limit_enabled: bool,
 }
 
 /// `MODE`.
@@ -96,7 +101,33 @@ impl Settings {
                 reason: "expected a secret reference such as env:JWT_SECRET_VALUE",
             })?),
         };
+        let auth_rate_limit = lookup("AUTH_RATE_LIMIT")
+            .as_deref()
+            .unwrap_or("5/minute")
+            .parse()
+            .map_err(|_| SettingInvalid {
+                name: "AUTH_RATE_LIMIT",
+                reason: "expected a rate such as 5/minute",
+            })?;
+        let rate_limit_enabled = match lookup("RATE_LIMIT_ENABLED").as_deref() {
+            None | Some("true") => true,
+            Some("false") if mode == Mode::Test => false,
+            Some("false") => {
+                return Err(SettingInvalid {
+                    name: "RATE_LIMIT_ENABLED",
+                    reason: "only MODE=test may turn the rate limits off",
+                });
+            }
+            Some(_) => {
+                return Err(SettingInvalid {
+                    name: "RATE_LIMIT_ENABLED",
+                    reason: "expected true or false",
+                });
+            }
+        };
         Ok(Self {
+            auth_rate_limit,
+            rate_limit_enabled,
             mode,
             listen,
             jwt_secret,

@@ -2,16 +2,20 @@
 //! verifier, and the filter policy.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use bson::doc;
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Database, IndexModel};
-use palisade_auth::{OwnAlgorithm, SigningKey, TokenIssuer, TokenVerifier};
+use palisade_auth::{
+    MemoryCodes, OneTimeCodes, OwnAlgorithm, SigningKey, TokenIssuer, TokenVerifier,
+};
 use palisade_mongo::FilterPolicy;
 use palisade_password::{Passwords, Policy};
 use palisade_secrets::{Registry, SecretSource as _};
 
+use crate::outbox::Outbox;
 use crate::settings::{Settings, ephemeral_key};
 
 /// The shared state.
@@ -27,6 +31,8 @@ struct Inner {
     issuer: TokenIssuer,
     verifier: TokenVerifier,
     filters: FilterPolicy,
+    reset_codes: OneTimeCodes<MemoryCodes>,
+    outbox: Arc<dyn Outbox>,
 }
 
 /// Why the service cannot start: names the part, never a secret.
@@ -45,6 +51,9 @@ fn failed(what: &str) -> impl FnOnce(&dyn std::fmt::Display) -> StartError + '_ 
     move |err| StartError(format!("{what}: {err}"))
 }
 
+/// How long a password-reset code stays good.
+const RESET_CODE_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
 /// The key version tokens name in `kid`: a second key can be added beside it for rotation.
 const KEY_ID: &str = "k1";
 
@@ -53,7 +62,7 @@ impl AppState {
     ///
     /// # Errors
     /// [`StartError`] naming what failed.
-    pub async fn new(settings: &Settings) -> Result<Self, StartError> {
+    pub async fn new(settings: &Settings, outbox: Arc<dyn Outbox>) -> Result<Self, StartError> {
         let secret = match &settings.jwt_secret {
             Some(reference) => Registry::standard()
                 .fetch(reference)
@@ -85,6 +94,9 @@ impl AppState {
         let filters = FilterPolicy::default()
             .object_id_field("*_id")
             .uuid_field("*_uuid");
+        let reset_codes = OneTimeCodes::new(MemoryCodes::default())
+            .lifetime(RESET_CODE_LIFETIME)
+            .map_err(|e| failed("the reset codes")(&e))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 database,
@@ -92,6 +104,8 @@ impl AppState {
                 issuer,
                 verifier,
                 filters,
+                reset_codes,
+                outbox,
             }),
         })
     }
@@ -110,6 +124,14 @@ impl AppState {
 
     pub(crate) fn filters(&self) -> &FilterPolicy {
         &self.inner.filters
+    }
+
+    pub(crate) fn reset_codes(&self) -> &OneTimeCodes<MemoryCodes> {
+        &self.inner.reset_codes
+    }
+
+    pub(crate) fn outbox(&self) -> &dyn Outbox {
+        &*self.inner.outbox
     }
 }
 

@@ -16,16 +16,29 @@ use serde_json::{Value, json};
 
 /// The service on an ephemeral port, with a database of its own.
 async fn start() -> String {
+    start_on_database().await.0
+}
+
+/// The service, and the name of its database (for checks with a raw client).
+async fn start_on_database() -> (String, String) {
+    let (base, database, _) = start_with_outbox().await;
+    (base, database)
+}
+
+/// The service, its database's name, and the outbox its reset codes go to.
+async fn start_with_outbox() -> (String, String, std::sync::Arc<crud_api::MemoryOutbox>) {
+    let outbox = std::sync::Arc::new(crud_api::MemoryOutbox::default());
     let database = unique_name("crud").replace('-', "_");
     let mongo = Service::Mongodb.url();
-    let settings = crud_api::Settings::from_lookup(|name| match name {
+    let name = database.clone();
+    let settings = crud_api::Settings::from_lookup(|key| match key {
         "MODE" => Some("test".to_owned()),
         "MONGO_URL" => Some(mongo.clone()),
-        "MONGO_DB" => Some(database.clone()),
+        "MONGO_DB" => Some(name.clone()),
         _ => None,
     })
     .unwrap();
-    let app = crud_api::app(&settings).await.unwrap();
+    let app = crud_api::app_with(&settings, outbox.clone()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -36,7 +49,7 @@ async fn start() -> String {
         .await
         .unwrap();
     });
-    format!("http://{address}/api/v1")
+    (format!("http://{address}/api/v1"), database, outbox)
 }
 
 /// The API preset's headers, on every response whatever its status.
@@ -273,4 +286,177 @@ async fn attacks_are_refused_and_change_nothing() {
     assert_eq!(listed[0]["name"], "Ann's");
     let (_, bobs) = call(http.get(&clients).bearer_auth(&bob)).await;
     assert_eq!(bobs, json!([]));
+}
+
+#[tokio::test]
+async fn export_and_erasure_cover_every_record_of_the_user_and_no_other() {
+    let (base, database) = start_on_database().await;
+    let http = Client::new();
+    let ann_email = format!("{}@example.com", unique_name("ann"));
+    let ann = sign_up(&http, &base, &ann_email, "ann's long password").await;
+    let bob = sign_up(
+        &http,
+        &base,
+        &format!("{}@example.com", unique_name("bob")),
+        "bob's long password",
+    )
+    .await;
+    for (token, entity, n) in [
+        (&ann, "clients", 2),
+        (&ann, "projects", 1),
+        (&bob, "clients", 1),
+    ] {
+        for i in 0..n {
+            let (status, _) = call(
+                http.post(format!("{base}/{entity}"))
+                    .bearer_auth(token)
+                    .json(&json!({"name": format!("{entity} {i}")})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+    }
+    let (status, export) = call(http.get(format!("{base}/me/export")).bearer_auth(&ann)).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["clients"].as_array().unwrap().len(), 2);
+    assert_eq!(export["projects"].as_array().unwrap().len(), 1);
+    assert_eq!(export["documents"], json!([]));
+    assert_eq!(export["account"]["email"], ann_email.as_str());
+    assert!(export["account"].get("password_hash").is_none(), "{export}");
+    let ann_id = export["account"]["_id"]["$oid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, _) = call(http.delete(format!("{base}/me")).bearer_auth(&ann)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The account is gone: its token finds nothing, and signing in fails.
+    let (status, _) = call(http.get(format!("{base}/me/export")).bearer_auth(&ann)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": ann_email, "password": "ann's long password"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, left) = call(http.get(format!("{base}/clients")).bearer_auth(&ann)).await;
+    assert_eq!(left, json!([]));
+    // Bob's record is whole.
+    let (_, bobs) = call(http.get(format!("{base}/clients")).bearer_auth(&bob)).await;
+    assert_eq!(bobs.as_array().unwrap().len(), 1);
+    // As a raw client sees the database: nothing of Ann's, in any collection.
+    let raw = mongodb::Client::with_uri_str(Service::Mongodb.url())
+        .await
+        .unwrap()
+        .database(&database);
+    let mut owners = Vec::new();
+    for collection in raw.list_collection_names().await.unwrap() {
+        let all: Vec<bson::Document> = futures_util::TryStreamExt::try_collect(
+            raw.collection::<bson::Document>(&collection)
+                .find(bson::doc! {})
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        for record in all {
+            let text = record.to_string();
+            assert!(!text.contains(&ann_email), "{collection}: {text}");
+            owners.push(record.get_str("user_id").ok().map(str::to_owned));
+        }
+    }
+    // Bob's client and Bob's account (which has no owner field) remain.
+    assert_eq!(owners.len(), 2, "{owners:?}");
+    assert!(!owners.contains(&Some(ann_id)), "{owners:?}");
+}
+
+#[tokio::test]
+async fn the_sixth_sign_in_in_a_minute_from_one_address_is_refused() {
+    let base = start().await;
+    let http = Client::new();
+    let email = format!("{}@example.com", unique_name("ann"));
+    sign_up(&http, &base, &email, "ann's long password").await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        // A forwarded address from an untrusted peer changes nothing.
+        let (status, body) = call(
+            http.post(format!("{base}/signin"))
+                .header("x-forwarded-for", format!("203.0.113.{i}"))
+                .json(&json!({"email": email, "password": "ann's long password"})),
+        )
+        .await;
+        statuses.push(status);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body["status"], 429, "{body}");
+        }
+    }
+    // Sign-up took one of the five.
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    let response = http
+        .post(format!("{base}/signin"))
+        .json(&json!({"email": email, "password": "ann's long password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_headers(&response);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
+    let (base, _, outbox) = start_with_outbox().await;
+    let http = Client::new();
+    let email = format!("{}@example.com", unique_name("ann"));
+    sign_up(&http, &base, &email, "the first long password").await;
+
+    // The same answer whether the email has an account or not; a code only for the account.
+    let mut answers = Vec::new();
+    for who in [email.as_str(), "nobody@example.com"] {
+        let (status, body) = call(
+            http.post(format!("{base}/forgotPassword"))
+                .json(&json!({ "email": who })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1]);
+    let sent = outbox.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, email);
+    let code = sent[0].1.clone();
+
+    let reset = |token: String, password: &'static str| {
+        http.post(format!("{base}/resetPassword"))
+            .json(&json!({"token": token, "new_password": password}))
+    };
+    let (status, body) = call(reset(code.clone(), "the second long password")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Spent: the same code again, or a made-up one, is refused.
+    for token in [code, "A".repeat(43)] {
+        let (status, body) = call(reset(token, "a third long password")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let signin = |password: &'static str| {
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": email, "password": password}))
+    };
+    assert_eq!(
+        call(signin("the second long password")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(signin("the first long password")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

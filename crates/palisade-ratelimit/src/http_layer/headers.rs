@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue, RETRY_AFTER};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Response};
 
 use crate::{Admitted, Limit, NotUntil};
 
@@ -41,20 +41,21 @@ pub(super) fn admitted(headers: &mut HeaderMap, admitted: &Admitted) {
     );
 }
 
-/// `429 Too Many Requests` with `Retry-After` and the refusing limit's state.
-pub(super) fn refused<B: Default>(refused: &NotUntil) -> Response<B> {
-    let mut response = status_only(StatusCode::TOO_MANY_REQUESTS);
+/// `429 Too Many Requests` as problem details, with `Retry-After` and the refusing limit's
+/// state.
+pub(super) fn refused<B: From<String>>(refused: &NotUntil) -> Response<B> {
+    let mut response = refused.problem_details().to_response();
     let headers = response.headers_mut();
     headers.insert(RETRY_AFTER, number(seconds(refused.wait()).max(1)));
     describe(headers, refused.limit(), 0, refused.wait());
-    response
+    response.map(B::from)
 }
 
-/// An empty response with this status.
-pub(super) fn status_only<B: Default>(status: StatusCode) -> Response<B> {
-    let mut response = Response::new(B::default());
-    *response.status_mut() = status;
-    response
+/// A server-side failure (no peer address to key by), as problem details.
+pub(super) fn misconfigured<B: From<String>>() -> Response<B> {
+    palisade_problem::Problem::internal("ratelimit/unkeyed", "the request cannot be rate limited")
+        .to_response()
+        .map(B::from)
 }
 
 #[cfg(test)]

@@ -237,7 +237,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
     ReqBody: Send + 'static,
-    ResBody: Default + Send,
+    ResBody: From<String> + Send,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -265,7 +265,7 @@ where
                         "requests carry no peer address to key their rate limit: serve an axum router with into_make_service_with_connect_info::<SocketAddr>() (feature `axum`), insert PeerAddr, or configure peer_addr_from"
                     );
                 }
-                return Ok(headers::status_only(StatusCode::INTERNAL_SERVER_ERROR));
+                return Ok(headers::misconfigured());
             };
             match backend.decide(&key).await {
                 Ok(admitted) => {
@@ -334,9 +334,6 @@ impl NotUntil {
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl axum::response::IntoResponse for NotUntil {
     fn into_response(self) -> axum::response::Response {
-        let mut response = self.problem_details().to_response();
-        let refused: Response<String> = headers::refused(&self);
-        response.headers_mut().extend(refused.headers().clone());
-        response.map(axum::body::Body::from)
+        headers::refused::<String>(&self).map(axum::body::Body::from)
     }
 }

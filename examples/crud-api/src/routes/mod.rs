@@ -2,16 +2,28 @@
 
 mod auth;
 mod entities;
+mod me;
+mod reset;
 
 use axum::Router;
 use axum::routing::{get, post};
 
+use palisade_ratelimit::RateLimitLayer;
+
 use crate::state::AppState;
 
-pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+/// The routes; `auth_limit` guards sign-up and sign-in per client address.
+pub(crate) fn router(state: AppState, auth_limit: RateLimitLayer) -> Router {
+    let auth = Router::new()
         .route("/api/v1/signup", post(auth::signup))
         .route("/api/v1/signin", post(auth::signin))
+        .route("/api/v1/forgotPassword", post(reset::forgot))
+        .layer(auth_limit);
+    Router::new()
+        .merge(auth)
+        .route("/api/v1/resetPassword", post(reset::reset))
+        .route("/api/v1/me/export", get(me::export))
+        .route("/api/v1/me", axum::routing::delete(me::erase))
         .route(
             "/api/v1/{entity}",
             get(entities::list).post(entities::create),

@@ -1,0 +1,89 @@
+//! Forgotten passwords: a one-time code (`palisade-auth`, stored as a digest, spent on first
+//! use) sent through the outbox, and the reset that redeems it.
+
+use axum::Json;
+use axum::extract::State;
+use bson::{Document, doc, oid::ObjectId};
+use palisade_password::Error as PasswordError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The one answer to every forgotten-password request, whether the email has an account.
+const SENT: &str = "If an account uses this email, a reset code has been sent to it.";
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Forgotten {
+    email: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Reset {
+    token: String,
+    new_password: String,
+}
+
+pub(crate) async fn forgot(
+    State(state): State<AppState>,
+    Json(body): Json<Forgotten>,
+) -> Result<Json<Value>, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let user = state
+        .database()
+        .collection::<Document>("users")
+        .find_one(doc! {"email": &email})
+        .await
+        .map_err(|_| ApiError::internal())?;
+    if let Some(id) = user.as_ref().and_then(|u| u.get_object_id("_id").ok()) {
+        let code = state
+            .reset_codes()
+            .issue(id.to_hex().as_bytes(), None)
+            .await
+            .map_err(|_| ApiError::internal())?;
+        state.outbox().send_reset_code(&email, code.expose());
+    }
+    Ok(Json(json!({ "message": SENT })))
+}
+
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    Json(body): Json<Reset>,
+) -> Result<Json<Value>, ApiError> {
+    let refused = || {
+        ApiError::bad_request(
+            "auth/reset-refused",
+            "the reset code is unknown, expired or spent",
+        )
+    };
+    let payload = state
+        .reset_codes()
+        .redeem(&body.token, None)
+        .await
+        .map_err(|_| refused())?;
+    let id = payload
+        .expose_str()
+        .and_then(|hex| ObjectId::parse_str(hex).ok())
+        .ok_or_else(ApiError::internal)?;
+    let hash = match state.passwords().hash_async(&body.new_password).await {
+        Ok(hash) => hash,
+        Err(PasswordError::PasswordTooShort { .. } | PasswordError::PasswordTooLong { .. }) => {
+            return Err(ApiError::bad_request(
+                "auth/password-length",
+                "the password is too short or too long",
+            ));
+        }
+        Err(_) => return Err(ApiError::internal()),
+    };
+    let changed = state
+        .database()
+        .collection::<Document>("users")
+        .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
+        .await
+        .map_err(|_| ApiError::internal())?;
+    if changed.matched_count == 0 {
+        return Err(refused());
+    }
+    Ok(Json(json!({ "message": "The password has been changed." })))
+}
