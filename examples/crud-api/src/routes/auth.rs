@@ -76,21 +76,29 @@ fn token(
     })
 }
 
+/// The hash of a password a user chooses (sign-up, reset): one the policy refuses is a 400.
+pub(crate) async fn hash_new_password(
+    state: &AppState,
+    password: &str,
+) -> Result<String, ApiError> {
+    match state.passwords().hash_async(password).await {
+        Ok(hash) => Ok(hash),
+        Err(PasswordError::PasswordTooShort { .. } | PasswordError::PasswordTooLong { .. }) => {
+            Err(ApiError::bad_request(
+                "auth/password-length",
+                "the password is too short or too long",
+            ))
+        }
+        Err(_) => Err(ApiError::internal()),
+    }
+}
+
 pub(crate) async fn signup(
     State(state): State<AppState>,
     Json(body): Json<Credentials>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     let email = email_of(&body)?;
-    let hash = match state.passwords().hash_async(&body.password).await {
-        Ok(hash) => hash,
-        Err(PasswordError::PasswordTooShort { .. } | PasswordError::PasswordTooLong { .. }) => {
-            return Err(ApiError::bad_request(
-                "auth/password-length",
-                "the password is too short or too long",
-            ));
-        }
-        Err(_) => return Err(ApiError::internal()),
-    };
+    let hash = hash_new_password(&state, &body.password).await?;
     let id = ObjectId::new();
     let user = doc! {"_id": id, "email": &email, "password_hash": hash, "role": "user"};
     let users = state.database().collection::<Document>("users");

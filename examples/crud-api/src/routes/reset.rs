@@ -4,10 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use bson::{Document, doc, oid::ObjectId};
-use palisade_password::Error as PasswordError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::auth::hash_new_password;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -66,16 +66,7 @@ pub(crate) async fn reset(
         .expose_str()
         .and_then(|hex| ObjectId::parse_str(hex).ok())
         .ok_or_else(ApiError::internal)?;
-    let hash = match state.passwords().hash_async(&body.new_password).await {
-        Ok(hash) => hash,
-        Err(PasswordError::PasswordTooShort { .. } | PasswordError::PasswordTooLong { .. }) => {
-            return Err(ApiError::bad_request(
-                "auth/password-length",
-                "the password is too short or too long",
-            ));
-        }
-        Err(_) => return Err(ApiError::internal()),
-    };
+    let hash = hash_new_password(&state, &body.new_password).await?;
     let changed = state
         .database()
         .collection::<Document>("users")
