@@ -451,12 +451,34 @@ async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
         http.post(format!("{base}/signin"))
             .json(&json!({"email": email, "password": password}))
     };
-    assert_eq!(
-        call(signin("the second long password")).await.0,
-        StatusCode::OK
-    );
+    let (status, body) = call(signin("the second long password")).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         call(signin("the first long password")).await.0,
         StatusCode::UNAUTHORIZED
+    );
+
+    // Signed in, a change needs the current password.
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let change = |old: &'static str, new: &'static str| {
+        http.post(format!("{base}/changePassword"))
+            .bearer_auth(&token)
+            .json(&json!({"old_password": old, "new_password": new}))
+    };
+    assert_eq!(
+        call(change("not the password", "a fourth long password"))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(change("the second long password", "short")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call(change("the second long password", "a fourth long password"))
+            .await
+            .0,
+        StatusCode::OK
     );
 }

@@ -158,3 +158,44 @@ pub(crate) async fn signin(
     let role = user.get_str("role").unwrap_or("user");
     Ok(Json(token(&state, &id.to_hex(), &email, role)?))
 }
+
+/// `changePassword`: the signed-in user's current password, then the new one.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    user: palisade_auth::Bearer<Claims>,
+    Json(body): Json<PasswordChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = ObjectId::parse_str(user.subject()).map_err(|_| ApiError::signin_refused())?;
+    let users = state.database().collection::<Document>("users");
+    let account = users
+        .find_one(doc! {"_id": id})
+        .await
+        .map_err(|_| ApiError::internal())?
+        .ok_or_else(ApiError::signin_refused)?;
+    let stored = account
+        .get_str("password_hash")
+        .map_err(|_| ApiError::internal())?;
+    match state
+        .passwords()
+        .verify_async(&body.old_password, stored)
+        .await
+    {
+        Ok(_) => {}
+        Err(PasswordError::Mismatch) => return Err(ApiError::signin_refused()),
+        Err(_) => return Err(ApiError::internal()),
+    }
+    let hash = hash_new_password(&state, &body.new_password).await?;
+    users
+        .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(Json(
+        serde_json::json!({ "message": "The password has been changed." }),
+    ))
+}

@@ -22,6 +22,7 @@ pub(crate) fn router(state: AppState, auth_limit: RateLimitLayer) -> Router {
     Router::new()
         .merge(auth)
         .route("/api/v1/resetPassword", post(reset::reset))
+        .route("/api/v1/changePassword", post(auth::change_password))
         .route("/api/v1/me/export", get(me::export))
         .route("/api/v1/me", axum::routing::delete(me::erase))
         .route(
