@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use xshell::cmd;
 
 use crate::project::Project;
@@ -190,6 +190,7 @@ fn doctests(project: &Project) -> Result<()> {
 /// between workspace crates resolve to the packages just made). The test kit, xtask and the
 /// crud-api example are not published.
 fn package(project: &Project) -> Result<()> {
+    forget_extracted_packages()?;
     let sh = project.shell()?;
     // A packaged manifest carries no workspace profile: the workspace's light dev profile is
     // given again so the verifying builds reuse what the test build compiled where they can.
@@ -206,5 +207,47 @@ fn package(project: &Project) -> Result<()> {
         "cargo package {profile...} --workspace --exclude xtask --exclude palisade-test --exclude crud-api --locked --allow-dirty"
     )
     .run()?;
+    Ok(())
+}
+
+/// Removes cargo's extracted copies of this workspace's own packages. The verifying builds read
+/// the packages just made through a local registry under `target/package/`, and cargo keeps
+/// what it extracts from a registry by the registry's path and the package's version, never
+/// by content: a copy left by an earlier run at the same path (same version, older sources)
+/// would be built in place of the new one. None of these names is on crates.io, so nothing
+/// else is touched.
+fn forget_extracted_packages() -> Result<()> {
+    let Some(cargo_home) = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo"))
+        })
+    else {
+        return Ok(());
+    };
+    for area in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join(area)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            let Ok(entries) = std::fs::read_dir(registry.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let ours = name.to_str().is_some_and(|n| n.starts_with("palisade-"));
+                if !ours {
+                    continue;
+                }
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+    }
     Ok(())
 }
