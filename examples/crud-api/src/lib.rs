@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use palisade_ratelimit::{KeyedLimiter, RateLimitLayer, Settings as RateSettings};
 use palisade_web::SecurityHeaders;
+use palisade_web::context::RequestContextLayer;
 
 pub use outbox::{MemoryOutbox, NoOutbox, Outbox};
 pub use settings::{Mode, SettingInvalid, Settings};
@@ -43,5 +44,7 @@ pub async fn app_with(settings: &Settings, outbox: Arc<dyn Outbox>) -> Result<Ro
     let limiter =
         KeyedLimiter::new(&RateSettings::new(settings.auth_rate_limit.clone()).with_mode(mode));
     let auth_limit = RateLimitLayer::new(Arc::new(limiter));
-    Ok(routes::router(state, auth_limit).layer(headers.layer()))
+    Ok(routes::router(state, auth_limit)
+        .layer(RequestContextLayer::new())
+        .layer(headers.layer()))
 }

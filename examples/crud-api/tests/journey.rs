@@ -52,9 +52,15 @@ async fn start_with_outbox() -> (String, String, std::sync::Arc<crud_api::Memory
     (format!("http://{address}/api/v1"), database, outbox)
 }
 
-/// The API preset's headers, on every response whatever its status.
+/// The API preset's headers and a request id, on every response whatever its status.
 fn assert_headers(response: &Response) {
     let headers = response.headers();
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+    assert!(
+        request_id.is_some_and(|id| id.len() >= 16 && id != "client-chosen-id"),
+        "x-request-id {request_id:?} on a {} response",
+        response.status()
+    );
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
@@ -70,7 +76,12 @@ fn assert_headers(response: &Response) {
 
 /// Sends, checks the headers, returns the status and the JSON body (null when empty).
 async fn call(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.unwrap();
+    // A request id from a client that is no trusted proxy is replaced by the server's own.
+    let response = request
+        .header("x-request-id", "client-chosen-id")
+        .send()
+        .await
+        .unwrap();
     assert_headers(&response);
     let status = response.status();
     let text = response.text().await.unwrap();
