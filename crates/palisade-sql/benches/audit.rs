@@ -17,7 +17,7 @@
 use palisade_audit::{Audit, DbSystem, QueryTarget};
 use palisade_sql::GuardedSql;
 use palisade_test::Service;
-use palisade_test::bench::{Row, keep, report};
+use palisade_test::bench::{Row, keep, median, report};
 use sqlx::{AssertSqlSafe, Executor as _, PgPool, Postgres};
 
 const KRATE: &str = "palisade-sql";
@@ -50,11 +50,6 @@ async fn alternated(
         a.as_nanos() as f64 / QUERIES as f64,
         b.as_nanos() as f64 / QUERIES as f64,
     )
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 fn main() {

@@ -15,18 +15,13 @@ use std::time::Instant;
 
 use palisade_sql::{Expect, verify_privileges};
 use palisade_test::Service;
-use palisade_test::bench::{Row, keep, report};
+use palisade_test::bench::{Row, keep, median, report};
 use sqlx::{AssertSqlSafe, Connection as _, Executor as _, MySqlConnection, PgConnection};
 
 const KRATE: &str = "palisade-sql";
 const TABLES: usize = 1000;
 const RUNS: usize = 7;
 const DATABASE: &str = "palisade_bench_1000";
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 /// The benchmark's own login, so the provisioned ones the tests check stay as they are.
 const USER: &str = "palisade_bench";

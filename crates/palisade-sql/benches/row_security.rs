@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use palisade_sql::GuardedSql;
-use palisade_test::bench::{Row, keep, report};
+use palisade_test::bench::{Row, keep, median, report};
 use palisade_test::{Service, unique_name};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, Executor as _, PgPool, Postgres};
@@ -24,11 +24,6 @@ const KRATE: &str = "palisade-sql";
 const QUERIES: usize = 2000;
 const RUNS: usize = 11;
 const APP_ROLE: &str = "palisade_rls_app";
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -53,7 +53,9 @@ fn batch_ns(op: &mut dyn FnMut(), iterations: u64) -> f64 {
     start.elapsed().as_nanos() as f64 / iterations as f64
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
+/// The middle of `samples` (the upper middle of an even count; NaN when empty).
+#[must_use]
+pub fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
 }
