@@ -36,13 +36,20 @@ impl BearerVerifier for TokenVerifier {
     }
 }
 
-/// The token of `Authorization: Bearer TOKEN` (RFC 6750 §2.1; the scheme in any case).
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+/// The token of `Authorization: Bearer TOKEN` (RFC 6750 §2.1; the scheme in any case), for
+/// middleware of its own that verifies before the handler: `None` when the header is
+/// missing, not text, another scheme, or holds more than one token.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(http::header::AUTHORIZATION, "bearer abc.def.ghi".parse().unwrap());
+/// assert_eq!(palisade_auth::bearer_token(&headers), Some("abc.def.ghi"));
+/// headers.insert(http::header::AUTHORIZATION, "Basic dXNlcjpwdw==".parse().unwrap());
+/// assert_eq!(palisade_auth::bearer_token(&headers), None);
+/// ```
+#[must_use]
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
         .then_some(token)
@@ -93,7 +100,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, TokenRefused> {
         let verifier = V::from_ref(state);
-        let outcome = match bearer_token(parts) {
+        let outcome = match bearer_token(&parts.headers) {
             None => Err(TokenRefused::Missing),
             Some(token) => verifier.verify_bearer::<C>(token).await,
         };

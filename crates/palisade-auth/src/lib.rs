@@ -20,7 +20,7 @@ pub use code::{
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use extract::{Bearer, BearerVerifier, TURNSTILE_HEADER, Turnstile};
+pub use extract::{Bearer, BearerVerifier, TURNSTILE_HEADER, Turnstile, bearer_token};
 pub use jwks::{ENTRA_COMMON_KEYS, JwksStats, JwksVerifier};
 pub use token::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, IssueError, KeyInvalid, KeyLoadError, MAX_LEEWAY,

@@ -122,7 +122,7 @@ impl FilterPolicy {
         self
     }
 
-    fn kind_of(&self, path: &str) -> Option<FieldKind> {
+    pub(crate) fn kind_of(&self, path: &str) -> Option<FieldKind> {
         self.fields.kind_of(path)
     }
 

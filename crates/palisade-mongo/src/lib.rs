@@ -12,6 +12,7 @@ mod guard;
 mod json;
 mod limits;
 mod operators;
+mod record;
 mod references;
 mod scope;
 mod tenant;

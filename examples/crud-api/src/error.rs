@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use palisade_mongo::DriverError;
 use palisade_problem::Problem;
+use palisade_sql::QueryError;
 
 /// A handler's failure.
 #[derive(Debug)]
@@ -13,6 +14,8 @@ pub(crate) enum ApiError {
     Problem(Problem),
     /// The guard, the scope or the database (`palisade-mongo` maps each to its status).
     Mongo(DriverError),
+    /// The SQL guard or the database (`palisade-sql` maps each to its status).
+    Sql(QueryError),
 }
 
 impl ApiError {
@@ -37,6 +40,31 @@ impl ApiError {
         ))
     }
 
+    /// A token that verified but names no usable account or organization.
+    pub(crate) fn unauthorized() -> Self {
+        Self::Problem(Problem::new(
+            "auth/token-refused",
+            "the token is not accepted",
+            StatusCode::UNAUTHORIZED,
+        ))
+    }
+
+    /// A referenced record that does not exist or is not the user's (`422`).
+    pub(crate) fn unprocessable(kind: &'static str, title: &'static str) -> Self {
+        Self::Problem(Problem::new(kind, title, StatusCode::UNPROCESSABLE_ENTITY))
+    }
+
+    /// A MongoDB failure outside a scoped collection, with the status `palisade-mongo` gives
+    /// it (`503` when the server cannot be reached).
+    pub(crate) fn mongo(error: mongodb::error::Error) -> Self {
+        Self::Mongo(error.into())
+    }
+
+    /// The one-time code store (Redis) cannot be reached (`503`).
+    pub(crate) fn store_unavailable() -> Self {
+        Self::Problem(Problem::database_unavailable("crud/store-unavailable"))
+    }
+
     pub(crate) fn internal() -> Self {
         Self::Problem(Problem::internal("crud/internal", "the request failed"))
     }
@@ -48,11 +76,18 @@ impl From<DriverError> for ApiError {
     }
 }
 
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        Self::Sql(error)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             Self::Problem(problem) => problem.into_response(),
             Self::Mongo(error) => error.into_response(),
+            Self::Sql(error) => error.into_response(),
         }
     }
 }

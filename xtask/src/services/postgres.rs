@@ -165,8 +165,11 @@ pub(super) fn stop(dir: &ServiceDir) -> Result<bool> {
 }
 
 /// The roles and tables `verify_privileges` is tested against, in a database of their own
-/// (`palisade_privileges`), and a database whose `pg_class` PUBLIC may not read
-/// (`palisade_no_catalog`); safe to run on every `services up`.
+/// (`palisade_privileges`), a database whose `pg_class` PUBLIC may not read
+/// (`palisade_no_catalog`), and crud-api's database with its three logins: the owner that
+/// creates the tables (`crud_api_owner`), the service's read-write login (`crud_api`) and
+/// its read-only login (`crud_api_reader`), both granted by crud-api's schema; safe to run
+/// on every `services up`.
 const PROVISION: &str = r"
 SELECT 'CREATE DATABASE palisade_privileges'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'palisade_privileges')\gexec
@@ -196,6 +199,16 @@ SELECT 'CREATE DATABASE palisade_no_catalog'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'palisade_no_catalog')\gexec
 \c palisade_no_catalog
 REVOKE SELECT ON pg_catalog.pg_class FROM PUBLIC;
+\c postgres
+DO $$ DECLARE r text; BEGIN
+  FOREACH r IN ARRAY ARRAY['crud_api_owner', 'crud_api', 'crud_api_reader'] LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOBYPASSRLS', r);
+    END IF;
+  END LOOP;
+END $$;
+SELECT 'CREATE DATABASE crud_api OWNER crud_api_owner'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'crud_api')\gexec
 ";
 
 /// Creates the roles and tables of [`PROVISION`].

@@ -1,15 +1,19 @@
 //! Sign-up and sign-in: passwords through `palisade-password` (an old hash is upgraded on
 //! sign-in; an unknown email costs a dummy verification, so timing does not tell), tokens
-//! through `palisade-auth`.
+//! through `palisade-auth`. Each account opens an organization of its own, whose records
+//! live in a database of their own.
 
 use axum::Json;
 use axum::extract::State;
-use bson::{Document, doc, oid::ObjectId};
+use bson::{DateTime, Document, doc, oid::ObjectId};
 use http::StatusCode;
+use palisade_audit::{SecurityEvent, SecurityKind};
 use palisade_password::Error as PasswordError;
 use serde::{Deserialize, Serialize};
 
+use super::user::{Claims, User};
 use crate::error::ApiError;
+use crate::extract::Body;
 use crate::state::AppState;
 
 /// The longest email accepted (RFC 5321's path limit).
@@ -30,15 +34,6 @@ pub(crate) struct TokenResponse {
     token_type: &'static str,
 }
 
-/// The claims of our own tokens beside `sub` (the user id).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Claims {
-    /// The user id, as the reference back end names it.
-    pub(crate) user_id: String,
-    pub(crate) email: String,
-    pub(crate) role: String,
-}
-
 fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
     let email = credentials.email.trim().to_lowercase();
     let plausible = email.len() <= MAX_EMAIL
@@ -55,20 +50,27 @@ fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
     }
 }
 
-fn token(
-    state: &AppState,
-    user_id: &str,
-    email: &str,
-    role: &str,
-) -> Result<TokenResponse, ApiError> {
+/// A token for the account `user` (a document of `users`).
+fn token(state: &AppState, user: &Document) -> Result<TokenResponse, ApiError> {
+    let id = user
+        .get_object_id("_id")
+        .map_err(|_| ApiError::internal())?
+        .to_hex();
     let claims = Claims {
-        user_id: user_id.to_owned(),
-        email: email.to_owned(),
-        role: role.to_owned(),
+        user_id: id.clone(),
+        email: user
+            .get_str("email")
+            .map_err(|_| ApiError::internal())?
+            .to_owned(),
+        role: user.get_str("role").unwrap_or("user").to_owned(),
+        organization_id: user
+            .get_str("organization_id")
+            .map_err(|_| ApiError::internal())?
+            .to_owned(),
     };
     let access_token = state
         .issuer()
-        .issue(user_id, &claims)
+        .issue(&id, &claims)
         .map_err(|_| ApiError::internal())?;
     Ok(TokenResponse {
         access_token,
@@ -93,46 +95,59 @@ pub(crate) async fn hash_new_password(
     }
 }
 
+fn is_duplicate(error: &mongodb::error::Error) -> bool {
+    matches!(
+        &*error.kind,
+        mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) if e.code == 11000
+    )
+}
+
 pub(crate) async fn signup(
     State(state): State<AppState>,
-    Json(body): Json<Credentials>,
+    Body(body): Body<Credentials>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     let email = email_of(&body)?;
     let hash = hash_new_password(&state, &body.password).await?;
-    let id = ObjectId::new();
-    let user = doc! {"_id": id, "email": &email, "password_hash": hash, "role": "user"};
-    let users = state.database().collection::<Document>("users");
-    if let Err(error) = users.insert_one(user).await {
-        let duplicate = matches!(
-            &*error.kind,
-            mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) if e.code == 11000
-        );
-        return Err(if duplicate {
+    let organization = ObjectId::new();
+    let organizations = state.directory().collection::<Document>("organizations");
+    organizations
+        .insert_one(doc! {"_id": organization, "created_at": DateTime::now()})
+        .await
+        .map_err(ApiError::mongo)?;
+    let user = doc! {
+        "_id": ObjectId::new(),
+        "email": &email,
+        "password_hash": hash,
+        "role": "user",
+        "organization_id": organization.to_hex(),
+    };
+    let users = state.directory().collection::<Document>("users");
+    if let Err(error) = users.insert_one(&user).await {
+        // The organization opened for this account goes with it.
+        let _ = organizations.delete_one(doc! {"_id": organization}).await;
+        return Err(if is_duplicate(&error) {
             ApiError::Problem(palisade_problem::Problem::new(
                 "auth/email-taken",
                 "an account with this email exists",
                 StatusCode::CONFLICT,
             ))
         } else {
-            ApiError::internal()
+            ApiError::mongo(error)
         });
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(token(&state, &id.to_hex(), &email, "user")?),
-    ))
+    Ok((StatusCode::CREATED, Json(token(&state, &user)?)))
 }
 
 pub(crate) async fn signin(
     State(state): State<AppState>,
-    Json(body): Json<Credentials>,
+    Body(body): Body<Credentials>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let email = email_of(&body).map_err(|_| ApiError::signin_refused())?;
-    let users = state.database().collection::<Document>("users");
+    let users = state.directory().collection::<Document>("users");
     let user = users
         .find_one(doc! {"email": &email})
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(ApiError::mongo)?;
     let Some(user) = user else {
         // The same work as a real verification, and the same answer.
         let _ = state.passwords().dummy_verify_async(&body.password).await;
@@ -153,10 +168,12 @@ pub(crate) async fn signin(
         users
             .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": upgraded}})
             .await
-            .map_err(|_| ApiError::internal())?;
+            .map_err(ApiError::mongo)?;
     }
-    let role = user.get_str("role").unwrap_or("user");
-    Ok(Json(token(&state, &id.to_hex(), &email, role)?))
+    state.audit().security(
+        SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api").with_user(id.to_hex()),
+    );
+    Ok(Json(token(&state, &user)?))
 }
 
 /// `changePassword`: the signed-in user's current password, then the new one.
@@ -168,16 +185,16 @@ pub(crate) struct PasswordChange {
 
 pub(crate) async fn change_password(
     State(state): State<AppState>,
-    user: palisade_auth::Bearer<Claims>,
-    Json(body): Json<PasswordChange>,
+    user: User,
+    Body(body): Body<PasswordChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = ObjectId::parse_str(user.subject()).map_err(|_| ApiError::signin_refused())?;
-    let users = state.database().collection::<Document>("users");
+    let id = ObjectId::parse_str(&user.id).map_err(|_| ApiError::unauthorized())?;
+    let users = state.directory().collection::<Document>("users");
     let account = users
         .find_one(doc! {"_id": id})
         .await
-        .map_err(|_| ApiError::internal())?
-        .ok_or_else(ApiError::signin_refused)?;
+        .map_err(ApiError::mongo)?
+        .ok_or_else(ApiError::unauthorized)?;
     let stored = account
         .get_str("password_hash")
         .map_err(|_| ApiError::internal())?;
@@ -194,7 +211,7 @@ pub(crate) async fn change_password(
     users
         .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(ApiError::mongo)?;
     Ok(Json(
         serde_json::json!({ "message": "The password has been changed." }),
     ))

@@ -1,22 +1,26 @@
-//! CRUD for `clients`, `projects` and `documents`, each record owned by the signed-in user:
-//! every operation goes through `ScopedCollection` (the owner pinned on every filter, client
-//! filters through the guard with `*_id` fields typed as ObjectIds and `*_uuid` as UUIDs,
-//! owner and audit fields out of the client's reach, audit stamps on every write).
+//! CRUD for `clients`, `projects` and `documents`, each record owned by the signed-in user
+//! and kept in the database of the user's organization: every operation goes through
+//! `ScopedCollection` (the owner pinned on every filter, client filters through the guard
+//! with `*_id` fields typed as ObjectIds and `*_uuid` as UUIDs, owner and audit fields out of
+//! the client's reach, audit stamps on every write, `project_id` and `client_id` checked to
+//! name the user's own records). Documents also keep an index row in PostgreSQL for the
+//! reports: written after the document and undone with it when either side fails.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document, doc};
 use futures_util::TryStreamExt as _;
 use http::StatusCode;
 use mongodb::options::FindOptions;
-use palisade_auth::Bearer;
 use palisade_mongo::{Audit, Scope, ScopedCollection, document_from_json};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::auth::Claims;
+use super::user::User;
 use crate::error::ApiError;
+use crate::extract::{Body, Params, Segments};
+use crate::sql;
 use crate::state::AppState;
 
 /// The collections the API serves.
@@ -24,6 +28,9 @@ pub(crate) const ENTITIES: [&str; 3] = ["clients", "projects", "documents"];
 
 /// The field that names each record's owner.
 pub(crate) const OWNER_FIELD: &str = "user_id";
+
+/// The collection whose records have an index row in PostgreSQL.
+const INDEXED: &str = "documents";
 
 /// The most records one list returns.
 const MAX_LIMIT: i64 = 100;
@@ -36,19 +43,23 @@ pub(crate) struct ListQuery {
     limit: Option<i64>,
 }
 
-/// The signed-in user's view of `entity` (404 for any other name).
+/// The signed-in user's view of `entity` in the organization's database (404 for any
+/// other name).
 fn collection(
     state: &AppState,
     entity: &str,
-    user: &Bearer<Claims>,
+    user: &User,
 ) -> Result<ScopedCollection<Document>, ApiError> {
     if !ENTITIES.contains(&entity) {
         return Err(ApiError::not_found());
     }
-    let scope = Scope::new(OWNER_FIELD, user.subject()).with_policy(state.filters().clone());
+    let database = state.tenant(user.organization())?;
+    let scope = Scope::new(OWNER_FIELD, user.id.as_str()).with_policy(state.filters().clone());
     Ok(
-        ScopedCollection::new(state.database().collection::<Document>(entity), scope)
-            .with_audit(Audit::new(user.subject(), DateTime::now())),
+        ScopedCollection::new(database.collection::<Document>(entity), scope)
+            .with_audit(Audit::new(user.id.as_str(), DateTime::now()))
+            .with_references(state.references().clone())
+            .with_events(state.audit().clone()),
     )
 }
 
@@ -62,21 +73,32 @@ fn to_json(record: Document) -> Value {
     Bson::Document(record).into_relaxed_extjson()
 }
 
-fn body_document(body: Value) -> Result<Document, ApiError> {
-    match Bson::try_from(body) {
-        Ok(Bson::Document(document)) => Ok(document),
-        _ => Err(ApiError::bad_request(
+/// A record from a JSON body, its typed fields converted (`*_id` strings to ObjectIds,
+/// `*_uuid` strings to UUIDs) by the same policy that types filters.
+fn body_document(state: &AppState, body: Value) -> Result<Document, ApiError> {
+    let Ok(Bson::Document(mut document)) = Bson::try_from(body) else {
+        return Err(ApiError::bad_request(
             "crud/body-invalid",
             "the body is not a JSON object",
-        )),
-    }
+        ));
+    };
+    state
+        .filters()
+        .type_record(&mut document)
+        .map_err(|r| ApiError::Mongo(r.into()))?;
+    Ok(document)
+}
+
+/// A reference field of a stored record as the index stores it (hex), when it is one.
+fn reference(record: &Document, field: &str) -> Option<String> {
+    record.get_object_id(field).ok().map(|id| id.to_hex())
 }
 
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
-    Query(query): Query<ListQuery>,
-    user: Bearer<Claims>,
+    Segments(entity): Segments<String>,
+    Params(query): Params<ListQuery>,
+    user: User,
 ) -> Result<Json<Value>, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let filter = match query.filters.as_deref() {
@@ -111,12 +133,12 @@ pub(crate) async fn list(
 
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
-    user: Bearer<Claims>,
-    Json(body): Json<Value>,
+    Segments(entity): Segments<String>,
+    user: User,
+    Body(body): Body<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let records = collection(&state, &entity, &user)?;
-    let record = body_document(body)?;
+    let record = body_document(&state, body)?;
     let inserted = records.insert_one(&record).await?;
     let id = inserted
         .inserted_id
@@ -126,13 +148,33 @@ pub(crate) async fn create(
         .find_one(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::internal)?;
+    if entity == INDEXED {
+        let (project, client) = (
+            reference(&stored, "project_id"),
+            reference(&stored, "client_id"),
+        );
+        let row = sql::Document {
+            id: &id.to_hex(),
+            project_id: project.as_deref(),
+            client_id: client.as_deref(),
+        };
+        if let Err(error) = state
+            .sql()
+            .index_document(&user.id, user.organization(), &row)
+            .await
+        {
+            // No document without its index row.
+            records.delete_one(doc! {"_id": id}).await?;
+            return Err(error.into());
+        }
+    }
     Ok((StatusCode::CREATED, Json(to_json(stored))))
 }
 
 pub(crate) async fn read(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
-    user: Bearer<Claims>,
+    Segments((entity, id)): Segments<(String, String)>,
+    user: User,
 ) -> Result<Json<Value>, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let record = records
@@ -144,13 +186,17 @@ pub(crate) async fn read(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
-    user: Bearer<Claims>,
-    Json(body): Json<Value>,
+    Segments((entity, id)): Segments<(String, String)>,
+    user: User,
+    Body(body): Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let id = record_id(&id)?;
-    let changes = body_document(body)?;
+    let changes = body_document(&state, body)?;
+    let before = records
+        .find_one(doc! {"_id": id})
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let result = records
         .update_one(doc! {"_id": id}, doc! {"$set": changes})
         .await?;
@@ -161,18 +207,55 @@ pub(crate) async fn update(
         .find_one(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let moved = ["project_id", "client_id"]
+        .iter()
+        .any(|field| before.get(field) != record.get(field));
+    if entity == INDEXED && moved {
+        let (project, client) = (
+            reference(&record, "project_id"),
+            reference(&record, "client_id"),
+        );
+        let row = sql::Document {
+            id: &id.to_hex(),
+            project_id: project.as_deref(),
+            client_id: client.as_deref(),
+        };
+        if let Err(error) = state.sql().reindex_document(&user.id, &row).await {
+            // The references go back to what the index still says.
+            let previous: Document = ["project_id", "client_id"]
+                .iter()
+                .filter_map(|field| before.get(field).map(|v| ((*field).to_owned(), v.clone())))
+                .collect();
+            if !previous.is_empty() {
+                records
+                    .update_one(doc! {"_id": id}, doc! {"$set": previous})
+                    .await?;
+            }
+            return Err(error.into());
+        }
+    }
     Ok(Json(to_json(record)))
 }
 
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
-    user: Bearer<Claims>,
+    Segments((entity, id)): Segments<(String, String)>,
+    user: User,
 ) -> Result<StatusCode, ApiError> {
     let records = collection(&state, &entity, &user)?;
-    let result = records.delete_one(doc! {"_id": record_id(&id)?}).await?;
+    let id = record_id(&id)?;
+    // The index row goes in a transaction committed only once the document is gone.
+    let index = if entity == INDEXED {
+        Some(state.sql().unindex_document(&user.id, &id.to_hex()).await?)
+    } else {
+        None
+    };
+    let result = records.delete_one(doc! {"_id": id}).await?;
     if result.deleted_count == 0 {
         return Err(ApiError::not_found());
+    }
+    if let Some(index) = index {
+        index.commit().await.map_err(|e| ApiError::Sql(e.into()))?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,71 +1,93 @@
-//! The rights of access and erasure: everything the signed-in user owns, as one JSON
-//! document, and its deletion, built on `palisade-mongo`'s `OwnedCollections` rather than
-//! written per collection.
+//! The rights of access and erasure: everything the signed-in user owns, in MongoDB and in
+//! PostgreSQL, as one JSON document, and its deletion, built on `palisade-mongo`'s
+//! `OwnedCollections` rather than written per collection.
 
 use axum::Json;
 use axum::extract::State;
 use bson::{Bson, Document, doc, oid::ObjectId};
 use http::StatusCode;
-use palisade_auth::Bearer;
-use palisade_mongo::OwnedCollections;
 use serde_json::Value;
 
-use super::auth::Claims;
-use super::entities::{ENTITIES, OWNER_FIELD};
+use super::user::User;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Every collection that holds a user's records, under its owner field.
-fn owned() -> OwnedCollections {
-    ENTITIES
-        .iter()
-        .fold(OwnedCollections::new(), |owned, entity| {
-            owned.collection(entity, OWNER_FIELD)
-        })
-}
-
-fn user_id(user: &Bearer<Claims>) -> Result<ObjectId, ApiError> {
-    ObjectId::parse_str(user.subject()).map_err(|_| ApiError::not_found())
+fn account_id(user: &User) -> Result<ObjectId, ApiError> {
+    ObjectId::parse_str(&user.id).map_err(|_| ApiError::unauthorized())
 }
 
 pub(crate) async fn export(
     State(state): State<AppState>,
-    user: Bearer<Claims>,
+    user: User,
 ) -> Result<Json<Value>, ApiError> {
-    let id = user_id(&user)?;
+    let id = account_id(&user)?;
     let account = state
-        .database()
+        .directory()
         .collection::<Document>("users")
         .find_one(doc! {"_id": id})
         .await
-        .map_err(|_| ApiError::internal())?
-        .ok_or_else(ApiError::not_found)?;
-    let mut export = owned()
-        .export_owned(state.database(), user.subject())
+        .map_err(ApiError::mongo)?
+        .ok_or_else(ApiError::unauthorized)?;
+    let database = state.tenant(user.organization())?;
+    let records = state
+        .owned()
+        .export_owned(&database, user.id.as_str())
         .await?;
     // The account itself, without its password hash.
     let mut profile = account;
     profile.remove("password_hash");
-    export.insert("account", profile);
-    Ok(Json(Bson::Document(export).into_relaxed_extjson()))
+    let mut export = serde_json::Map::new();
+    export.insert(
+        "account".into(),
+        Bson::Document(profile).into_relaxed_extjson(),
+    );
+    export.insert(
+        "records".into(),
+        Bson::Document(records).into_relaxed_extjson(),
+    );
+    export.insert("sql".into(), state.sql().export(&user.id).await?);
+    Ok(Json(Value::Object(export)))
 }
 
 pub(crate) async fn erase(
     State(state): State<AppState>,
-    user: Bearer<Claims>,
+    user: User,
 ) -> Result<StatusCode, ApiError> {
-    let id = user_id(&user)?;
-    let erased = owned()
-        .erase_owned(state.database(), user.subject())
+    let id = account_id(&user)?;
+    let database = state.tenant(user.organization())?;
+    let erased = state
+        .owned()
+        .erase_owned(&database, user.id.as_str())
         .await?;
-    if erased.remaining() > 0 {
-        return Err(ApiError::internal());
+    let rows_left = state.sql().erase(&user.id).await?;
+    if erased.remaining() > 0 || rows_left > 0 {
+        // Something was written meanwhile: the account stays so the user can erase again.
+        return Err(ApiError::Problem(palisade_problem::Problem::new(
+            "crud/erasure-incomplete",
+            "records were written during the erasure: erase again",
+            StatusCode::CONFLICT,
+        )));
     }
-    state
-        .database()
-        .collection::<Document>("users")
+    let users = state.directory().collection::<Document>("users");
+    users
         .delete_one(doc! {"_id": id})
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(ApiError::mongo)?;
+    // The organization goes with its last member, database and all.
+    let members = users
+        .count_documents(doc! {"organization_id": user.organization()})
+        .await
+        .map_err(ApiError::mongo)?;
+    if members == 0 {
+        database.drop().await.map_err(ApiError::mongo)?;
+        let organization =
+            ObjectId::parse_str(user.organization()).map_err(|_| ApiError::unauthorized())?;
+        state
+            .directory()
+            .collection::<Document>("organizations")
+            .delete_one(doc! {"_id": organization})
+            .await
+            .map_err(ApiError::mongo)?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,11 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 use bson::{Document, doc, oid::ObjectId};
+use palisade_auth::RedeemError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::hash_new_password;
 use crate::error::ApiError;
+use crate::extract::Body;
 use crate::state::AppState;
 
 /// The one answer to every forgotten-password request, whether the email has an account.
@@ -27,21 +29,21 @@ pub(crate) struct Reset {
 
 pub(crate) async fn forgot(
     State(state): State<AppState>,
-    Json(body): Json<Forgotten>,
+    Body(body): Body<Forgotten>,
 ) -> Result<Json<Value>, ApiError> {
     let email = body.email.trim().to_lowercase();
     let user = state
-        .database()
+        .directory()
         .collection::<Document>("users")
         .find_one(doc! {"email": &email})
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(ApiError::mongo)?;
     if let Some(id) = user.as_ref().and_then(|u| u.get_object_id("_id").ok()) {
         let code = state
             .reset_codes()
             .issue(id.to_hex().as_bytes(), None)
             .await
-            .map_err(|_| ApiError::internal())?;
+            .map_err(|_| ApiError::store_unavailable())?;
         state.outbox().send_reset_code(&email, code.expose());
     }
     Ok(Json(json!({ "message": SENT })))
@@ -49,7 +51,7 @@ pub(crate) async fn forgot(
 
 pub(crate) async fn reset(
     State(state): State<AppState>,
-    Json(body): Json<Reset>,
+    Body(body): Body<Reset>,
 ) -> Result<Json<Value>, ApiError> {
     let refused = || {
         ApiError::bad_request(
@@ -61,18 +63,21 @@ pub(crate) async fn reset(
         .reset_codes()
         .redeem(&body.token, None)
         .await
-        .map_err(|_| refused())?;
+        .map_err(|error| match error {
+            RedeemError::Refused => refused(),
+            _ => ApiError::store_unavailable(),
+        })?;
     let id = payload
         .expose_str()
         .and_then(|hex| ObjectId::parse_str(hex).ok())
         .ok_or_else(ApiError::internal)?;
     let hash = hash_new_password(&state, &body.new_password).await?;
     let changed = state
-        .database()
+        .directory()
         .collection::<Document>("users")
         .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(ApiError::mongo)?;
     if changed.matched_count == 0 {
         return Err(refused());
     }

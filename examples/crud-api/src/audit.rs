@@ -1,0 +1,44 @@
+//! Audit events from every crate the service uses (queries, sign-ins, refused tokens, rate
+//! limits, guard refusals, one-time codes, Turnstile) into the log, and, with
+//! `AUDIT_LOG_DIR`, into a tamper-evident chained log that `palisade audit verify` checks.
+
+use std::sync::Arc;
+
+use palisade_audit::{Audit, ChainHealth, ChainKey, ChainOptions, ChainedLog, TracingSink};
+use palisade_secrets::Registry;
+use palisade_web::context::ContextActors;
+
+use crate::settings::Settings;
+
+/// The audit handle and, with a chained log, its health (records written, write failures).
+pub(crate) struct AuditTrail {
+    pub(crate) audit: Audit,
+    pub(crate) chain: Option<Arc<ChainHealth>>,
+}
+
+/// Builds the audit handle: events carry the request's user, organization, request id and
+/// client address, and go to the tracing log (target `palisade::audit`) and the chained log.
+///
+/// # Errors
+/// A message naming the setting that failed, never the key.
+pub(crate) async fn trail(settings: &Settings, registry: &Registry) -> Result<AuditTrail, String> {
+    let builder = Audit::builder()
+        .actors(Arc::new(ContextActors))
+        .sink(TracingSink::new());
+    let (Some(dir), Some(reference)) = (&settings.audit_log_dir, &settings.audit_key) else {
+        return Ok(AuditTrail {
+            audit: builder.build(),
+            chain: None,
+        });
+    };
+    let key = ChainKey::load(registry, reference)
+        .await
+        .map_err(|e| format!("AUDIT_KEY: {e}"))?;
+    let log = ChainedLog::open(dir, key, ChainOptions::default())
+        .map_err(|e| format!("AUDIT_LOG_DIR: {e}"))?;
+    let health = log.health();
+    Ok(AuditTrail {
+        audit: builder.sink(log).build(),
+        chain: Some(health),
+    })
+}

@@ -1,0 +1,84 @@
+//! The signed-in user: the bearer token verified once per request (by the write limit's
+//! middleware or by the handler, whichever runs first), the request context identified with
+//! the user and organization, so audit events and per-user rate limits carry both.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use http::request::Parts;
+use palisade_auth::{TokenRefused, bearer_token};
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+
+/// The claims of our own tokens beside `sub` (the user id), as the reference back end has
+/// them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    /// The user id, as the reference back end names it.
+    pub(crate) user_id: String,
+    pub(crate) email: String,
+    pub(crate) role: String,
+    /// The organization whose database holds the user's records.
+    pub(crate) organization_id: String,
+}
+
+/// A request's verified user.
+#[derive(Debug, Clone)]
+pub(crate) struct User {
+    /// The user id (`sub`).
+    pub(crate) id: String,
+    pub(crate) claims: Claims,
+}
+
+impl User {
+    pub(crate) fn organization(&self) -> &str {
+        &self.claims.organization_id
+    }
+}
+
+impl FromRequestParts<AppState> for User {
+    type Rejection = TokenRefused;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<Self>() {
+            return Ok(user.clone());
+        }
+        let token = bearer_token(&parts.headers).ok_or(TokenRefused::Missing)?;
+        let verified = state.verifier().verify::<Claims>(token)?;
+        let id = verified
+            .registered
+            .subject
+            .filter(|subject| *subject == verified.claims.user_id)
+            .ok_or(TokenRefused::Claim("sub"))?;
+        palisade_web::context::identify(
+            &parts.extensions,
+            &id,
+            Some(&verified.claims.organization_id),
+        )
+        .map_err(|_| TokenRefused::Claim("sub"))?;
+        let user = Self {
+            id,
+            claims: verified.claims,
+        };
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// Verifies the token before the layers that need the user (the per-user write limit); an
+/// unauthenticated request is answered 401 here, before it counts against anything.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match User::from_request_parts(&mut parts, &state).await {
+        Ok(_) => next.run(Request::from_parts(parts, body)).await,
+        Err(refused) => refused.into_response(),
+    }
+}

@@ -1,0 +1,144 @@
+//! What every handler shares, built once at start: the databases, the password hasher, the
+//! token keys, the filter policy, the owned-collection registry, the one-time codes, the
+//! Turnstile verifier and the audit trail.
+
+mod build;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use mongodb::{Client, Database};
+use palisade_audit::{Audit, ChainHealth};
+use palisade_auth::{OneTimeCodes, RedisCodes, TokenIssuer, TokenVerifier, TurnstileVerifier};
+use palisade_mongo::{FilterPolicy, ForeignKeys, OwnedCollections, TenantRouter};
+use palisade_password::Passwords;
+use palisade_ratelimit::RedisLimiter;
+
+use crate::error::ApiError;
+use crate::outbox::Outbox;
+use crate::sql::Sql;
+
+/// The shared state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    directory: Database,
+    tenants: TenantRouter,
+    sql: Sql,
+    passwords: Passwords,
+    issuer: TokenIssuer,
+    verifier: TokenVerifier,
+    filters: FilterPolicy,
+    owned: OwnedCollections,
+    references: ForeignKeys,
+    reset_codes: OneTimeCodes<RedisCodes>,
+    turnstile: Option<TurnstileVerifier>,
+    auth_limiter: Arc<RedisLimiter>,
+    write_limiter: Arc<RedisLimiter>,
+    audit: Audit,
+    chain: Option<Arc<ChainHealth>>,
+    outbox: Arc<dyn Outbox>,
+}
+
+/// Why the service cannot start: names the part, never a secret.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl AppState {
+    /// The accounts' database (users and organizations).
+    pub(crate) fn directory(&self) -> &Database {
+        &self.inner.directory
+    }
+
+    /// The organization's own database.
+    pub(crate) fn tenant(&self, organization: &str) -> Result<Database, ApiError> {
+        let name = self
+            .inner
+            .tenants
+            .database(organization)
+            .map_err(|_| ApiError::unauthorized())?;
+        Ok(self.inner.client.database(&name))
+    }
+
+    pub(crate) fn sql(&self) -> &Sql {
+        &self.inner.sql
+    }
+
+    pub(crate) fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
+    }
+
+    pub(crate) fn issuer(&self) -> &TokenIssuer {
+        &self.inner.issuer
+    }
+
+    pub(crate) fn verifier(&self) -> &TokenVerifier {
+        &self.inner.verifier
+    }
+
+    pub(crate) fn filters(&self) -> &FilterPolicy {
+        &self.inner.filters
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedCollections {
+        &self.inner.owned
+    }
+
+    pub(crate) fn references(&self) -> &ForeignKeys {
+        &self.inner.references
+    }
+
+    pub(crate) fn reset_codes(&self) -> &OneTimeCodes<RedisCodes> {
+        &self.inner.reset_codes
+    }
+
+    pub(crate) fn turnstile(&self) -> Option<&TurnstileVerifier> {
+        self.inner.turnstile.as_ref()
+    }
+
+    pub(crate) fn auth_limiter(&self) -> &Arc<RedisLimiter> {
+        &self.inner.auth_limiter
+    }
+
+    pub(crate) fn write_limiter(&self) -> &Arc<RedisLimiter> {
+        &self.inner.write_limiter
+    }
+
+    pub(crate) fn audit(&self) -> &Audit {
+        &self.inner.audit
+    }
+
+    /// The chained audit log's health, when one is written.
+    #[must_use]
+    pub fn audit_chain(&self) -> Option<&ChainHealth> {
+        self.inner.chain.as_deref()
+    }
+
+    /// Waits until every audit event emitted so far has reached its sinks.
+    pub fn flush_audit(&self) {
+        self.inner.audit.flush();
+    }
+
+    pub(crate) fn outbox(&self) -> &dyn Outbox {
+        &*self.inner.outbox
+    }
+}
+
+impl FromRef<AppState> for TokenVerifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.verifier.clone()
+    }
+}

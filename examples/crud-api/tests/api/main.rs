@@ -1,0 +1,14 @@
+//! crud-api over real HTTP on loopback, with `reqwest`, against the service started
+//! in-process on the databases of `cargo xtask services up` (SecantusDB, PostgreSQL, Redis).
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+mod attacks;
+mod common;
+mod erasure;
+mod journey;
+mod limits;
+mod reset;
