@@ -49,11 +49,6 @@ impl ApiError {
         ))
     }
 
-    /// A referenced record that does not exist or is not the user's (`422`).
-    pub(crate) fn unprocessable(kind: &'static str, title: &'static str) -> Self {
-        Self::Problem(Problem::new(kind, title, StatusCode::UNPROCESSABLE_ENTITY))
-    }
-
     /// A MongoDB failure outside a scoped collection, with the status `palisade-mongo` gives
     /// it (`503` when the server cannot be reached).
     pub(crate) fn mongo(error: mongodb::error::Error) -> Self {

@@ -2,8 +2,10 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod check;
 mod error;
 mod extract;
+pub mod logs;
 pub mod outbox;
 mod routes;
 pub mod settings;
@@ -38,6 +40,35 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         Mode::Dev | Mode::Test => SecurityHeaders::api(),
     };
     routes::router(state)
+        .layer(axum::middleware::from_fn(logs::access))
         .layer(RequestContextLayer::new().trusted_proxies(settings.trusted_proxies.clone()))
         .layer(headers.layer())
+}
+
+/// Applies the SQL schema with `DATABASE_OWNER_URL` and grants the service's two logins
+/// (`crud-api --migrate`, the deployment step in `prod`).
+///
+/// # Errors
+/// [`StartError`] naming the setting or step that failed.
+pub async fn migrate(settings: &Settings) -> Result<(), StartError> {
+    let registry = palisade_secrets::Registry::standard();
+    let tls = settings.mode.tls_policy();
+    let owner = settings
+        .database_owner_url
+        .as_ref()
+        .ok_or_else(|| StartError("DATABASE_OWNER_URL: not set".to_owned()))?
+        .resolve_dsn("DATABASE_OWNER_URL", &registry, tls)
+        .await
+        .map_err(StartError)?;
+    let writer = settings
+        .database_url
+        .resolve_dsn("DATABASE_URL", &registry, tls)
+        .await
+        .map_err(StartError)?;
+    let reader = settings
+        .database_read_only_url
+        .resolve_dsn("DATABASE_READ_ONLY_URL", &registry, tls)
+        .await
+        .map_err(StartError)?;
+    sql::migrate(&owner, &writer, &reader).await.map_err(StartError)
 }

@@ -117,16 +117,6 @@ impl Sql {
         })
     }
 
-    /// The read-write pool, for the privilege check.
-    pub(crate) fn writer(&self) -> &PgPool {
-        &self.writer
-    }
-
-    /// The read-only pool, for the privilege check.
-    pub(crate) fn reader(&self) -> &PgPool {
-        &self.reader
-    }
-
     /// Records a new document's index row.
     pub(crate) async fn index_document(
         &self,

@@ -37,10 +37,10 @@ pub(crate) fn database_name() -> String {
     format!("crud_{:016x}", hasher.finish())
 }
 
-/// The settings of a test service: `MODE=test`, the services' databases (PostgreSQL under
-/// the provisioned crud-api logins), a database of its own, and `extra` over them.
-pub(crate) fn settings(mongo_db: &str, extra: &[(&str, String)]) -> Settings {
-    let mut values: HashMap<String, String> = HashMap::from([
+/// The environment of a test service: `MODE=test`, the services' databases (PostgreSQL
+/// under the provisioned crud-api logins) and an accounts' database of its own.
+pub(crate) fn settings_env(mongo_db: &str) -> Vec<(String, String)> {
+    vec![
         ("MODE".to_owned(), "test".to_owned()),
         ("MONGO_URL".to_owned(), Service::Mongodb.url()),
         ("MONGO_DB".to_owned(), mongo_db.to_owned()),
@@ -57,7 +57,12 @@ pub(crate) fn settings(mongo_db: &str, extra: &[(&str, String)]) -> Settings {
             Service::Postgres.url_as("crud_api_owner", None, "crud_api", ""),
         ),
         ("REDIS_URL".to_owned(), Service::Redis.url()),
-    ]);
+    ]
+}
+
+/// The settings of [`settings_env`] with `extra` over them.
+pub(crate) fn settings(mongo_db: &str, extra: &[(&str, String)]) -> Settings {
+    let mut values: HashMap<String, String> = settings_env(mongo_db).into_iter().collect();
     for (key, value) in extra {
         values.insert((*key).to_owned(), value.clone());
     }
@@ -101,13 +106,21 @@ pub(crate) async fn start_on(mongo_db: &str, extra: &[(&str, String)]) -> Starte
 
 /// The API preset's headers and a request id, on every response whatever its status.
 pub(crate) fn assert_headers(response: &Response) {
+    assert_headers_with_id(response, None);
+}
+
+/// [`assert_headers`], with the request id a trusted proxy sent kept as it was.
+fn assert_headers_with_id(response: &Response, kept: Option<&str>) {
     let headers = response.headers();
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
-    assert!(
-        request_id.is_some_and(|id| id.len() >= 16 && id != "client-chosen-id"),
-        "x-request-id {request_id:?} on a {} response",
-        response.status()
-    );
+    match kept {
+        Some(kept) => assert_eq!(request_id, Some(kept)),
+        None => assert!(
+            request_id.is_some_and(|id| id.len() >= 16 && id != "client-chosen-id"),
+            "x-request-id {request_id:?} on a {} response",
+            response.status()
+        ),
+    }
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
@@ -138,12 +151,17 @@ pub(crate) fn assert_headers(response: &Response) {
 /// Sends, checks the headers, returns the status and the JSON body (null when empty).
 pub(crate) async fn call(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     // A request id from a client that is no trusted proxy is replaced by the server's own.
-    let response = request
-        .header("x-request-id", "client-chosen-id")
-        .send()
-        .await
-        .unwrap();
-    assert_headers(&response);
+    send(request.header("x-request-id", "client-chosen-id"), None).await
+}
+
+/// [`call`] through a trusted proxy, whose request id is kept.
+pub(crate) async fn call_via_proxy(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    send(request.header("x-request-id", "proxy-request-0001"), Some("proxy-request-0001")).await
+}
+
+async fn send(request: reqwest::RequestBuilder, kept_id: Option<&str>) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    assert_headers_with_id(&response, kept_id);
     let status = response.status();
     let text = response.text().await.unwrap();
     let body = if text.is_empty() {
@@ -237,4 +255,21 @@ pub(crate) async fn raw_postgres() -> sqlx::PgPool {
     sqlx::PgPool::connect(&Service::Postgres.url_as("postgres", None, "crud_api", ""))
         .await
         .unwrap()
+}
+
+/// A secret in a file of its own (owner-only), as a `file:` reference.
+pub(crate) fn secret_file(value: &str) -> String {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("crud-api-secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(unique_name("secret"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    file.write_all(value.as_bytes()).unwrap();
+    format!("file:{}", path.display())
 }

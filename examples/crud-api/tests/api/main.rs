@@ -9,6 +9,10 @@
 mod attacks;
 mod common;
 mod erasure;
+mod gates;
 mod journey;
 mod limits;
+mod process;
+mod reports;
 mod reset;
+mod tokens;
