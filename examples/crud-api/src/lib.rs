@@ -6,6 +6,7 @@ pub mod check;
 mod error;
 mod extract;
 pub mod logs;
+mod oidc;
 pub mod outbox;
 mod routes;
 pub mod settings;
@@ -19,7 +20,7 @@ use palisade_web::SecurityHeaders;
 use palisade_web::context::RequestContextLayer;
 
 pub use outbox::{MemoryOutbox, NoOutbox, Outbox};
-pub use settings::{Connection, LogFormat, Mode, SettingInvalid, Settings};
+pub use settings::{Connection, LogFormat, Mode, OidcSettings, SettingInvalid, Settings};
 pub use state::{AppState, StartError};
 
 /// The service: the routes with Palisade's layers around them.

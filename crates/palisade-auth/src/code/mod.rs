@@ -68,6 +68,22 @@ impl PkceChallenge {
         Self(Sha256::digest(verifier.as_bytes()).into())
     }
 
+    /// The challenge as it travels in an authorization request (`code_challenge`):
+    /// base64url without padding, 43 characters.
+    ///
+    /// ```
+    /// use palisade_auth::PkceChallenge;
+    ///
+    /// // RFC 7636, appendix B.
+    /// let challenge = PkceChallenge::of_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+    /// assert_eq!(challenge.encoded(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    /// assert_eq!(PkceChallenge::s256(&challenge.encoded()), Ok(challenge));
+    /// ```
+    #[must_use]
+    pub fn encoded(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
     /// Whether `verifier` (43 to 128 unreserved characters, RFC 7636 §4.1) answers it.
     fn accepts(&self, verifier: &str) -> bool {
         let well_formed = (43..=128).contains(&verifier.len())

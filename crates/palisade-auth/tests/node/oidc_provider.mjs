@@ -3,7 +3,8 @@
 // for the resource `api://crud`, and interactions completed at once for the user named in
 // `login_hint` (the authorization-code flow itself is the provider's).
 //
-// Usage: node oidc_provider.mjs NODE_MODULES_DIR
+// Usage: node oidc_provider.mjs NODE_MODULES_DIR [REDIRECT_URI]
+// (the client's one redirect URI; default http://127.0.0.1:9/callback, which nothing serves)
 // Prints {"issuer": URL} when listening; then reads commands on stdin, one per line,
 // answering one line each: `rotate` (a new signing key signs, the old one stays published),
 // `retire` (only the newest key is published).
@@ -23,7 +24,7 @@ const { default: Provider } = await load('oidc-provider', 'lib/index.js');
 const jose = await load('jose', 'dist/webapi/index.js');
 
 export const CLIENT = { id: 'crud', secret: 'a-test-client-secret-of-more-than-32-bytes' };
-const REDIRECT = 'http://127.0.0.1:9/callback';
+const REDIRECT = process.argv[3] || 'http://127.0.0.1:9/callback';
 
 let generation = 0;
 async function signingKeys() {
@@ -61,7 +62,14 @@ function provider(issuer, keys) {
         }),
       },
     },
-    findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, email: `${id}@example.com` }) }),
+    // The email scope's claims go into the ID token too (as many providers do), so a client
+    // needs no userinfo call.
+    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    conformIdTokenClaims: false,
+    findAccount: async (ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, email: `${id}@example.com`, email_verified: true }),
+    }),
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['a-cookie-signing-key-for-tests-only'] },
   });

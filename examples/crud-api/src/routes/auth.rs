@@ -51,7 +51,7 @@ fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
 }
 
 /// A token for the account `user` (a document of `users`).
-fn token(state: &AppState, user: &Document) -> Result<TokenResponse, ApiError> {
+pub(crate) fn token(state: &AppState, user: &Document) -> Result<TokenResponse, ApiError> {
     let id = user
         .get_object_id("_id")
         .map_err(|_| ApiError::internal())?
@@ -108,19 +108,30 @@ pub(crate) async fn signup(
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     let email = email_of(&body)?;
     let hash = hash_new_password(&state, &body.password).await?;
+    let user = create_account(&state, &email, doc! {"password_hash": hash}).await?;
+    Ok((StatusCode::CREATED, Json(token(&state, &user)?)))
+}
+
+/// A new account for `email` in an organization of its own, with `credentials` (a
+/// password hash, or the identity of an OpenID provider); `409` when the email is taken.
+pub(crate) async fn create_account(
+    state: &AppState,
+    email: &str,
+    credentials: Document,
+) -> Result<Document, ApiError> {
     let organization = ObjectId::new();
     let organizations = state.directory().collection::<Document>("organizations");
     organizations
         .insert_one(doc! {"_id": organization, "created_at": DateTime::now()})
         .await
         .map_err(ApiError::mongo)?;
-    let user = doc! {
+    let mut user = doc! {
         "_id": ObjectId::new(),
-        "email": &email,
-        "password_hash": hash,
+        "email": email,
         "role": "user",
         "organization_id": organization.to_hex(),
     };
+    user.extend(credentials);
     let users = state.directory().collection::<Document>("users");
     if let Err(error) = users.insert_one(&user).await {
         // The organization opened for this account goes with it.
@@ -135,7 +146,7 @@ pub(crate) async fn signup(
             ApiError::mongo(error)
         });
     }
-    Ok((StatusCode::CREATED, Json(token(&state, &user)?)))
+    Ok(user)
 }
 
 pub(crate) async fn signin(
@@ -153,9 +164,12 @@ pub(crate) async fn signin(
         let _ = state.passwords().dummy_verify_async(&body.password).await;
         return Err(ApiError::signin_refused());
     };
-    let stored = user
-        .get_str("password_hash")
-        .map_err(|_| ApiError::internal())?;
+    let Ok(stored) = user.get_str("password_hash") else {
+        // An account that signs in through its OpenID provider only: the same work and
+        // answer as an unknown email.
+        let _ = state.passwords().dummy_verify_async(&body.password).await;
+        return Err(ApiError::signin_refused());
+    };
     let verified = match state.passwords().verify_async(&body.password, stored).await {
         Ok(verified) => verified,
         Err(PasswordError::Mismatch) => return Err(ApiError::signin_refused()),
@@ -197,7 +211,7 @@ pub(crate) async fn change_password(
         .ok_or_else(ApiError::unauthorized)?;
     let stored = account
         .get_str("password_hash")
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ApiError::signin_refused())?;
     match state
         .passwords()
         .verify_async(&body.old_password, stored)

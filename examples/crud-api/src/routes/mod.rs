@@ -6,6 +6,7 @@ mod auth;
 mod entities;
 mod gates;
 mod me;
+mod oidc;
 mod reports;
 mod reset;
 mod user;
@@ -38,6 +39,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(write_limit);
     Router::new()
         .merge(anonymous)
+        .route("/api/v1/auth/login", get(oidc::login))
+        .route("/api/v1/auth/callback", get(oidc::callback))
+        .route("/api/v1/session", get(oidc::session))
         .route("/api/v1/resetPassword", post(reset::reset))
         .route("/api/v1/changePassword", post(auth::change_password))
         .route("/api/v1/me/export", get(me::export))

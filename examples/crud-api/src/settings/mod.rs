@@ -76,6 +76,27 @@ pub struct Settings {
     pub audit_key: Option<SecretRef>,
     /// `LOG_FORMAT`: `json` or `text` (default), to standard output.
     pub log_format: LogFormat,
+    /// `OIDC_ISSUER` and its companions: sign-in through an OpenID provider (none by
+    /// default).
+    pub oidc: Option<OidcSettings>,
+}
+
+/// Sign-in through an OpenID provider: the authorization-code flow with PKCE, a state and a
+/// nonce; the browser then lands on `FRONTEND_URL?session_code=...`, which the front end
+/// exchanges at `GET /api/v1/session` for the service's own token.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// `OIDC_ISSUER`: the provider's issuer URL (its discovery document is read at start).
+    pub issuer: String,
+    /// `OIDC_CLIENT_ID`.
+    pub client_id: String,
+    /// `OIDC_CLIENT_SECRET`: a reference to the client secret.
+    pub client_secret: SecretRef,
+    /// `OIDC_REDIRECT_URL`: this service's `/api/v1/auth/callback`, as registered with the
+    /// provider.
+    pub redirect_url: String,
+    /// `FRONTEND_URL`: where the browser goes with its session code.
+    pub frontend_url: String,
 }
 
 /// `MODE`.
@@ -215,7 +236,28 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(SettingInvalid::new("LOG_FORMAT", "expected json or text")),
         };
+        let oidc = match lookup("OIDC_ISSUER") {
+            None => None,
+            Some(issuer) => {
+                let required = |name: &'static str| {
+                    lookup(name).ok_or(SettingInvalid::new(name, "required with OIDC_ISSUER"))
+                };
+                Some(OidcSettings {
+                    issuer,
+                    client_id: required("OIDC_CLIENT_ID")?,
+                    client_secret: optional_ref(&lookup, "OIDC_CLIENT_SECRET")?.ok_or(
+                        SettingInvalid::new(
+                            "OIDC_CLIENT_SECRET",
+                            "required with OIDC_ISSUER: a secret reference such as env:NAME",
+                        ),
+                    )?,
+                    redirect_url: required("OIDC_REDIRECT_URL")?,
+                    frontend_url: required("FRONTEND_URL")?,
+                })
+            }
+        };
         Ok(Self {
+            oidc,
             mode,
             listen,
             jwt_secret,

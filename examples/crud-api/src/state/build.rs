@@ -20,6 +20,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{AppState, Inner, StartError};
 use crate::audit::trail;
+use crate::oidc::Oidc;
 use crate::outbox::Outbox;
 use crate::routes::{ENTITIES, OWNER_FIELD};
 use crate::settings::{Mode, Settings, ephemeral_key};
@@ -241,6 +242,15 @@ impl AppState {
         .map_err(|e| failed("the reset codes")(&e))?
         .with_audit(audit.clone());
 
+        let oidc = match &settings.oidc {
+            Some(oidc) => Some(
+                Oidc::connect(oidc, &registry, &redis, &settings.mongo_db)
+                    .await
+                    .map_err(StartError)?
+                    .with_audit(audit.clone()),
+            ),
+            None => None,
+        };
         let passwords = Passwords::new(Policy::default())
             .map_err(|e| failed("the password policy")(&e))?
             .with_audit(audit.clone());
@@ -268,6 +278,7 @@ impl AppState {
                 turnstile: turnstile(settings, &registry)
                     .await?
                     .map(|verifier| verifier.with_audit(audit.clone())),
+                oidc,
                 auth_limiter: limiter(
                     &redis,
                     settings,

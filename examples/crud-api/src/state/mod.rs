@@ -15,6 +15,7 @@ use palisade_password::Passwords;
 use palisade_ratelimit::RedisLimiter;
 
 use crate::error::ApiError;
+use crate::oidc::Oidc;
 use crate::outbox::Outbox;
 use crate::sql::Sql;
 
@@ -38,6 +39,7 @@ struct Inner {
     references: ForeignKeys,
     reset_codes: OneTimeCodes<RedisCodes>,
     turnstile: Option<TurnstileVerifier>,
+    oidc: Option<Oidc>,
     auth_limiter: Arc<RedisLimiter>,
     write_limiter: Arc<RedisLimiter>,
     audit: Audit,
@@ -107,6 +109,10 @@ impl AppState {
 
     pub(crate) fn turnstile(&self) -> Option<&TurnstileVerifier> {
         self.inner.turnstile.as_ref()
+    }
+
+    pub(crate) fn oidc(&self) -> Option<&Oidc> {
+        self.inner.oidc.as_ref()
     }
 
     pub(crate) fn auth_limiter(&self) -> &Arc<RedisLimiter> {

@@ -82,11 +82,25 @@ pub(crate) async fn start_with(extra: &[(&str, String)]) -> Started {
 
 /// The service on the accounts' database `mongo_db` (a second instance of one deployment).
 pub(crate) async fn start_on(mongo_db: &str, extra: &[(&str, String)]) -> Started {
+    serve_on(bind().await, mongo_db, extra).await
+}
+
+/// A loopback listener on an ephemeral port, for a service whose settings name its own
+/// address (an OpenID redirect URI).
+pub(crate) async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// The service on `listener`.
+pub(crate) async fn serve_on(
+    listener: tokio::net::TcpListener,
+    mongo_db: &str,
+    extra: &[(&str, String)],
+) -> Started {
     let settings = settings(mongo_db, extra);
     let outbox = Arc::new(MemoryOutbox::default());
     let state = AppState::new(&settings, outbox.clone()).await.unwrap();
     let app = crud_api::router(&settings, state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(

@@ -12,6 +12,7 @@ mod erasure;
 mod gates;
 mod journey;
 mod limits;
+mod oidc;
 mod process;
 mod reports;
 mod reset;
