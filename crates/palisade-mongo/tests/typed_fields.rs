@@ -293,3 +293,53 @@ fn legacy_binary_and_canonical_extended_json_become_bson() {
         document_from_json(json!({"x": {"$binary": "AAEC", "$type": "00", "$where": "1"}}));
     assert!(smuggled.is_err());
 }
+
+/// R-MDB-5 for writes: a record's typed fields are converted as a filter's are, at any depth
+/// and in arrays, and a value that cannot be its type is refused at its path.
+#[test]
+fn records_have_their_typed_fields_converted_or_refused() {
+    let policy = by_suffix();
+    let mut record = doc! {
+        "title": "Plan",
+        "project_id": ID,
+        "reviewer_id": [ID, ID],
+        "owner": {"account_uuid": UUID, "joined_at": "2026-01-02T03:04:05Z"},
+        "links": [{"client_id": ID}, {"client_id": null}],
+        "archived_at": null,
+        "note_id_text": "free text",
+    };
+    policy.type_record(&mut record).unwrap();
+    let id = ObjectId::parse_str(ID).unwrap();
+    assert_eq!(record.get_object_id("project_id").unwrap(), id);
+    assert_eq!(
+        record.get_array("reviewer_id").unwrap(),
+        &vec![Bson::ObjectId(id), Bson::ObjectId(id)]
+    );
+    let owner = record.get_document("owner").unwrap();
+    assert!(matches!(
+        owner.get("account_uuid"),
+        Some(Bson::Binary(Binary { subtype: BinarySubtype::Uuid, .. }))
+    ));
+    assert!(matches!(owner.get("joined_at"), Some(Bson::DateTime(_))));
+    let links = record.get_array("links").unwrap();
+    assert_eq!(links[0].as_document().unwrap().get_object_id("client_id").unwrap(), id);
+    assert_eq!(links[1].as_document().unwrap().get("client_id"), Some(&Bson::Null));
+    assert_eq!(record.get("archived_at"), Some(&Bson::Null));
+    assert_eq!(record.get_str("note_id_text").unwrap(), "free text");
+
+    for (bad, path) in [
+        (doc! {"project_id": "65a1"}, "document.project_id"),
+        (doc! {"project_id": {"$ne": null}}, "document.project_id"),
+        (doc! {"project_id": 42}, "document.project_id"),
+        (doc! {"reviewer_id": [ID, "nope"]}, "document.reviewer_id"),
+        (doc! {"owner": {"account_uuid": "not-a-uuid"}}, "document.owner.account_uuid"),
+        (doc! {"links": [{"client_id": true}]}, "document.links.client_id"),
+        (doc! {"created_at": "yesterday"}, "document.created_at"),
+    ] {
+        let mut record = bad.clone();
+        let refused = policy.type_record(&mut record).unwrap_err();
+        assert_eq!(refused.path(), path, "{bad}");
+        assert_eq!(refused.status(), 400, "{bad}");
+        assert!(!refused.to_string().contains("65a1") && !refused.to_string().contains("nope"), "{refused}");
+    }
+}
