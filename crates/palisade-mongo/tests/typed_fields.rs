@@ -318,12 +318,25 @@ fn records_have_their_typed_fields_converted_or_refused() {
     let owner = record.get_document("owner").unwrap();
     assert!(matches!(
         owner.get("account_uuid"),
-        Some(Bson::Binary(Binary { subtype: BinarySubtype::Uuid, .. }))
+        Some(Bson::Binary(Binary {
+            subtype: BinarySubtype::Uuid,
+            ..
+        }))
     ));
     assert!(matches!(owner.get("joined_at"), Some(Bson::DateTime(_))));
     let links = record.get_array("links").unwrap();
-    assert_eq!(links[0].as_document().unwrap().get_object_id("client_id").unwrap(), id);
-    assert_eq!(links[1].as_document().unwrap().get("client_id"), Some(&Bson::Null));
+    assert_eq!(
+        links[0]
+            .as_document()
+            .unwrap()
+            .get_object_id("client_id")
+            .unwrap(),
+        id
+    );
+    assert_eq!(
+        links[1].as_document().unwrap().get("client_id"),
+        Some(&Bson::Null)
+    );
     assert_eq!(record.get("archived_at"), Some(&Bson::Null));
     assert_eq!(record.get_str("note_id_text").unwrap(), "free text");
 
@@ -332,14 +345,23 @@ fn records_have_their_typed_fields_converted_or_refused() {
         (doc! {"project_id": {"$ne": null}}, "document.project_id"),
         (doc! {"project_id": 42}, "document.project_id"),
         (doc! {"reviewer_id": [ID, "nope"]}, "document.reviewer_id"),
-        (doc! {"owner": {"account_uuid": "not-a-uuid"}}, "document.owner.account_uuid"),
-        (doc! {"links": [{"client_id": true}]}, "document.links.client_id"),
+        (
+            doc! {"owner": {"account_uuid": "not-a-uuid"}},
+            "document.owner.account_uuid",
+        ),
+        (
+            doc! {"links": [{"client_id": true}]},
+            "document.links.client_id",
+        ),
         (doc! {"created_at": "yesterday"}, "document.created_at"),
     ] {
         let mut record = bad.clone();
         let refused = policy.type_record(&mut record).unwrap_err();
         assert_eq!(refused.path(), path, "{bad}");
         assert_eq!(refused.status(), 400, "{bad}");
-        assert!(!refused.to_string().contains("65a1") && !refused.to_string().contains("nope"), "{refused}");
+        assert!(
+            !refused.to_string().contains("65a1") && !refused.to_string().contains("nope"),
+            "{refused}"
+        );
     }
 }

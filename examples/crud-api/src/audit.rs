@@ -4,41 +4,28 @@
 
 use std::sync::Arc;
 
-use palisade_audit::{Audit, ChainHealth, ChainKey, ChainOptions, ChainedLog, TracingSink};
+use palisade_audit::{Audit, ChainKey, ChainOptions, ChainedLog, TracingSink};
 use palisade_secrets::Registry;
 use palisade_web::context::ContextActors;
 
 use crate::settings::Settings;
-
-/// The audit handle and, with a chained log, its health (records written, write failures).
-pub(crate) struct AuditTrail {
-    pub(crate) audit: Audit,
-    pub(crate) chain: Option<Arc<ChainHealth>>,
-}
 
 /// Builds the audit handle: events carry the request's user, organization, request id and
 /// client address, and go to the tracing log (target `palisade::audit`) and the chained log.
 ///
 /// # Errors
 /// A message naming the setting that failed, never the key.
-pub(crate) async fn trail(settings: &Settings, registry: &Registry) -> Result<AuditTrail, String> {
+pub(crate) async fn trail(settings: &Settings, registry: &Registry) -> Result<Audit, String> {
     let builder = Audit::builder()
         .actors(Arc::new(ContextActors))
         .sink(TracingSink::new());
     let (Some(dir), Some(reference)) = (&settings.audit_log_dir, &settings.audit_key) else {
-        return Ok(AuditTrail {
-            audit: builder.build(),
-            chain: None,
-        });
+        return Ok(builder.build());
     };
     let key = ChainKey::load(registry, reference)
         .await
         .map_err(|e| format!("AUDIT_KEY: {e}"))?;
     let log = ChainedLog::open(dir, key, ChainOptions::default())
         .map_err(|e| format!("AUDIT_LOG_DIR: {e}"))?;
-    let health = log.health();
-    Ok(AuditTrail {
-        audit: builder.sink(log).build(),
-        chain: Some(health),
-    })
+    Ok(builder.sink(log).build())
 }

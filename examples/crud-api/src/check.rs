@@ -25,15 +25,16 @@ pub struct Check {
     pub outcome: Result<String, String>,
 }
 
-async fn timed<T>(
-    future: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+async fn timed<T>(future: impl Future<Output = Result<T, String>>) -> Result<T, String> {
     tokio::time::timeout(TIMEOUT, future)
         .await
         .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
 }
 
-async fn secret(registry: &Registry, reference: Option<&palisade_secrets::SecretRef>) -> Result<String, String> {
+async fn secret(
+    registry: &Registry,
+    reference: Option<&palisade_secrets::SecretRef>,
+) -> Result<String, String> {
     match reference {
         None => Ok("not set".to_owned()),
         Some(reference) => registry
@@ -74,7 +75,11 @@ async fn privileges(
         Ok(format!("{} can do exactly what it should", report.role))
     } else {
         let excesses: Vec<String> = report.excesses.iter().map(ToString::to_string).collect();
-        Err(format!("{} can do more than it should: {}", report.role, excesses.join("; ")))
+        Err(format!(
+            "{} can do more than it should: {}",
+            report.role,
+            excesses.join("; ")
+        ))
     }
 }
 
@@ -102,18 +107,23 @@ pub async fn check_config(settings: &Settings) -> Vec<Check> {
             name: "AUDIT_KEY",
             outcome: match &settings.audit_key {
                 None => Ok("not set".to_owned()),
-                Some(reference) => timed(async {
-                    ChainKey::load(&registry, reference)
-                        .await
-                        .map(|_| "resolved, long enough".to_owned())
-                        .map_err(|e| e.to_string())
-                })
-                .await,
+                Some(reference) => {
+                    timed(async {
+                        ChainKey::load(&registry, reference)
+                            .await
+                            .map(|_| "resolved, long enough".to_owned())
+                            .map_err(|e| e.to_string())
+                    })
+                    .await
+                }
             },
         },
     ];
     let mongo = timed(async {
-        let dsn = settings.mongo_url.resolve_dsn("MONGO_URL", &registry, tls).await?;
+        let dsn = settings
+            .mongo_url
+            .resolve_dsn("MONGO_URL", &registry, tls)
+            .await?;
         let client = mongodb::Client::with_uri_str(dsn.expose_secret())
             .await
             .map_err(|_| "not a MongoDB connection string the driver takes".to_owned())?;
@@ -122,13 +132,25 @@ pub async fn check_config(settings: &Settings) -> Vec<Check> {
             .run_command(bson::doc! {"ping": 1})
             .await
             .map(|_| "reachable".to_owned())
-            .map_err(|e| format!("unreachable ({})", palisade_mongo::DriverError::from(e).status()))
+            .map_err(|e| {
+                format!(
+                    "unreachable ({})",
+                    palisade_mongo::DriverError::from(e).status()
+                )
+            })
     })
     .await;
-    checks.push(Check { name: "MONGO_URL", outcome: mongo });
+    checks.push(Check {
+        name: "MONGO_URL",
+        outcome: mongo,
+    });
     let redis = timed(async {
-        let info = settings.redis_url.resolve_redis("REDIS_URL", &registry, tls).await?;
-        let client = redis::Client::open(info).map_err(|_| "not a Redis connection string".to_owned())?;
+        let info = settings
+            .redis_url
+            .resolve_redis("REDIS_URL", &registry, tls)
+            .await?;
+        let client =
+            redis::Client::open(info).map_err(|_| "not a Redis connection string".to_owned())?;
         let mut connection = client
             .get_multiplexed_async_connection()
             .await
@@ -140,14 +162,19 @@ pub async fn check_config(settings: &Settings) -> Vec<Check> {
             .map_err(|e| format!("refused PING ({:?})", e.kind()))
     })
     .await;
-    checks.push(Check { name: "REDIS_URL", outcome: redis });
+    checks.push(Check {
+        name: "REDIS_URL",
+        outcome: redis,
+    });
     checks.push(Check {
         name: "DATABASE_URL",
         outcome: timed(privileges(
             settings,
             &registry,
             "DATABASE_URL",
-            Expect::ReadWrite { tables: vec!["documents".to_owned()] },
+            Expect::ReadWrite {
+                tables: vec!["documents".to_owned()],
+            },
         ))
         .await,
     });

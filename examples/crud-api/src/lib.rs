@@ -34,7 +34,6 @@ pub async fn app(settings: &Settings) -> Result<Router, StartError> {
 
 /// The routes and layers around `state` (built with [`AppState::new`], which a test keeps to
 /// flush the audit trail or read its health).
-#[must_use]
 pub fn router(settings: &Settings, state: AppState) -> Router {
     let headers = match settings.mode {
         Mode::Prod => SecurityHeaders::api().mode(palisade_web::Mode::Production),
@@ -71,5 +70,7 @@ pub async fn migrate(settings: &Settings) -> Result<(), StartError> {
         .resolve_dsn("DATABASE_READ_ONLY_URL", &registry, tls)
         .await
         .map_err(StartError)?;
-    sql::migrate(&owner, &writer, &reader).await.map_err(StartError)
+    sql::migrate(&owner, &writer, &reader)
+        .await
+        .map_err(StartError)
 }

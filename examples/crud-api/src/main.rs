@@ -59,13 +59,14 @@ async fn serve(settings: Settings) -> ExitCode {
 /// Ctrl-C or `SIGTERM`.
 async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(terminate) => terminate,
-        Err(_) => {
-            let _ = interrupt.await;
-            return;
-        }
-    };
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}
@@ -86,7 +87,11 @@ async fn check(settings: &Settings) -> ExitCode {
         };
         let _ = writeln!(out, "{line}");
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {

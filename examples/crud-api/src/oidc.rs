@@ -141,8 +141,9 @@ impl Oidc {
             .await
             .map_err(|_| "OIDC_ISSUER: the discovery document is not JSON".to_owned())?;
         let field = |name: &str| {
-            discovery[name]
-                .as_str()
+            discovery
+                .get(name)
+                .and_then(serde_json::Value::as_str)
                 .ok_or_else(|| format!("OIDC_ISSUER: the discovery document has no {name}"))
         };
         let authorization = endpoint("authorization_endpoint", field("authorization_endpoint")?)?;
@@ -221,14 +222,10 @@ impl Oidc {
 
     /// The callback: spends `state`, exchanges `code`, verifies the ID token and its nonce.
     pub(crate) async fn callback(&self, code: &str, state: &str) -> Result<Identity, OidcError> {
-        let pending = self
-            .states
-            .redeem(state, None)
-            .await
-            .map_err(|e| match e {
-                palisade_auth::RedeemError::Refused => OidcError::Refused("state"),
-                _ => OidcError::Unavailable,
-            })?;
+        let pending = self.states.redeem(state, None).await.map_err(|e| match e {
+            palisade_auth::RedeemError::Refused => OidcError::Refused("state"),
+            _ => OidcError::Unavailable,
+        })?;
         let pending: Pending = serde_json::from_slice(pending.expose_bytes())
             .map_err(|_| OidcError::Refused("state"))?;
         let secret = self
@@ -259,8 +256,9 @@ impl Oidc {
             .json()
             .await
             .map_err(|_| OidcError::Unavailable)?;
-        let id_token = tokens["id_token"]
-            .as_str()
+        let id_token = tokens
+            .get("id_token")
+            .and_then(serde_json::Value::as_str)
             .ok_or(OidcError::Refused("id_token"))?;
         let verified = self
             .ids

@@ -77,7 +77,9 @@ pub(crate) async fn login(
             )
         })?;
     let hint = query.login_hint.as_deref().filter(|hint| hint.len() <= 254);
-    Ok(Redirect::to(oidc.login_url(hint, challenge).await?.as_str()))
+    Ok(Redirect::to(
+        oidc.login_url(hint, challenge).await?.as_str(),
+    ))
 }
 
 pub(crate) async fn callback(
@@ -118,9 +120,9 @@ pub(crate) async fn callback(
         .get_object_id("_id")
         .map_err(|_| ApiError::internal())?
         .to_hex();
-    state
-        .audit()
-        .security(SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api/oidc").with_user(id.clone()));
+    state.audit().security(
+        SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api/oidc").with_user(id.clone()),
+    );
     let landing = oidc
         .session_redirect(&id, identity.front_end_challenge)
         .await?;
@@ -142,6 +144,6 @@ pub(crate) async fn session(
         .find_one(doc! {"_id": id})
         .await
         .map_err(ApiError::mongo)?
-        .ok_or_else(|| OidcError::Refused("session_code"))?;
+        .ok_or(OidcError::Refused("session_code"))?;
     Ok(Json(token(&state, &user)?))
 }

@@ -189,8 +189,7 @@ impl AppState {
     /// [`StartError`] naming what failed.
     pub async fn new(settings: &Settings, outbox: Arc<dyn Outbox>) -> Result<Self, StartError> {
         let registry = Registry::standard();
-        let trail = trail(settings, &registry).await.map_err(StartError)?;
-        let audit = trail.audit;
+        let audit = trail(settings, &registry).await.map_err(StartError)?;
         let (issuer, verifier) = token_keys(settings, &registry).await?;
         let connections = connections(settings, &registry).await?;
         if let Some(owner) = &connections.owner {
@@ -294,7 +293,6 @@ impl AppState {
                     OutagePolicy::FailOpen,
                 ),
                 audit,
-                chain: trail.chain,
                 outbox,
             }),
         })

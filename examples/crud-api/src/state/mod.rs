@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use mongodb::{Client, Database};
-use palisade_audit::{Audit, ChainHealth};
+use palisade_audit::Audit;
 use palisade_auth::{OneTimeCodes, RedisCodes, TokenIssuer, TokenVerifier, TurnstileVerifier};
 use palisade_mongo::{FilterPolicy, ForeignKeys, OwnedCollections, TenantRouter};
 use palisade_password::Passwords;
@@ -43,7 +43,6 @@ struct Inner {
     auth_limiter: Arc<RedisLimiter>,
     write_limiter: Arc<RedisLimiter>,
     audit: Audit,
-    chain: Option<Arc<ChainHealth>>,
     outbox: Arc<dyn Outbox>,
 }
 
@@ -125,17 +124,6 @@ impl AppState {
 
     pub(crate) fn audit(&self) -> &Audit {
         &self.inner.audit
-    }
-
-    /// The chained audit log's health, when one is written.
-    #[must_use]
-    pub fn audit_chain(&self) -> Option<&ChainHealth> {
-        self.inner.chain.as_deref()
-    }
-
-    /// Waits until every audit event emitted so far has reached its sinks.
-    pub fn flush_audit(&self) {
-        self.inner.audit.flush();
     }
 
     pub(crate) fn outbox(&self) -> &dyn Outbox {

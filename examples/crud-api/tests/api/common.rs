@@ -19,8 +19,6 @@ pub(crate) struct Started {
     pub(crate) mongo_db: String,
     /// Where its reset codes go.
     pub(crate) outbox: Arc<MemoryOutbox>,
-    /// Its state, to flush the audit trail.
-    pub(crate) state: AppState,
 }
 
 impl Started {
@@ -100,7 +98,7 @@ pub(crate) async fn serve_on(
     let settings = settings(mongo_db, extra);
     let outbox = Arc::new(MemoryOutbox::default());
     let state = AppState::new(&settings, outbox.clone()).await.unwrap();
-    let app = crud_api::router(&settings, state.clone());
+    let app = crud_api::router(&settings, state);
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(
@@ -114,7 +112,6 @@ pub(crate) async fn serve_on(
         base: format!("http://{address}/api/v1"),
         mongo_db: mongo_db.to_owned(),
         outbox,
-        state,
     }
 }
 
@@ -170,7 +167,11 @@ pub(crate) async fn call(request: reqwest::RequestBuilder) -> (StatusCode, Value
 
 /// [`call`] through a trusted proxy, whose request id is kept.
 pub(crate) async fn call_via_proxy(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    send(request.header("x-request-id", "proxy-request-0001"), Some("proxy-request-0001")).await
+    send(
+        request.header("x-request-id", "proxy-request-0001"),
+        Some("proxy-request-0001"),
+    )
+    .await
 }
 
 async fn send(request: reqwest::RequestBuilder, kept_id: Option<&str>) -> (StatusCode, Value) {

@@ -19,7 +19,10 @@ async fn turnstile_guards_the_anonymous_routes_when_configured() {
         .await
         .unwrap();
     let started = start_with(&[
-        ("TURNSTILE_SITE_KEY", "0x4AAAAAAAcrud-api-site-key".to_owned()),
+        (
+            "TURNSTILE_SITE_KEY",
+            "0x4AAAAAAAcrud-api-site-key".to_owned(),
+        ),
         ("TURNSTILE_SECRET_KEY", secret_file(secret)),
         ("TURNSTILE_VERIFY_URL", emulator.siteverify_url()),
         ("RATE_LIMIT_ENABLED", "false".to_owned()),
@@ -34,7 +37,10 @@ async fn turnstile_guards_the_anonymous_routes_when_configured() {
         // No token, a made-up one: 400 before the route runs.
         let (status, problem) = call(http.post(format!("{base}/{route}")).json(&body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{route}: {problem}");
-        assert_eq!(problem["type"], "urn:palisade:problem:auth/turnstile-refused");
+        assert_eq!(
+            problem["type"],
+            "urn:palisade:problem:auth/turnstile-refused"
+        );
         let (status, _) = call(
             http.post(format!("{base}/{route}"))
                 .header("cf-turnstile-token", "0.made-up-token")
@@ -44,7 +50,10 @@ async fn turnstile_guards_the_anonymous_routes_when_configured() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{route}");
     }
     // Nothing was created by the refused sign-up.
-    let users = raw_mongo().await.database(&started.mongo_db).collection::<bson::Document>("users");
+    let users = raw_mongo()
+        .await
+        .database(&started.mongo_db)
+        .collection::<bson::Document>("users");
     assert_eq!(users.count_documents(doc! {}).await.unwrap(), 0);
 
     // A solved challenge passes, once.
@@ -127,7 +136,10 @@ async fn a_legacy_bcrypt_account_is_upgraded_on_its_first_sign_in() {
             .json(&json!({"email": email, "password": secret}))
     };
     // A wrong password changes nothing.
-    assert_eq!(call(signin("not the password")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(signin("not the password")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(stored().await, legacy);
     // The right one signs in and the stored hash is now Argon2id, for the same password.
     let (status, body) = call(signin(password)).await;

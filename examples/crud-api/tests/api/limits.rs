@@ -106,7 +106,10 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
             .json(&json!({"email": "nobody@example.com", "password": "not a password"}))
     };
     for _ in 0..5 {
-        assert_eq!(call_via_proxy(signin("203.0.113.7")).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            call_via_proxy(signin("203.0.113.7")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(
         call_via_proxy(signin("203.0.113.7")).await.0,
@@ -114,7 +117,10 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     );
     // Another client behind the same proxy, and a spoofed hop before the proxy's own entry:
     // the proxy's entry (the rightmost) is the client.
-    assert_eq!(call_via_proxy(signin("203.0.113.8")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call_via_proxy(signin("203.0.113.8")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         call_via_proxy(signin("198.51.100.1, 203.0.113.7")).await.0,
         StatusCode::TOO_MANY_REQUESTS

@@ -2,6 +2,7 @@
 //! in-process on the databases of `cargo xtask services up` (SecantusDB, PostgreSQL, Redis).
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
     clippy::indexing_slicing,
     reason = "tests fail loudly"
 )]

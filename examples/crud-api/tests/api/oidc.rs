@@ -80,15 +80,27 @@ async fn at_provider(started: &Started, user: &str, challenge: Option<&str>) -> 
     let mut login = Url::parse(&format!("{}/auth/login", started.base)).unwrap();
     login.query_pairs_mut().append_pair("login_hint", user);
     if let Some(challenge) = challenge {
-        login.query_pairs_mut().append_pair("code_challenge", challenge);
+        login
+            .query_pairs_mut()
+            .append_pair("code_challenge", challenge);
     }
-    follow(&browser(), login.as_str(), &format!("{}/auth/callback", started.base)).await
+    follow(
+        &browser(),
+        login.as_str(),
+        &format!("{}/auth/callback", started.base),
+    )
+    .await
 }
 
 /// Visits the callback; the session code the front end receives.
 async fn session_code(callback: &Url) -> String {
     let response = browser().get(callback.clone()).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", response.text().await);
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        response.text().await
+    );
     let landing = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert!(landing.as_str().starts_with(FRONTEND), "{landing}");
     landing
@@ -98,7 +110,12 @@ async fn session_code(callback: &Url) -> String {
         .unwrap()
 }
 
-async fn exchange(http: &Client, started: &Started, code: &str, verifier: Option<&str>) -> (StatusCode, Value) {
+async fn exchange(
+    http: &Client,
+    started: &Started,
+    code: &str,
+    verifier: Option<&str>,
+) -> (StatusCode, Value) {
     let mut url = Url::parse(&format!("{}/session", started.base)).unwrap();
     url.query_pairs_mut().append_pair("session_code", code);
     if let Some(verifier) = verifier {
@@ -118,11 +135,18 @@ async fn a_provider_sign_in_ends_in_a_session_code_exchanged_once_for_a_token() 
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&token)["email"], format!("{user}@example.com"));
-    let (status, _) = call(http.get(format!("{}/clients", started.base)).bearer_auth(&token)).await;
+    let (status, _) = call(
+        http.get(format!("{}/clients", started.base))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 
     // The code, the callback and a made-up state are each good for nothing now.
-    assert_eq!(exchange(&http, &started, &code, None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        exchange(&http, &started, &code, None).await.0,
+        StatusCode::BAD_REQUEST
+    );
     let (status, problem) = call(browser().get(callback.clone())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert_eq!(problem["step"], "state");
@@ -130,13 +154,21 @@ async fn a_provider_sign_in_ends_in_a_session_code_exchanged_once_for_a_token() 
     let pairs: Vec<(String, String)> = callback
         .query_pairs()
         .map(|(k, v)| {
-            let value = if k == "state" { "A".repeat(43) } else { v.into_owned() };
+            let value = if k == "state" {
+                "A".repeat(43)
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), value)
         })
         .collect();
     forged.query_pairs_mut().clear().extend_pairs(pairs);
     assert_eq!(call(browser().get(forged)).await.0, StatusCode::BAD_REQUEST);
-    let (status, _) = call(browser().get(format!("{}/auth/callback?error=access_denied", started.base))).await;
+    let (status, _) = call(browser().get(format!(
+        "{}/auth/callback?error=access_denied",
+        started.base
+    )))
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Signing in again finds the same account (linked by the provider's subject).
@@ -155,8 +187,14 @@ async fn a_session_code_bound_to_the_front_end_needs_its_verifier() {
     let challenge = PkceChallenge::of_verifier(verifier).encoded();
     // Without the verifier (an intercepted code): refused, and the code is spent.
     let code = session_code(&at_provider(&started, &user, Some(&challenge)).await).await;
-    assert_eq!(exchange(&http, &started, &code, None).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(exchange(&http, &started, &code, Some(verifier)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        exchange(&http, &started, &code, None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        exchange(&http, &started, &code, Some(verifier)).await.0,
+        StatusCode::BAD_REQUEST
+    );
     // With it: a token.
     let code = session_code(&at_provider(&started, &user, Some(&challenge)).await).await;
     let (status, body) = exchange(&http, &started, &code, Some(verifier)).await;

@@ -42,7 +42,12 @@ impl Process {
             line.contains("listening")
                 .then(|| line.split("address=").nth(1))
                 .flatten()
-                .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned())
+                .map(|rest| {
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
         })
     }
 
@@ -109,8 +114,14 @@ async fn no_secret_reaches_a_log_line_an_error_or_the_audit_log_and_the_chain_ve
         ("LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("LOG_FORMAT".to_owned(), "json".to_owned()),
         ("AUDIT_LOG_DIR".to_owned(), audit_dir.display().to_string()),
-        ("AUDIT_KEY".to_owned(), secret_file(&format!("{}{}", audit_key.value(), audit_key.value()))),
-        ("JWT_SECRET".to_owned(), secret_file(&format!("{}{}", jwt_key.value(), jwt_key.value()))),
+        (
+            "AUDIT_KEY".to_owned(),
+            secret_file(&format!("{}{}", audit_key.value(), audit_key.value())),
+        ),
+        (
+            "JWT_SECRET".to_owned(),
+            secret_file(&format!("{}{}", jwt_key.value(), jwt_key.value())),
+        ),
         ("AUTH_RATE_LIMIT".to_owned(), "6/minute".to_owned()),
     ]);
     let process = Process::start(&env);
@@ -151,19 +162,30 @@ async fn no_secret_reaches_a_log_line_an_error_or_the_audit_log_and_the_chain_ve
         format!(r#"{{"name": {{"$where": "{}"}}}}"#, filter_value.value()),
         format!(r#"{{"client_id": "{}"}}"#, filter_value.value()),
     ] {
-        let (status, body) = call(http.get(filtered(&format!("{base}/clients"), &filters)).bearer_auth(&token)).await;
+        let (status, body) = call(
+            http.get(filtered(&format!("{base}/clients"), &filters))
+                .bearer_auth(&token),
+        )
+        .await;
         if !status.is_success() {
             bodies.push(body);
         }
     }
     let (status, body) = call(
-        http.get(format!("{base}/reports/documents-per-project?project_id={}", filter_value.value()))
-            .bearer_auth(&token),
+        http.get(format!(
+            "{base}/reports/documents-per-project?project_id={}",
+            filter_value.value()
+        ))
+        .bearer_auth(&token),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // A forged token, and sign-ins until the limit refuses one.
-    let (_, body) = call(http.get(format!("{base}/clients")).bearer_auth(format!("{token}x"))).await;
+    let (_, body) = call(
+        http.get(format!("{base}/clients"))
+            .bearer_auth(format!("{token}x")),
+    )
+    .await;
     bodies.push(body);
     let mut limited = false;
     for _ in 0..6 {
@@ -181,17 +203,28 @@ async fn no_secret_reaches_a_log_line_an_error_or_the_audit_log_and_the_chain_ve
 
     let (status, lines) = process.stop();
     assert!(status.success(), "{status}");
-    assert!(lines.iter().any(|line| line.contains(r#""message":"stopped""#)), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains(r#""message":"stopped""#)),
+        "{lines:?}"
+    );
     // Every line is one JSON object; requests are logged by route template.
     for line in &lines {
-        let event: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        let event: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         assert!(event.is_object(), "{line}");
     }
     assert!(
-        lines.iter().any(|line| line.contains(r#""route":"/api/v1/{entity}""#)),
+        lines
+            .iter()
+            .any(|line| line.contains(r#""route":"/api/v1/{entity}""#)),
         "no access line"
     );
-    let audit_lines: Vec<&String> = lines.iter().filter(|line| line.contains("palisade::audit")).collect();
+    let audit_lines: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains("palisade::audit"))
+        .collect();
     assert!(!audit_lines.is_empty(), "no audit event in the log");
 
     // The audit log: verifies under its key, and holds the events of the run.
@@ -215,16 +248,26 @@ async fn no_secret_reaches_a_log_line_an_error_or_the_audit_log_and_the_chain_ve
         "rate_limited",
         "guard_refused",
     ] {
-        assert!(audit.contains(&format!(r#""security.kind":"{kind}""#)), "no {kind}");
+        assert!(
+            audit.contains(&format!(r#""security.kind":"{kind}""#)),
+            "no {kind}"
+        );
     }
     for system in ["postgresql", "mongodb"] {
-        assert!(audit.contains(&format!(r#""db.system.name":"{system}""#)), "no {system} query");
+        assert!(
+            audit.contains(&format!(r#""db.system.name":"{system}""#)),
+            "no {system} query"
+        );
     }
 
     let everything = format!(
         "{}\n{audit}\n{}",
         lines.join("\n"),
-        bodies.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
+        bodies
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     for (what, canary) in [
         ("the password", &password),
@@ -258,15 +301,27 @@ async fn the_text_log_is_redacted_too() {
     assert_eq!(status, StatusCode::CREATED);
     let token = body["access_token"].as_str().unwrap().to_owned();
     let (status, _) = call(
-        http.get(filtered(&format!("{base}/clients"), &format!(r#"{{"name": {{"$regex": "{}"}}}}"#, password.value())))
-            .bearer_auth(&token),
+        http.get(filtered(
+            &format!("{base}/clients"),
+            &format!(r#"{{"name": {{"$regex": "{}"}}}}"#, password.value()),
+        ))
+        .bearer_auth(&token),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, lines) = process.stop();
     assert!(status.success());
-    assert!(lines.iter().all(|line| serde_json::from_str::<Value>(line).is_err()), "JSON in a text log");
-    assert!(lines.iter().any(|line| line.contains("palisade::audit") && line.contains("guard_refused")));
+    assert!(
+        lines
+            .iter()
+            .all(|line| serde_json::from_str::<Value>(line).is_err()),
+        "JSON in a text log"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("palisade::audit") && line.contains("guard_refused"))
+    );
     let text = lines.join("\n");
     password.assert_absent("the text log", &text);
     assert!(!text.contains(&token), "the token in the text log");
@@ -295,7 +350,12 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
     let base = settings_env(&database_name());
     let (code, out) = check_config(&base);
     assert_eq!(code, 0, "{out}");
-    for name in ["MONGO_URL", "REDIS_URL", "DATABASE_URL", "DATABASE_READ_ONLY_URL"] {
+    for name in [
+        "MONGO_URL",
+        "REDIS_URL",
+        "DATABASE_URL",
+        "DATABASE_READ_ONLY_URL",
+    ] {
         assert!(out.contains(&format!("ok    {name}")), "{name}: {out}");
     }
 
@@ -309,10 +369,18 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
     };
     let password = Canary::new();
     // The read-write login where the read-only one belongs: it can write.
-    let writer = base.iter().find(|(k, _)| k == "DATABASE_URL").unwrap().1.clone();
+    let writer = base
+        .iter()
+        .find(|(k, _)| k == "DATABASE_URL")
+        .unwrap()
+        .1
+        .clone();
     let (code, out) = with(&[("DATABASE_READ_ONLY_URL", writer)]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL  DATABASE_READ_ONLY_URL: crud_api can do more than it should"), "{out}");
+    assert!(
+        out.contains("FAIL  DATABASE_READ_ONLY_URL: crud_api can do more than it should"),
+        "{out}"
+    );
     // Nothing listening; a missing secret; a password written into a setting.
     let (code, out) = with(&[("REDIS_URL", "redis://127.0.0.1:1/".to_owned())]);
     assert_eq!(code, 1, "{out}");
@@ -322,7 +390,10 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
     assert!(out.contains("FAIL  JWT_SECRET"), "{out}");
     let (code, out) = with(&[(
         "DATABASE_URL",
-        format!("postgres://crud_api:{}@127.0.0.1:55432/crud_api", password.value()),
+        format!(
+            "postgres://crud_api:{}@127.0.0.1:55432/crud_api",
+            password.value()
+        ),
     )]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("DATABASE_URL: holds a password"), "{out}");
@@ -330,13 +401,22 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
     // Production: a database on another machine without verified TLS is refused.
     let (code, out) = with(&[
         ("MODE", "prod".to_owned()),
-        ("JWT_SECRET", secret_file("a production key of thirty-two bytes or more")),
+        (
+            "JWT_SECRET",
+            secret_file("a production key of thirty-two bytes or more"),
+        ),
         ("AUDIT_LOG_DIR", std::env::temp_dir().display().to_string()),
-        ("AUDIT_KEY", secret_file("an audit key of thirty-two bytes or more")),
+        (
+            "AUDIT_KEY",
+            secret_file("an audit key of thirty-two bytes or more"),
+        ),
         ("MONGO_URL", "mongodb://db.example.com:27017/".to_owned()),
     ]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL  MONGO_URL") && out.contains("TLS"), "{out}");
+    assert!(
+        out.contains("FAIL  MONGO_URL") && out.contains("TLS"),
+        "{out}"
+    );
 }
 
 /// The README's walkthrough: its `sh` block, each command followed by a marker line, and
@@ -391,7 +471,9 @@ async fn the_readme_walkthrough_works_as_written() {
     );
     for (index, expected) in expectations {
         let marker = format!("::step {index}\n");
-        let end = stdout.find(&marker).unwrap_or_else(|| panic!("no step {index}: {stdout}"));
+        let end = stdout
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no step {index}: {stdout}"));
         let before = &stdout[..end];
         let step_output = before.rsplit("::step ").next().unwrap_or(before);
         assert!(

@@ -45,7 +45,14 @@ async fn the_report_counts_the_users_own_documents_per_project() {
         }
     }
     let bob_project = create(&http, base, &bob, "projects", json!({"name": "Bob's"})).await;
-    create(&http, base, &bob, "documents", json!({"title": "Bob's", "project_id": bob_project})).await;
+    create(
+        &http,
+        base,
+        &bob,
+        "documents",
+        json!({"title": "Bob's", "project_id": bob_project}),
+    )
+    .await;
 
     let report = format!("{base}/reports/documents-per-project");
     let (status, rows) = call(
@@ -87,10 +94,17 @@ async fn the_report_counts_the_users_own_documents_per_project() {
         "1",
         "documents:desc,project_id:asc,documents",
     ] {
-        let (status, body) = call(http.get(with_query(&report, &[("sort", sort)])).bearer_auth(&ann)).await;
+        let (status, body) = call(
+            http.get(with_query(&report, &[("sort", sort)]))
+                .bearer_auth(&ann),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{sort}: {body}");
     }
-    for project in ["' OR '1'='1", "x' UNION SELECT user_id, 1 FROM documents --"] {
+    for project in [
+        "' OR '1'='1",
+        "x' UNION SELECT user_id, 1 FROM documents --",
+    ] {
         let (status, rows) = call(
             http.get(with_query(&report, &[("project_id", project)]))
                 .bearer_auth(&bob),
@@ -145,19 +159,44 @@ async fn references_to_anything_but_the_users_own_records_are_refused() {
     // Ann's project and client from Bob (another user, another organization), ids that
     // exist nowhere, an id of the wrong collection: 422. A malformed id: 400.
     for (body, expected) in [
-        (json!({"title": "x", "project_id": anns_project}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"title": "x", "project_id": bobs_project, "client_id": anns_client}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"title": "x", "project_id": "65a1b2c3d4e5f60718293a4b"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"title": "x", "client_id": bobs_project}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"title": "x", "project_id": "not-an-id"}), StatusCode::BAD_REQUEST),
-        (json!({"title": "x", "project_id": {"$ne": null}}), StatusCode::BAD_REQUEST),
+        (
+            json!({"title": "x", "project_id": anns_project}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x", "project_id": bobs_project, "client_id": anns_client}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x", "project_id": "65a1b2c3d4e5f60718293a4b"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x", "client_id": bobs_project}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x", "project_id": "not-an-id"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"title": "x", "project_id": {"$ne": null}}),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (status, problem) = call(http.post(&documents).bearer_auth(&bob).json(&body)).await;
         assert_eq!(status, expected, "{body}: {problem}");
         assert_eq!(problem["status"], expected.as_u16(), "{problem}");
     }
     // A document of Bob's cannot be moved to Ann's project either.
-    let bobs = create(&http, base, &bob, "documents", json!({"title": "Bob's", "project_id": bobs_project})).await;
+    let bobs = create(
+        &http,
+        base,
+        &bob,
+        "documents",
+        json!({"title": "Bob's", "project_id": bobs_project}),
+    )
+    .await;
     let (status, _) = call(
         http.patch(format!("{documents}/{bobs}"))
             .bearer_auth(&bob)

@@ -12,7 +12,7 @@ async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
     let (base, outbox) = (&started.base, &started.outbox);
     let http = Client::new();
     let email = format!("{}@example.com", unique_name("ann"));
-    sign_up(&http, &base, &email, "the first long password").await;
+    sign_up(&http, base, &email, "the first long password").await;
 
     // The same answer whether the email has an account or not; a code only for the account.
     let mut answers = Vec::new();

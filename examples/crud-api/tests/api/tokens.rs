@@ -5,9 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{
-    call, claims, database_name, header, new_user, secret_file, start_on,
-};
+use crate::common::{call, claims, database_name, header, new_user, secret_file, start_on};
 
 const FIRST_KEY: &str = "the first key of at least thirty-two bytes";
 const SECOND_KEY: &str = "the second key, also thirty-two bytes or more";
@@ -19,7 +17,12 @@ async fn status_of(http: &Client, base: &str, token: &str) -> StatusCode {
 }
 
 fn signed(header: &Header, claims: &Value, key: &str) -> String {
-    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(key.as_bytes()).unwrap()).unwrap()
+    jsonwebtoken::encode(
+        header,
+        claims,
+        &EncodingKey::from_secret(key.as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -33,7 +36,10 @@ async fn a_rotated_key_keeps_its_tokens_valid_until_it_is_dropped() {
     assert_eq!(header(&old_token)["alg"], "HS256");
     let token_claims = claims(&old_token);
     for claim in ["user_id", "email", "role", "organization_id", "exp", "sub"] {
-        assert!(token_claims.get(claim).is_some(), "{claim} in {token_claims}");
+        assert!(
+            token_claims.get(claim).is_some(),
+            "{claim} in {token_claims}"
+        );
     }
 
     // The rotation: a second key signs from now on, the first still verifies.
@@ -47,7 +53,10 @@ async fn a_rotated_key_keeps_its_tokens_valid_until_it_is_dropped() {
         ],
     )
     .await;
-    assert_eq!(status_of(&http, &during.base, &old_token).await, StatusCode::OK);
+    assert_eq!(
+        status_of(&http, &during.base, &old_token).await,
+        StatusCode::OK
+    );
     let new_token = new_user(&http, &during.base, "bob").await;
     assert_eq!(header(&new_token)["kid"], "k2");
 
@@ -61,7 +70,10 @@ async fn a_rotated_key_keeps_its_tokens_valid_until_it_is_dropped() {
         status_of(&http, &after.base, &old_token).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(status_of(&http, &after.base, &new_token).await, StatusCode::OK);
+    assert_eq!(
+        status_of(&http, &after.base, &new_token).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -80,19 +92,28 @@ async fn forged_tokens_are_refused() {
         format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIiwia2lkIjoiazEifQ.{payload}"),
         // The right kid, the wrong key.
         signed(
-            &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS256) },
+            &Header {
+                kid: Some("k1".into()),
+                ..Header::new(Algorithm::HS256)
+            },
             &forged_claims,
             "a key the attacker chose, thirty-two bytes long",
         ),
         // An unknown kid.
         signed(
-            &Header { kid: Some("k9".into()), ..Header::new(Algorithm::HS256) },
+            &Header {
+                kid: Some("k9".into()),
+                ..Header::new(Algorithm::HS256)
+            },
             &forged_claims,
             FIRST_KEY,
         ),
         // Another algorithm with the same secret.
         signed(
-            &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS512) },
+            &Header {
+                kid: Some("k1".into()),
+                ..Header::new(Algorithm::HS512)
+            },
             &forged_claims,
             FIRST_KEY,
         ),
@@ -102,7 +123,10 @@ async fn forged_tokens_are_refused() {
     let signature = token.split('.').nth(2).unwrap();
     let head = token.split('.').next().unwrap();
     for (claim, value) in [
-        ("organization_id", claims(&victim)["organization_id"].clone()),
+        (
+            "organization_id",
+            claims(&victim)["organization_id"].clone(),
+        ),
         ("exp", json!(4_102_444_800_u64)),
         ("aud", json!("another-service")),
     ] {
@@ -116,12 +140,16 @@ async fn forged_tokens_are_refused() {
     // Expired, though signed with the right key.
     forged_claims["exp"] = json!(1_000_000_000_u64);
     forgeries.push(signed(
-        &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS256) },
+        &Header {
+            kid: Some("k1".into()),
+            ..Header::new(Algorithm::HS256)
+        },
         &forged_claims,
         FIRST_KEY,
     ));
     for forged in forgeries {
-        let (status, problem) = call(http.get(format!("{base}/clients")).bearer_auth(&forged)).await;
+        let (status, problem) =
+            call(http.get(format!("{base}/clients")).bearer_auth(&forged)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{forged}: {problem}");
     }
     assert_eq!(status_of(&http, base, &token).await, StatusCode::OK);
