@@ -3,6 +3,7 @@
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use palisade_auth::TokenRefused;
 use palisade_mongo::DriverError;
 use palisade_problem::Problem;
 use palisade_sql::QueryError;
@@ -16,6 +17,8 @@ pub(crate) enum ApiError {
     Mongo(DriverError),
     /// The SQL guard or the database (`palisade-sql` maps each to its status).
     Sql(QueryError),
+    /// A bearer token refused (`401` with `WWW-Authenticate`).
+    Token(TokenRefused),
 }
 
 impl ApiError {
@@ -71,6 +74,18 @@ impl From<DriverError> for ApiError {
     }
 }
 
+impl From<TokenRefused> for ApiError {
+    fn from(refused: TokenRefused) -> Self {
+        Self::Token(refused)
+    }
+}
+
+impl From<crate::sessions::GenerationsUnavailable> for ApiError {
+    fn from(_: crate::sessions::GenerationsUnavailable) -> Self {
+        Self::store_unavailable()
+    }
+}
+
 impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         Self::Sql(error)
@@ -83,6 +98,7 @@ impl IntoResponse for ApiError {
             Self::Problem(problem) => problem.into_response(),
             Self::Mongo(error) => error.into_response(),
             Self::Sql(error) => error.into_response(),
+            Self::Token(refused) => refused.into_response(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod logs;
 mod oidc;
 pub mod outbox;
 mod routes;
+mod sessions;
 pub mod settings;
 mod sql;
 mod state;
@@ -32,6 +33,29 @@ pub async fn app(settings: &Settings) -> Result<Router, StartError> {
     Ok(router(settings, state))
 }
 
+/// The largest request body taken (`413` beyond): a record is a few kilobytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long a request may take, body and database calls included, before it is answered
+/// `503` (and its work dropped): a stuck database holds no connection forever.
+const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn deadline(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => palisade_problem::Problem::new(
+            "crud/deadline",
+            "the request took too long",
+            http::StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .into_response(),
+    }
+}
+
 /// The routes and layers around `state` (built with [`AppState::new`], which a test keeps to
 /// flush the audit trail or read its health).
 pub fn router(settings: &Settings, state: AppState) -> Router {
@@ -40,6 +64,8 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         Mode::Dev | Mode::Test => SecurityHeaders::api(),
     };
     routes::router(state)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(axum::middleware::from_fn(logs::access))
         .layer(RequestContextLayer::new().trusted_proxies(settings.trusted_proxies.clone()))
         .layer(headers.layer())

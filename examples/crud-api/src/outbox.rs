@@ -20,9 +20,23 @@ impl Outbox for NoOutbox {
 #[derive(Debug, Default)]
 pub struct MemoryOutbox {
     sent: Mutex<Vec<(String, String)>>,
+    arrived: tokio::sync::Notify,
 }
 
 impl MemoryOutbox {
+    /// Waits until something was sent, then takes everything sent so far (codes are sent
+    /// after the request's answer).
+    pub async fn next(&self) -> Vec<(String, String)> {
+        loop {
+            let arrived = self.arrived.notified();
+            let sent = self.take();
+            if !sent.is_empty() {
+                return sent;
+            }
+            arrived.await;
+        }
+    }
+
     /// Everything sent so far, as `(email, code)`, oldest first; the outbox is emptied.
     pub fn take(&self) -> Vec<(String, String)> {
         self.sent
@@ -37,5 +51,6 @@ impl Outbox for MemoryOutbox {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push((email.to_owned(), code.to_owned()));
         }
+        self.arrived.notify_waiters();
     }
 }

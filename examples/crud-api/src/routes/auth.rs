@@ -35,7 +35,16 @@ pub(crate) struct TokenResponse {
 }
 
 fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
-    let email = credentials.email.trim().to_lowercase();
+    // Printable ASCII only, before any case folding: no control characters, and no letter
+    // that folds into another's address (the Kelvin sign lowercases to `k`).
+    let email = credentials.email.trim();
+    if !email.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "auth/email-invalid",
+            "the email is not an address",
+        ));
+    }
+    let email = email.to_ascii_lowercase();
     let plausible = email.len() <= MAX_EMAIL
         && email
             .split_once('@')
@@ -50,12 +59,13 @@ fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
     }
 }
 
-/// A token for the account `user` (a document of `users`).
-pub(crate) fn token(state: &AppState, user: &Document) -> Result<TokenResponse, ApiError> {
+/// A token for the account `user` (a document of `users`), of its current generation.
+pub(crate) async fn token(state: &AppState, user: &Document) -> Result<TokenResponse, ApiError> {
     let id = user
         .get_object_id("_id")
         .map_err(|_| ApiError::internal())?
         .to_hex();
+    let generation = state.generations().current(&id).await?;
     let claims = Claims {
         user_id: id.clone(),
         email: user
@@ -67,6 +77,7 @@ pub(crate) fn token(state: &AppState, user: &Document) -> Result<TokenResponse, 
             .get_str("organization_id")
             .map_err(|_| ApiError::internal())?
             .to_owned(),
+        generation,
     };
     let access_token = state
         .issuer()
@@ -109,7 +120,7 @@ pub(crate) async fn signup(
     let email = email_of(&body)?;
     let hash = hash_new_password(&state, &body.password).await?;
     let user = create_account(&state, &email, doc! {"password_hash": hash}).await?;
-    Ok((StatusCode::CREATED, Json(token(&state, &user)?)))
+    Ok((StatusCode::CREATED, Json(token(&state, &user).await?)))
 }
 
 /// A new account for `email` in an organization of its own, with `credentials` (a
@@ -172,7 +183,12 @@ pub(crate) async fn signin(
     };
     let verified = match state.passwords().verify_async(&body.password, stored).await {
         Ok(verified) => verified,
-        Err(PasswordError::Mismatch) => return Err(ApiError::signin_refused()),
+        // A password the policy could never have accepted is as wrong as any other.
+        Err(
+            PasswordError::Mismatch
+            | PasswordError::PasswordTooLong { .. }
+            | PasswordError::PasswordTooShort { .. },
+        ) => return Err(ApiError::signin_refused()),
         Err(_) => return Err(ApiError::internal()),
     };
     let id = user
@@ -187,7 +203,7 @@ pub(crate) async fn signin(
     state.audit().security(
         SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api").with_user(id.to_hex()),
     );
-    Ok(Json(token(&state, &user)?))
+    Ok(Json(token(&state, &user).await?))
 }
 
 /// `changePassword`: the signed-in user's current password, then the new one.
@@ -218,7 +234,11 @@ pub(crate) async fn change_password(
         .await
     {
         Ok(_) => {}
-        Err(PasswordError::Mismatch) => return Err(ApiError::signin_refused()),
+        Err(
+            PasswordError::Mismatch
+            | PasswordError::PasswordTooLong { .. }
+            | PasswordError::PasswordTooShort { .. },
+        ) => return Err(ApiError::signin_refused()),
         Err(_) => return Err(ApiError::internal()),
     }
     let hash = hash_new_password(&state, &body.new_password).await?;
@@ -226,6 +246,8 @@ pub(crate) async fn change_password(
         .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
         .await
         .map_err(ApiError::mongo)?;
+    // Every token issued before (this one too) is refused from now on.
+    state.generations().revoke(&user.id).await?;
     Ok(Json(
         serde_json::json!({ "message": "The password has been changed." }),
     ))

@@ -35,6 +35,9 @@ const INDEXED: &str = "documents";
 /// The most records one list returns.
 const MAX_LIMIT: i64 = 100;
 
+/// The most records a list may skip (deeper pages are a filter's job).
+const MAX_SKIP: u64 = 1_000_000;
+
 /// `?filters=<json>&skip=&limit=`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ListQuery {
@@ -82,6 +85,13 @@ fn body_document(state: &AppState, body: Value) -> Result<Document, ApiError> {
             "the body is not a JSON object",
         ));
     };
+    // Ids are the server's to choose: a chosen one could squat on another user's next id.
+    if document.contains_key("_id") {
+        return Err(ApiError::bad_request(
+            "crud/id-chosen",
+            "the server chooses record ids: leave _id out",
+        ));
+    }
     state
         .filters()
         .type_record(&mut document)
@@ -115,6 +125,12 @@ pub(crate) async fn list(
         return Err(ApiError::bad_request(
             "crud/limit-invalid",
             "limit is between 1 and 100",
+        ));
+    }
+    if query.skip.is_some_and(|skip| skip > MAX_SKIP) {
+        return Err(ApiError::bad_request(
+            "crud/skip-invalid",
+            "skip is at most 1000000",
         ));
     }
     let options = FindOptions::builder()

@@ -68,6 +68,8 @@ pub(crate) async fn erase(
             StatusCode::CONFLICT,
         )));
     }
+    // The account's tokens die with it: none can write into the organization again.
+    state.generations().revoke(&user.id).await?;
     let users = state.directory().collection::<Document>("users");
     users
         .delete_one(doc! {"_id": id})

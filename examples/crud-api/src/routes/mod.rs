@@ -20,30 +20,37 @@ use tower::ServiceBuilder;
 
 pub(crate) use entities::{ENTITIES, OWNER_FIELD};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The routes.
 pub(crate) fn router(state: AppState) -> Router {
-    let auth_limit =
-        RateLimitLayer::redis(state.auth_limiter().clone()).with_audit(state.audit().clone());
-    let write_limit =
-        RateLimitLayer::redis(state.write_limiter().clone()).with_audit(state.audit().clone());
+    let limit = |limiter| RateLimitLayer::redis(limiter).with_audit(state.audit().clone());
+    let auth_limit = limit(state.auth_limiter().clone());
+    let guess_limit = limit(state.guess_limiter().clone());
+    let write_limit = limit(state.write_limiter().clone());
+    // `route_layer`: an unknown path is a 404 that spends nothing.
     let anonymous = Router::new()
         .route("/api/v1/signup", post(auth::signup))
         .route("/api/v1/signin", post(auth::signin))
         .route("/api/v1/forgotPassword", post(reset::forgot))
-        .layer(from_fn_with_state(state.clone(), gates::turnstile))
-        .layer(auth_limit);
+        .route_layer(from_fn_with_state(state.clone(), gates::turnstile))
+        .route_layer(auth_limit);
+    // Routes that take a secret to guess (a current password, a reset or session code): a
+    // per-address budget of the same size, of their own, without the bot challenge.
+    let guessable = Router::new()
+        .route("/api/v1/resetPassword", post(reset::reset))
+        .route("/api/v1/changePassword", post(auth::change_password))
+        .route("/api/v1/session", get(oidc::session))
+        .route_layer(guess_limit);
     let writes = ServiceBuilder::new()
         .layer(from_fn_with_state(state.clone(), user::authenticate))
         .layer(write_limit);
     Router::new()
         .merge(anonymous)
+        .merge(guessable)
         .route("/api/v1/auth/login", get(oidc::login))
         .route("/api/v1/auth/callback", get(oidc::callback))
-        .route("/api/v1/session", get(oidc::session))
-        .route("/api/v1/resetPassword", post(reset::reset))
-        .route("/api/v1/changePassword", post(auth::change_password))
         .route("/api/v1/me/export", get(me::export))
         .route("/api/v1/me", delete(me::erase))
         .route(
@@ -60,5 +67,19 @@ pub(crate) fn router(state: AppState) -> Router {
                 .patch(entities::update.layer(writes.clone()))
                 .delete(entities::delete.layer(writes)),
         )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::Problem(palisade_problem::Problem::new(
+        "crud/method-not-allowed",
+        "this route does not take that method",
+        http::StatusCode::METHOD_NOT_ALLOWED,
+    ))
 }

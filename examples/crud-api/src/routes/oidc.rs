@@ -145,5 +145,5 @@ pub(crate) async fn session(
         .await
         .map_err(ApiError::mongo)?
         .ok_or(OidcError::Refused("session_code"))?;
-    Ok(Json(token(&state, &user)?))
+    Ok(Json(token(&state, &user).await?))
 }

@@ -1,11 +1,12 @@
 //! Reports, from PostgreSQL through the read-only login, as the signed-in user.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use super::user::User;
 use crate::error::ApiError;
+use crate::extract::Params;
 use crate::sql::{ReportError, ReportQuery};
 use crate::state::AppState;
 
@@ -13,13 +14,17 @@ use crate::state::AppState;
 pub(crate) async fn documents_per_project(
     State(state): State<AppState>,
     user: User,
-    Query(query): Query<ReportQuery>,
+    Params(query): Params<ReportQuery>,
 ) -> Result<Json<Value>, ApiError> {
     match state.sql().documents_per_project(&user.id, &query).await {
         Ok(rows) => Ok(Json(rows)),
         Err(ReportError::Sort) => Err(ApiError::bad_request(
             "crud/sort-invalid",
             "sort names project_id or documents, optionally with :asc or :desc",
+        )),
+        Err(ReportError::ProjectId) => Err(ApiError::bad_request(
+            "crud/project-id-invalid",
+            "project_id is a record id (24 hex digits)",
         )),
         Err(ReportError::Query(error)) => Err(error.into()),
     }

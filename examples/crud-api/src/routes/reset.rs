@@ -39,12 +39,18 @@ pub(crate) async fn forgot(
         .await
         .map_err(ApiError::mongo)?;
     if let Some(id) = user.as_ref().and_then(|u| u.get_object_id("_id").ok()) {
-        let code = state
-            .reset_codes()
-            .issue(id.to_hex().as_bytes(), None)
-            .await
-            .map_err(|_| ApiError::store_unavailable())?;
-        state.outbox().send_reset_code(&email, code.expose());
+        // Issued and sent after the answer, so the answer takes as long for an email that
+        // has no account.
+        palisade_web::context::spawn(async move {
+            match state
+                .reset_codes()
+                .issue(id.to_hex().as_bytes(), None)
+                .await
+            {
+                Ok(code) => state.outbox().send_reset_code(&email, code.expose()),
+                Err(_) => tracing::warn!(target: "crud_api", "a reset code could not be stored"),
+            }
+        });
     }
     Ok(Json(json!({ "message": SENT })))
 }
@@ -81,5 +87,7 @@ pub(crate) async fn reset(
     if changed.matched_count == 0 {
         return Err(refused());
     }
+    // Whoever held the account's tokens is signed out.
+    state.generations().revoke(&id.to_hex()).await?;
     Ok(Json(json!({ "message": "The password has been changed." })))
 }

@@ -9,6 +9,7 @@ use http::request::Parts;
 use palisade_auth::{TokenRefused, bearer_token};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The claims of our own tokens beside `sub` (the user id), as the reference back end has
@@ -21,6 +22,10 @@ pub(crate) struct Claims {
     pub(crate) role: String,
     /// The organization whose database holds the user's records.
     pub(crate) organization_id: String,
+    /// The user's token generation when it was issued: a later password change, reset or
+    /// erasure refuses it.
+    #[serde(rename = "gen")]
+    pub(crate) generation: u64,
 }
 
 /// A request's verified user.
@@ -38,12 +43,9 @@ impl User {
 }
 
 impl FromRequestParts<AppState> for User {
-    type Rejection = TokenRefused;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(user) = parts.extensions.get::<Self>() {
             return Ok(user.clone());
         }
@@ -54,6 +56,9 @@ impl FromRequestParts<AppState> for User {
             .subject
             .filter(|subject| *subject == verified.claims.user_id)
             .ok_or(TokenRefused::Claim("sub"))?;
+        if state.generations().current(&id).await? != verified.claims.generation {
+            return Err(TokenRefused::Claim("gen").into());
+        }
         palisade_web::context::identify(
             &parts.extensions,
             &id,

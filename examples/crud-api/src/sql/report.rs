@@ -23,6 +23,8 @@ pub(crate) struct ReportQuery {
 pub(crate) enum ReportError {
     /// `sort` names no allowed column or is malformed.
     Sort,
+    /// `project_id` is not a record id.
+    ProjectId,
     /// The database.
     Query(QueryError),
 }
@@ -49,6 +51,13 @@ impl Sql {
         user: &str,
         query: &ReportQuery,
     ) -> Result<Value, ReportError> {
+        if query
+            .project_id
+            .as_deref()
+            .is_some_and(|id| bson::oid::ObjectId::parse_str(id).is_err())
+        {
+            return Err(ReportError::ProjectId);
+        }
         let order = sort_keys()
             .resolve_list(query.sort.as_deref().unwrap_or("project_id"), 2)
             .map_err(|_| ReportError::Sort)?

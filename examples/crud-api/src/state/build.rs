@@ -23,6 +23,7 @@ use crate::audit::trail;
 use crate::oidc::Oidc;
 use crate::outbox::Outbox;
 use crate::routes::{ENTITIES, OWNER_FIELD};
+use crate::sessions::Generations;
 use crate::settings::{Mode, Settings, ephemeral_key};
 use crate::sql::{Sql, migrate};
 
@@ -278,11 +279,19 @@ impl AppState {
                     .await?
                     .map(|verifier| verifier.with_audit(audit.clone())),
                 oidc,
+                generations: Generations::new(redis.clone(), &settings.mongo_db),
                 auth_limiter: limiter(
                     &redis,
                     settings,
                     &settings.auth_rate_limit,
                     "auth",
+                    OutagePolicy::FailClosed,
+                ),
+                guess_limiter: limiter(
+                    &redis,
+                    settings,
+                    &settings.auth_rate_limit,
+                    "guess",
                     OutagePolicy::FailClosed,
                 ),
                 write_limiter: limiter(

@@ -17,6 +17,7 @@ use palisade_ratelimit::RedisLimiter;
 use crate::error::ApiError;
 use crate::oidc::Oidc;
 use crate::outbox::Outbox;
+use crate::sessions::Generations;
 use crate::sql::Sql;
 
 /// The shared state.
@@ -40,7 +41,9 @@ struct Inner {
     reset_codes: OneTimeCodes<RedisCodes>,
     turnstile: Option<TurnstileVerifier>,
     oidc: Option<Oidc>,
+    generations: Generations,
     auth_limiter: Arc<RedisLimiter>,
+    guess_limiter: Arc<RedisLimiter>,
     write_limiter: Arc<RedisLimiter>,
     audit: Audit,
     outbox: Arc<dyn Outbox>,
@@ -114,8 +117,16 @@ impl AppState {
         self.inner.oidc.as_ref()
     }
 
+    pub(crate) fn generations(&self) -> &Generations {
+        &self.inner.generations
+    }
+
     pub(crate) fn auth_limiter(&self) -> &Arc<RedisLimiter> {
         &self.inner.auth_limiter
+    }
+
+    pub(crate) fn guess_limiter(&self) -> &Arc<RedisLimiter> {
+        &self.inner.guess_limiter
     }
 
     pub(crate) fn write_limiter(&self) -> &Arc<RedisLimiter> {

@@ -11,6 +11,7 @@ mod attacks;
 mod common;
 mod erasure;
 mod gates;
+mod hardening;
 mod journey;
 mod limits;
 mod oidc;

@@ -104,13 +104,16 @@ async fn the_report_counts_the_users_own_documents_per_project() {
     for project in [
         "' OR '1'='1",
         "x' UNION SELECT user_id, 1 FROM documents --",
+        "\0",
     ] {
-        let (status, rows) = call(
+        let (status, body) = call(
             http.get(with_query(&report, &[("project_id", project)]))
                 .bearer_auth(&bob),
         )
         .await;
-        assert_eq!((status, rows), (StatusCode::OK, json!([])), "{project}");
+        // Not an id, so never sent: a 400 naming the parameter.
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{project}: {body}");
+        assert_eq!(body["type"], "urn:palisade:problem:crud/project-id-invalid");
     }
     let (status, _) = call(http.get(&report)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
