@@ -316,6 +316,58 @@ async fn a_duplicate_key_error_shows_its_code_not_the_value() {
         .unwrap();
 }
 
+/// A backend terminated under a pooled connection (a failover, an administrator, a
+/// connection limit) is a 503 the client may retry, never a 500.
+#[tokio::test]
+async fn a_terminated_backend_is_unavailable_not_internal() {
+    let pool = postgres().await;
+    let admin = postgres().await;
+    let reader = GuardedSql::<Postgres>::read_only();
+    for _ in 0..3 {
+        let mut conn = pool.acquire().await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+            .bind(pid)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+        assert!(terminated);
+        let error = reader
+            .sql("SELECT 1 AS one")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), 503, "{error:?}");
+    }
+    // The pool replaces the connections it lost.
+    assert!(reader.sql("SELECT 1 AS one").fetch_one(&pool).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_killed_mariadb_connection_is_unavailable_not_internal() {
+    let pool = mariadb().await;
+    let admin = mariadb().await;
+    let reader = GuardedSql::<MySql>::read_only();
+    let mut conn = pool.acquire().await.unwrap();
+    let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    admin
+        .execute(AssertSqlSafe(format!("KILL CONNECTION {id}")))
+        .await
+        .unwrap();
+    let error = reader
+        .sql("SELECT 1 AS one")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 503, "{error:?}");
+}
+
 #[test]
 fn a_guard_for_another_dialect_is_refused() {
     let guard = SqlGuard::new(SqlPolicy::read_only(Dialect::MySql));

@@ -102,8 +102,12 @@ impl Run for Service {
                     "127.0.0.1",
                     "--save",
                     "",
+                    // Rate-limit counters and token revocations survive a restart, as a
+                    // deployment's Redis must keep them (crud-api's fault run restarts it).
                     "--appendonly",
-                    "no",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
                 ])
                 .args(["--daemonize", "no", "--logfile", ""])
                 .arg("--dir")

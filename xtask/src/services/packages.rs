@@ -25,6 +25,8 @@ const PACKAGES: &[(&str, Installed)] = &[
     ("openssh-client", || {
         Path::new("/usr/bin/ssh-keygen").exists()
     }),
+    // `cargo xtask load` drives crud-api with wrk.
+    ("wrk", || Path::new("/usr/bin/wrk").exists()),
 ];
 
 /// Installs every missing package. Debian's `policy-rc.d` keeps apt from starting the

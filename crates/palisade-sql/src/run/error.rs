@@ -164,16 +164,24 @@ impl SqlServerError {
             if matches!(database.kind(), ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation))
     }
 
-    /// Whether the database could not be reached (I/O, TLS, the pool timed out or closed).
+    /// Whether the database could not be reached or dropped the connection: I/O, TLS, the
+    /// pool timed out or closed, or the server answered that the connection is gone or
+    /// cannot be served (PostgreSQL's class `08` connection exceptions, `57P01` to `57P03`
+    /// for a terminated backend or a server shutting down or starting, `53300` too many
+    /// connections; MariaDB's 1040 too many connections, 1053 shutting down, 1927 connection
+    /// killed). A request that met one may succeed when retried.
     #[must_use]
     pub fn is_unreachable(&self) -> bool {
-        matches!(
-            &self.inner,
+        match &self.inner {
             sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-        )
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(database) => {
+                database.code().is_some_and(|code| connection_lost(&code))
+            }
+            _ => false,
+        }
     }
 
     /// The driver's own error, whose message can quote values from the server (a duplicated
@@ -245,4 +253,13 @@ impl axum::response::IntoResponse for QueryError {
     fn into_response(self) -> axum::response::Response {
         self.problem_details().into_response()
     }
+}
+
+/// Whether a server's error code says the connection is gone or cannot be served.
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "1040" | "1053" | "1927"
+        )
 }

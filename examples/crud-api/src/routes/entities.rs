@@ -17,10 +17,10 @@ use palisade_mongo::{Audit, Scope, ScopedCollection, document_from_json};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::index;
 use super::user::User;
 use crate::error::ApiError;
 use crate::extract::{Body, Params, Segments};
-use crate::sql;
 use crate::state::AppState;
 
 /// The collections the API serves.
@@ -30,7 +30,7 @@ pub(crate) const ENTITIES: [&str; 3] = ["clients", "projects", "documents"];
 pub(crate) const OWNER_FIELD: &str = "user_id";
 
 /// The collection whose records have an index row in PostgreSQL.
-const INDEXED: &str = "documents";
+pub(crate) const INDEXED: &str = "documents";
 
 /// The most records one list returns.
 const MAX_LIMIT: i64 = 100;
@@ -48,7 +48,7 @@ pub(crate) struct ListQuery {
 
 /// The signed-in user's view of `entity` in the organization's database (404 for any
 /// other name).
-fn collection(
+pub(crate) fn collection(
     state: &AppState,
     entity: &str,
     user: &User,
@@ -99,11 +99,6 @@ fn body_document(state: &AppState, body: Value) -> Result<Document, ApiError> {
     Ok(document)
 }
 
-/// A reference field of a stored record as the index stores it (hex), when it is one.
-fn reference(record: &Document, field: &str) -> Option<String> {
-    record.get_object_id(field).ok().map(|id| id.to_hex())
-}
-
 pub(crate) async fn list(
     State(state): State<AppState>,
     Segments(entity): Segments<String>,
@@ -147,11 +142,24 @@ pub(crate) async fn list(
     Ok(Json(Value::Array(found.into_iter().map(to_json).collect())))
 }
 
+/// Runs to completion in a task of its own: a client that disconnects, or the request
+/// deadline, cannot stop it between its MongoDB and PostgreSQL writes.
 pub(crate) async fn create(
     State(state): State<AppState>,
     Segments(entity): Segments<String>,
     user: User,
     Body(body): Body<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    palisade_web::context::spawn(create_whole(state, entity, user, body))
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+async fn create_whole(
+    state: AppState,
+    entity: String,
+    user: User,
+    body: Value,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let records = collection(&state, &entity, &user)?;
     let record = body_document(&state, body)?;
@@ -160,30 +168,20 @@ pub(crate) async fn create(
         .inserted_id
         .as_object_id()
         .ok_or_else(ApiError::internal)?;
+    if entity == INDEXED
+        && let Err(error) = index::write_row(&state, &user, id, &record).await
+    {
+        // No document without its index row: the document goes, and a repair settles
+        // whatever either side holds once the databases answer (a commit whose outcome is
+        // unknown, a delete that failed too).
+        let _ = records.delete_one(doc! {"_id": id}).await;
+        index::repair(&state, &user, id);
+        return Err(error);
+    }
     let stored = records
         .find_one(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::internal)?;
-    if entity == INDEXED {
-        let (project, client) = (
-            reference(&stored, "project_id"),
-            reference(&stored, "client_id"),
-        );
-        let row = sql::Document {
-            id: &id.to_hex(),
-            project_id: project.as_deref(),
-            client_id: client.as_deref(),
-        };
-        if let Err(error) = state
-            .sql()
-            .index_document(&user.id, user.organization(), &row)
-            .await
-        {
-            // No document without its index row.
-            records.delete_one(doc! {"_id": id}).await?;
-            return Err(error.into());
-        }
-    }
     Ok((StatusCode::CREATED, Json(to_json(stored))))
 }
 
@@ -200,11 +198,25 @@ pub(crate) async fn read(
     Ok(Json(to_json(record)))
 }
 
+/// Runs to completion in a task of its own: a client that disconnects, or the request
+/// deadline, cannot stop it between its MongoDB and PostgreSQL writes.
 pub(crate) async fn update(
     State(state): State<AppState>,
     Segments((entity, id)): Segments<(String, String)>,
     user: User,
     Body(body): Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    palisade_web::context::spawn(update_whole(state, entity, id, user, body))
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+async fn update_whole(
+    state: AppState,
+    entity: String,
+    id: String,
+    user: User,
+    body: Value,
 ) -> Result<Json<Value>, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let id = record_id(&id)?;
@@ -226,52 +238,63 @@ pub(crate) async fn update(
     let moved = ["project_id", "client_id"]
         .iter()
         .any(|field| before.get(field) != record.get(field));
-    if entity == INDEXED && moved {
-        let (project, client) = (
-            reference(&record, "project_id"),
-            reference(&record, "client_id"),
-        );
-        let row = sql::Document {
-            id: &id.to_hex(),
-            project_id: project.as_deref(),
-            client_id: client.as_deref(),
-        };
-        if let Err(error) = state.sql().reindex_document(&user.id, &row).await {
-            // The references go back to what the index still says.
-            let previous: Document = ["project_id", "client_id"]
-                .iter()
-                .filter_map(|field| before.get(field).map(|v| ((*field).to_owned(), v.clone())))
-                .collect();
-            if !previous.is_empty() {
-                records
-                    .update_one(doc! {"_id": id}, doc! {"$set": previous})
-                    .await?;
-            }
-            return Err(error.into());
-        }
+    if entity == INDEXED
+        && moved
+        && let Err(error) = index::write_row(&state, &user, id, &record).await
+    {
+        // The document changed: its row follows, now or by the repair.
+        index::repair(&state, &user, id);
+        return Err(error);
     }
     Ok(Json(to_json(record)))
 }
 
+/// Runs to completion in a task of its own: a client that disconnects, or the request
+/// deadline, cannot stop it between its MongoDB and PostgreSQL writes.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Segments((entity, id)): Segments<(String, String)>,
     user: User,
 ) -> Result<StatusCode, ApiError> {
+    palisade_web::context::spawn(delete_whole(state, entity, id, user))
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+async fn delete_whole(
+    state: AppState,
+    entity: String,
+    id: String,
+    user: User,
+) -> Result<StatusCode, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let id = record_id(&id)?;
     // The index row goes in a transaction committed only once the document is gone.
-    let index = if entity == INDEXED {
+    let row = if entity == INDEXED {
         Some(state.sql().unindex_document(&user.id, &id.to_hex()).await?)
     } else {
         None
     };
-    let result = records.delete_one(doc! {"_id": id}).await?;
+    let result = match records.delete_one(doc! {"_id": id}).await {
+        Ok(result) => result,
+        Err(error) => {
+            // Whether the delete reached MongoDB is unknown: the row follows what it holds.
+            drop(row);
+            if entity == INDEXED {
+                index::repair(&state, &user, id);
+            }
+            return Err(error.into());
+        }
+    };
     if result.deleted_count == 0 {
         return Err(ApiError::not_found());
     }
-    if let Some(index) = index {
-        index.commit().await.map_err(|e| ApiError::Sql(e.into()))?;
+    if let Some(row) = row
+        && let Err(error) = row.commit().await
+    {
+        // The document is gone; the row goes by the repair.
+        index::repair(&state, &user, id);
+        return Err(ApiError::Sql(error.into()));
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod entities;
 mod gates;
+mod index;
 mod me;
 mod oidc;
 mod reports;

@@ -117,8 +117,9 @@ impl Sql {
         })
     }
 
-    /// Records a new document's index row.
-    pub(crate) async fn index_document(
+    /// Writes a document's index row as MongoDB has the document now (inserted, or its
+    /// references brought up to date): the index follows the documents, never the other way.
+    pub(crate) async fn upsert_document(
         &self,
         user: &str,
         organization: &str,
@@ -128,33 +129,15 @@ impl Sql {
             .as_user(user)
             .sql(
                 "INSERT INTO documents (id, user_id, organization_id, project_id, client_id) \
-                 VALUES (:id, :user_id, :organization_id, :project_id, :client_id)",
+                 VALUES (:id, :user_id, :organization_id, :project_id, :client_id) \
+                 ON CONFLICT (id) DO UPDATE \
+                 SET project_id = EXCLUDED.project_id, client_id = EXCLUDED.client_id",
             )
             .bind("id", document.id)
             .bind("user_id", user)
             .bind("organization_id", organization)
             .bind("project_id", document.project_id)
             .bind("client_id", document.client_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// Brings a document's references up to date after a change.
-    pub(crate) async fn reindex_document(
-        &self,
-        user: &str,
-        document: &Document<'_>,
-    ) -> Result<(), QueryError> {
-        self.write
-            .as_user(user)
-            .sql(
-                "UPDATE documents SET project_id = :project_id, client_id = :client_id \
-                 WHERE id = :id",
-            )
-            .bind("project_id", document.project_id)
-            .bind("client_id", document.client_id)
-            .bind("id", document.id)
             .execute(&self.writer)
             .await?;
         Ok(())

@@ -1,0 +1,458 @@
+//! `cargo xtask load`: crud-api under wrk on loopback, in one run: steady mixed traffic from
+//! many connections (latency, throughput, statuses, memory, the audit chain afterwards), the
+//! cost of Palisade's layers (the same reads with and without them, one connection at a
+//! time so the figure is the service time, not queueing), and faults injected under load
+//! (PostgreSQL backends terminated, Redis and SecantusDB restarted), each effect
+//! asserted. Every figure goes to `BENCHMARKS.md`.
+//!
+//! `LOAD_SECONDS` (default 60) and `LOAD_CONNECTIONS` (default 200) size the steady run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
+    clippy::print_stderr,
+    reason = "a benchmark fails loudly and reports on stderr"
+)]
+
+mod bare;
+mod faults;
+mod seed;
+mod wrk;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_audit::{ChainKey, log_files, verify_files};
+use palisade_secrets::SecretValue;
+use palisade_test::Service;
+use palisade_test::bench::{Row, report};
+use sqlx::Row as _;
+
+const JWT_KEY: &str = "the load run's token key, thirty-two bytes or more";
+const AUDIT_KEY: &str = "the load run's audit checkpoint key, 32 bytes+";
+const USERS: usize = 200;
+
+fn setting(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A file holding `value`, as a `file:` reference.
+fn secret_file(dir: &Path, name: &str, value: &str) -> String {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join(name);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    file.write_all(value.as_bytes()).unwrap();
+    format!("file:{}", path.display())
+}
+
+/// The resident memory of this process, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib / 1024.0
+}
+
+fn row(
+    name: String,
+    figure: f64,
+    unit: &'static str,
+    peer: &str,
+    peer_figure: Option<f64>,
+    target: &str,
+    met: bool,
+) {
+    report(&Row {
+        krate: "crud-api",
+        name,
+        figure,
+        unit,
+        peer: peer.to_owned(),
+        peer_figure,
+        target: target.to_owned(),
+        met,
+    });
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+/// The service's log, as JSON lines in `dir/service.log` (the access lines name each
+/// answer's route and status).
+fn log_to(dir: &Path) {
+    let file = std::fs::File::create(dir.join("service.log")).unwrap();
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_max_level(tracing::Level::INFO)
+        .init();
+}
+
+/// The access lines of `dir/service.log` with a 5xx status other than 503.
+fn server_errors(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("service.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.contains(r#""status":5"#) && !line.contains(r#""status":503"#))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn run() {
+    let seconds = setting("LOAD_SECONDS", 60);
+    let connections = setting("LOAD_CONNECTIONS", 200);
+    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/load")
+        .join(format!("run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    log_to(&dir);
+    let accounts = format!("load_{}", std::process::id());
+    let mongo_url = format!("{}&serverSelectionTimeoutMS=2000", Service::Mongodb.url());
+    let values = [
+        ("MODE", "test".to_owned()),
+        ("LOG_FORMAT", "json".to_owned()),
+        ("MONGO_URL", mongo_url.clone()),
+        ("MONGO_DB", accounts.clone()),
+        (
+            "DATABASE_URL",
+            Service::Postgres.url_as("crud_api", None, "crud_api", ""),
+        ),
+        (
+            "DATABASE_READ_ONLY_URL",
+            Service::Postgres.url_as("crud_api_reader", None, "crud_api", ""),
+        ),
+        (
+            "DATABASE_OWNER_URL",
+            Service::Postgres.url_as("crud_api_owner", None, "crud_api", ""),
+        ),
+        ("REDIS_URL", Service::Redis.url()),
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+        ("JWT_SECRET", secret_file(&dir, "jwt.key", JWT_KEY)),
+        ("AUDIT_LOG_DIR", dir.join("audit").display().to_string()),
+        ("AUDIT_KEY", secret_file(&dir, "audit.key", AUDIT_KEY)),
+    ];
+    let settings = crud_api::Settings::from_lookup(|name| {
+        values
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap();
+    let state = crud_api::AppState::new(&settings, Arc::new(crud_api::NoOutbox))
+        .await
+        .unwrap();
+    let app = crud_api::router(&settings, state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    let bare = bare::serve(&mongo_url, &accounts, JWT_KEY.as_bytes()).await;
+    let base = format!("{origin}/api/v1");
+
+    eprintln!("load: seeding {USERS} users");
+    let users = seed::users(&base, USERS).await;
+    let data = dir.join("users.txt");
+    let lines: Vec<String> = users
+        .iter()
+        .map(|u| format!("{} {} {}", u.token, u.client, u.project))
+        .collect();
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+
+    // The steady run, memory sampled every second.
+    eprintln!("load: {seconds} s of mixed traffic from {connections} connections");
+    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sampling = {
+        let samples = Arc::clone(&samples);
+        tokio::spawn(async move {
+            loop {
+                samples.lock().unwrap().push(rss_mib());
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
+    let steady = {
+        let (origin, data) = (origin.clone(), data.clone());
+        tokio::task::spawn_blocking(move || {
+            wrk::run(&origin, &data, "mix", 2, connections, seconds)
+        })
+        .await
+        .unwrap()
+    };
+    sampling.abort();
+    let samples = samples.lock().unwrap().clone();
+    let rss_end = rss_mib();
+    let rss_warm = samples[samples.len().min(10).saturating_sub(1)];
+    eprintln!("load: {steady:?}");
+    // Allowed: successes, the failing sign-ins (401) and their limit (429), the write
+    // limit (429).
+    let unexpected = steady.unexpected(&[200, 201, 401, 429]);
+    let clean = unexpected.is_empty() && steady.socket_errors == 0;
+    row(
+        format!(
+            "mixed traffic, {connections} connections, {seconds} s: p50 (p90 {} µs, p99 {} µs; statuses {:?})",
+            steady.p90_us, steady.p99_us, steady.statuses
+        ),
+        steady.p50_us as f64,
+        "µs",
+        "-",
+        None,
+        "no status but 2xx, 401, 429",
+        clean,
+    );
+    row(
+        format!("mixed traffic, {connections} connections: throughput"),
+        steady.per_second(),
+        "requests/s",
+        "-",
+        None,
+        "recorded",
+        true,
+    );
+
+    // The layers' cost: the same reads, one connection, with and without Palisade.
+    eprintln!("load: the same reads with and without Palisade, one connection");
+    let (with, without) = {
+        let (origin, bare, data) = (origin.clone(), bare.clone(), data.clone());
+        tokio::task::spawn_blocking(move || {
+            let _warm = wrk::run(&origin, &data, "reads", 1, 1, 3);
+            let _warm = wrk::run(&bare, &data, "reads", 1, 1, 3);
+            (
+                wrk::run(&origin, &data, "reads", 1, 1, 15),
+                wrk::run(&bare, &data, "reads", 1, 1, 15),
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let overhead = with.p50_us as f64 - without.p50_us as f64;
+    row(
+        format!(
+            "reads (list and get by id), one connection: p50 with every layer ({overhead:+.0} µs)"
+        ),
+        with.p50_us as f64,
+        "µs",
+        "the same reads on axum and the driver alone",
+        Some(without.p50_us as f64),
+        "< +50 µs at p50",
+        overhead < 50.0 && with.unexpected(&[200]).is_empty(),
+    );
+
+    // Faults, with wrk keeping the service busy meanwhile.
+    eprintln!("load: faults under load");
+    let background = {
+        let (origin, data) = (origin.clone(), data.clone());
+        tokio::task::spawn_blocking(move || wrk::run(&origin, &data, "mix", 1, 20, 40))
+    };
+    let probe = &users[0];
+    let mut injected = Vec::new();
+    let now = || chrono_now();
+    eprintln!("load: {} PostgreSQL backends terminated", now());
+    injected.push(faults::postgres_backends_killed(&base, probe).await);
+    eprintln!("load: {} Redis restarted", now());
+    injected.push(faults::redis_restarted(&base, probe).await);
+    eprintln!("load: {} SecantusDB restarted", now());
+    injected.push(faults::mongo_restarted(&base, probe).await);
+    eprintln!("load: {} faults over", now());
+    let background = background.await.unwrap();
+    eprintln!("load: under faults {background:?}");
+    for line in server_errors(&dir).iter().take(5) {
+        eprintln!("load: server error {line}");
+    }
+    for fault in &injected {
+        let failed = fault
+            .during
+            .keys()
+            .any(|status| ![200, 429, 503].contains(status));
+        row(
+            format!(
+                "{}: recovery (statuses meanwhile {:?})",
+                fault.name, fault.during
+            ),
+            fault.recovered_after.as_secs_f64(),
+            "s",
+            "-",
+            None,
+            "503 or 429 meanwhile, never 500; recovered",
+            !failed,
+        );
+    }
+    let background_clean = background.unexpected(&[200, 201, 401, 429, 503]).is_empty();
+    row(
+        format!("wrk during the faults: statuses {:?}", background.statuses),
+        background.per_second(),
+        "requests/s",
+        "-",
+        None,
+        "no status but 2xx, 401, 429, 503",
+        background_clean,
+    );
+
+    // Nothing half-written: each user's documents in MongoDB and index rows in PostgreSQL,
+    // once the requests wrk left unanswered and any repair have had a few seconds to end.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mongo = mongodb::Client::with_uri_str(&Service::Mongodb.url())
+        .await
+        .unwrap();
+    let pg = sqlx::PgPool::connect(&Service::Postgres.url_as("postgres", None, "crud_api", ""))
+        .await
+        .unwrap();
+    let mut mismatched = 0;
+    let mut documents = 0;
+    for user in &users {
+        let in_mongo = mongo
+            .database(&format!("{accounts}_org_{}", user.organization))
+            .collection::<bson::Document>("documents")
+            .count_documents(bson::doc! {"user_id": &user.id})
+            .await
+            .unwrap();
+        let in_sql: i64 = sqlx::query("SELECT count(*) AS n FROM documents WHERE user_id = $1")
+            .bind(&user.id)
+            .fetch_one(&pg)
+            .await
+            .unwrap()
+            .get("n");
+        documents += in_mongo;
+        if i64::try_from(in_mongo).unwrap() != in_sql {
+            eprintln!(
+                "load: user {}: {in_mongo} documents in MongoDB, {in_sql} rows in PostgreSQL",
+                user.id
+            );
+            let ids: Vec<bson::Document> = futures_util::TryStreamExt::try_collect(
+                mongo
+                    .database(&format!("{accounts}_org_{}", user.organization))
+                    .collection::<bson::Document>("documents")
+                    .find(bson::doc! {"user_id": &user.id})
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+            let stamps: Vec<(String, String)> = ids
+                .iter()
+                .map(|d| {
+                    (
+                        d.get_object_id("_id").unwrap().to_hex(),
+                        d.get_datetime("created_at")
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let ids: Vec<String> = stamps.iter().map(|(id, _)| id.clone()).collect();
+            let rows = sqlx::query("SELECT id, to_char(created_at, 'HH24:MI:SS.MS') AS at FROM documents WHERE user_id = $1")
+                .bind(&user.id)
+                .fetch_all(&pg)
+                .await
+                .unwrap();
+            let row_ids: Vec<String> = rows.iter().map(|row| row.get("id")).collect();
+            for row in &rows {
+                let id: String = row.get("id");
+                if !ids.contains(&id) {
+                    eprintln!(
+                        "load:   row {id} at {} has no document",
+                        row.get::<String, _>("at")
+                    );
+                }
+            }
+            for (id, at) in &stamps {
+                if !row_ids.contains(id) {
+                    eprintln!("load:   document {id} created {at} has no row");
+                }
+            }
+            mismatched += 1;
+        }
+    }
+    row(
+        format!(
+            "documents written under load and faults ({documents}): users whose MongoDB and PostgreSQL counts differ"
+        ),
+        f64::from(mismatched),
+        "users",
+        "-",
+        None,
+        "0",
+        mismatched == 0,
+    );
+
+    // Stop, then the audit chain and memory.
+    let _ = stop.send(());
+    server.await.unwrap();
+    let files = log_files(&dir.join("audit"), "audit").unwrap();
+    let key = ChainKey::new(&SecretValue::from_string(AUDIT_KEY.to_owned())).unwrap();
+    let verified = verify_files(&files, Some(&key)).unwrap();
+    let (records, intact) = match &verified {
+        Ok(verified) => (verified.records as f64, true),
+        Err(broken) => {
+            eprintln!("load: audit chain broken: {broken}");
+            (0.0, false)
+        }
+    };
+    row(
+        format!(
+            "audit records written during the run ({} files), chain verified",
+            files.len()
+        ),
+        records,
+        "records",
+        "-",
+        None,
+        "verifies",
+        intact,
+    );
+    row(
+        "resident memory at the end of the steady run".to_owned(),
+        rss_end,
+        "MiB",
+        "10 s into the run",
+        Some(rss_warm),
+        "flat: <= 1.2x",
+        rss_end <= rss_warm * 1.2,
+    );
+}
+
+/// The time of day (UTC), for matching the run's events with the databases' timestamps.
+fn chrono_now() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let day = since.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day / 3600,
+        day / 60 % 60,
+        day % 60,
+        since.subsec_millis()
+    )
+}
