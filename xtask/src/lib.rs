@@ -10,6 +10,7 @@ pub mod bench;
 pub mod ci;
 pub mod deny;
 pub mod fuzz;
+pub mod load;
 pub mod project;
 pub mod services;
 pub mod tidy;

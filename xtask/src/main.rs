@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, ci, deny, fuzz, project::Project, services, tidy};
+use xtask::{bench, ci, deny, fuzz, load, project::Project, services, tidy};
 
 /// Palisade's project automation.
 #[derive(Debug, Parser)]
@@ -40,6 +40,18 @@ enum Command {
         /// target/bench-results, such as a run whose last step failed after the rest.
         #[arg(long)]
         reuse: bool,
+    },
+    /// crud-api under load (wrk, 200 connections) with faults injected; figures as `bench`.
+    Load {
+        /// How long the steady mixed run lasts, in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// How many connections wrk keeps open in the steady run.
+        #[arg(long, default_value_t = 200)]
+        connections: u32,
+        /// Write the figures into BENCHMARKS.md (crud-api's section).
+        #[arg(long)]
+        write: bool,
     },
     /// cargo-deny: advisories (offline, from the shared snapshot), licenses, bans, sources.
     Deny,
@@ -90,6 +102,11 @@ fn main() -> ExitCode {
             write,
             reuse,
         } => bench::run(&project, package.as_deref(), write, reuse),
+        Command::Load {
+            seconds,
+            connections,
+            write,
+        } => load::run(&project, seconds, connections, write),
         Command::Deny => deny::run(&project),
         Command::Fuzz {
             target,

@@ -65,7 +65,7 @@ pub(crate) async fn token(state: &AppState, user: &Document) -> Result<TokenResp
         .get_object_id("_id")
         .map_err(|_| ApiError::internal())?
         .to_hex();
-    let generation = state.generations().current(&id).await?;
+    let generation = state.generations().read(&id).await?;
     let claims = Claims {
         user_id: id.clone(),
         email: user
