@@ -211,16 +211,8 @@ impl TurnstileVerifier {
     /// # Errors
     /// [`TurnstileConfigInvalid`] for another URL.
     pub fn endpoint(mut self, endpoint: &str) -> Result<Self, TurnstileConfigInvalid> {
-        let url = url::Url::parse(endpoint)
-            .map_err(|_| TurnstileConfigInvalid("the endpoint is not a URL"))?;
-        let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-            || url.host_str() == Some("localhost");
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            return Err(TurnstileConfigInvalid(
-                "the endpoint is https (http only on loopback)",
-            ));
-        }
+        let url = palisade_secrets::check_endpoint(endpoint)
+            .map_err(|_| TurnstileConfigInvalid("the endpoint is https (http only on loopback)"))?;
         self.endpoint = url;
         Ok(self)
     }

@@ -49,6 +49,32 @@ impl AddressRefused {
 /// # Errors
 /// [`AddressRefused`] naming the rule the address breaks.
 pub fn check_backend_address(text: &str) -> Result<(), AddressRefused> {
+    let url = check_endpoint(text)?;
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(AddressRefused {
+            reason: "it must be only a scheme, a host and a port",
+        });
+    }
+    Ok(())
+}
+
+/// Checks the URL of an endpoint a service calls with something worth stealing (a client
+/// secret, a code, a token): `https`, or plain `http` on a loopback host only, with no
+/// credentials in it; unlike [`check_backend_address`] it may have a path and a query
+/// (a token endpoint, a JWKS document, Turnstile's siteverify).
+///
+/// ```
+/// use palisade_secrets::check_endpoint;
+///
+/// assert!(check_endpoint("https://login.example.com/oauth2/token").is_ok());
+/// assert!(check_endpoint("http://localhost:9000/jwks.json").is_ok());
+/// assert!(check_endpoint("http://login.example.com/oauth2/token").is_err());
+/// assert!(check_endpoint("https://user:pw@login.example.com/").is_err());
+/// ```
+///
+/// # Errors
+/// [`AddressRefused`] naming the rule the URL breaks.
+pub fn check_endpoint(text: &str) -> Result<Url, AddressRefused> {
     let refused = |reason| AddressRefused { reason };
     let url = Url::parse(text).map_err(|_| refused("it is not a URL"))?;
     if !matches!(url.scheme(), "https" | "http") {
@@ -56,9 +82,6 @@ pub fn check_backend_address(text: &str) -> Result<(), AddressRefused> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refused("it must not contain credentials"));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(refused("it must be only a scheme, a host and a port"));
     }
     let loopback = match url.host() {
         Some(Host::Domain(name)) => name == "localhost",
@@ -69,7 +92,7 @@ pub fn check_backend_address(text: &str) -> Result<(), AddressRefused> {
     if url.scheme() == "http" && !loopback {
         return Err(refused("plain http is allowed only on loopback; use https"));
     }
-    Ok(())
+    Ok(url)
 }
 
 #[cfg(test)]

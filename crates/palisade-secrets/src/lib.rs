@@ -20,7 +20,7 @@ mod registry;
 mod source;
 mod value;
 
-pub use backend::{AddressRefused, BACKEND_TIMEOUT, check_backend_address};
+pub use backend::{AddressRefused, BACKEND_TIMEOUT, check_backend_address, check_endpoint};
 pub use cache_policy::{CachePolicy, CachePolicyError};
 pub use cached::{Cached, CachedSecret};
 pub use chain::Chain;

@@ -84,18 +84,7 @@ impl std::fmt::Debug for Oidc {
 
 /// A URL the service calls or sends browsers to: `https`, or `http` on loopback.
 fn endpoint(name: &str, text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|_| format!("{name}: not a URL"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(host)) => host == "localhost",
-        None => false,
-    };
-    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
-        Ok(url)
-    } else {
-        Err(format!("{name}: https, or http on this machine only"))
-    }
+    palisade_secrets::check_endpoint(text).map_err(|refused| format!("{name}: {refused}"))
 }
 
 fn random_text() -> Result<String, String> {

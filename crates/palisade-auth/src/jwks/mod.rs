@@ -526,20 +526,8 @@ fn shown(url: &url::Url) -> String {
 }
 
 fn checked_url(text: &str) -> Result<url::Url, VerifierConfigInvalid> {
-    let url = url::Url::parse(text).map_err(|_| VerifierConfigInvalid("not a URL"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
-    };
-    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
-        Ok(url)
-    } else {
-        Err(VerifierConfigInvalid(
-            "keys are fetched over https (http only on loopback)",
-        ))
-    }
+    palisade_secrets::check_endpoint(text)
+        .map_err(|_| VerifierConfigInvalid("keys are fetched over https (http only on loopback)"))
 }
 
 fn default_client() -> Result<reqwest::Client, VerifierConfigInvalid> {
