@@ -288,3 +288,13 @@ pub(crate) fn secret_file(value: &str) -> String {
     file.write_all(value.as_bytes()).unwrap();
     format!("file:{}", path.display())
 }
+
+/// How many index rows PostgreSQL holds for `user` (read as the superuser, past row
+/// security).
+pub(crate) async fn rows_in_postgres(user: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM documents WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&raw_postgres().await)
+        .await
+        .unwrap()
+}

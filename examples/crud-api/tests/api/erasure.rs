@@ -3,9 +3,10 @@
 use palisade_test::unique_name;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-use sqlx::Row as _;
 
-use crate::common::{call, claims, create, new_user, raw_mongo, raw_postgres, sign_up, start};
+use crate::common::{
+    call, claims, create, new_user, raw_mongo, raw_postgres, rows_in_postgres, sign_up, start,
+};
 
 #[tokio::test]
 async fn export_and_erasure_cover_every_record_of_the_user_and_no_other() {
@@ -124,11 +125,5 @@ async fn export_and_erasure_cover_every_record_of_the_user_and_no_other() {
         .unwrap();
     assert!(rows.is_empty(), "{} rows of Ann's left", rows.len());
     let bob_id = claims(&bob)["user_id"].as_str().unwrap().to_owned();
-    let bob_rows: i64 = sqlx::query("SELECT count(*) AS n FROM documents WHERE user_id = $1")
-        .bind(&bob_id)
-        .fetch_one(&pg)
-        .await
-        .unwrap()
-        .get("n");
-    assert_eq!(bob_rows, 1);
+    assert_eq!(rows_in_postgres(&bob_id).await, 1);
 }

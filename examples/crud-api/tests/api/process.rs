@@ -15,7 +15,7 @@ use palisade_test::{Canary, unique_name};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{call, database_name, filtered, secret_file, settings_env};
+use crate::common::{call, database_name, filtered, secret_file, settings_env, sign_up};
 
 /// A running `crud-api` process and every line it wrote.
 struct Process {
@@ -133,13 +133,7 @@ async fn no_secret_reaches_a_log_line_an_error_or_the_audit_log_and_the_chain_ve
     // Error bodies (a success answers with the user's own data, the filter value included).
     let mut bodies = Vec::new();
 
-    let (status, body) = call(
-        http.post(format!("{base}/signup"))
-            .json(&json!({"email": email, "password": password.value()})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let token = sign_up(&http, &base, &email, password.value()).await;
     for secret in [password.value(), "a wrong password"] {
         let (status, body) = call(
             http.post(format!("{base}/signin"))
@@ -302,13 +296,7 @@ async fn the_text_log_is_redacted_too() {
     let http = Client::new();
     let password = Canary::new();
     let email = format!("{}@example.com", unique_name("ann"));
-    let (status, body) = call(
-        http.post(format!("{base}/signup"))
-            .json(&json!({"email": email, "password": password.value()})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let token = sign_up(&http, &base, &email, password.value()).await;
     let (status, _) = call(
         http.get(filtered(
             &format!("{base}/clients"),

@@ -6,7 +6,9 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
-use crate::common::{call, claims, create, new_user, raw_postgres, start, with_query};
+use crate::common::{
+    call, claims, create, new_user, raw_postgres, rows_in_postgres, start, with_query,
+};
 
 fn counts(report: &Value) -> Vec<(String, i64)> {
     report
@@ -121,14 +123,7 @@ async fn the_report_counts_the_users_own_documents_per_project() {
     // The table is intact, and row security keeps the read-only login to the acting user
     // even in a statement without a WHERE.
     let ann_id = claims(&ann)["user_id"].as_str().unwrap().to_owned();
-    let pg = raw_postgres().await;
-    let total: i64 = sqlx::query("SELECT count(*) AS n FROM documents WHERE user_id = $1")
-        .bind(&ann_id)
-        .fetch_one(&pg)
-        .await
-        .unwrap()
-        .get("n");
-    assert_eq!(total, 4);
+    assert_eq!(rows_in_postgres(&ann_id).await, 4);
     let reader = sqlx::PgPool::connect(&palisade_test::Service::Postgres.url_as(
         "crud_api_reader",
         None,
