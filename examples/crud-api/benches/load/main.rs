@@ -16,6 +16,7 @@
 )]
 
 mod bare;
+mod consistency;
 mod faults;
 mod seed;
 mod wrk;
@@ -29,7 +30,6 @@ use palisade_audit::{ChainKey, log_files, verify_files};
 use palisade_secrets::SecretValue;
 use palisade_test::Service;
 use palisade_test::bench::{Row, report};
-use sqlx::Row as _;
 
 const JWT_KEY: &str = "the load run's token key, thirty-two bytes or more";
 const AUDIT_KEY: &str = "the load run's audit checkpoint key, 32 bytes+";
@@ -325,78 +325,7 @@ async fn run() {
     // Nothing half-written: each user's documents in MongoDB and index rows in PostgreSQL,
     // once the requests wrk left unanswered and any repair have had a few seconds to end.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let mongo = mongodb::Client::with_uri_str(&Service::Mongodb.url())
-        .await
-        .unwrap();
-    let pg = sqlx::PgPool::connect(&Service::Postgres.url_as("postgres", None, "crud_api", ""))
-        .await
-        .unwrap();
-    let mut mismatched = 0;
-    let mut documents = 0;
-    for user in &users {
-        let in_mongo = mongo
-            .database(&format!("{accounts}_org_{}", user.organization))
-            .collection::<bson::Document>("documents")
-            .count_documents(bson::doc! {"user_id": &user.id})
-            .await
-            .unwrap();
-        let in_sql: i64 = sqlx::query("SELECT count(*) AS n FROM documents WHERE user_id = $1")
-            .bind(&user.id)
-            .fetch_one(&pg)
-            .await
-            .unwrap()
-            .get("n");
-        documents += in_mongo;
-        if i64::try_from(in_mongo).unwrap() != in_sql {
-            eprintln!(
-                "load: user {}: {in_mongo} documents in MongoDB, {in_sql} rows in PostgreSQL",
-                user.id
-            );
-            let ids: Vec<bson::Document> = futures_util::TryStreamExt::try_collect(
-                mongo
-                    .database(&format!("{accounts}_org_{}", user.organization))
-                    .collection::<bson::Document>("documents")
-                    .find(bson::doc! {"user_id": &user.id})
-                    .await
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-            let stamps: Vec<(String, String)> = ids
-                .iter()
-                .map(|d| {
-                    (
-                        d.get_object_id("_id").unwrap().to_hex(),
-                        d.get_datetime("created_at")
-                            .map(ToString::to_string)
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect();
-            let ids: Vec<String> = stamps.iter().map(|(id, _)| id.clone()).collect();
-            let rows = sqlx::query("SELECT id, to_char(created_at, 'HH24:MI:SS.MS') AS at FROM documents WHERE user_id = $1")
-                .bind(&user.id)
-                .fetch_all(&pg)
-                .await
-                .unwrap();
-            let row_ids: Vec<String> = rows.iter().map(|row| row.get("id")).collect();
-            for row in &rows {
-                let id: String = row.get("id");
-                if !ids.contains(&id) {
-                    eprintln!(
-                        "load:   row {id} at {} has no document",
-                        row.get::<String, _>("at")
-                    );
-                }
-            }
-            for (id, at) in &stamps {
-                if !row_ids.contains(id) {
-                    eprintln!("load:   document {id} created {at} has no row");
-                }
-            }
-            mismatched += 1;
-        }
-    }
+    let (documents, mismatched) = consistency::check(&users, &accounts).await;
     row(
         format!(
             "documents written under load and faults ({documents}): users whose MongoDB and PostgreSQL counts differ"

@@ -8,6 +8,7 @@
 )]
 
 mod attacks;
+mod check_config;
 mod common;
 mod erasure;
 mod gates;
@@ -16,6 +17,7 @@ mod journey;
 mod limits;
 mod oidc;
 mod process;
+mod readme;
 mod reports;
 mod reset;
 mod tokens;

@@ -18,16 +18,16 @@ use serde_json::{Value, json};
 use crate::common::{call, database_name, filtered, secret_file, settings_env, sign_up};
 
 /// A running `crud-api` process and every line it wrote.
-struct Process {
+pub(crate) struct Process {
     child: Child,
     reader: std::thread::JoinHandle<()>,
     lines: Arc<Mutex<Vec<String>>>,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Process {
     /// Starts it with a JSON log, which announces the address it listens on.
-    fn start(env: &[(String, String)]) -> Self {
+    pub(crate) fn start(env: &[(String, String)]) -> Self {
         Self::spawn(env, |line| {
             serde_json::from_str::<Value>(line)
                 .ok()
@@ -90,7 +90,7 @@ impl Process {
     }
 
     /// `SIGTERM`, then the exit status and every line written.
-    fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    pub(crate) fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let killed = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -322,160 +322,4 @@ async fn the_text_log_is_redacted_too() {
     let text = lines.join("\n");
     password.assert_absent("the text log", &text);
     assert!(!text.contains(&token), "the token in the text log");
-}
-
-/// `crud-api --check-config` with `env`: its exit code and output.
-fn check_config(env: &[(String, String)]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_crud-api"))
-        .arg("--check-config")
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
-#[test]
-fn check_config_passes_on_the_services_and_names_every_fault() {
-    let base = settings_env(&database_name());
-    let (code, out) = check_config(&base);
-    assert_eq!(code, 0, "{out}");
-    for name in [
-        "MONGO_URL",
-        "REDIS_URL",
-        "DATABASE_URL",
-        "DATABASE_READ_ONLY_URL",
-    ] {
-        assert!(out.contains(&format!("ok    {name}")), "{name}: {out}");
-    }
-
-    let with = |changes: &[(&str, String)]| {
-        let mut env = base.clone();
-        for (key, value) in changes {
-            env.retain(|(k, _)| k != key);
-            env.push(((*key).to_owned(), value.clone()));
-        }
-        check_config(&env)
-    };
-    let password = Canary::new();
-    // The read-write login where the read-only one belongs: it can write.
-    let writer = base
-        .iter()
-        .find(|(k, _)| k == "DATABASE_URL")
-        .unwrap()
-        .1
-        .clone();
-    let (code, out) = with(&[("DATABASE_READ_ONLY_URL", writer)]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("FAIL  DATABASE_READ_ONLY_URL: crud_api can do more than it should"),
-        "{out}"
-    );
-    // Nothing listening; a missing secret; a password written into a setting.
-    let (code, out) = with(&[("REDIS_URL", "redis://127.0.0.1:1/".to_owned())]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL  REDIS_URL"), "{out}");
-    let (code, out) = with(&[("JWT_SECRET", "env:CRUD_API_NO_SUCH_VARIABLE".to_owned())]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL  JWT_SECRET"), "{out}");
-    let (code, out) = with(&[(
-        "DATABASE_URL",
-        format!(
-            "postgres://crud_api:{}@127.0.0.1:55432/crud_api",
-            password.value()
-        ),
-    )]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("DATABASE_URL: holds a password"), "{out}");
-    password.assert_absent("check-config output", &out);
-    // Production: a database on another machine without verified TLS is refused.
-    let (code, out) = with(&[
-        ("MODE", "prod".to_owned()),
-        (
-            "JWT_SECRET",
-            secret_file("a production key of thirty-two bytes or more"),
-        ),
-        ("AUDIT_LOG_DIR", std::env::temp_dir().display().to_string()),
-        (
-            "AUDIT_KEY",
-            secret_file("an audit key of thirty-two bytes or more"),
-        ),
-        ("MONGO_URL", "mongodb://db.example.com:27017/".to_owned()),
-    ]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("FAIL  MONGO_URL") && out.contains("TLS"),
-        "{out}"
-    );
-}
-
-/// The README's walkthrough: its `sh` block, each command followed by a marker line, and
-/// the `# => TEXT` expectations of each command.
-fn walkthrough() -> (String, Vec<(usize, String)>) {
-    let readme = include_str!("../../README.md");
-    let start = readme.find("## Walkthrough").unwrap();
-    let block = readme[start..].split("```sh\n").nth(1).unwrap();
-    let block = block.split("\n```").next().unwrap();
-    let mut script = String::from("set -eu\n");
-    let mut expectations = Vec::new();
-    let mut command = String::new();
-    for (index, line) in block.lines().enumerate() {
-        command.push_str(line);
-        command.push('\n');
-        if line.ends_with('\\') {
-            continue;
-        }
-        if let Some((_, expected)) = line.rsplit_once("  # => ") {
-            expectations.push((index, expected.trim().to_owned()));
-        }
-        script.push_str(&command);
-        script.push_str(&format!("echo; echo '::step {index}'\n"));
-        command.clear();
-    }
-    (script, expectations)
-}
-
-#[tokio::test]
-async fn the_readme_walkthrough_works_as_written() {
-    let mut env = settings_env(&database_name());
-    env.push(("LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
-    env.push(("LOG_FORMAT".to_owned(), "json".to_owned()));
-    // The README's commands run as a newcomer runs them (dev mode, default limits).
-    env.retain(|(key, _)| key != "MODE");
-    let process = Process::start(&env);
-    let (script, expectations) = walkthrough();
-    assert!(expectations.len() >= 8, "{expectations:?}");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .env("BASE", &process.base)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (status, _) = process.stop();
-    assert!(status.success());
-    assert!(
-        output.status.success(),
-        "the walkthrough failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for (index, expected) in expectations {
-        let marker = format!("::step {index}\n");
-        let end = stdout
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no step {index}: {stdout}"));
-        let before = &stdout[..end];
-        let step_output = before.rsplit("::step ").next().unwrap_or(before);
-        assert!(
-            step_output.contains(&expected),
-            "step at line {index}: expected {expected:?} in {step_output:?}"
-        );
-    }
 }
