@@ -688,3 +688,28 @@ fn scoped_find_returns_exactly_the_owners_matching_documents() {
     });
     assert_eq!(some, 20);
 }
+
+/// An update the guard lets through but the server refuses as malformed (a dotted path into
+/// a value that is not a document) is the client's 400, not a 500, and nothing changes.
+#[tokio::test]
+async fn a_write_the_server_refuses_as_malformed_is_a_client_error() {
+    let (database, _) = fresh_database("malformed").await;
+    let notes = notes(&database, "u-1");
+    let id = notes
+        .insert_one(&doc! {"title": "plain text"})
+        .await
+        .unwrap()
+        .inserted_id;
+    let error = notes
+        .update_one(doc! {"_id": id.clone()}, doc! {"$set": {"title.x": 1}})
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 400, "{error:?}");
+    assert_eq!(
+        error.problem_details().kind(),
+        "mongo/invalid-request",
+        "{error:?}"
+    );
+    let stored = notes.find_one(doc! {"_id": id}).await.unwrap().unwrap();
+    assert_eq!(stored.get_str("title").unwrap(), "plain text");
+}

@@ -38,8 +38,8 @@ pub enum DriverError {
 
 impl DriverError {
     /// The HTTP status a web handler should answer with: the refusal's own (400 or 422), 400
-    /// for an unroutable organization, 409 for a duplicate key, 503 when the database cannot
-    /// be reached, 500 otherwise.
+    /// for an unroutable organization or an operation the server refused as malformed, 409
+    /// for a duplicate key, 503 when the database cannot be reached, 500 otherwise.
     #[must_use]
     pub fn status(&self) -> http::StatusCode {
         self.problem_details().status()
@@ -65,6 +65,11 @@ impl DriverError {
             Self::Database(database) if database.is_unreachable() => {
                 Problem::database_unavailable("mongo/unavailable")
             }
+            Self::Database(database) if database.is_invalid_request() => Problem::new(
+                "mongo/invalid-request",
+                "the database refused the request as malformed",
+                StatusCode::BAD_REQUEST,
+            ),
             Self::Secret(_)
             | Self::ConnectionStringInvalid
             | Self::Serialize
@@ -146,6 +151,20 @@ impl MongoServerError {
     #[must_use]
     pub fn is_duplicate_key(&self) -> bool {
         self.code() == Some(DUPLICATE_KEY)
+    }
+
+    /// Whether the server refused the operation as malformed, so the request that carried it
+    /// is the client's to fix: `BadValue` (2, a date out of range), `FailedToParse` (9),
+    /// `TypeMismatch` (14), `PathNotViable` (28, a dotted path into a value that is not a
+    /// document), `ConflictingUpdateOperators` (40), `DollarPrefixedFieldName` (52),
+    /// `InvalidDBRef` (55), `EmptyFieldName` (56), `DottedFieldName` (57),
+    /// `ImmutableField` (66, a changed `_id`) and `DocumentValidationFailure` (121).
+    #[must_use]
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(2 | 9 | 14 | 28 | 40 | 52 | 55 | 56 | 57 | 66 | 121)
+        )
     }
 
     /// Whether the server could not be reached (no server selected, or the connection failed).

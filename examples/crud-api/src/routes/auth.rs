@@ -35,28 +35,35 @@ pub(crate) struct TokenResponse {
 }
 
 fn email_of(credentials: &Credentials) -> Result<String, ApiError> {
-    // Printable ASCII only, before any case folding: no control characters, and no letter
-    // that folds into another's address (the Kelvin sign lowercases to `k`).
-    let email = credentials.email.trim();
-    if !email.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::bad_request(
-            "auth/email-invalid",
-            "the email is not an address",
-        ));
+    normalized_email(&credentials.email)
+        .ok_or_else(|| ApiError::bad_request("auth/email-invalid", "the email is not an address"))
+}
+
+/// An email in the one form an account is known by, or `None` when it is not a plain
+/// address: printable ASCII checked before any case folding (the Kelvin sign lowercases to
+/// `k`), a dot-atom local part and a domain of dot-separated labels (no quoted local part,
+/// no address literal, no trailing dot: each would be a second spelling of one mailbox).
+pub(crate) fn normalized_email(text: &str) -> Option<String> {
+    let email = text.trim();
+    if email.len() > MAX_EMAIL || !email.bytes().all(|b| b.is_ascii_graphic()) {
+        return None;
     }
     let email = email.to_ascii_lowercase();
-    let plausible = email.len() <= MAX_EMAIL
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if plausible {
-        Ok(email)
-    } else {
-        Err(ApiError::bad_request(
-            "auth/email-invalid",
-            "the email is not an address",
-        ))
-    }
+    let (local, domain) = email.split_once('@')?;
+    let atom = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b))
+    };
+    let label = |part: &str| {
+        (1..=63).contains(&part.len())
+            && !part.starts_with('-')
+            && !part.ends_with('-')
+            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let valid = local.split('.').all(atom) && domain.contains('.') && domain.split('.').all(label);
+    valid.then_some(email)
 }
 
 /// A token for the account `user` (a document of `users`), of its current generation.
@@ -66,6 +73,16 @@ pub(crate) async fn token(state: &AppState, user: &Document) -> Result<TokenResp
         .map_err(|_| ApiError::internal())?
         .to_hex();
     let generation = state.generations().read(&id).await?;
+    token_of(state, user, generation)
+}
+
+/// A token for `user` carrying `generation`, read before anything that made the user
+/// eligible for it.
+fn token_of(state: &AppState, user: &Document, generation: u64) -> Result<TokenResponse, ApiError> {
+    let id = user
+        .get_object_id("_id")
+        .map_err(|_| ApiError::internal())?
+        .to_hex();
     let claims = Claims {
         user_id: id.clone(),
         email: user
@@ -175,6 +192,21 @@ pub(crate) async fn signin(
         let _ = state.passwords().dummy_verify_async(&body.password).await;
         return Err(ApiError::signin_refused());
     };
+    // The generation first, then the hash it is checked against: a password change or an
+    // erasure that lands in between advances the generation after this read, so the token
+    // issued below is refused from the start.
+    let id = user
+        .get_object_id("_id")
+        .map_err(|_| ApiError::internal())?;
+    let generation = state.generations().read(&id.to_hex()).await?;
+    let Some(user) = users
+        .find_one(doc! {"_id": id})
+        .await
+        .map_err(ApiError::mongo)?
+    else {
+        let _ = state.passwords().dummy_verify_async(&body.password).await;
+        return Err(ApiError::signin_refused());
+    };
     let Ok(stored) = user.get_str("password_hash") else {
         // An account that signs in through its OpenID provider only: the same work and
         // answer as an unknown email.
@@ -191,9 +223,6 @@ pub(crate) async fn signin(
         ) => return Err(ApiError::signin_refused()),
         Err(_) => return Err(ApiError::internal()),
     };
-    let id = user
-        .get_object_id("_id")
-        .map_err(|_| ApiError::internal())?;
     if let Some(upgraded) = verified.into_upgraded_hash() {
         users
             .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": upgraded}})
@@ -203,7 +232,7 @@ pub(crate) async fn signin(
     state.audit().security(
         SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api").with_user(id.to_hex()),
     );
-    Ok(Json(token(&state, &user).await?))
+    Ok(Json(token_of(&state, &user, generation)?))
 }
 
 /// `changePassword`: the signed-in user's current password, then the new one.

@@ -68,13 +68,15 @@ pub(crate) async fn erase(
             StatusCode::CONFLICT,
         )));
     }
-    // The account's tokens die with it: none can write into the organization again.
+    // The account's tokens die with it: every token issued so far, then (after the account
+    // is gone) any a sign-in racing the erasure was issued meanwhile.
     state.generations().revoke(&user.id).await?;
     let users = state.directory().collection::<Document>("users");
     users
         .delete_one(doc! {"_id": id})
         .await
         .map_err(ApiError::mongo)?;
+    state.generations().revoke(&user.id).await?;
     // The organization goes with its last member, database and all.
     let members = users
         .count_documents(doc! {"organization_id": user.organization()})

@@ -39,19 +39,25 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(auth_limit);
     // Routes that take a secret to guess (a current password, a reset or session code): a
     // per-address budget of the same size, of their own, without the bot challenge.
-    let guessable = Router::new()
+    let mut guessable = Router::new()
         .route("/api/v1/resetPassword", post(reset::reset))
-        .route("/api/v1/changePassword", post(auth::change_password))
-        .route("/api/v1/session", get(oidc::session))
-        .route_layer(guess_limit);
+        .route("/api/v1/changePassword", post(auth::change_password));
+    // The OpenID routes exist only with a provider (otherwise 404, spending nothing).
+    let mut provider = Router::new();
+    if state.oidc().is_some() {
+        guessable = guessable.route("/api/v1/session", get(oidc::session));
+        provider = provider
+            .route("/api/v1/auth/login", get(oidc::login))
+            .route("/api/v1/auth/callback", get(oidc::callback));
+    }
+    let guessable = guessable.route_layer(guess_limit);
     let writes = ServiceBuilder::new()
         .layer(from_fn_with_state(state.clone(), user::authenticate))
         .layer(write_limit);
     Router::new()
         .merge(anonymous)
         .merge(guessable)
-        .route("/api/v1/auth/login", get(oidc::login))
-        .route("/api/v1/auth/callback", get(oidc::callback))
+        .merge(provider)
         .route("/api/v1/me/export", get(me::export))
         .route("/api/v1/me", delete(me::erase))
         .route(

@@ -31,7 +31,10 @@ pub(crate) async fn forgot(
     State(state): State<AppState>,
     Body(body): Body<Forgotten>,
 ) -> Result<Json<Value>, ApiError> {
-    let email = body.email.trim().to_lowercase();
+    // The same spelling rules as sign-up: anything else has no account, and the same answer.
+    let Some(email) = super::auth::normalized_email(&body.email) else {
+        return Ok(Json(json!({ "message": SENT })));
+    };
     let user = state
         .directory()
         .collection::<Document>("users")

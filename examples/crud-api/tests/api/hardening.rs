@@ -210,3 +210,104 @@ async fn guessing_routes_share_the_address_budget_and_unknown_routes_spend_none(
     .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Sign-ins with the old password racing a password change: whenever each one finished,
+/// its token is refused once the change has answered (the generation is read before the
+/// password is checked).
+#[tokio::test]
+async fn no_sign_in_racing_a_password_change_keeps_a_working_token() {
+    let started = start_with(&[("RATE_LIMIT_ENABLED", "false".to_owned())]).await;
+    let base = started.base.clone();
+    let http = Client::new();
+    let email = format!("{}@example.com", unique_name("ann"));
+    let token = sign_up(&http, &base, &email, "the old long password").await;
+    let racing: Vec<_> = (0..6)
+        .map(|_| {
+            let (http, base, email) = (http.clone(), base.clone(), email.clone());
+            tokio::spawn(async move {
+                let mut tokens = Vec::new();
+                for _ in 0..4 {
+                    let (status, body) = call(
+                        http.post(format!("{base}/signin"))
+                            .json(&json!({"email": email, "password": "the old long password"})),
+                    )
+                    .await;
+                    if status == StatusCode::OK {
+                        tokens.push(body["access_token"].as_str().unwrap().to_owned());
+                    }
+                }
+                tokens
+            })
+        })
+        .collect();
+    let (status, _) = call(
+        http.post(format!("{base}/changePassword"))
+            .bearer_auth(&token)
+            .json(&json!({"old_password": "the old long password", "new_password": "the new long password"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut issued = 0;
+    for task in racing {
+        for old in task.await.unwrap() {
+            issued += 1;
+            let (status, _) = call(http.get(format!("{base}/clients")).bearer_auth(&old)).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "a token from the old password works"
+            );
+        }
+    }
+    assert!(
+        issued > 0,
+        "no sign-in with the old password finished before the change"
+    );
+}
+
+#[tokio::test]
+async fn second_spellings_of_an_address_and_malformed_paths_are_refused() {
+    let http = Client::new();
+    let unlimited = start_with(&[("RATE_LIMIT_ENABLED", "false".to_owned())]).await;
+    for email in [
+        "x@example.com.",
+        "\"x\"@example.com",
+        "x@@example.com",
+        "x@[127.0.0.1]",
+        ".x@example.com",
+        "x..y@example.com",
+        "x@-example.com",
+        "x@example",
+    ] {
+        let (status, body) = call(
+            http.post(format!("{}/signup", unlimited.base))
+                .json(&json!({"email": email, "password": "a long enough password"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email:?}: {body}");
+    }
+    let started = start().await;
+    let base = &started.base;
+    // A dotted path into a value that is not a document: the server refuses it, a 400.
+    let token = new_user(&http, base, "ann").await;
+    let id = create(&http, base, &token, "clients", json!({"name": "Acme"})).await;
+    let (status, problem) = call(
+        http.patch(format!("{base}/clients/{id}"))
+            .bearer_auth(&token)
+            .json(&json!({"name.x": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    // Without a provider the OpenID routes do not exist (`session` is then just an unknown
+    // entity's list, 401 without a token) and spend nothing of the guessing budget.
+    for _ in 0..7 {
+        let (status, _) = call(http.get(format!("{base}/session?session_code=x"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = call(
+        http.post(format!("{base}/resetPassword"))
+            .json(&json!({"token": "A".repeat(43), "new_password": "whatever comes next"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the budget was spent");
+}
