@@ -1,5 +1,5 @@
 //! A connection string setting: a secret reference (`env:DATABASE_URL_VALUE`,
-//! `vault:secret/app#dsn`, ...) or, when it carries no password, the connection string
+//! `file:/run/secrets/dsn`, ...) or, when it carries no password, the connection string
 //! itself, as the reference back end's `.env` has it.
 
 use palisade_secrets::{
