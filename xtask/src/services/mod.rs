@@ -183,6 +183,7 @@ pub fn up(project: &Project) -> Result<()> {
     python::Venv::with_requirements(project, "sql").ensure(&sh)?;
     python::Venv::with_requirements(project, "dsn").ensure(&sh)?;
     python::Venv::with_requirements(project, "auth").ensure(&sh)?;
+    python::Venv::with_requirements(project, "crypt").ensure(&sh)?;
     node::ensure(project, &sh)?;
     for service in Service::ALL {
         let dir = service.dir(project);

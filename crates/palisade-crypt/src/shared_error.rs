@@ -1,0 +1,46 @@
+//! Errors shared by the callers of one single-flight load.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::CryptError;
+
+/// An error several callers waited on: each gets the same kind, the cause shared.
+pub(crate) fn shared(error: Arc<CryptError>) -> CryptError {
+    match &*error {
+        CryptError::Undecryptable => CryptError::Undecryptable,
+        CryptError::KeyDestroyed => CryptError::KeyDestroyed,
+        CryptError::Malformed { what } => CryptError::Malformed { what },
+        CryptError::KeyInvalid { what } => CryptError::KeyInvalid { what },
+        CryptError::Wrapper {
+            wrapper, retryable, ..
+        } => CryptError::Wrapper {
+            wrapper,
+            retryable: *retryable,
+            source: Box::new(Shared(error.clone())),
+        },
+        _ => CryptError::Store {
+            source: Box::new(Shared(error)),
+        },
+    }
+}
+
+struct Shared(Arc<CryptError>);
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Shared {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
