@@ -55,11 +55,10 @@ impl BlindIndex {
             });
         }
         let key = crate::local::parse_key(key.expose_bytes())?;
-        let mac = <HmacSha256 as KeyInit>::new_from_slice(&key).map_err(|_| {
-            CryptError::KeyInvalid {
+        let mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&key).map_err(|_| CryptError::KeyInvalid {
                 what: "a blind index key is 32 bytes",
-            }
-        })?;
+            })?;
         Ok(Self { mac, len })
     }
 
@@ -109,8 +108,16 @@ mod tests {
     #[test]
     fn equal_values_match_in_one_domain_only() {
         let index = BlindIndex::new(&key(1), 16).unwrap();
-        let users = Context::new().with("table", "users").unwrap().with("field", "email").unwrap();
-        let staff = Context::new().with("table", "staff").unwrap().with("field", "email").unwrap();
+        let users = Context::new()
+            .with("table", "users")
+            .unwrap()
+            .with("field", "email")
+            .unwrap();
+        let staff = Context::new()
+            .with("table", "staff")
+            .unwrap()
+            .with("field", "email")
+            .unwrap();
         let a = index.compute(&users, b"ada@example.com");
         assert_eq!(a.len(), 16);
         assert_eq!(a, index.compute(&users, b"ada@example.com"));
@@ -118,7 +125,13 @@ mod tests {
         assert_ne!(a, index.compute(&staff, b"ada@example.com"));
         let other_key = BlindIndex::new(&key(2), 16).unwrap();
         assert_ne!(a, other_key.compute(&users, b"ada@example.com"));
-        assert_eq!(BlindIndex::new(&key(1), 3).unwrap().compute(&users, b"x").len(), 3);
+        assert_eq!(
+            BlindIndex::new(&key(1), 3)
+                .unwrap()
+                .compute(&users, b"x")
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -155,7 +155,10 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
     {
-        return Err(CryptError::context(name, "name has a character outside A-Z a-z 0-9 _ . : -"));
+        return Err(CryptError::context(
+            name,
+            "name has a character outside A-Z a-z 0-9 _ . : -",
+        ));
     }
     Ok(())
 }
@@ -176,8 +179,16 @@ mod tests {
 
     #[test]
     fn order_of_insertion_does_not_change_the_bytes() {
-        let a = Context::new().with("a", "1").unwrap().with("b", "2").unwrap();
-        let b = Context::new().with("b", "2").unwrap().with("a", "1").unwrap();
+        let a = Context::new()
+            .with("a", "1")
+            .unwrap()
+            .with("b", "2")
+            .unwrap();
+        let b = Context::new()
+            .with("b", "2")
+            .unwrap()
+            .with("a", "1")
+            .unwrap();
         assert_eq!(a.canonical_bytes(), b.canonical_bytes());
         assert_eq!(
             a.canonical_bytes(),
@@ -199,7 +210,11 @@ mod tests {
         let err = Context::new().with("a b=\u{1}", "x").unwrap_err();
         assert!(err.to_string().contains("name has a character"), "{err}");
         assert!(!err.to_string().contains('\u{1}'));
-        let err = Context::new().with("a", "1").unwrap().with("a", "2").unwrap_err();
+        let err = Context::new()
+            .with("a", "1")
+            .unwrap()
+            .with("a", "2")
+            .unwrap_err();
         assert!(err.to_string().contains("named twice"));
         let err = Context::new().with("a", "x".repeat(1025)).unwrap_err();
         assert!(err.to_string().contains("value longer"));

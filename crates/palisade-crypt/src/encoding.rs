@@ -31,4 +31,3 @@ pub(crate) fn base64url(bytes: &[u8]) -> String {
 pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
-

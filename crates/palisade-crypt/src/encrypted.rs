@@ -93,12 +93,11 @@ impl<T: Serialize> Encrypted<T> {
         context: &Context,
         value: &T,
     ) -> Result<Self> {
-        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| {
-            CryptError::Value {
+        let bytes =
+            zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| CryptError::Value {
                 direction: "serialized",
                 source: Box::new(e),
-            }
-        })?);
+            })?);
         Ok(Self::from_ciphertext(
             envelope.encrypt(scope, context, &bytes).await?,
         ))

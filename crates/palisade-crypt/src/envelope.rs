@@ -219,8 +219,7 @@ impl Envelope {
     fn rotate_due(&self, key: &LoadedKey) -> bool {
         key.cipher.algorithm() != self.options.algorithm
             || self.wrapper.rotate_due(key.kek_version)
-            || self.unix_now().saturating_sub(key.created_at)
-                >= self.options.key_lifetime.as_secs()
+            || self.unix_now().saturating_sub(key.created_at) >= self.options.key_lifetime.as_secs()
     }
 
     fn unix_now(&self) -> u64 {

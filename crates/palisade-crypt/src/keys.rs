@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(bytes, [0; 32], "the source is wiped");
         assert_eq!(format!("{key:?}"), "DataKey(\"***\")");
         let id = DataKeyId::from_bytes([0xab; 16]);
-        assert_eq!(format!("{id:?}"), "DataKeyId(abababababababababababababababab)");
+        assert_eq!(
+            format!("{id:?}"),
+            "DataKeyId(abababababababababababababababab)"
+        );
         assert_eq!(DataKeyId::from_hex(&id.to_string()).unwrap(), id);
         assert!(DataKeyId::from_hex("zz").is_err());
     }

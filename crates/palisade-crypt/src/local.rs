@@ -180,7 +180,8 @@ impl KeyWrapper for LocalKeyWrapper {
     }
 
     fn rotate_due(&self, kek_version: u32) -> bool {
-        self.current().is_some_and(|(current, _)| kek_version < current)
+        self.current()
+            .is_some_and(|(current, _)| kek_version < current)
     }
 }
 

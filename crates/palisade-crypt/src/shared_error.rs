@@ -25,22 +25,36 @@ pub(crate) fn shared(error: Arc<CryptError>) -> CryptError {
     }
 }
 
+/// The cause of a shared error: the original error's own cause, so that each caller sees the
+/// same chain as the one whose call failed.
 struct Shared(Arc<CryptError>);
+
+impl Shared {
+    fn cause(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        match self.cause() {
+            Some(cause) => fmt::Debug::fmt(cause, f),
+            None => fmt::Debug::fmt(&self.0, f),
+        }
     }
 }
 
 impl fmt::Display for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match self.cause() {
+            Some(cause) => fmt::Display::fmt(cause, f),
+            None => fmt::Display::fmt(&self.0, f),
+        }
     }
 }
 
 impl std::error::Error for Shared {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&*self.0)
+        self.cause().and_then(std::error::Error::source)
     }
 }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use palisade_clock::{Clock, SharedClock};
 use palisade_crypt::{
-    Algorithm, Context, CryptError, DataKey, Encrypted, Envelope, EnvelopeOptions,
-    GeneratedKey, KeyFuture, KeyName, KeyScope, KeyWrapper, LocalKeyWrapper, MemoryKeyStore,
-    WrapContext, WrappedKey,
+    Algorithm, Context, CryptError, DataKey, Encrypted, Envelope, EnvelopeOptions, GeneratedKey,
+    KeyFuture, KeyName, KeyScope, KeyWrapper, LocalKeyWrapper, MemoryKeyStore, WrapContext,
+    WrappedKey,
 };
 use palisade_secrets::SecretValue;
 use palisade_test::{Canary, FakeClock};
@@ -105,7 +105,10 @@ async fn values_open_only_in_their_place() {
         EnvelopeOptions::DEFAULT,
         &clock,
     );
-    let sealed = envelope.encrypt(&scope("user:1"), &place("7"), b"078-05-1120").await.unwrap();
+    let sealed = envelope
+        .encrypt(&scope("user:1"), &place("7"), b"078-05-1120")
+        .await
+        .unwrap();
     assert!(!sealed.to_text().contains("078"));
     let opened = envelope.decrypt(&place("7"), &sealed).await.unwrap();
     assert_eq!(opened.plaintext.expose_str(), Some("078-05-1120"));
@@ -113,18 +116,40 @@ async fn values_open_only_in_their_place() {
     // Another row, field or tenant: the same single error.
     for other in [
         place("8"),
-        Context::new().with("tenant", "other").unwrap().with("table", "patients").unwrap().with("field", "ssn").unwrap().with("id", "7").unwrap(),
-        Context::new().with("tenant", "acme").unwrap().with("table", "patients").unwrap().with("field", "name").unwrap().with("id", "7").unwrap(),
+        Context::new()
+            .with("tenant", "other")
+            .unwrap()
+            .with("table", "patients")
+            .unwrap()
+            .with("field", "ssn")
+            .unwrap()
+            .with("id", "7")
+            .unwrap(),
+        Context::new()
+            .with("tenant", "acme")
+            .unwrap()
+            .with("table", "patients")
+            .unwrap()
+            .with("field", "name")
+            .unwrap()
+            .with("id", "7")
+            .unwrap(),
         Context::new(),
     ] {
         let err = envelope.decrypt(&other, &sealed).await.unwrap_err();
         assert!(matches!(err, CryptError::Undecryptable), "{err:?}");
     }
     // Two encryptions of one value differ (random nonces), under one data key per scope.
-    let again = envelope.encrypt(&scope("user:1"), &place("7"), b"078-05-1120").await.unwrap();
+    let again = envelope
+        .encrypt(&scope("user:1"), &place("7"), b"078-05-1120")
+        .await
+        .unwrap();
     assert_ne!(sealed, again);
     assert_eq!(sealed.data_key_id(), again.data_key_id());
-    let other_user = envelope.encrypt(&scope("user:2"), &place("7"), b"x").await.unwrap();
+    let other_user = envelope
+        .encrypt(&scope("user:2"), &place("7"), b"x")
+        .await
+        .unwrap();
     assert_ne!(sealed.data_key_id(), other_user.data_key_id());
     assert_eq!(store.len(), 2);
     // Another keyring with the same store and key does not open it either.
@@ -149,7 +174,10 @@ async fn a_wrong_key_encryption_key_opens_nothing() {
         EnvelopeOptions::DEFAULT,
         &clock,
     );
-    let sealed = right.encrypt(&scope("user:1"), &place("7"), b"secret").await.unwrap();
+    let sealed = right
+        .encrypt(&scope("user:1"), &place("7"), b"secret")
+        .await
+        .unwrap();
     let wrong = envelope_with(
         Arc::new(LocalKeyWrapper::new(1, &kek(2)).unwrap()),
         store,
@@ -170,13 +198,24 @@ async fn shredding_a_scope_makes_its_values_unreadable_and_spares_the_rest() {
         EnvelopeOptions::DEFAULT,
         &clock,
     );
-    let alice = envelope.encrypt(&scope("user:alice"), &place("1"), b"alice's").await.unwrap();
-    let bob = envelope.encrypt(&scope("user:bob"), &place("2"), b"bob's").await.unwrap();
+    let alice = envelope
+        .encrypt(&scope("user:alice"), &place("1"), b"alice's")
+        .await
+        .unwrap();
+    let bob = envelope
+        .encrypt(&scope("user:bob"), &place("2"), b"bob's")
+        .await
+        .unwrap();
     assert_eq!(envelope.shred(&scope("user:alice")).await.unwrap(), 1);
     let err = envelope.decrypt(&place("1"), &alice).await.unwrap_err();
     assert!(matches!(err, CryptError::KeyDestroyed), "{err:?}");
     assert_eq!(
-        envelope.decrypt(&place("2"), &bob).await.unwrap().plaintext.expose_bytes(),
+        envelope
+            .decrypt(&place("2"), &bob)
+            .await
+            .unwrap()
+            .plaintext
+            .expose_bytes(),
         b"bob's"
     );
     // A second instance (cold cache) cannot open it either, and the same key material plus
@@ -187,9 +226,15 @@ async fn shredding_a_scope_makes_its_values_unreadable_and_spares_the_rest() {
         EnvelopeOptions::DEFAULT,
         &clock,
     );
-    assert!(matches!(fresh.decrypt(&place("1"), &alice).await.unwrap_err(), CryptError::KeyDestroyed));
+    assert!(matches!(
+        fresh.decrypt(&place("1"), &alice).await.unwrap_err(),
+        CryptError::KeyDestroyed
+    ));
     // The scope's next value gets a new key.
-    let later = envelope.encrypt(&scope("user:alice"), &place("1"), b"new").await.unwrap();
+    let later = envelope
+        .encrypt(&scope("user:alice"), &place("1"), b"new")
+        .await
+        .unwrap();
     assert_ne!(later.data_key_id(), alice.data_key_id());
 }
 
@@ -205,21 +250,40 @@ async fn a_cold_cache_unwraps_each_key_once_however_many_ask() {
     );
     let mut sealed = Vec::new();
     for user in 0..4 {
-        sealed.push(writer.encrypt(&scope(&format!("user:{user}")), &place("1"), b"v").await.unwrap());
+        sealed.push(
+            writer
+                .encrypt(&scope(&format!("user:{user}")), &place("1"), b"v")
+                .await
+                .unwrap(),
+        );
     }
     let wrapper = Counting::new(LocalKeyWrapper::new(1, &kek(1)).unwrap());
-    let reader = Arc::new(envelope_with(wrapper.clone(), store.clone(), EnvelopeOptions::DEFAULT, &clock));
+    let reader = Arc::new(envelope_with(
+        wrapper.clone(),
+        store.clone(),
+        EnvelopeOptions::DEFAULT,
+        &clock,
+    ));
     let tasks: Vec<_> = (0..2_000)
         .map(|i| {
             let reader = reader.clone();
             let ciphertext = sealed[i % 4].clone();
-            tokio::spawn(async move { reader.decrypt(&place("1"), &ciphertext).await.map(|d| d.plaintext.expose_bytes().to_vec()) })
+            tokio::spawn(async move {
+                reader
+                    .decrypt(&place("1"), &ciphertext)
+                    .await
+                    .map(|d| d.plaintext.expose_bytes().to_vec())
+            })
         })
         .collect();
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), b"v");
     }
-    assert_eq!(wrapper.unwrapped.load(Ordering::SeqCst), 4, "one unwrap per data key");
+    assert_eq!(
+        wrapper.unwrapped.load(Ordering::SeqCst),
+        4,
+        "one unwrap per data key"
+    );
     // A cache hit touches neither the store nor the wrapper.
     let loads = store.loads();
     reader.decrypt(&place("1"), &sealed[0]).await.unwrap();
@@ -240,9 +304,15 @@ async fn a_newer_key_encryption_key_takes_over_and_old_values_ask_to_rotate() {
         EnvelopeOptions::DEFAULT,
         &clock,
     );
-    let old = v1.encrypt(&scope("user:1"), &place("1"), b"old").await.unwrap();
+    let old = v1
+        .encrypt(&scope("user:1"), &place("1"), b"old")
+        .await
+        .unwrap();
     assert_eq!(old.key_version(), 1);
-    let both = LocalKeyWrapper::new(1, &kek(1)).unwrap().with_version(2, &kek(2)).unwrap();
+    let both = LocalKeyWrapper::new(1, &kek(1))
+        .unwrap()
+        .with_version(2, &kek(2))
+        .unwrap();
     let mut options = EnvelopeOptions::DEFAULT;
     options.key_lifetime = Duration::from_secs(3600);
     let v2 = envelope_with(Arc::new(both), store.clone(), options, &clock);
@@ -252,7 +322,10 @@ async fn a_newer_key_encryption_key_takes_over_and_old_values_ask_to_rotate() {
     // The stored key of version 1 is still current for the scope; once its lifetime is over
     // the scope gets a key wrapped by version 2.
     clock.advance(Duration::from_secs(3601));
-    let new = v2.encrypt(&scope("user:1"), &place("1"), b"new").await.unwrap();
+    let new = v2
+        .encrypt(&scope("user:1"), &place("1"), b"new")
+        .await
+        .unwrap();
     assert_eq!(new.key_version(), 2);
     assert_ne!(new.data_key_id(), old.data_key_id());
     let opened = v2.decrypt(&place("1"), &new).await.unwrap();
@@ -275,10 +348,16 @@ async fn a_data_key_is_retired_after_its_message_limit() {
     );
     let mut ids = Vec::new();
     for i in 0..7 {
-        let sealed = envelope.encrypt(&scope("user:1"), &place(&i.to_string()), b"v").await.unwrap();
+        let sealed = envelope
+            .encrypt(&scope("user:1"), &place(&i.to_string()), b"v")
+            .await
+            .unwrap();
         ids.push(sealed.data_key_id());
         // Every value still opens.
-        envelope.decrypt(&place(&i.to_string()), &sealed).await.unwrap();
+        envelope
+            .decrypt(&place(&i.to_string()), &sealed)
+            .await
+            .unwrap();
     }
     assert_eq!(ids[0], ids[2]);
     assert_ne!(ids[2], ids[3]);
@@ -299,7 +378,10 @@ async fn gcm_siv_keys_work_and_keep_their_algorithm() {
         options,
         &clock,
     );
-    let sealed = siv.encrypt(&scope("user:1"), &place("1"), b"siv").await.unwrap();
+    let sealed = siv
+        .encrypt(&scope("user:1"), &place("1"), b"siv")
+        .await
+        .unwrap();
     assert_eq!(sealed.algorithm(), Algorithm::Aes256GcmSiv);
     // An envelope configured for GCM still opens it, and asks for rotation.
     let gcm = envelope_with(
@@ -315,7 +397,10 @@ async fn gcm_siv_keys_work_and_keep_their_algorithm() {
     let mut bytes = sealed.as_bytes().to_vec();
     bytes[1] = Algorithm::Aes256Gcm.id();
     let switched = palisade_crypt::Ciphertext::from_bytes(bytes).unwrap();
-    assert!(matches!(gcm.decrypt(&place("1"), &switched).await.unwrap_err(), CryptError::Undecryptable));
+    assert!(matches!(
+        gcm.decrypt(&place("1"), &switched).await.unwrap_err(),
+        CryptError::Undecryptable
+    ));
 }
 
 #[tokio::test]
@@ -323,11 +408,21 @@ async fn no_secret_in_any_debug_or_error() {
     let canary = Canary::new();
     let kek_text = "ab".repeat(32);
     let wrapper = LocalKeyWrapper::new(1, &SecretValue::from_string(kek_text.clone())).unwrap();
-    assert_eq!(format!("{wrapper:?}"), "LocalKeyWrapper { versions: [1], .. }");
+    assert_eq!(
+        format!("{wrapper:?}"),
+        "LocalKeyWrapper { versions: [1], .. }"
+    );
     let store = Arc::new(MemoryKeyStore::new());
-    let envelope = Envelope::new(KeyName::new("pii").unwrap(), Arc::new(wrapper), store.clone());
+    let envelope = Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(wrapper),
+        store.clone(),
+    );
     let context = Context::new().with("email", canary.value()).unwrap();
-    let sealed = envelope.encrypt(&scope("user:1"), &context, canary.value().as_bytes()).await.unwrap();
+    let sealed = envelope
+        .encrypt(&scope("user:1"), &context, canary.value().as_bytes())
+        .await
+        .unwrap();
     let opened = envelope.decrypt(&context, &sealed).await.unwrap();
     for debug in [
         format!("{envelope:?}"),
@@ -340,19 +435,35 @@ async fn no_secret_in_any_debug_or_error() {
         assert!(!debug.contains(&kek_text), "{debug}");
     }
     assert_eq!(format!("{:?}", opened.plaintext), "Plaintext(\"***\")");
-    let err = envelope.decrypt(&Context::new(), &sealed).await.unwrap_err();
+    let err = envelope
+        .decrypt(&Context::new(), &sealed)
+        .await
+        .unwrap_err();
     canary.assert_not_in_error(&err);
-    let err = Context::new().with("email", canary.value().repeat(100)).unwrap_err();
+    let err = Context::new()
+        .with("email", canary.value().repeat(100))
+        .unwrap_err();
     canary.assert_not_in_error(&err);
-    let err = LocalKeyWrapper::new(1, &SecretValue::from_string(canary.value().to_owned())).unwrap_err();
+    let err =
+        LocalKeyWrapper::new(1, &SecretValue::from_string(canary.value().to_owned())).unwrap_err();
     canary.assert_not_in_error(&err);
     // The serde wrapper: JSON carries the ciphertext only, Debug the header.
-    let field: Encrypted<String> = Encrypted::seal(&envelope, &scope("user:1"), &context, &canary.value().to_owned()).await.unwrap();
+    let field: Encrypted<String> = Encrypted::seal(
+        &envelope,
+        &scope("user:1"),
+        &context,
+        &canary.value().to_owned(),
+    )
+    .await
+    .unwrap();
     let json = serde_json::to_string(&field).unwrap();
     canary.assert_absent("json", &json);
     canary.assert_not_in_debug(&field);
     let back: Encrypted<String> = serde_json::from_str(&json).unwrap();
-    assert_eq!(back.open(&envelope, &context).await.unwrap(), canary.value());
+    assert_eq!(
+        back.open(&envelope, &context).await.unwrap(),
+        canary.value()
+    );
     let err = serde_json::from_str::<Encrypted<String>>("\"not a ciphertext\"").unwrap_err();
     assert!(err.to_string().contains("malformed ciphertext"), "{err}");
 }
@@ -366,13 +477,28 @@ async fn oversized_plaintexts_and_scopes_are_refused() {
     );
     let big = vec![0u8; palisade_crypt::MAX_PLAINTEXT_LEN + 1];
     assert!(matches!(
-        envelope.encrypt(&scope("u"), &Context::new(), &big).await.unwrap_err(),
+        envelope
+            .encrypt(&scope("u"), &Context::new(), &big)
+            .await
+            .unwrap_err(),
         CryptError::PlaintextTooLong { .. }
     ));
     let exact = vec![7u8; palisade_crypt::MAX_PLAINTEXT_LEN];
-    let sealed = envelope.encrypt(&scope("u"), &Context::new(), &exact).await.unwrap();
+    let sealed = envelope
+        .encrypt(&scope("u"), &Context::new(), &exact)
+        .await
+        .unwrap();
     let text = sealed.to_text();
     let parsed = palisade_crypt::Ciphertext::from_text(&text).unwrap();
-    assert_eq!(envelope.decrypt(&Context::new(), &parsed).await.unwrap().plaintext.expose_bytes().len(), exact.len());
+    assert_eq!(
+        envelope
+            .decrypt(&Context::new(), &parsed)
+            .await
+            .unwrap()
+            .plaintext
+            .expose_bytes()
+            .len(),
+        exact.len()
+    );
     assert!(palisade_crypt::Ciphertext::from_text(&format!("{text}AAAA")).is_err());
 }

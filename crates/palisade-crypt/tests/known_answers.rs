@@ -91,9 +91,15 @@ async fn vectors_from_an_independent_implementation_decrypt() {
         assert_eq!(header.format, 1);
         assert_eq!(header.algorithm, v["algorithm"].as_str().unwrap());
         assert_eq!(header.key_name, v["key_name"].as_str().unwrap());
-        assert_eq!(u64::from(header.key_version), v["kek_version"].as_u64().unwrap());
+        assert_eq!(
+            u64::from(header.key_version),
+            v["kek_version"].as_u64().unwrap()
+        );
         assert_eq!(header.data_key_id, v["data_key_id"].as_str().unwrap());
-        assert_eq!(header.plaintext_len, hex(v["plaintext"].as_str().unwrap()).len());
+        assert_eq!(
+            header.plaintext_len,
+            hex(v["plaintext"].as_str().unwrap()).len()
+        );
         // The text form round-trips exactly.
         assert_eq!(ciphertext.to_text(), v["ciphertext"].as_str().unwrap());
     }
@@ -135,10 +141,7 @@ async fn every_single_changed_byte_fails() {
             };
             let err = envelope.decrypt(&context, &changed).await.unwrap_err();
             assert!(
-                matches!(
-                    err,
-                    CryptError::Undecryptable | CryptError::KeyDestroyed
-                ),
+                matches!(err, CryptError::Undecryptable | CryptError::KeyDestroyed),
                 "byte {at} flipped by {flip:#x}: {err:?}"
             );
         }
@@ -156,11 +159,20 @@ async fn a_changed_context_fails_with_the_same_error() {
     let v = &vectors()[0];
     let envelope = envelope_for(v).await;
     let good = Ciphertext::from_text(v["ciphertext"].as_str().unwrap()).unwrap();
-    let base = [("tenant", "acme"), ("table", "patients"), ("field", "ssn"), ("id", "7")];
+    let base = [
+        ("tenant", "acme"),
+        ("table", "patients"),
+        ("field", "ssn"),
+        ("id", "7"),
+    ];
     for changed in 0..base.len() {
         let mut context = Context::new();
         for (i, (name, value)) in base.iter().enumerate() {
-            let value = if i == changed { format!("{value}x") } else { (*value).to_owned() };
+            let value = if i == changed {
+                format!("{value}x")
+            } else {
+                (*value).to_owned()
+            };
             context.insert(name, value).unwrap();
         }
         let err = envelope.decrypt(&context, &good).await.unwrap_err();

@@ -98,7 +98,7 @@ impl AwsOptions {
 #[non_exhaustive]
 pub enum AwsConfigError {
     /// The endpoint is not usable.
-    #[error("the Secrets Manager endpoint is not usable: {reason}")]
+    #[error("the AWS endpoint is not usable: {reason}")]
     EndpointInvalid {
         /// What is wrong with it.
         reason: &'static str,
@@ -106,4 +106,52 @@ pub enum AwsConfigError {
     /// No region in the options, the environment (`AWS_REGION`) or the profile.
     #[error("no AWS region is configured: set one in the options, AWS_REGION or the profile")]
     RegionMissing,
+}
+
+/// The SDK configuration `options` describe, shared by every client this crate builds (one
+/// credentials chain, one timeout, no SDK retries), and its region.
+pub(crate) async fn load_config(
+    options: &AwsOptions,
+) -> Result<(aws_config::SdkConfig, String), AwsConfigError> {
+    use aws_config::BehaviorVersion;
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    use aws_sdk_secretsmanager::config::{Credentials, Region};
+    use secrecy::ExposeSecret;
+
+    if let Some(endpoint) = &options.endpoint {
+        palisade_secrets::check_backend_address(endpoint).map_err(|refused| {
+            AwsConfigError::EndpointInvalid {
+                reason: refused.reason(),
+            }
+        })?;
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(options.timeout)
+                .build(),
+        )
+        .retry_config(RetryConfig::disabled());
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &options.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(credentials) = &options.credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.expose_secret(),
+            None,
+            None,
+            "palisade-static",
+        ));
+    }
+    let config = loader.load().await;
+    let region = config
+        .region()
+        .map(ToString::to_string)
+        .ok_or(AwsConfigError::RegionMissing)?;
+    Ok((config, region))
 }

@@ -2,16 +2,11 @@
 
 use std::fmt;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::{Credentials, Region};
 use palisade_secrets::{
     Fetch, Metadata, ReferenceScheme, SecretError, SecretRef, SecretSource, SecretValue,
-    check_backend_address, select_field,
+    select_field,
 };
-use secrecy::ExposeSecret;
 
 use crate::errors;
 use crate::locator::{self, Version};
@@ -46,38 +41,7 @@ impl AwsSecretsManagerSource {
     /// [`AwsConfigError`] when the endpoint is not usable or no region is configured
     /// anywhere (options, `AWS_REGION`, the profile).
     pub async fn connect(options: AwsOptions) -> Result<Self, AwsConfigError> {
-        if let Some(endpoint) = &options.endpoint {
-            check_backend_address(endpoint).map_err(|refused| AwsConfigError::EndpointInvalid {
-                reason: refused.reason(),
-            })?;
-        }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(options.timeout)
-                    .build(),
-            )
-            .retry_config(RetryConfig::disabled());
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(endpoint) = &options.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some(credentials) = options.credentials {
-            loader = loader.credentials_provider(Credentials::new(
-                credentials.access_key_id,
-                credentials.secret_access_key.expose_secret(),
-                None,
-                None,
-                "palisade-static",
-            ));
-        }
-        let config = loader.load().await;
-        let region = config
-            .region()
-            .map(ToString::to_string)
-            .ok_or(AwsConfigError::RegionMissing)?;
+        let (config, region) = crate::options::load_config(&options).await?;
         Ok(Self {
             client: Client::new(&config),
             region: Some(region),

@@ -158,6 +158,13 @@ pub enum VaultConfigError {
     /// The HTTP client could not be built (such as a CA file whose PEM is not a certificate).
     #[error("the HTTP client for Vault could not be built")]
     ClientBuild,
+    /// A Transit mount or key name is not a plain path (letters, digits, `_ - .`, and `/`
+    /// between mount segments).
+    #[error("the Transit {what} is not a plain name")]
+    TransitNameInvalid {
+        /// `mount` or `key`.
+        what: &'static str,
+    },
 }
 
 impl fmt::Debug for VaultOptions {

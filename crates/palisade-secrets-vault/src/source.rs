@@ -122,6 +122,51 @@ impl VaultSource {
         )
     }
 
+    /// Runs the request `endpoint` builds with the current session (renewed when due),
+    /// reading the token again once when Vault refuses it.
+    #[cfg(feature = "transit")]
+    pub(crate) async fn exec<E: rustify::Endpoint>(
+        &self,
+        endpoint: impl Fn() -> E,
+    ) -> Result<E::Response, crate::transit::CallError> {
+        use crate::transit::CallError;
+        let session = self
+            .session(&self.token, None)
+            .await
+            .map_err(CallError::Session)?;
+        match self.exec_on(&session, endpoint()).await {
+            Err(CallError::Denied) => {
+                tracing::info!(token = %self.token, "Vault refused the token; reading it again from its source");
+                let session = self
+                    .session(&self.token, Some(session.generation))
+                    .await
+                    .map_err(CallError::Session)?;
+                self.exec_on(&session, endpoint()).await
+            }
+            other => other,
+        }
+    }
+
+    #[cfg(feature = "transit")]
+    async fn exec_on<E: rustify::Endpoint>(
+        &self,
+        session: &Session,
+        endpoint: E,
+    ) -> Result<E::Response, crate::transit::CallError> {
+        use crate::transit::CallError;
+        match self.renew_if_due(session).await {
+            Err(Failure::Denied) => return Err(CallError::Denied),
+            Err(other) => return Err(CallError::Session(other.into_secret_error(&self.token))),
+            Ok(()) => {}
+        }
+        vaultrs::api::exec_with_result(&session.client, endpoint)
+            .await
+            .map_err(|error| match Failure::from_client(&error) {
+                Failure::Denied => CallError::Denied,
+                _ => CallError::Client(error),
+            })
+    }
+
     /// Renews the token when due, then reads the secret.
     async fn read_with(
         &self,
