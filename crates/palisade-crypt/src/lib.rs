@@ -4,6 +4,8 @@
 
 mod algorithm;
 mod blind;
+#[cfg(feature = "bson")]
+mod bson_form;
 mod context;
 mod encoding;
 mod encrypted;
@@ -21,6 +23,9 @@ mod wrapper;
 
 pub use algorithm::Algorithm;
 pub use blind::BlindIndex;
+#[cfg(feature = "bson")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bson")))]
+pub use bson_form::{BLIND_INDEX_SUFFIX, EncryptedFields, FieldPlace, from_binary, to_binary};
 pub use context::{Context, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_NAME, MAX_CONTEXT_VALUE};
 pub use encrypted::Encrypted;
 pub use envelope::Envelope;

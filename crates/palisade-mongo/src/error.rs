@@ -83,6 +83,13 @@ pub enum Problem {
         /// What was expected, in words.
         expected: &'static str,
     },
+    /// A filter, update or pipeline asks of an encrypted field what cannot be done without
+    /// decrypting it (a comparison other than equality on its blind index, an `$inc`, a
+    /// path inside it); the path names the field.
+    FieldEncrypted {
+        /// What was asked of it, in words.
+        problem: &'static str,
+    },
 }
 
 impl Problem {
@@ -108,6 +115,7 @@ impl Problem {
             Self::ReferenceMissing { .. } => "reference-missing",
             Self::ReferenceUnchecked => "reference-unchecked",
             Self::ShapeInvalid { .. } => "shape-invalid",
+            Self::FieldEncrypted { .. } => "field-encrypted",
         }
     }
 }
@@ -269,6 +277,9 @@ impl fmt::Display for Rejected {
                 "{at} would change a reference other than by $set, $setOnInsert, $push or $addToSet"
             ),
             Problem::ShapeInvalid { expected } => write!(f, "{at} must be {expected}"),
+            Problem::FieldEncrypted { problem } => {
+                write!(f, "{at} is encrypted and cannot be {problem}")
+            }
         }
     }
 }

@@ -48,22 +48,24 @@ use crate::{Audit, ForeignKeys, Reference, Scope};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ScopedCollection<T: Send + Sync> {
-    collection: Collection<T>,
+    pub(super) collection: Collection<T>,
     scope: Scope,
     audit: Option<Audit>,
     references: ForeignKeys,
     #[cfg(feature = "audit")]
     events: Option<CollectionEvents>,
+    #[cfg(feature = "crypt")]
+    pub(super) encryption: Option<super::encryption::Encryption>,
 }
 
 /// The end event a sent operation still owes (nothing without the `audit` feature).
 #[cfg(feature = "audit")]
-type Running = Option<palisade_audit::RunningQuery>;
+pub(super) type Running = Option<palisade_audit::RunningQuery>;
 /// Without the `audit` feature: nothing owed (a type of its own, so the signatures are the
 /// same with and without the feature).
 #[cfg(not(feature = "audit"))]
 #[derive(Debug, Clone, Copy)]
-struct Running;
+pub(super) struct Running;
 
 /// The driver's answer, after emitting the end event of `running`.
 #[cfg_attr(
@@ -73,7 +75,7 @@ struct Running;
         reason = "one signature with and without the feature"
     )
 )]
-fn ended<V>(
+pub(super) fn ended<V>(
     running: Running,
     result: mongodb::error::Result<V>,
     rows: impl FnOnce(&V) -> Option<u64>,
@@ -98,6 +100,8 @@ impl<T: Send + Sync> ScopedCollection<T> {
             references: ForeignKeys::new(),
             #[cfg(feature = "audit")]
             events: None,
+            #[cfg(feature = "crypt")]
+            encryption: None,
         }
     }
 
@@ -115,7 +119,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     }
 
     /// `result`, after emitting `GuardRefused` when it is a refusal.
-    fn checked<V>(&self, result: Result<V, impl Into<DriverError>>) -> Result<V, DriverError> {
+    pub(super) fn checked<V>(
+        &self,
+        result: Result<V, impl Into<DriverError>>,
+    ) -> Result<V, DriverError> {
         let result = result.map_err(Into::into);
         #[cfg(feature = "audit")]
         if let (Err(error), Some(events)) = (&result, &self.events) {
@@ -132,7 +139,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
             reason = "one signature with and without the feature"
         )
     )]
-    fn started(
+    pub(super) fn started(
         &self,
         operation: &'static str,
         collection: &str,
@@ -181,8 +188,9 @@ impl<T: Send + Sync> ScopedCollection<T> {
     }
 
     /// The client's filter, guarded (in place, no copy) and pinned to the owner.
-    fn scoped_filter(&self, filter: Document) -> Result<Document, Rejected> {
-        Ok(self.scope.filter(self.scope.policy().guard_owned(filter)?))
+    pub(super) fn scoped_filter(&self, filter: Document) -> Result<Document, Rejected> {
+        let guarded = self.scope.policy().guard_owned(filter)?;
+        Ok(self.scope.filter(self.encrypted_filter(guarded)?))
     }
 
     /// The owner's documents that match `filter`.
@@ -247,6 +255,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         filter: Document,
         update: Document,
     ) -> Result<(Document, Document), DriverError> {
+        let id = filter.get("_id").cloned();
         let scoped = self.scoped_filter(filter)?;
         if !update.keys().all(|key| key.starts_with('$')) || update.is_empty() {
             return Err(Rejected::new(
@@ -263,6 +272,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         }
         self.check_references(self.references.in_update(&update)?)
             .await?;
+        self.encrypt_update(id.as_ref(), &mut update).await?;
         Ok((scoped, update))
     }
 
@@ -296,6 +306,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         &self,
         pipeline: Vec<Document>,
     ) -> Result<Cursor<Document>, DriverError> {
+        let pipeline = self.checked(self.encrypted_pipeline(pipeline))?;
         let scoped = self.checked(self.scope.pipeline(&pipeline))?;
         let running = self.started("aggregate", self.collection.name(), scoped.first());
         let result = self.collection.aggregate(scoped).await;
@@ -380,14 +391,16 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
         filter: Document,
         replacement: &T,
     ) -> Result<(Document, Document), DriverError> {
+        let id = filter.get("_id").cloned();
         let scoped = self.scoped_filter(filter)?;
         let document = to_document(replacement)?;
-        let owned = self.scope.update(&document)?;
+        let mut owned = self.scope.update(&document)?;
         if let Some(audit) = &self.audit {
             audit.update(&owned)?;
         }
         self.check_references(self.references.in_document(&owned)?)
             .await?;
+        self.encrypt_replacement(id, &mut owned).await?;
         Ok((scoped, owned))
     }
 
@@ -397,9 +410,10 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
     /// [`DriverError::Rejected`] before anything is sent (including a missing reference), or
     /// the database's error.
     pub async fn insert_one(&self, document: &T) -> Result<InsertOneResult, DriverError> {
-        let prepared = self.checked(self.prepared(document))?;
+        let mut prepared = self.checked(self.prepared(document))?;
         let references = self.checked(self.references.in_document(&prepared))?;
         self.checked(self.check_references(references).await)?;
+        self.checked(self.encrypt_new(&mut prepared).await)?;
         let running = self.started("insert", self.collection.name(), None);
         let result = self
             .collection
@@ -446,6 +460,9 @@ impl<T: Serialize + DeserializeOwned + Send + Sync> ScopedCollection<T> {
             }));
         }
         self.check_references(references).await?;
+        for one in &mut prepared {
+            self.encrypt_new(one).await?;
+        }
         Ok(prepared)
     }
 

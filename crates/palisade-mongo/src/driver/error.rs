@@ -34,6 +34,11 @@ pub enum DriverError {
     Serialize,
     /// The database failed the operation.
     Database(MongoServerError),
+    /// An encrypted field could not be encrypted or decrypted: its data key was shredded or
+    /// cannot be reached, or the stored value does not decrypt where it is.
+    #[cfg(feature = "crypt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+    Crypt(palisade_crypt::CryptError),
 }
 
 impl DriverError {
@@ -70,6 +75,12 @@ impl DriverError {
                 "the database refused the request as malformed",
                 StatusCode::BAD_REQUEST,
             ),
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) if crypt.is_unavailable() => {
+                Problem::database_unavailable("mongo/keys-unavailable")
+            }
+            #[cfg(feature = "crypt")]
+            Self::Crypt(_) => Problem::internal("mongo/undecryptable", "the operation failed"),
             Self::Secret(_)
             | Self::ConnectionStringInvalid
             | Self::Serialize
@@ -100,6 +111,8 @@ impl fmt::Display for DriverError {
             }
             Self::Serialize => f.write_str("the document cannot be converted to BSON"),
             Self::Database(database) => database.fmt(f),
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) => crypt.fmt(f),
         }
     }
 }
@@ -113,6 +126,8 @@ impl std::error::Error for DriverError {
             // The driver's error can quote the server's message (a duplicated value): it is
             // reachable only through `MongoServerError::expose_driver_error`.
             Self::ConnectionStringInvalid | Self::Serialize | Self::Database(_) => None,
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) => Some(crypt),
         }
     }
 }

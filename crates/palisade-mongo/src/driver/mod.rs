@@ -3,6 +3,7 @@
 mod collection;
 #[cfg(feature = "audit")]
 mod commands;
+mod encryption;
 mod error;
 #[cfg(feature = "audit")]
 mod events;
