@@ -4,6 +4,7 @@
 
 mod audit;
 mod backends;
+mod crypt;
 mod db;
 mod dsn;
 mod exit;
@@ -73,6 +74,10 @@ enum Command {
     /// Verify tamper-evident audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Encrypt and decrypt field values (envelope encryption with a local key), and read a
+    /// ciphertext's header.
+    #[command(subcommand)]
+    Crypt(crypt::CryptCommand),
 }
 
 fn main() -> ExitCode {
@@ -92,5 +97,6 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Token(command) => token::run(command),
         Command::Audit(command) => audit::run(command),
+        Command::Crypt(command) => crypt::run(command),
     }
 }

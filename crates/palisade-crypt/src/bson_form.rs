@@ -332,7 +332,10 @@ impl EncryptedFields {
                             doc! {"$in": values.iter().map(blind).collect::<Result<Vec<_>>>()?},
                         ),
                         _ => {
-                            return Err(not_searchable(&spec.name, "compared except by $eq or $in"));
+                            return Err(not_searchable(
+                                &spec.name,
+                                "compared except by $eq or $in",
+                            ));
                         }
                     }
                 }

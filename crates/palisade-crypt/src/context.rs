@@ -163,12 +163,18 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A name as it may appear in an error: checked names as they are, others cut short and
-/// stripped to the allowed characters (an error must not echo arbitrary input).
+/// A name as it may appear in an error: checked names as they are, others cut short with
+/// every other character shown as `?` (an error must not echo arbitrary input).
 pub(crate) fn printable_name(name: &str) -> String {
     name.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
         .take(MAX_CONTEXT_NAME)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-') {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 

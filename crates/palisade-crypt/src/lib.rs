@@ -7,6 +7,7 @@ mod blind;
 #[cfg(feature = "bson")]
 mod bson_form;
 mod context;
+mod derived;
 mod encoding;
 mod encrypted;
 mod envelope;
@@ -27,6 +28,7 @@ pub use blind::BlindIndex;
 #[cfg_attr(docsrs, doc(cfg(feature = "bson")))]
 pub use bson_form::{BLIND_INDEX_SUFFIX, EncryptedFields, FieldPlace, from_binary, to_binary};
 pub use context::{Context, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_NAME, MAX_CONTEXT_VALUE};
+pub use derived::DerivedKeys;
 pub use encrypted::Encrypted;
 pub use envelope::Envelope;
 pub use error::{BoxError, CryptError, Result};
