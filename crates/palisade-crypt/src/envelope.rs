@@ -217,9 +217,7 @@ impl Envelope {
     }
 
     fn rotate_due(&self, key: &LoadedKey) -> bool {
-        key.cipher.algorithm() != self.options.algorithm
-            || self.wrapper.rotate_due(key.kek_version)
-            || self.unix_now().saturating_sub(key.created_at) >= self.options.key_lifetime.as_secs()
+        key.cipher.algorithm() != self.options.algorithm || self.retired(key)
     }
 
     fn unix_now(&self) -> u64 {
@@ -234,32 +232,33 @@ impl Envelope {
     }
 
     async fn current_key(&self, scope: &KeyScope) -> Result<Arc<LoadedKey>> {
-        loop {
-            let key = match self.current.get(scope).await {
-                Some(key) if self.fresh(&key) => key,
-                stale => {
-                    if stale.is_some() {
-                        self.current.invalidate(scope).await;
-                    }
-                    self.current
-                        .try_get_with(scope.clone(), self.load_current(scope))
-                        .await
-                        .map_err(shared)?
+        let key = match self.current.get(scope).await {
+            Some(key) if self.fresh(&key) => key,
+            stale => {
+                if stale.is_some() {
+                    self.current.invalidate(scope).await;
                 }
-            };
-            let used = key.encryptions.fetch_add(1, Ordering::Relaxed);
-            let expired = self.unix_now().saturating_sub(key.created_at)
-                >= self.options.key_lifetime.as_secs();
-            if used < self.options.max_messages_per_key.get() && !expired {
-                return Ok(key);
+                self.current
+                    .try_get_with(scope.clone(), self.load_current(scope))
+                    .await
+                    .map_err(shared)?
             }
-            // Spent or too old: the next round makes a new key (the store's current one is
-            // skipped when too old; when spent here, a fresh key is generated).
-            self.current.invalidate(scope).await;
-            if !expired {
-                return self.fresh_key(scope).await;
-            }
+        };
+        let used = key.encryptions.fetch_add(1, Ordering::Relaxed);
+        if used < self.options.max_messages_per_key.get() && !self.retired(&key) {
+            return Ok(key);
         }
+        // Spent, too old, or wrapped by a key-encryption key version that is no longer the
+        // newest: the scope gets a new key (used as it comes, whatever the options say, so a
+        // zero lifetime cannot loop).
+        self.current.invalidate(scope).await;
+        self.fresh_key(scope).await
+    }
+
+    /// Whether a key should encrypt nothing new.
+    fn retired(&self, key: &LoadedKey) -> bool {
+        self.unix_now().saturating_sub(key.created_at) >= self.options.key_lifetime.as_secs()
+            || self.wrapper.rotate_due(key.kek_version)
     }
 
     async fn fresh_key(&self, scope: &KeyScope) -> Result<Arc<LoadedKey>> {
@@ -282,7 +281,10 @@ impl Envelope {
             .current(&self.key_name, scope, not_before)
             .await?
         {
-            Some(stored) if stored.algorithm == self.options.algorithm => {
+            Some(stored)
+                if stored.algorithm == self.options.algorithm
+                    && !self.wrapper.rotate_due(stored.wrapped.kek_version) =>
+            {
                 let id = stored.id;
                 self.keys
                     .try_get_with(id, self.unwrap_stored(stored))

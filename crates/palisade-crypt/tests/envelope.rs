@@ -313,15 +313,16 @@ async fn a_newer_key_encryption_key_takes_over_and_old_values_ask_to_rotate() {
         .unwrap()
         .with_version(2, &kek(2))
         .unwrap();
-    let mut options = EnvelopeOptions::DEFAULT;
-    options.key_lifetime = Duration::from_secs(3600);
-    let v2 = envelope_with(Arc::new(both), store.clone(), options, &clock);
+    let v2 = envelope_with(
+        Arc::new(both),
+        store.clone(),
+        EnvelopeOptions::DEFAULT,
+        &clock,
+    );
     let opened = v2.decrypt(&place("1"), &old).await.unwrap();
     assert_eq!(opened.plaintext.expose_bytes(), b"old");
     assert!(opened.rotate_due, "wrapped by version 1, version 2 exists");
-    // The stored key of version 1 is still current for the scope; once its lifetime is over
-    // the scope gets a key wrapped by version 2.
-    clock.advance(Duration::from_secs(3601));
+    // The scope's stored key was wrapped by version 1: new values get a key of version 2.
     let new = v2
         .encrypt(&scope("user:1"), &place("1"), b"new")
         .await
@@ -501,4 +502,65 @@ async fn oversized_plaintexts_and_scopes_are_refused() {
         exact.len()
     );
     assert!(palisade_crypt::Ciphertext::from_text(&format!("{text}AAAA")).is_err());
+}
+
+#[tokio::test]
+async fn data_keys_are_retired_after_their_lifetime_even_a_zero_one() {
+    let clock = FakeClock::new();
+    let store = Arc::new(MemoryKeyStore::new());
+    let mut options = EnvelopeOptions::DEFAULT;
+    options.key_lifetime = Duration::from_secs(3600);
+    let envelope = envelope_with(
+        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
+        store.clone(),
+        options.clone(),
+        &clock,
+    );
+    let first = envelope
+        .encrypt(&scope("user:1"), &place("1"), b"v")
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(3599));
+    let same = envelope
+        .encrypt(&scope("user:1"), &place("1"), b"v")
+        .await
+        .unwrap();
+    assert_eq!(first.data_key_id(), same.data_key_id());
+    assert!(
+        !envelope
+            .decrypt(&place("1"), &first)
+            .await
+            .unwrap()
+            .rotate_due
+    );
+    clock.advance(Duration::from_secs(1));
+    let next = envelope
+        .encrypt(&scope("user:1"), &place("1"), b"v")
+        .await
+        .unwrap();
+    assert_ne!(first.data_key_id(), next.data_key_id());
+    assert!(
+        envelope
+            .decrypt(&place("1"), &first)
+            .await
+            .unwrap()
+            .rotate_due
+    );
+    // A zero lifetime makes a key per value, and never loops.
+    options.key_lifetime = Duration::ZERO;
+    let every = envelope_with(
+        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
+        store,
+        options,
+        &clock,
+    );
+    let a = every
+        .encrypt(&scope("user:2"), &place("1"), b"v")
+        .await
+        .unwrap();
+    let b = every
+        .encrypt(&scope("user:2"), &place("1"), b"v")
+        .await
+        .unwrap();
+    assert_ne!(a.data_key_id(), b.data_key_id());
 }

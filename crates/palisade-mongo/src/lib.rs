@@ -25,6 +25,8 @@ pub use driver::command_events;
 pub use driver::{
     DriverError, Erased, MongoServerError, OwnedCollections, ScopedCollection, TenantClients,
 };
+#[cfg(feature = "crypt")]
+pub use driver::{MongoKeyStore, Reencrypted, reencrypt_batch};
 pub use error::{Problem, Rejected};
 pub use guard::{FilterPolicy, Guarded};
 pub use json::document_from_json;

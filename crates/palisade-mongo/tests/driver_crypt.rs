@@ -315,3 +315,199 @@ async fn a_copied_ciphertext_does_not_decrypt_and_shredding_holds() {
         2
     );
 }
+
+#[tokio::test]
+async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
+    let db = database().await;
+    let kek = SecretValue::from_string("11".repeat(32));
+    let store = palisade_mongo::MongoKeyStore::new(db.collection("data_keys"));
+    store.create_indexes().await.unwrap();
+    let writer = Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
+        Arc::new(store.clone()),
+    );
+    let context = palisade_crypt::Context::new().with("id", "1").unwrap();
+    let alice = KeyScope::new("user:alice").unwrap();
+    let sealed = writer.encrypt(&alice, &context, b"alice's").await.unwrap();
+    let again = writer.encrypt(&alice, &context, b"again").await.unwrap();
+    assert_eq!(sealed.data_key_id(), again.data_key_id());
+    let keys = db.collection::<Document>("data_keys");
+    let stored = keys.find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(stored.get_str("scope").unwrap(), "user:alice");
+    assert!(
+        !bson::to_vec(&stored)
+            .unwrap()
+            .windows(7)
+            .any(|w| w == b"alice's")
+    );
+    // Another instance (a new store on the same collection) finds the key and the scope's
+    // current key.
+    let reader = Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
+        Arc::new(palisade_mongo::MongoKeyStore::new(
+            db.collection("data_keys"),
+        )),
+    );
+    assert_eq!(
+        reader
+            .decrypt(&context, &sealed)
+            .await
+            .unwrap()
+            .plaintext
+            .expose_bytes(),
+        b"alice's"
+    );
+    let third = reader.encrypt(&alice, &context, b"third").await.unwrap();
+    assert_eq!(third.data_key_id(), sealed.data_key_id());
+    // Shredding deletes the key's document; a cold instance cannot open the value.
+    assert_eq!(reader.shred(&alice).await.unwrap(), 1);
+    assert_eq!(keys.count_documents(doc! {}).await.unwrap(), 0);
+    let cold = Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
+        Arc::new(palisade_mongo::MongoKeyStore::new(
+            db.collection("data_keys"),
+        )),
+    );
+    assert!(matches!(
+        cold.decrypt(&context, &sealed).await.unwrap_err(),
+        CryptError::KeyDestroyed
+    ));
+    // A tampered key document opens nothing.
+    let bob = KeyScope::new("user:bob").unwrap();
+    let sealed = cold.encrypt(&bob, &context, b"bob's").await.unwrap();
+    keys.update_one(
+        doc! {"scope": "user:bob"},
+        doc! {"$set": {"scope": "user:mallory"}},
+    )
+    .await
+    .unwrap();
+    let other = Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
+        Arc::new(palisade_mongo::MongoKeyStore::new(
+            db.collection("data_keys"),
+        )),
+    );
+    assert!(matches!(
+        other.decrypt(&context, &sealed).await.unwrap_err(),
+        CryptError::Undecryptable
+    ));
+}
+
+#[tokio::test]
+async fn a_resumable_walk_encrypts_again_what_is_due_for_rotation() {
+    let db = database().await;
+    let store = Arc::new(MemoryKeyStore::new());
+    let v1 = SecretValue::from_string("22".repeat(32));
+    let v2 = SecretValue::from_string("33".repeat(32));
+    let old = Arc::new(Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, &v1).unwrap()),
+        store.clone(),
+    ));
+    let index = Arc::new(BlindIndex::new(&SecretValue::from_bytes(vec![9; 32]), 16).unwrap());
+    let fields = |envelope: Arc<Envelope>| {
+        Arc::new(
+            EncryptedFields::new(envelope)
+                .searchable("ssn", index.clone())
+                .unwrap(),
+        )
+    };
+    let world = World {
+        db: db.clone(),
+        envelope: old.clone(),
+        fields: fields(old.clone()),
+    };
+    for owner in ["alice", "bob"] {
+        let patients = patients(&world, owner);
+        for i in 0..5 {
+            patients
+                .insert_one(&doc! {"name": format!("{owner}{i}"), "ssn": format!("{owner}-{i}")})
+                .await
+                .unwrap();
+        }
+    }
+    // Version 2 of the key-encryption key arrives; new data keys are wrapped by it.
+    let new = Arc::new(Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(
+            LocalKeyWrapper::new(1, &v1)
+                .unwrap()
+                .with_version(2, &v2)
+                .unwrap(),
+        ),
+        store.clone(),
+    ));
+    let new_fields = fields(new.clone());
+    let raw = db.collection::<Document>("patients");
+    let scope_of = |d: &Document| {
+        d.get_str("owner")
+            .ok()
+            .and_then(|o| KeyScope::new(format!("user:{o}")).ok())
+    };
+    let mut after = None;
+    let mut rewritten = 0;
+    let mut calls = 0;
+    loop {
+        let step = palisade_mongo::reencrypt_batch(
+            &raw,
+            &new_fields,
+            scope_of,
+            after.clone(),
+            std::num::NonZeroU32::new(3).unwrap(),
+        )
+        .await
+        .unwrap();
+        calls += 1;
+        rewritten += step.rewritten;
+        // A restart between batches: only `next` is kept.
+        after = step.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    assert_eq!(rewritten, 10);
+    assert_eq!(calls, 5, "10 documents in batches of 3, then an empty read");
+    for document in raw
+        .find(doc! {})
+        .await
+        .unwrap()
+        .try_collect::<Vec<Document>>()
+        .await
+        .unwrap()
+    {
+        let ciphertext = palisade_crypt::from_binary(document.get("ssn").unwrap()).unwrap();
+        assert_eq!(ciphertext.key_version(), 2, "{document:?}");
+    }
+    // Everything still reads, and the blind index still finds it.
+    let world = World {
+        db,
+        envelope: new.clone(),
+        fields: new_fields,
+    };
+    let alice = patients(&world, "alice");
+    assert_eq!(
+        alice
+            .find_one_decrypted(doc! {"ssn": "alice-3"})
+            .await
+            .unwrap()
+            .unwrap()
+            .get_str("name")
+            .unwrap(),
+        "alice3"
+    );
+    // A second walk finds nothing due.
+    let step = palisade_mongo::reencrypt_batch(
+        &raw,
+        &world.fields,
+        scope_of,
+        None,
+        std::num::NonZeroU32::new(100).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((step.scanned, step.rewritten), (10, 0));
+}
