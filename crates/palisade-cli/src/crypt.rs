@@ -73,7 +73,7 @@ fn encrypt(args: &KeyArgs) -> ExitCode {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let plaintext = match resolve::stdin_at_most(MAX_PLAINTEXT_LEN, "the plaintext") {
+    let plaintext = match resolve::stdin_value_at_most(MAX_PLAINTEXT_LEN, "the plaintext") {
         Ok(plaintext) => plaintext,
         Err(failure) => return failure.report(),
     };
@@ -92,24 +92,31 @@ fn decrypt(args: &KeyArgs) -> ExitCode {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
+    // Bytes that are base64url but no ciphertext are altered bytes: the one failure.
     let ciphertext = match read_ciphertext() {
-        Ok(ciphertext) => ciphertext,
+        Ok(Ok(ciphertext)) => ciphertext,
+        Ok(Err(_)) => return undecryptable(),
         Err(code) => return code,
     };
     match block_on(envelope.decrypt(&context, &ciphertext)) {
         Ok(Ok(decrypted)) => written(decrypted.plaintext.expose_bytes()),
         Ok(Err(CryptError::KeyInvalid { what })) => output::input_error(&what),
-        Ok(Err(_)) => {
-            output::error(&CryptError::Undecryptable);
-            ExitCode::from(exit::FINDING)
-        }
+        Ok(Err(_)) => undecryptable(),
         Err(code) => code,
     }
 }
 
+fn undecryptable() -> ExitCode {
+    output::error(&CryptError::Undecryptable);
+    ExitCode::from(exit::FINDING)
+}
+
 fn inspect(args: &InspectArgs) -> ExitCode {
     let ciphertext = match read_ciphertext() {
-        Ok(ciphertext) => ciphertext,
+        Ok(Ok(ciphertext)) => ciphertext,
+        Ok(Err(err)) => {
+            return output::input_error(&format!("not a palisade-crypt ciphertext: {err}"));
+        }
         Err(code) => return code,
     };
     let header = ciphertext.header();
@@ -127,6 +134,11 @@ fn prepare(args: &KeyArgs) -> Result<(Envelope, Context), ExitCode> {
             .map_err(|err| output::input_error(&err))?;
     }
     let key_name = KeyName::new(&args.key_name).map_err(|err| output::input_error(&err))?;
+    if args.key == "-" {
+        return Err(output::input_error(
+            &"the key cannot come from stdin, which carries the value: give a reference (env:, file:, ...)",
+        ));
+    }
     let key = match resolve::value_of(&args.key) {
         Ok(key) => key,
         // A key that cannot be read is a usage error: exit 1 means "does not decrypt".
@@ -150,15 +162,16 @@ fn prepare(args: &KeyArgs) -> Result<(Envelope, Context), ExitCode> {
     ))
 }
 
-/// The ciphertext on stdin (surrounding whitespace ignored).
-fn read_ciphertext() -> Result<Ciphertext, ExitCode> {
+/// The ciphertext on stdin (surrounding whitespace ignored): an exit code when stdin is not
+/// base64url text, else the parse.
+fn read_ciphertext() -> Result<Result<Ciphertext, CryptError>, ExitCode> {
     let text = resolve::stdin_at_most(MAX_CIPHERTEXT_LEN.div_ceil(3) * 4 + 2, "the ciphertext")
         .map_err(resolve::ResolveFailure::report)?;
-    let text = text.expose_str().map(str::trim).ok_or_else(|| {
-        output::input_error(&"not a palisade-crypt ciphertext: the text form is base64url")
-    })?;
-    Ciphertext::from_text(text)
-        .map_err(|err| output::input_error(&format!("not a palisade-crypt ciphertext: {err}")))
+    let not_text =
+        || output::input_error(&"not a palisade-crypt ciphertext: the text form is base64url");
+    let text = text.expose_str().map(str::trim).ok_or_else(not_text)?;
+    let bytes = palisade_crypt::decode_text(text).ok_or_else(not_text)?;
+    Ok(Ciphertext::from_bytes(bytes))
 }
 
 fn block_on<F: Future>(future: F) -> Result<F::Output, ExitCode> {

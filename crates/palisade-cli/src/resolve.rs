@@ -60,25 +60,56 @@ pub(crate) fn value_of(argument: &str) -> Result<SecretValue, ResolveFailure> {
 
 /// All of stdin, without its trailing line break.
 pub(crate) fn stdin() -> Result<SecretValue, ResolveFailure> {
-    stdin_at_most(usize::MAX, "the input")
+    stdin_at_most(64 * 1024, "the input")
 }
 
-/// Stdin without its trailing line break, reading no more than `max` bytes of value (and a
+/// Stdin without its trailing line breaks, reading no more than `max` bytes of value (and a
 /// line break): a longer input is a usage error naming `what`, and the rest is never read.
 pub(crate) fn stdin_at_most(max: usize, what: &str) -> Result<SecretValue, ResolveFailure> {
+    let mut bytes = stdin_bounded(max, what)?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    at_most(bytes, max, what)
+}
+
+/// Stdin's exact bytes but one trailing line break (`\n` or `\r\n`), at most `max` of them:
+/// for values whose other bytes all count (a plaintext to encrypt).
+pub(crate) fn stdin_value_at_most(max: usize, what: &str) -> Result<SecretValue, ResolveFailure> {
+    let mut bytes = stdin_bounded(max, what)?;
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    at_most(bytes, max, what)
+}
+
+/// Up to `max` + 2 bytes of stdin (a value and a `\r\n`); one byte more is refused, so a
+/// longer input is never cut short and accepted.
+fn stdin_bounded(max: usize, what: &str) -> Result<Vec<u8>, ResolveFailure> {
     let mut bytes = Vec::new();
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(3);
     std::io::stdin()
         .take(limit)
         .read_to_end(&mut bytes)
         .map_err(|err| ResolveFailure::Usage(format!("cannot read stdin: {err}")))?;
-    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        bytes.pop();
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) >= limit {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(longer(max, what));
     }
+    Ok(bytes)
+}
+
+fn at_most(mut bytes: Vec<u8>, max: usize, what: &str) -> Result<SecretValue, ResolveFailure> {
     if bytes.len() > max {
-        return Err(ResolveFailure::Usage(format!(
-            "{what} is longer than {max} bytes"
-        )));
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(longer(max, what));
     }
     Ok(SecretValue::from_bytes(bytes))
+}
+
+fn longer(max: usize, what: &str) -> ResolveFailure {
+    ResolveFailure::Usage(format!("{what} is longer than {max} bytes"))
 }

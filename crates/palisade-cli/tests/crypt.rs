@@ -268,3 +268,99 @@ fn usage_errors_exit_2_and_name_the_problem() {
     let (code, _, _) = common::run(&["crypt", "encrypt"], &env(), None, "x");
     assert_eq!(code, 2);
 }
+
+/// Found by an outside attacker: a key or a context value written where a reference or a name
+/// belongs was echoed in errors; stdin lost trailing line breaks and long tails; `--key -`
+/// read an unbounded stdin; weak keys were taken; a header altered in transit exited 2.
+#[test]
+fn attacker_findings_stay_fixed() {
+    let key_b64 = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg=";
+    let (code, _, err) = common::run(
+        &["crypt", "encrypt", "--key", &format!("base64:{key_b64}")],
+        &env(),
+        None,
+        "x",
+    );
+    assert_eq!(code, 2);
+    assert!(!err.contains(key_b64), "{err}");
+    let (code, _, err) = common::run(
+        &[
+            "crypt",
+            "encrypt",
+            "--key",
+            "env:FIELD_KEY",
+            "--context",
+            "email=alice@example.com,bob@example.org",
+        ],
+        &env(),
+        None,
+        "x",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("entry 2") && !err.contains("bob"), "{err}");
+    // Exactly one trailing line break is dropped.
+    let ciphertext = encrypt("abc\n\n", "id=1");
+    let (code, out, _) = decrypt(&ciphertext, "env:FIELD_KEY", "id=1");
+    assert_eq!((code, out.as_str()), (0, "abc\n"));
+    let ciphertext = encrypt("abc\r\n", "id=1");
+    assert_eq!(decrypt(&ciphertext, "env:FIELD_KEY", "id=1").1, "abc");
+    // A plaintext over the limit is refused, however many line breaks precede its tail.
+    let long = format!("{}\n\n\n\nTAIL", "A".repeat(16 * 1024 * 1024));
+    let (code, out, err) = common::run(
+        &["crypt", "encrypt", "--key", "env:FIELD_KEY"],
+        &env(),
+        None,
+        &long,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("longer than"), "{err}");
+    // The key never comes from stdin.
+    let (code, _, err) = common::run(&["crypt", "encrypt", "--key", "-"], &env(), None, HEX_KEY);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot come from stdin"), "{err}");
+    // Text and repeated bytes are no keys.
+    for weak in [
+        "passwordpasswordpasswordpassword",
+        "0123456789abcdef0123456789abcdef",
+        &"A".repeat(43),
+        &"0".repeat(64),
+    ] {
+        let (code, _, err) = common::run(
+            &["crypt", "encrypt", "--key", "env:WEAK"],
+            &[("WEAK", weak)],
+            None,
+            "x",
+        );
+        assert_eq!(code, 2, "{weak}: {err}");
+        assert!(!err.contains(weak));
+    }
+    // A header altered in transit is the one failure, exit 1.
+    let ciphertext = encrypt("abc", "id=1");
+    let mut bytes = palisade_crypt::decode_text(&ciphertext).unwrap();
+    for (at, value) in [(0usize, 9u8), (1, 7), (2, 0)] {
+        let mut altered = bytes.clone();
+        altered[at] = value;
+        let text = palisade_crypt::Ciphertext::from_bytes(altered).map_or_else(
+            |_| base64_url(&bytes_with(&bytes, at, value)),
+            |c| c.to_text(),
+        );
+        let (code, _, err) = decrypt(&text, "env:FIELD_KEY", "id=1");
+        assert_eq!(code, 1, "byte {at}: {err}");
+        assert_eq!(err, "palisade: the ciphertext could not be decrypted\n");
+    }
+    bytes.truncate(10);
+    let (code, _, _) = decrypt(&base64_url(&bytes), "env:FIELD_KEY", "id=1");
+    assert_eq!(code, 1);
+}
+
+fn bytes_with(bytes: &[u8], at: usize, value: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] = value;
+    out
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

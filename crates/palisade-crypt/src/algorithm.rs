@@ -1,8 +1,6 @@
-//! The two AEADs a data key is used with, from RustCrypto.
+//! The two AEADs a data key is used with, from AWS-LC (through `aws-lc-rs`).
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use aes_gcm_siv::Aes256GcmSiv;
+use aws_lc_rs::aead::{AES_256_GCM, AES_256_GCM_SIV, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::error::{CryptError, Result};
 use crate::format::{NONCE_LEN, TAG_LEN};
@@ -58,28 +56,31 @@ impl Algorithm {
     }
 }
 
-/// A data key ready to use: the key schedule of its one algorithm (a data key is generated
-/// for one algorithm and never used with another). The RustCrypto types zeroize their round
-/// keys on drop.
-pub(crate) enum Cipher {
-    Gcm(Box<Aes256Gcm>),
-    Siv(Box<Aes256GcmSiv>),
+/// A data key ready to use: AWS-LC's AEAD context for its one algorithm (a data key is
+/// generated for one algorithm and never used with another). AWS-LC wipes the key schedule
+/// when the context is freed.
+pub(crate) struct Cipher {
+    key: LessSafeKey,
+    algorithm: Algorithm,
 }
 
 impl Cipher {
     pub(crate) fn new(algorithm: Algorithm, key: &DataKey) -> Self {
-        let bytes = key.expose_bytes();
-        match algorithm {
-            Algorithm::Aes256Gcm => Self::Gcm(Box::new(Aes256Gcm::new(bytes.into()))),
-            Algorithm::Aes256GcmSiv => Self::Siv(Box::new(Aes256GcmSiv::new(bytes.into()))),
+        let aead = match algorithm {
+            Algorithm::Aes256Gcm => &AES_256_GCM,
+            Algorithm::Aes256GcmSiv => &AES_256_GCM_SIV,
+        };
+        // A 32-byte key fits both algorithms: AWS-LC refuses only other lengths.
+        #[allow(clippy::expect_used, reason = "a 32-byte key is always accepted")]
+        let unbound = UnboundKey::new(aead, key.expose_bytes()).expect("AES-256 takes 32 bytes");
+        Self {
+            key: LessSafeKey::new(unbound),
+            algorithm,
         }
     }
 
     pub(crate) fn algorithm(&self) -> Algorithm {
-        match self {
-            Self::Gcm(_) => Algorithm::Aes256Gcm,
-            Self::Siv(_) => Algorithm::Aes256GcmSiv,
-        }
+        self.algorithm
     }
 
     /// Encrypts `buffer[from..]` in place and appends the tag.
@@ -90,16 +91,14 @@ impl Cipher {
         buffer: &mut Vec<u8>,
         from: usize,
     ) -> Result<()> {
-        let nonce = Nonce::from(*nonce);
         let body = buffer.get_mut(from..).ok_or(CryptError::Undecryptable)?;
-        let tag = match self {
-            Self::Gcm(cipher) => cipher.encrypt_inout_detached(&nonce, aad, body.into()),
-            Self::Siv(cipher) => cipher.encrypt_inout_detached(&nonce, aad, body.into()),
-        }
-        .map_err(|_| CryptError::PlaintextTooLong {
-            max: crate::format::MAX_PLAINTEXT_LEN,
-        })?;
-        buffer.extend_from_slice(tag.as_slice());
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), body)
+            .map_err(|_| CryptError::PlaintextTooLong {
+                max: crate::format::MAX_PLAINTEXT_LEN,
+            })?;
+        buffer.extend_from_slice(tag.as_ref());
         Ok(())
     }
 
@@ -111,31 +110,17 @@ impl Cipher {
             .ok_or(CryptError::Undecryptable)?;
         let (encrypted, tag) = body.split_at(split);
         let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| CryptError::Undecryptable)?;
-        let nonce = Nonce::from(nonce);
-        let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| CryptError::Undecryptable)?;
-        let tag = Tag::from(tag);
         let mut plaintext = encrypted.to_vec();
-        let opened = match self {
-            Self::Gcm(cipher) => {
-                cipher.decrypt_inout_detached(&nonce, aad, plaintext.as_mut_slice().into(), &tag)
-            }
-            Self::Siv(cipher) => {
-                cipher.decrypt_inout_detached(&nonce, aad, plaintext.as_mut_slice().into(), &tag)
-            }
-        };
+        let opened = self.key.open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            tag,
+            &mut plaintext,
+        );
         if opened.is_err() {
-            zeroize::Zeroize::zeroize(&mut plaintext);
+            crate::plaintext::wipe(&mut plaintext);
             return Err(CryptError::Undecryptable);
         }
         Ok(plaintext)
     }
-}
-
-/// A fresh random nonce.
-pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN]> {
-    let mut nonce = [0; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|_| CryptError::KeyInvalid {
-        what: "the operating system's random source failed",
-    })?;
-    Ok(nonce)
 }

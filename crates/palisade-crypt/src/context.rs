@@ -76,18 +76,31 @@ impl Context {
         Ok(())
     }
 
-    /// Parses `name=value[,name=value...]`, the form the CLI takes. A value cannot contain
-    /// `,`; give such entries one at a time with [`with`](Self::with).
+    /// Parses `name=value[,name=value...]`, the form the CLI takes (ASCII spaces around names
+    /// ignored). A value cannot contain `,`; give such entries one at a time with
+    /// [`with`](Self::with). Errors name the entry by position (`entry 2`), never its text.
     ///
     /// # Errors
     /// [`CryptError::ContextInvalid`] for an entry without `=` or any problem
     /// [`with`](Self::with) reports.
     pub fn parse_pairs(&mut self, text: &str) -> Result<()> {
-        for pair in text.split(',') {
+        // Errors name the entry by position: a mistyped entry may be part of a value.
+        for (index, pair) in text.split(',').enumerate() {
+            let entry = || format!("entry {}", index + 1);
             let Some((name, value)) = pair.split_once('=') else {
-                return Err(CryptError::context(pair, "not written name=value"));
+                return Err(CryptError::ContextInvalid {
+                    name: entry(),
+                    problem: "not written name=value",
+                });
             };
-            self.insert(name.trim(), value)?;
+            let name = name.trim_matches(|c: char| c.is_ascii_whitespace());
+            self.insert(name, value).map_err(|error| match error {
+                CryptError::ContextInvalid { problem, .. } => CryptError::ContextInvalid {
+                    name: entry(),
+                    problem,
+                },
+                other => other,
+            })?;
         }
         Ok(())
     }

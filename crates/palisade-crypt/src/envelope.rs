@@ -1,23 +1,48 @@
 //! `Envelope`: encrypts values under per-scope data keys wrapped by a `KeyWrapper`.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use moka::future::Cache;
 use palisade_clock::{Clock, SharedClock};
 
-use crate::algorithm::{Cipher, random_nonce};
+use crate::algorithm::Cipher;
 use crate::context::Context;
 use crate::error::{CryptError, Result};
 use crate::format::{Ciphertext, MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN, write_header};
-use crate::keys::{DataKeyId, KeyName, KeyScope};
+use crate::key_cache::{KeyCache, KeyCaches, LoadedKey};
+use crate::keys::{DataKey, DataKeyId, KeyName, KeyScope};
+use crate::nonce::random_nonce;
 use crate::options::EnvelopeOptions;
 use crate::plaintext::{Decrypted, Plaintext};
-use crate::shared_error::shared;
 use crate::store::{DataKeyStore, StoredKey};
 use crate::wrapper::{KeyWrapper, WrapContext};
+
+thread_local! {
+    /// Scratch space for associated data (header and context), reused by every call on the
+    /// thread: nothing secret goes in it.
+    static AAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the associated data of `header` and `context`.
+fn with_aad<T>(header: &[u8], context: &Context, f: impl FnOnce(&[u8]) -> T) -> T {
+    AAD.with(|aad| match aad.try_borrow_mut() {
+        Ok(mut aad) => {
+            aad.clear();
+            aad.extend_from_slice(header);
+            context.encode_into(&mut aad);
+            f(&aad)
+        }
+        // Re-entered on this thread (cannot happen: `f` does not call back): a fresh buffer.
+        Err(_) => {
+            let mut aad = header.to_vec();
+            context.encode_into(&mut aad);
+            f(&aad)
+        }
+    })
+}
 
 /// Envelope encryption of fields: each [`KeyScope`] (a user, a tenant) gets data keys,
 /// generated and wrapped by a [`KeyWrapper`] (KMS, Vault Transit, a local key) and kept
@@ -54,21 +79,7 @@ pub struct Envelope {
     store: Arc<dyn DataKeyStore>,
     options: EnvelopeOptions,
     clock: SharedClock,
-    /// Unwrapped keys by id, for decryption (and the current keys too).
-    keys: Cache<DataKeyId, Arc<LoadedKey>>,
-    /// The key each scope encrypts with now.
-    current: Cache<KeyScope, Arc<LoadedKey>>,
-}
-
-/// An unwrapped data key in the cache. Its cipher zeroizes its key schedule on drop.
-struct LoadedKey {
-    id: DataKeyId,
-    scope: KeyScope,
-    kek_version: u32,
-    created_at: u64,
-    loaded_at: Instant,
-    cipher: Cipher,
-    encryptions: AtomicU64,
+    caches: KeyCaches,
 }
 
 impl Envelope {
@@ -108,11 +119,10 @@ impl Envelope {
             wrapper,
             store,
             clock,
-            keys: Cache::builder()
-                .max_capacity(capacity)
-                .support_invalidation_closures()
-                .build(),
-            current: Cache::builder().max_capacity(capacity).build(),
+            caches: KeyCaches {
+                by_id: KeyCache::new(capacity),
+                current: KeyCache::new(capacity),
+            },
             options,
         }
     }
@@ -149,7 +159,7 @@ impl Envelope {
         let key = self.current_key(scope).await?;
         let nonce = random_nonce()?;
         let header_len = 3 + self.key_name.as_str().len() + 4 + DataKeyId::LEN + NONCE_LEN;
-        let mut out = Vec::with_capacity(header_len + plaintext.len() + TAG_LEN);
+        let mut out = [0u8; 3 + 64 + 4 + DataKeyId::LEN + NONCE_LEN];
         write_header(
             &mut out,
             key.cipher.algorithm(),
@@ -158,12 +168,15 @@ impl Envelope {
             &key.id,
             &nonce,
         );
-        let mut aad = Vec::with_capacity(header_len + 64);
-        aad.extend_from_slice(&out);
-        context.encode_into(&mut aad);
-        out.extend_from_slice(plaintext);
-        key.cipher.seal(&nonce, &aad, &mut out, header_len)?;
-        Ciphertext::from_bytes(out)
+        let header = out.get(..header_len).ok_or(CryptError::Undecryptable)?;
+        with_aad(header, context, |aad| -> Result<Vec<u8>> {
+            let mut sealed = Vec::with_capacity(header_len + plaintext.len() + TAG_LEN);
+            sealed.extend_from_slice(aad.get(..header_len).unwrap_or_default());
+            sealed.extend_from_slice(plaintext);
+            key.cipher.seal(&nonce, aad, &mut sealed, header_len)?;
+            Ok(sealed)
+        })
+        .and_then(Ciphertext::from_bytes)
     }
 
     /// Decrypts a ciphertext bound to `context`.
@@ -176,7 +189,8 @@ impl Envelope {
         if ciphertext.key_name() != self.key_name.as_str() {
             return Err(CryptError::Undecryptable);
         }
-        let key = self.key(ciphertext.data_key_id()).await?;
+        let now = self.clock.now_coarse();
+        let key = self.key(ciphertext.data_key_id(), now).await?;
         if key.cipher.algorithm() != ciphertext.algorithm()
             || key.kek_version != ciphertext.key_version()
         {
@@ -186,13 +200,10 @@ impl Envelope {
         let nonce = header
             .get(header.len() - NONCE_LEN..)
             .ok_or(CryptError::Undecryptable)?;
-        let mut aad = Vec::with_capacity(header.len() + 64);
-        aad.extend_from_slice(header);
-        context.encode_into(&mut aad);
-        let plaintext = key.cipher.open(nonce, &aad, body)?;
+        let plaintext = with_aad(header, context, |aad| key.cipher.open(nonce, aad, body))?;
         Ok(Decrypted {
             plaintext: Plaintext::new(plaintext),
-            rotate_due: self.rotate_due(&key),
+            rotate_due: key.cipher.algorithm() != self.options.algorithm || self.retired(&key, now),
         })
     }
 
@@ -206,18 +217,15 @@ impl Envelope {
     /// so a retry sees the same state).
     pub async fn shred(&self, scope: &KeyScope) -> Result<u64> {
         let destroyed = self.store.destroy_scope(scope).await?;
-        self.current.invalidate(scope).await;
-        let scope = scope.clone();
-        // Only fails when closures are not supported, and they are (see `with_clock`).
-        let _ = self
-            .keys
-            .invalidate_entries_if(move |_, key| key.scope == scope);
-        self.keys.run_pending_tasks().await;
+        self.caches.current.remove(scope).await;
+        self.caches.by_id.remove_scope(scope).await;
         Ok(destroyed)
     }
 
-    fn rotate_due(&self, key: &LoadedKey) -> bool {
-        key.cipher.algorithm() != self.options.algorithm || self.retired(key)
+    /// Whether a key should encrypt nothing new: past its lifetime, or wrapped by a
+    /// key-encryption key version that is no longer the newest.
+    fn retired(&self, key: &LoadedKey, now: Instant) -> bool {
+        now >= key.retire_at || self.wrapper.rotate_due(key.kek_version)
     }
 
     fn unix_now(&self) -> u64 {
@@ -227,46 +235,29 @@ impl Envelope {
             .map_or(0, |d| d.as_secs())
     }
 
-    fn fresh(&self, key: &LoadedKey) -> bool {
-        self.clock.now().saturating_duration_since(key.loaded_at) < self.options.cache_ttl
-    }
-
     async fn current_key(&self, scope: &KeyScope) -> Result<Arc<LoadedKey>> {
-        let key = match self.current.get(scope).await {
-            Some(key) if self.fresh(&key) => key,
-            stale => {
-                if stale.is_some() {
-                    self.current.invalidate(scope).await;
-                }
-                self.current
-                    .try_get_with(scope.clone(), self.load_current(scope))
-                    .await
-                    .map_err(shared)?
+        let now = self.clock.now_coarse();
+        let key = match self.caches.current.get(scope, now) {
+            Some(key) => key,
+            None => {
+                self.caches
+                    .current
+                    .get_or_load(scope, now, self.load_current(scope))
+                    .await?
             }
         };
         let used = key.encryptions.fetch_add(1, Ordering::Relaxed);
-        if used < self.options.max_messages_per_key.get() && !self.retired(&key) {
+        if used < self.options.max_messages_per_key.get() && !self.retired(&key, now) {
             return Ok(key);
         }
-        // Spent, too old, or wrapped by a key-encryption key version that is no longer the
-        // newest: the scope gets a new key (used as it comes, whatever the options say, so a
-        // zero lifetime cannot loop).
-        self.current.invalidate(scope).await;
-        self.fresh_key(scope).await
-    }
-
-    /// Whether a key should encrypt nothing new.
-    fn retired(&self, key: &LoadedKey) -> bool {
-        self.unix_now().saturating_sub(key.created_at) >= self.options.key_lifetime.as_secs()
-            || self.wrapper.rotate_due(key.kek_version)
-    }
-
-    async fn fresh_key(&self, scope: &KeyScope) -> Result<Arc<LoadedKey>> {
+        // Spent, too old or wrapped by an old version: the scope gets a new key, used as it
+        // comes whatever the options say (so a zero lifetime cannot loop).
+        self.caches.current.remove(scope).await;
         let key = self
+            .caches
             .current
-            .try_get_with(scope.clone(), self.generate(scope))
-            .await
-            .map_err(shared)?;
+            .get_or_load(scope, now, self.generate(scope))
+            .await?;
         key.encryptions.fetch_add(1, Ordering::Relaxed);
         Ok(key)
     }
@@ -286,10 +277,11 @@ impl Envelope {
                     && !self.wrapper.rotate_due(stored.wrapped.kek_version) =>
             {
                 let id = stored.id;
-                self.keys
-                    .try_get_with(id, self.unwrap_stored(stored))
+                let now = self.clock.now();
+                self.caches
+                    .by_id
+                    .get_or_load(&id, now, self.unwrap_stored(stored))
                     .await
-                    .map_err(shared)
             }
             _ => self.generate(scope).await,
         }
@@ -312,28 +304,18 @@ impl Envelope {
             created_at: self.unix_now(),
         };
         self.store.insert(&stored).await?;
-        let key = Arc::new(LoadedKey {
-            id: stored.id,
-            scope: stored.scope,
-            kek_version: stored.wrapped.kek_version,
-            created_at: stored.created_at,
-            loaded_at: self.clock.now(),
-            cipher: Cipher::new(stored.algorithm, &generated.key),
-            encryptions: AtomicU64::new(0),
-        });
-        self.keys.insert(key.id, Arc::clone(&key)).await;
+        let key = self.loaded(&stored, &generated.key);
+        self.caches.by_id.insert(key.id, Arc::clone(&key)).await;
         Ok(key)
     }
 
-    async fn key(&self, id: DataKeyId) -> Result<Arc<LoadedKey>> {
-        if let Some(key) = self.keys.get(&id).await {
-            if self.fresh(&key) {
-                return Ok(key);
-            }
-            self.keys.invalidate(&id).await;
+    async fn key(&self, id: DataKeyId, now: Instant) -> Result<Arc<LoadedKey>> {
+        if let Some(key) = self.caches.by_id.get(&id, now) {
+            return Ok(key);
         }
-        self.keys
-            .try_get_with(id, async move {
+        self.caches
+            .by_id
+            .get_or_load(&id, now, async move {
                 let stored = self
                     .store
                     .load(&id)
@@ -345,26 +327,33 @@ impl Envelope {
                 self.unwrap_stored(stored).await
             })
             .await
-            .map_err(shared)
     }
 
     async fn unwrap_stored(&self, stored: StoredKey) -> Result<Arc<LoadedKey>> {
         let context = WrapContext {
-            key_name: stored.key_name,
+            key_name: stored.key_name.clone(),
             data_key: stored.id,
-            scope: stored.scope,
+            scope: stored.scope.clone(),
             algorithm: stored.algorithm,
         };
         let key = self.wrapper.unwrap_key(&stored.wrapped, &context).await?;
-        Ok(Arc::new(LoadedKey {
-            id: context.data_key,
-            scope: context.scope,
+        Ok(self.loaded(&stored, &key))
+    }
+
+    /// A key ready for the cache, its deadlines read from the clock now.
+    fn loaded(&self, stored: &StoredKey, key: &DataKey) -> Arc<LoadedKey> {
+        let now = self.clock.now();
+        let age = Duration::from_secs(self.unix_now().saturating_sub(stored.created_at));
+        let left = self.options.key_lifetime.saturating_sub(age);
+        Arc::new(LoadedKey {
+            id: stored.id,
+            scope: stored.scope.clone(),
             kek_version: stored.wrapped.kek_version,
-            created_at: stored.created_at,
-            loaded_at: self.clock.now(),
-            cipher: Cipher::new(stored.algorithm, &key),
+            stale_at: now + self.options.cache_ttl,
+            retire_at: now + left,
+            cipher: Cipher::new(stored.algorithm, key),
             encryptions: AtomicU64::new(0),
-        }))
+        })
     }
 }
 
@@ -374,7 +363,7 @@ impl fmt::Debug for Envelope {
             .field("key_name", &self.key_name)
             .field("wrapper", &self.wrapper.kind())
             .field("algorithm", &self.options.algorithm)
-            .field("cached_keys", &self.keys.entry_count())
+            .field("cached_keys", &self.caches.by_id.len())
             .finish_non_exhaustive()
     }
 }

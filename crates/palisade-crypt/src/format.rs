@@ -76,7 +76,7 @@ impl Ciphertext {
         Ok(Self { bytes })
     }
 
-    /// Parses the text form (unpadded base64url).
+    /// Parses the text form (unpadded base64url); see also [`decode_text`].
     ///
     /// # Errors
     /// [`CryptError::Malformed`] when the text is not base64url or the bytes do not parse.
@@ -189,24 +189,34 @@ impl Ciphertext {
     }
 }
 
-/// Writes the header, nonce included, into `out` (clearing it first).
+/// Writes the header, nonce included, at the start of `out` (long enough for the longest
+/// header); returns its length.
 pub(crate) fn write_header(
-    out: &mut Vec<u8>,
+    out: &mut [u8],
     algorithm: Algorithm,
     key_name: &KeyName,
     key_version: u32,
     data_key: &DataKeyId,
     nonce: &[u8; NONCE_LEN],
-) {
+) -> usize {
     let name = key_name.as_str().as_bytes();
-    out.clear();
-    out.push(FORMAT_VERSION);
-    out.push(algorithm.id());
-    out.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(name);
-    out.extend_from_slice(&key_version.to_be_bytes());
-    out.extend_from_slice(data_key.as_bytes());
-    out.extend_from_slice(nonce);
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        if let Some(dst) = out.get_mut(at..at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        at += bytes.len();
+    };
+    put(&[
+        FORMAT_VERSION,
+        algorithm.id(),
+        u8::try_from(name.len()).unwrap_or(u8::MAX),
+    ]);
+    put(name);
+    put(&key_version.to_be_bytes());
+    put(data_key.as_bytes());
+    put(nonce);
+    at
 }
 
 fn check(bytes: &[u8]) -> Result<()> {
@@ -267,4 +277,15 @@ impl fmt::Display for HeaderInfo {
             self.plaintext_len
         )
     }
+}
+
+/// The bytes of a text form (unpadded base64url, no longer than the longest ciphertext's), not
+/// yet parsed: `None` when the text is not that. A tool can tell text that is not a ciphertext
+/// at all from bytes that do not parse as one (altered, to be treated as undecryptable).
+#[must_use]
+pub fn decode_text(text: &str) -> Option<Vec<u8>> {
+    if text.len() > MAX_CIPHERTEXT_LEN.div_ceil(3) * 4 {
+        return None;
+    }
+    crate::encoding::base64url_decode(text)
 }

@@ -14,8 +14,10 @@ mod envelope;
 mod error;
 mod format;
 pub mod hazmat;
+mod key_cache;
 mod keys;
 mod local;
+mod nonce;
 mod options;
 mod plaintext;
 mod shared_error;
@@ -34,7 +36,7 @@ pub use envelope::Envelope;
 pub use error::{BoxError, CryptError, Result};
 pub use format::{
     Ciphertext, FORMAT_VERSION, HeaderInfo, MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN, NONCE_LEN,
-    TAG_LEN,
+    TAG_LEN, decode_text,
 };
 pub use keys::{DATA_KEY_LEN, DataKey, DataKeyId, KeyName, KeyScope};
 pub use local::LocalKeyWrapper;

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aes_gcm::Aes256Gcm;
 use palisade_secrets::{SecretRef, SecretSource, SecretValue};
 use zeroize::Zeroizing;
 
-use crate::algorithm::{Cipher, random_nonce};
+use crate::algorithm::Cipher;
 use crate::error::{CryptError, Result};
 use crate::format::NONCE_LEN;
 use crate::keys::{DATA_KEY_LEN, DataKey};
+use crate::nonce::random_nonce;
 use crate::wrapper::{GeneratedKey, KeyFuture, KeyWrapper, WrapContext, WrappedKey};
 
 const WRAP_LABEL: &[u8] = b"palisade-crypt local wrap v1";
@@ -128,17 +128,26 @@ fn aad(context: &WrapContext) -> Vec<u8> {
 /// text forms).
 pub(crate) fn parse_key(bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let invalid = CryptError::KeyInvalid {
-        what: "a key is 32 bytes: 64 hex digits, base64, or the raw bytes",
+        what: "a key is 32 random bytes: 64 hex digits, base64, or the raw bytes (not text)",
     };
     let text = std::str::from_utf8(bytes).ok().map(str::trim);
     let decoded = match text {
         Some(t) if t.len() == 64 => crate::encoding::hex_decode(t),
         Some(t) if t.len() == 43 || t.len() == 44 => crate::encoding::base64_decode_any(t),
-        _ if bytes.len() == DATA_KEY_LEN => Some(bytes.to_vec()),
+        // Raw bytes, but not 32 characters of text: that is a password or a 128-bit key in
+        // hex, not 256 random bits.
+        _ if bytes.len() == DATA_KEY_LEN
+            && !bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') =>
+        {
+            Some(bytes.to_vec())
+        }
         _ => None,
     };
     match decoded {
-        Some(key) if key.len() == DATA_KEY_LEN => Ok(Zeroizing::new(key)),
+        // All zeros (a placeholder, `A` * 43 in base64) is no key.
+        Some(key) if key.len() == DATA_KEY_LEN && key.iter().any(|b| *b != 0) => {
+            Ok(Zeroizing::new(key))
+        }
         Some(mut other) => {
             zeroize::Zeroize::zeroize(&mut other);
             Err(invalid)
@@ -192,9 +201,3 @@ impl fmt::Debug for LocalKeyWrapper {
             .finish_non_exhaustive()
     }
 }
-
-// `Aes256Gcm` is named so the zeroize-on-drop guarantee above is checked at compile time.
-const _: fn() = || {
-    fn zeroizes<T: zeroize::ZeroizeOnDrop>() {}
-    zeroizes::<Aes256Gcm>();
-};

@@ -146,10 +146,12 @@ impl fmt::Display for SecretError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotFound { reference } => write!(f, "secret {reference} not found"),
+            // The scheme only: a value written where a reference belongs (`base64:<key>`)
+            // must not be echoed back.
             Self::SchemeUnsupported { reference } => {
                 write!(
                     f,
-                    "no secret source handles the scheme `{}` of {reference}",
+                    "no secret source handles the scheme `{}`",
                     reference.scheme()
                 )
             }
