@@ -45,3 +45,6 @@ pub use palisade_audit as audit;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub use palisade_auth as auth;
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use palisade_crypt as crypt;
