@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use palisade_audit::ChainKey;
-use palisade_secrets::{Registry, SecretSource as _};
+use palisade_secrets::{Registry, SecretRef, SecretSource as _};
 use palisade_sql::{Expect, verify_privileges};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, PgConnection};
@@ -31,10 +31,7 @@ async fn timed<T>(future: impl Future<Output = Result<T, String>>) -> Result<T, 
         .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
 }
 
-async fn secret(
-    registry: &Registry,
-    reference: Option<&palisade_secrets::SecretRef>,
-) -> Result<String, String> {
+async fn secret(registry: &Registry, reference: Option<&SecretRef>) -> Result<String, String> {
     match reference {
         None => Ok("not set".to_owned()),
         Some(reference) => registry
@@ -102,6 +99,14 @@ pub async fn check_config(settings: &Settings) -> Vec<Check> {
         Check {
             name: "TURNSTILE_SECRET_KEY",
             outcome: timed(secret(&registry, settings.turnstile_secret_key.as_ref())).await,
+        },
+        Check {
+            name: "FIELD_KEY",
+            outcome: timed(field_key(&registry, settings.field_key.as_ref())).await,
+        },
+        Check {
+            name: "FIELD_INDEX_KEY",
+            outcome: timed(field_key(&registry, settings.field_index_key.as_ref())).await,
         },
         Check {
             name: "AUDIT_KEY",
@@ -189,4 +194,16 @@ pub async fn check_config(settings: &Settings) -> Vec<Check> {
         .await,
     });
     checks
+}
+
+/// A field key resolves and is 32 bytes (64 hex digits or base64); unset is the development
+/// key.
+async fn field_key(registry: &Registry, reference: Option<&SecretRef>) -> Result<String, String> {
+    let Some(reference) = reference else {
+        return Ok("not set: the development key in the temporary directory".to_owned());
+    };
+    let value = registry.fetch(reference).await.map_err(|e| e.to_string())?;
+    palisade_crypt::LocalKeyWrapper::new(1, &value)
+        .map(|_| "resolved, a 32-byte key".to_owned())
+        .map_err(|e| e.to_string())
 }

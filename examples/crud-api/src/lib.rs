@@ -5,6 +5,7 @@ mod audit;
 pub mod check;
 mod error;
 mod extract;
+mod fields;
 pub mod logs;
 mod oidc;
 pub mod outbox;

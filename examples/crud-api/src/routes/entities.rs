@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::State;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document, doc};
-use futures_util::TryStreamExt as _;
 use http::StatusCode;
 use mongodb::options::FindOptions;
 use palisade_mongo::{Audit, Scope, ScopedCollection, document_from_json};
@@ -21,6 +20,7 @@ use super::index;
 use super::user::User;
 use crate::error::ApiError;
 use crate::extract::{Body, Params, Segments};
+use crate::fields::Fields;
 use crate::state::AppState;
 
 /// The collections the API serves.
@@ -58,12 +58,15 @@ pub(crate) fn collection(
     }
     let database = state.tenant(user.organization())?;
     let scope = Scope::new(OWNER_FIELD, user.id.as_str()).with_policy(state.filters().clone());
-    Ok(
-        ScopedCollection::new(database.collection::<Document>(entity), scope)
-            .with_audit(Audit::new(user.id.as_str(), DateTime::now()))
-            .with_references(state.references().clone())
-            .with_events(state.audit().clone()),
-    )
+    let records = ScopedCollection::new(database.collection::<Document>(entity), scope)
+        .with_audit(Audit::new(user.id.as_str(), DateTime::now()))
+        .with_references(state.references().clone())
+        .with_events(state.audit().clone());
+    Ok(match state.fields().of(entity) {
+        // The clients' contact details are encrypted under the user's own data key.
+        Some(fields) => records.with_encryption(fields, Fields::scope(&user.id)?),
+        None => records,
+    })
 }
 
 /// A record id from the path: a malformed one is no record (404), never a 500.
@@ -133,12 +136,7 @@ pub(crate) async fn list(
         .limit(limit)
         .sort(doc! {"_id": 1})
         .build();
-    let found: Vec<Document> = records
-        .find(filter, options)
-        .await?
-        .try_collect()
-        .await
-        .map_err(|e| ApiError::Mongo(e.into()))?;
+    let found: Vec<Document> = records.find_decrypted(filter, options).await?;
     Ok(Json(Value::Array(found.into_iter().map(to_json).collect())))
 }
 
@@ -179,7 +177,7 @@ async fn create_whole(
         return Err(error);
     }
     let stored = records
-        .find_one(doc! {"_id": id})
+        .find_one_decrypted(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(to_json(stored))))
@@ -192,7 +190,7 @@ pub(crate) async fn read(
 ) -> Result<Json<Value>, ApiError> {
     let records = collection(&state, &entity, &user)?;
     let record = records
-        .find_one(doc! {"_id": record_id(&id)?})
+        .find_one_decrypted(doc! {"_id": record_id(&id)?})
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(to_json(record)))
@@ -222,7 +220,7 @@ async fn update_whole(
     let id = record_id(&id)?;
     let changes = body_document(&state, body)?;
     let before = records
-        .find_one(doc! {"_id": id})
+        .find_one_decrypted(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::not_found)?;
     let result = records
@@ -232,7 +230,7 @@ async fn update_whole(
         return Err(ApiError::not_found());
     }
     let record = records
-        .find_one(doc! {"_id": id})
+        .find_one_decrypted(doc! {"_id": id})
         .await?
         .ok_or_else(ApiError::not_found)?;
     let moved = ["project_id", "client_id"]

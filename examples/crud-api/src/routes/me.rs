@@ -1,6 +1,7 @@
 //! The rights of access and erasure: everything the signed-in user owns, in MongoDB and in
 //! PostgreSQL, as one JSON document, and its deletion, built on `palisade-mongo`'s
-//! `OwnedCollections` rather than written per collection.
+//! `OwnedCollections` rather than written per collection; erasure also destroys the user's
+//! data key (crypto-shredding).
 
 use axum::Json;
 use axum::extract::State;
@@ -29,9 +30,13 @@ pub(crate) async fn export(
         .map_err(ApiError::mongo)?
         .ok_or_else(ApiError::unauthorized)?;
     let database = state.tenant(user.organization())?;
-    let records = state
+    let mut records = state
         .owned()
         .export_owned(&database, user.id.as_str())
+        .await?;
+    state
+        .fields()
+        .decrypt_export(&database, &mut records)
         .await?;
     // The account itself, without its password hash.
     let mut profile = account;
@@ -68,6 +73,9 @@ pub(crate) async fn erase(
             StatusCode::CONFLICT,
         )));
     }
+    // The user's data key goes too: any copy of their encrypted fields (a backup, a replica)
+    // becomes unreadable.
+    state.fields().shred(&user.id).await?;
     // The account's tokens die with it: every token issued so far, then (after the account
     // is gone) any a sign-in racing the erasure was issued meanwhile.
     state.generations().revoke(&user.id).await?;

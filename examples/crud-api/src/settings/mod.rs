@@ -74,6 +74,13 @@ pub struct Settings {
     /// `AUDIT_KEY`: a reference to the audit log's checkpoint key (32 bytes or more);
     /// required with `AUDIT_LOG_DIR`.
     pub audit_key: Option<SecretRef>,
+    /// `FIELD_KEY`: a reference to the key-encryption key of the encrypted fields (32 bytes:
+    /// 64 hex digits or base64); required in `prod`. Without it (`dev`, `test`) a key kept in
+    /// the system's temporary directory is used, made on first start.
+    pub field_key: Option<SecretRef>,
+    /// `FIELD_INDEX_KEY`: a reference to the blind-index key (32 bytes, not the same as
+    /// `FIELD_KEY`); required in `prod`, as `FIELD_KEY` otherwise.
+    pub field_index_key: Option<SecretRef>,
     /// `LOG_FORMAT`: `json` or `text` (default), to standard output.
     pub log_format: LogFormat,
     /// `OIDC_ISSUER` and its companions: sign-in through an OpenID provider (none by
@@ -231,6 +238,22 @@ impl Settings {
             }
             _ => {}
         }
+        let field_key = optional_ref(&lookup, "FIELD_KEY")?;
+        let field_index_key = optional_ref(&lookup, "FIELD_INDEX_KEY")?;
+        if mode == Mode::Prod {
+            if field_key.is_none() {
+                return Err(SettingInvalid::new(
+                    "FIELD_KEY",
+                    "required in prod: a secret reference to the field encryption key",
+                ));
+            }
+            if field_index_key.is_none() {
+                return Err(SettingInvalid::new(
+                    "FIELD_INDEX_KEY",
+                    "required in prod: a secret reference to the blind-index key",
+                ));
+            }
+        }
         let log_format = match lookup("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -290,6 +313,8 @@ impl Settings {
             turnstile_verify_url: lookup("TURNSTILE_VERIFY_URL"),
             audit_log_dir,
             audit_key,
+            field_key,
+            field_index_key,
             log_format,
         })
     }

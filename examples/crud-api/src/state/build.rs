@@ -221,6 +221,7 @@ impl AppState {
             )
             .await
             .map_err(|e| failed("the users' email index")(&e))?;
+        let fields = crate::fields::Fields::build(settings, &registry, &directory).await?;
         let tenants = TenantRouter::new(&format!("{}_org_", settings.mongo_db))
             .map_err(|e| failed("MONGO_DB")(&e))?;
 
@@ -303,6 +304,7 @@ impl AppState {
                 ),
                 audit,
                 outbox,
+                fields,
             }),
         })
     }

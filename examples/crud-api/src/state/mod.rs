@@ -47,6 +47,7 @@ struct Inner {
     write_limiter: Arc<RedisLimiter>,
     audit: Audit,
     outbox: Arc<dyn Outbox>,
+    fields: crate::fields::Fields,
 }
 
 /// Why the service cannot start: names the part, never a secret.
@@ -139,6 +140,10 @@ impl AppState {
 
     pub(crate) fn outbox(&self) -> &dyn Outbox {
         &*self.inner.outbox
+    }
+
+    pub(crate) fn fields(&self) -> &crate::fields::Fields {
+        &self.inner.fields
     }
 }
 

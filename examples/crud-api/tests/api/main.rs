@@ -10,6 +10,7 @@
 mod attacks;
 mod check_config;
 mod common;
+mod encryption;
 mod erasure;
 mod gates;
 mod hardening;
