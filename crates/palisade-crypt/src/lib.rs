@@ -6,6 +6,7 @@ mod algorithm;
 mod blind;
 #[cfg(feature = "bson")]
 mod bson_form;
+mod columns;
 mod context;
 mod derived;
 mod encoding;
@@ -29,6 +30,7 @@ pub use blind::BlindIndex;
 #[cfg(feature = "bson")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bson")))]
 pub use bson_form::{BLIND_INDEX_SUFFIX, EncryptedFields, FieldPlace, from_binary, to_binary};
+pub use columns::{ColumnRole, EncryptedColumns};
 pub use context::{Context, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_NAME, MAX_CONTEXT_VALUE};
 pub use derived::DerivedKeys;
 pub use encrypted::Encrypted;

@@ -28,4 +28,6 @@ pub use run::{
     QueryError, RowStream, SqlServerError, USER_SETTING, VerifyError, VerifyPrivileges,
     verify_privileges,
 };
+#[cfg(feature = "crypt")]
+pub use run::{EncryptedQuery, SqlKeyStore};
 pub use sort::{Direction, SortError, SortKey, SortKeys};

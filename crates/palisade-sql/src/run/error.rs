@@ -42,6 +42,19 @@ pub enum QueryError {
     UserInvalid,
     /// The database failed the statement.
     Database(SqlServerError),
+    /// The statement uses an encrypted column in a way that would store or compare a
+    /// plaintext (a value bound in clear, a literal, a comparison other than equality on its
+    /// blind index); nothing was sent.
+    #[cfg(feature = "crypt")]
+    ColumnEncrypted {
+        /// The column (or the parameter, for a value bound to nothing encrypted).
+        column: String,
+        /// What was asked of it.
+        problem: &'static str,
+    },
+    /// A value could not be encrypted: the data key cannot be reached or made.
+    #[cfg(feature = "crypt")]
+    Crypt(palisade_crypt::CryptError),
 }
 
 impl QueryError {
@@ -70,6 +83,20 @@ impl QueryError {
             Self::Database(database) if database.is_unreachable() => {
                 Problem::database_unavailable("sql/unavailable")
             }
+            #[cfg(feature = "crypt")]
+            Self::ColumnEncrypted { column, problem } => Problem::new(
+                "sql/column-encrypted",
+                "an encrypted column cannot be used so",
+                StatusCode::BAD_REQUEST,
+            )
+            .with("column", column.clone())
+            .with("problem", *problem),
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) if crypt.is_unavailable() => {
+                Problem::database_unavailable("sql/keys-unavailable")
+            }
+            #[cfg(feature = "crypt")]
+            Self::Crypt(_) => Problem::internal("sql/encryption", "the query failed"),
             Self::BindDuplicate { .. }
             | Self::BindInvalid { .. }
             | Self::DialectMismatch { .. }
@@ -107,6 +134,12 @@ impl fmt::Display for QueryError {
                 f.write_str("the acting user is empty, longer than 256 bytes or holds a NUL byte")
             }
             Self::Database(database) => database.fmt(f),
+            #[cfg(feature = "crypt")]
+            Self::ColumnEncrypted { column, problem } => {
+                write!(f, "encrypted column {column} cannot be {problem}")
+            }
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) => crypt.fmt(f),
         }
     }
 }
@@ -115,6 +148,8 @@ impl std::error::Error for QueryError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Refused(violation) => Some(violation),
+            #[cfg(feature = "crypt")]
+            Self::Crypt(crypt) => Some(crypt),
             // The driver's error can quote the server's message or a value: it is reachable
             // only through `SqlServerError::expose_driver_error`.
             _ => None,

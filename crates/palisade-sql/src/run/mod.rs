@@ -3,7 +3,11 @@
 
 #[cfg(feature = "audit")]
 mod audit;
+#[cfg(feature = "crypt")]
+mod encrypted;
 mod error;
+#[cfg(feature = "crypt")]
+mod key_store;
 mod privileges;
 mod rewrite;
 mod rows;
@@ -19,7 +23,13 @@ use sqlx::{
 };
 
 use crate::{Dialect, Params, SqlGuard, SqlPolicy};
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use encrypted::EncryptedQuery;
 pub use error::{QueryError, SqlServerError};
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use key_store::SqlKeyStore;
 pub use privileges::{
     Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges, verify_privileges,
 };

@@ -67,6 +67,13 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
     let (code, out) = with(&[("JWT_SECRET", "env:CRUD_API_NO_SUCH_VARIABLE".to_owned())]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL  JWT_SECRET"), "{out}");
+    // A field key that is not 32 bytes.
+    let (code, out) = with(&[("FIELD_KEY", secret_file("not a key"))]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL  FIELD_KEY") && !out.contains("not a key"),
+        "{out}"
+    );
     let (code, out) = with(&[(
         "DATABASE_URL",
         format!(
@@ -88,6 +95,14 @@ fn check_config_passes_on_the_services_and_names_every_fault() {
         (
             "AUDIT_KEY",
             secret_file("an audit key of thirty-two bytes or more"),
+        ),
+        (
+            "FIELD_KEY",
+            secret_file("1f2e3d4c5b6a79880f1e2d3c4b5a69781f2e3d4c5b6a79880f1e2d3c4b5a6978"),
+        ),
+        (
+            "FIELD_INDEX_KEY",
+            secret_file("8f7e6d5c4b3a29180f1e2d3c4b5a69788f7e6d5c4b3a29180f1e2d3c4b5a6978"),
         ),
         ("MONGO_URL", "mongodb://db.example.com:27017/".to_owned()),
     ]);

@@ -1,0 +1,281 @@
+//! `SqlKeyStore`: palisade-crypt's wrapped data keys in a PostgreSQL or MariaDB table.
+
+use std::fmt;
+
+use palisade_crypt::{
+    Algorithm, CryptError, DataKeyId, DataKeyStore, KeyFuture, KeyName, KeyScope, StoredKey,
+    WrappedKey,
+};
+use sqlx::{AssertSqlSafe, MySqlPool, PgPool, Row as _};
+
+use crate::QueryError;
+
+enum Pool {
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// A [`DataKeyStore`] in a table of its own: one row per data key (`id`, `key_name`,
+/// `scope`, `algorithm`, `kek_version`, `wrapped`, `created_at`), nothing secret (the keys
+/// are wrapped). Destroying a scope deletes its rows: keep the table's backups shorter-lived
+/// than your erasure promise. [`create_table`](Self::create_table) makes the table and its
+/// index; grant the service `SELECT, INSERT, DELETE` on it and nothing else.
+pub struct SqlKeyStore {
+    pool: Pool,
+    table: String,
+}
+
+macro_rules! on_pool {
+    ($store:expr, $pool:ident, $p:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Postgres($pool) => {
+                let $p = |n: usize| format!("${n}");
+                $body
+            }
+            Pool::MySql($pool) => {
+                let $p = |_: usize| "?".to_owned();
+                $body
+            }
+        }
+    };
+}
+
+impl SqlKeyStore {
+    /// Data keys in PostgreSQL table `table` (a plain lower-case name).
+    ///
+    /// # Errors
+    /// [`QueryError::ColumnEncrypted`] naming the table when it is not a plain name.
+    pub fn postgres(pool: PgPool, table: &str) -> Result<Self, QueryError> {
+        Self::new(Pool::Postgres(pool), table)
+    }
+
+    /// Data keys in MySQL or MariaDB table `table`.
+    ///
+    /// # Errors
+    /// As [`postgres`](Self::postgres).
+    pub fn mysql(pool: MySqlPool, table: &str) -> Result<Self, QueryError> {
+        Self::new(Pool::MySql(pool), table)
+    }
+
+    fn new(pool: Pool, table: &str) -> Result<Self, QueryError> {
+        let plain = table.len() <= 63
+            && table.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !plain {
+            return Err(QueryError::ColumnEncrypted {
+                column: "key store table".to_owned(),
+                problem: "named except by a plain lower-case name",
+            });
+        }
+        Ok(Self {
+            pool,
+            table: table.to_owned(),
+        })
+    }
+
+    /// Creates the table and its index when they do not exist.
+    ///
+    /// # Errors
+    /// The database's error.
+    pub async fn create_table(&self) -> Result<(), QueryError> {
+        let t = &self.table;
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                for statement in [
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {t} (id BYTEA PRIMARY KEY, key_name TEXT NOT NULL, \
+                         scope TEXT NOT NULL, algorithm SMALLINT NOT NULL, kek_version BIGINT NOT NULL, \
+                         wrapped BYTEA NOT NULL, created_at BIGINT NOT NULL)"
+                    ),
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS {t}_scope ON {t} (scope, key_name, created_at)"
+                    ),
+                ] {
+                    sqlx::query(AssertSqlSafe(statement)).execute(pool).await?;
+                }
+            }
+            Pool::MySql(pool) => {
+                let statement = format!(
+                    "CREATE TABLE IF NOT EXISTS {t} (id BINARY(16) PRIMARY KEY, key_name VARCHAR(64) NOT NULL, \
+                     scope VARCHAR(200) NOT NULL, algorithm SMALLINT NOT NULL, kek_version BIGINT NOT NULL, \
+                     wrapped VARBINARY(8192) NOT NULL, created_at BIGINT NOT NULL, \
+                     INDEX {t}_scope (scope, key_name, created_at))"
+                );
+                sqlx::query(AssertSqlSafe(statement)).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_now(&self, id: &DataKeyId) -> Result<Option<StoredKey>, CryptError> {
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!(
+                "SELECT key_name, scope, algorithm, kek_version, wrapped, created_at FROM {t} WHERE id = {}",
+                p(1)
+            );
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(id.as_bytes().to_vec())
+                .fetch_optional(pool)
+                .await
+                .map_err(store_error)?;
+            row.map(|row| {
+                stored(
+                    *id,
+                    row.try_get("key_name"),
+                    row.try_get("scope"),
+                    row.try_get("algorithm"),
+                    row.try_get("kek_version"),
+                    row.try_get("wrapped"),
+                    row.try_get("created_at"),
+                )
+            })
+            .transpose()
+        })
+    }
+
+    async fn current_now(
+        &self,
+        key_name: &KeyName,
+        scope: &KeyScope,
+        not_before: u64,
+    ) -> Result<Option<StoredKey>, CryptError> {
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!(
+                "SELECT id, key_name, scope, algorithm, kek_version, wrapped, created_at FROM {t} \
+                 WHERE scope = {} AND key_name = {} AND created_at >= {} \
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+                p(1), p(2), p(3)
+            );
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.as_str().to_owned())
+                .bind(key_name.as_str().to_owned())
+                .bind(i64::try_from(not_before).unwrap_or(i64::MAX))
+                .fetch_optional(pool)
+                .await
+                .map_err(store_error)?;
+            row.map(|row| {
+                let id: Vec<u8> = row.try_get("id").map_err(store_error)?;
+                let id = <[u8; 16]>::try_from(id).map_err(|_| CryptError::Undecryptable)?;
+                stored(
+                    DataKeyId::from_bytes(id),
+                    row.try_get("key_name"),
+                    row.try_get("scope"),
+                    row.try_get("algorithm"),
+                    row.try_get("kek_version"),
+                    row.try_get("wrapped"),
+                    row.try_get("created_at"),
+                )
+            })
+            .transpose()
+        })
+    }
+
+    async fn insert_now(&self, key: &StoredKey) -> Result<(), CryptError> {
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!(
+                "INSERT INTO {t} (id, key_name, scope, algorithm, kek_version, wrapped, created_at) \
+                 VALUES ({}, {}, {}, {}, {}, {}, {})",
+                p(1), p(2), p(3), p(4), p(5), p(6), p(7)
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(key.id.as_bytes().to_vec())
+                .bind(key.key_name.as_str().to_owned())
+                .bind(key.scope.as_str().to_owned())
+                .bind(i16::from(key.algorithm.id()))
+                .bind(i64::from(key.wrapped.kek_version))
+                .bind(key.wrapped.blob.clone())
+                .bind(i64::try_from(key.created_at).unwrap_or(i64::MAX))
+                .execute(pool)
+                .await
+                .map_err(store_error)?;
+            Ok(())
+        })
+    }
+
+    async fn destroy_now(&self, scope: &KeyScope) -> Result<u64, CryptError> {
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!("DELETE FROM {t} WHERE scope = {}", p(1));
+            let done = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.as_str().to_owned())
+                .execute(pool)
+                .await
+                .map_err(store_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+}
+
+/// A stored key from a row; a row that is not one (edited by hand) opens nothing.
+fn stored(
+    id: DataKeyId,
+    key_name: Result<String, sqlx::Error>,
+    scope: Result<String, sqlx::Error>,
+    algorithm: Result<i16, sqlx::Error>,
+    kek_version: Result<i64, sqlx::Error>,
+    wrapped: Result<Vec<u8>, sqlx::Error>,
+    created_at: Result<i64, sqlx::Error>,
+) -> Result<StoredKey, CryptError> {
+    let read = || -> Option<StoredKey> {
+        Some(StoredKey {
+            id,
+            key_name: KeyName::new(&key_name.ok()?).ok()?,
+            scope: KeyScope::new(scope.ok()?).ok()?,
+            algorithm: Algorithm::from_id(u8::try_from(algorithm.ok()?).ok()?)?,
+            wrapped: WrappedKey {
+                kek_version: u32::try_from(kek_version.ok()?).ok()?,
+                blob: wrapped.ok()?,
+            },
+            created_at: u64::try_from(created_at.ok()?).ok()?,
+        })
+    };
+    read().ok_or(CryptError::Undecryptable)
+}
+
+/// The database's failure, as the store's (its category and SQLSTATE only).
+fn store_error(error: sqlx::Error) -> CryptError {
+    CryptError::Store {
+        source: Box::new(QueryError::from(error)),
+    }
+}
+
+impl DataKeyStore for SqlKeyStore {
+    fn load<'a>(&'a self, id: &'a DataKeyId) -> KeyFuture<'a, Option<StoredKey>> {
+        KeyFuture::new(self.load_now(id))
+    }
+
+    fn current<'a>(
+        &'a self,
+        key_name: &'a KeyName,
+        scope: &'a KeyScope,
+        not_before: u64,
+    ) -> KeyFuture<'a, Option<StoredKey>> {
+        KeyFuture::new(self.current_now(key_name, scope, not_before))
+    }
+
+    fn insert<'a>(&'a self, key: &'a StoredKey) -> KeyFuture<'a, ()> {
+        KeyFuture::new(self.insert_now(key))
+    }
+
+    fn destroy_scope<'a>(&'a self, scope: &'a KeyScope) -> KeyFuture<'a, u64> {
+        KeyFuture::new(self.destroy_now(scope))
+    }
+}
+
+impl fmt::Debug for SqlKeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let server = match self.pool {
+            Pool::Postgres(_) => "postgres",
+            Pool::MySql(_) => "mysql",
+        };
+        f.debug_struct("SqlKeyStore")
+            .field("server", &server)
+            .field("table", &self.table)
+            .finish()
+    }
+}
