@@ -164,10 +164,10 @@ impl<T: Send + Sync> ScopedCollection<T> {
     ) -> Result<(), DriverError> {
         #[cfg(feature = "crypt")]
         if self.encryption.is_some() {
-            if let Some(id) = id.filter(|id| !matches!(id, Bson::Document(_))) {
-                if !document.contains_key("_id") {
-                    document.insert("_id", id);
-                }
+            if let Some(id) = id.filter(|id| !matches!(id, Bson::Document(_)))
+                && !document.contains_key("_id")
+            {
+                document.insert("_id", id);
             }
             return self.encrypt_new(document).await;
         }

@@ -295,10 +295,10 @@ fn roles(
     let mut allowed: HashSet<*const Expr> = HashSet::new();
     let mut allow_items = |items: &[SelectItem], allowed: &mut HashSet<*const Expr>| {
         for item in items {
-            if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item {
-                if column(expr).is_some() {
-                    allowed.insert(std::ptr::from_ref(expr));
-                }
+            if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item
+                && column(expr).is_some()
+            {
+                allowed.insert(std::ptr::from_ref(expr));
             }
         }
     };
