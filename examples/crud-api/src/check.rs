@@ -82,7 +82,15 @@ async fn privileges(
 
 /// Runs every check.
 pub async fn check_config(settings: &Settings) -> Vec<Check> {
-    let registry = Registry::standard();
+    let registry = match crate::state::secret_sources(settings).await {
+        Ok(registry) => registry,
+        Err(error) => {
+            return vec![Check {
+                name: "VAULT_ADDR",
+                outcome: Err(error.to_string()),
+            }];
+        }
+    };
     let tls = settings.mode.tls_policy();
     let mut checks = vec![
         Check {

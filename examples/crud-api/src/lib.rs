@@ -14,6 +14,7 @@ mod sessions;
 pub mod settings;
 mod sql;
 mod state;
+mod token_keys;
 
 use std::sync::Arc;
 

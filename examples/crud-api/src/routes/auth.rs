@@ -73,12 +73,16 @@ pub(crate) async fn token(state: &AppState, user: &Document) -> Result<TokenResp
         .map_err(|_| ApiError::internal())?
         .to_hex();
     let generation = state.generations().read(&id).await?;
-    token_of(state, user, generation)
+    token_of(state, user, generation).await
 }
 
 /// A token for `user` carrying `generation`, read before anything that made the user
 /// eligible for it.
-fn token_of(state: &AppState, user: &Document, generation: u64) -> Result<TokenResponse, ApiError> {
+async fn token_of(
+    state: &AppState,
+    user: &Document,
+    generation: u64,
+) -> Result<TokenResponse, ApiError> {
     let id = user
         .get_object_id("_id")
         .map_err(|_| ApiError::internal())?
@@ -97,7 +101,10 @@ fn token_of(state: &AppState, user: &Document, generation: u64) -> Result<TokenR
         generation,
     };
     let access_token = state
-        .issuer()
+        .token_keys()
+        .current()
+        .await?
+        .issuer
         .issue(&id, &claims)
         .map_err(|_| ApiError::internal())?;
     Ok(TokenResponse {
@@ -232,7 +239,7 @@ pub(crate) async fn signin(
     state.audit().security(
         SecurityEvent::new(SecurityKind::AuthSucceeded, "crud-api").with_user(id.to_hex()),
     );
-    Ok(Json(token_of(&state, &user, generation)?))
+    Ok(Json(token_of(&state, &user, generation).await?))
 }
 
 /// `changePassword`: the signed-in user's current password, then the new one.

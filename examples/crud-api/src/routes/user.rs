@@ -50,7 +50,12 @@ impl FromRequestParts<AppState> for User {
             return Ok(user.clone());
         }
         let token = bearer_token(&parts.headers).ok_or(TokenRefused::Missing)?;
-        let verified = state.verifier().verify::<Claims>(token)?;
+        let verified = state
+            .token_keys()
+            .current()
+            .await?
+            .verifier
+            .verify::<Claims>(token)?;
         let id = verified
             .registered
             .subject

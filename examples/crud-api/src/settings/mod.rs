@@ -74,6 +74,17 @@ pub struct Settings {
     /// `AUDIT_KEY`: a reference to the audit log's checkpoint key (32 bytes or more);
     /// required with `AUDIT_LOG_DIR`.
     pub audit_key: Option<SecretRef>,
+    /// `VAULT_ADDR`: with `VAULT_TOKEN`, `vault:` references are read from this Vault or
+    /// OpenBao server (KV v2), such as `JWT_SECRET=vault:secret/crud-api#jwt`.
+    pub vault_addr: Option<String>,
+    /// `VAULT_TOKEN`: a reference to the Vault token (`file:` a Vault Agent sink, `env:`).
+    pub vault_token: Option<SecretRef>,
+    /// `SECRETS_CACHE_TTL`: seconds a secret read at run time (the token keys) is used before
+    /// it is read again (default 60); a rotation is seen within it.
+    pub secrets_cache_ttl: std::time::Duration,
+    /// `SECRETS_MAX_STALE`: seconds the last good value keeps serving while its store cannot
+    /// be read (default 600); past it, requests that need the secret answer 503.
+    pub secrets_max_stale: std::time::Duration,
     /// `FIELD_KEY`: a reference to the key-encryption key of the encrypted fields (32 bytes:
     /// 64 hex digits or base64); required in `prod`. Without it (`dev`, `test`) a key kept in
     /// the system's temporary directory is used, made on first start.
@@ -238,6 +249,16 @@ impl Settings {
             }
             _ => {}
         }
+        let vault_addr = lookup("VAULT_ADDR");
+        let vault_token = optional_ref(&lookup, "VAULT_TOKEN")?;
+        if vault_addr.is_some() != vault_token.is_some() {
+            return Err(SettingInvalid::new(
+                "VAULT_TOKEN",
+                "VAULT_ADDR and VAULT_TOKEN go together: a server and a reference to its token",
+            ));
+        }
+        let secrets_cache_ttl = parse::seconds(&lookup, "SECRETS_CACHE_TTL", 60)?;
+        let secrets_max_stale = parse::seconds(&lookup, "SECRETS_MAX_STALE", 600)?;
         let field_key = optional_ref(&lookup, "FIELD_KEY")?;
         let field_index_key = optional_ref(&lookup, "FIELD_INDEX_KEY")?;
         if mode == Mode::Prod {
@@ -315,6 +336,10 @@ impl Settings {
             audit_key,
             field_key,
             field_index_key,
+            vault_addr,
+            vault_token,
+            secrets_cache_ttl,
+            secrets_max_stale,
             log_format,
         })
     }

@@ -112,3 +112,23 @@ pub(super) fn trusted_proxies(
     }
     Ok(TrustedProxies::new(networks))
 }
+
+/// A whole number of seconds, at least 1.
+pub(super) fn seconds(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<std::time::Duration, SettingInvalid> {
+    match lookup(name) {
+        None => Ok(std::time::Duration::from_secs(default)),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=86_400).contains(n))
+            .map(std::time::Duration::from_secs)
+            .ok_or(SettingInvalid::new(
+                name,
+                "expected a whole number of seconds, 1 to 86400",
+            )),
+    }
+}

@@ -8,14 +8,12 @@ use std::time::Duration;
 use bson::doc;
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, IndexModel};
-use palisade_auth::{
-    OneTimeCodes, OwnAlgorithm, RedisCodes, SigningKey, TokenIssuer, TokenVerifier,
-    TurnstileVerifier,
-};
+use palisade_auth::{OneTimeCodes, RedisCodes, TurnstileVerifier};
 use palisade_mongo::{FilterPolicy, ForeignKey, ForeignKeys, OwnedCollections, TenantRouter};
 use palisade_password::{Passwords, Policy};
 use palisade_ratelimit::{Mode as LimitMode, OutagePolicy, RedisConfig, RedisLimiter, Spec};
-use palisade_secrets::{Dsn, Registry, SecretSource as _, SecretValue};
+use palisade_secrets::{Dsn, ReferenceScheme, Registry, SecretSource as _, SecretValue};
+use palisade_secrets_vault::{VaultOptions, VaultSource};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{AppState, Inner, StartError};
@@ -24,8 +22,9 @@ use crate::oidc::Oidc;
 use crate::outbox::Outbox;
 use crate::routes::{ENTITIES, OWNER_FIELD};
 use crate::sessions::Generations;
-use crate::settings::{Mode, Settings, ephemeral_key};
+use crate::settings::{Mode, Settings};
 use crate::sql::{Sql, migrate};
+use crate::token_keys::TokenKeys;
 
 /// How long a password-reset code stays good.
 const RESET_CODE_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -33,8 +32,23 @@ const RESET_CODE_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// How long a request waits for Redis before its outage policy applies.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The audience of the service's own tokens.
-pub(crate) const AUDIENCE: &str = "crud-api";
+/// The secret sources: environment, dotenv and files, and Vault (`vault:`) when `VAULT_ADDR`
+/// and `VAULT_TOKEN` are set.
+pub(crate) async fn secret_sources(settings: &Settings) -> Result<Registry, StartError> {
+    let registry = Registry::standard();
+    let (Some(address), Some(token)) = (&settings.vault_addr, &settings.vault_token) else {
+        return Ok(registry);
+    };
+    let options = VaultOptions::new(
+        address.as_str(),
+        token.clone(),
+        Arc::new(Registry::standard()),
+    );
+    let vault = VaultSource::connect(options)
+        .await
+        .map_err(|e| StartError(format!("VAULT_ADDR: {e}")))?;
+    Ok(registry.with(ReferenceScheme::Vault, Arc::new(vault)))
+}
 
 fn failed(what: &str) -> impl FnOnce(&dyn std::fmt::Display) -> StartError + '_ {
     move |err| StartError(format!("{what}: {err}"))
@@ -83,41 +97,6 @@ async fn connections(settings: &Settings, registry: &Registry) -> Result<Connect
             .await
             .map_err(StartError)?,
     })
-}
-
-/// The signing key and every key tokens may be verified with (the previous one during a
-/// rotation).
-async fn token_keys(
-    settings: &Settings,
-    registry: &Registry,
-) -> Result<(TokenIssuer, TokenVerifier), StartError> {
-    let secret = match &settings.jwt_secret {
-        Some(reference) => registry
-            .fetch(reference)
-            .await
-            .map_err(|e| failed("JWT_SECRET")(&e))?,
-        None => ephemeral_key().map_err(|e| failed("a random token key")(&e))?,
-    };
-    let key = SigningKey::new(&settings.jwt_key_id, OwnAlgorithm::Hs256, &secret)
-        .map_err(|e| failed("JWT_SECRET")(&e))?;
-    let mut keys = vec![key.verifying_key()];
-    if let Some(reference) = &settings.jwt_previous_secret {
-        let previous = registry
-            .fetch(reference)
-            .await
-            .map_err(|e| failed("JWT_PREVIOUS_SECRET")(&e))?;
-        let previous = SigningKey::new(
-            &settings.jwt_previous_key_id,
-            OwnAlgorithm::Hs256,
-            &previous,
-        )
-        .map_err(|e| failed("JWT_PREVIOUS_SECRET")(&e))?;
-        keys.push(previous.verifying_key());
-    }
-    Ok((
-        TokenIssuer::new(key).audience(AUDIENCE),
-        TokenVerifier::new(keys).audience(AUDIENCE),
-    ))
 }
 
 /// The Turnstile verifier when both keys are set; Cloudflare's test secrets only in `test`.
@@ -189,9 +168,23 @@ impl AppState {
     /// # Errors
     /// [`StartError`] naming what failed.
     pub async fn new(settings: &Settings, outbox: Arc<dyn Outbox>) -> Result<Self, StartError> {
-        let registry = Registry::standard();
+        Self::with_clock(settings, outbox, Arc::new(palisade_clock::SystemClock)).await
+    }
+
+    /// As [`new`](Self::new), reading time from `clock` (when secrets read at run time go
+    /// stale).
+    ///
+    /// # Errors
+    /// [`StartError`] naming what failed.
+    pub async fn with_clock(
+        settings: &Settings,
+        outbox: Arc<dyn Outbox>,
+        clock: Arc<dyn palisade_clock::Clock>,
+    ) -> Result<Self, StartError> {
+        let registry = secret_sources(settings).await?;
         let audit = trail(settings, &registry).await.map_err(StartError)?;
-        let (issuer, verifier) = token_keys(settings, &registry).await?;
+        let token_keys =
+            TokenKeys::load(settings, secret_sources(settings).await?, clock, &audit).await?;
         let connections = connections(settings, &registry).await?;
         if let Some(owner) = &connections.owner {
             migrate(owner, &connections.writer, &connections.reader)
@@ -268,8 +261,7 @@ impl AppState {
                 tenants,
                 sql,
                 passwords,
-                issuer,
-                verifier: verifier.with_audit(audit.clone()),
+                token_keys,
                 filters: FilterPolicy::default()
                     .object_id_field("*_id")
                     .uuid_field("*_uuid"),

@@ -4,12 +4,13 @@
 
 mod build;
 
+pub(crate) use build::secret_sources;
+
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use mongodb::{Client, Database};
 use palisade_audit::Audit;
-use palisade_auth::{OneTimeCodes, RedisCodes, TokenIssuer, TokenVerifier, TurnstileVerifier};
+use palisade_auth::{OneTimeCodes, RedisCodes, TurnstileVerifier};
 use palisade_mongo::{FilterPolicy, ForeignKeys, OwnedCollections, TenantRouter};
 use palisade_password::Passwords;
 use palisade_ratelimit::RedisLimiter;
@@ -33,8 +34,7 @@ struct Inner {
     tenants: TenantRouter,
     sql: Sql,
     passwords: Passwords,
-    issuer: TokenIssuer,
-    verifier: TokenVerifier,
+    token_keys: crate::token_keys::TokenKeys,
     filters: FilterPolicy,
     owned: OwnedCollections,
     references: ForeignKeys,
@@ -86,12 +86,8 @@ impl AppState {
         &self.inner.passwords
     }
 
-    pub(crate) fn issuer(&self) -> &TokenIssuer {
-        &self.inner.issuer
-    }
-
-    pub(crate) fn verifier(&self) -> &TokenVerifier {
-        &self.inner.verifier
+    pub(crate) fn token_keys(&self) -> &crate::token_keys::TokenKeys {
+        &self.inner.token_keys
     }
 
     pub(crate) fn filters(&self) -> &FilterPolicy {
@@ -144,11 +140,5 @@ impl AppState {
 
     pub(crate) fn fields(&self) -> &crate::fields::Fields {
         &self.inner.fields
-    }
-}
-
-impl FromRef<AppState> for TokenVerifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.inner.verifier.clone()
     }
 }

@@ -95,9 +95,27 @@ pub(crate) async fn serve_on(
     mongo_db: &str,
     extra: &[(&str, String)],
 ) -> Started {
+    serve_with_clock(
+        listener,
+        mongo_db,
+        extra,
+        Arc::new(palisade_clock::SystemClock),
+    )
+    .await
+}
+
+/// The service on `listener`, reading time from `clock`.
+pub(crate) async fn serve_with_clock(
+    listener: tokio::net::TcpListener,
+    mongo_db: &str,
+    extra: &[(&str, String)],
+    clock: Arc<dyn palisade_clock::Clock>,
+) -> Started {
     let settings = settings(mongo_db, extra);
     let outbox = Arc::new(MemoryOutbox::default());
-    let state = AppState::new(&settings, outbox.clone()).await.unwrap();
+    let state = AppState::with_clock(&settings, outbox.clone(), clock)
+        .await
+        .unwrap();
     let app = crud_api::router(&settings, state);
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -22,3 +22,4 @@ mod readme;
 mod reports;
 mod reset;
 mod tokens;
+mod vault;
