@@ -183,8 +183,13 @@ impl AppState {
     ) -> Result<Self, StartError> {
         let registry = secret_sources(settings).await?;
         let audit = trail(settings, &registry).await.map_err(StartError)?;
-        let token_keys =
-            TokenKeys::load(settings, secret_sources(settings).await?, clock, &audit).await?;
+        let token_keys = TokenKeys::load(
+            settings,
+            secret_sources(settings).await?,
+            Arc::clone(&clock),
+            &audit,
+        )
+        .await?;
         let connections = connections(settings, &registry).await?;
         if let Some(owner) = &connections.owner {
             migrate(owner, &connections.writer, &connections.reader)
@@ -234,6 +239,7 @@ impl AppState {
         ))
         .lifetime(RESET_CODE_LIFETIME)
         .map_err(|e| failed("the reset codes")(&e))?
+        .clock(Arc::clone(&clock))
         .with_audit(audit.clone());
 
         let oidc = match &settings.oidc {

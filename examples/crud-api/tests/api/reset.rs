@@ -4,7 +4,12 @@ use palisade_test::unique_name;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
-use crate::common::{call, sign_up, start_with};
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_test::FakeClock;
+
+use crate::common::{bind, call, database_name, serve_with_clock, sign_up, start_with};
 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
@@ -27,7 +32,7 @@ async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
         answers.push(body);
     }
     assert_eq!(answers[0], answers[1]);
-    let sent = tokio::time::timeout(std::time::Duration::from_secs(10), outbox.next())
+    let sent = tokio::time::timeout(Duration::from_secs(10), outbox.next())
         .await
         .unwrap();
     assert_eq!(sent.len(), 1);
@@ -77,6 +82,64 @@ async fn a_forgotten_password_is_reset_once_with_the_code_sent() {
         call(change("the second long password", "a fourth long password"))
             .await
             .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_expired_reset_code_is_refused_like_a_wrong_one() {
+    let clock = FakeClock::new();
+    let started = serve_with_clock(
+        bind().await,
+        &database_name(),
+        &[("RATE_LIMIT_ENABLED", "false".to_owned())],
+        Arc::new(clock.clone()),
+    )
+    .await;
+    let (base, outbox) = (&started.base, &started.outbox);
+    let http = Client::new();
+    let email = format!("{}@example.com", unique_name("ann"));
+    sign_up(&http, base, &email, "the first long password").await;
+    let forgot = || {
+        http.post(format!("{base}/forgotPassword"))
+            .json(&json!({ "email": email }))
+    };
+    let reset = |token: String| {
+        http.post(format!("{base}/resetPassword"))
+            .json(&json!({"token": token, "new_password": "the second long password"}))
+    };
+    assert_eq!(call(forgot()).await.0, StatusCode::OK);
+    let expired = tokio::time::timeout(Duration::from_secs(10), outbox.next())
+        .await
+        .unwrap()[0]
+        .1
+        .clone();
+    // Thirty minutes and a second later, the code is refused with the answer a made-up one
+    // gets, and the password is unchanged.
+    clock.advance(Duration::from_secs(30 * 60 + 1));
+    let (status, refused) = call(reset(expired)).await;
+    let (_, made_up) = call(reset("A".repeat(43))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused, made_up);
+    let signin = |password: &'static str| {
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": email, "password": password}))
+    };
+    assert_eq!(
+        call(signin("the first long password")).await.0,
+        StatusCode::OK
+    );
+    // A fresh code, used in time, works.
+    assert_eq!(call(forgot()).await.0, StatusCode::OK);
+    let fresh = tokio::time::timeout(Duration::from_secs(10), outbox.next())
+        .await
+        .unwrap()[0]
+        .1
+        .clone();
+    clock.advance(Duration::from_secs(29 * 60));
+    assert_eq!(call(reset(fresh)).await.0, StatusCode::OK);
+    assert_eq!(
+        call(signin("the second long password")).await.0,
         StatusCode::OK
     );
 }
