@@ -34,6 +34,8 @@ pub struct OpenBao {
 struct Own {
     child: Child,
     dir: PathBuf,
+    /// The unseal key the dev server prints after it starts.
+    unseal_key: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl OpenBao {
@@ -113,17 +115,32 @@ impl OpenBao {
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start {program} (run `cargo xtask services up`): {e}")
         });
+        let unseal_key = std::sync::Arc::new(std::sync::Mutex::new(None));
         let ready = child.stdout.take().is_some_and(|stdout| {
             let mut lines = BufReader::new(stdout).lines();
             let ready = lines
                 .by_ref()
                 .map_while(Result::ok)
                 .any(|line| line.contains(Self::STARTED));
-            // Keep reading what it prints later: a Go program dies on a closed stdout.
-            std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+            // Keep reading what it prints later (a Go program dies on a closed stdout),
+            // keeping the unseal key it prints.
+            let key = std::sync::Arc::clone(&unseal_key);
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    if let Some(value) = line.trim().strip_prefix("Unseal Key: ") {
+                        *key.lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some(value.trim().to_owned());
+                    }
+                }
+            });
             ready
         });
-        let own = Own { child, dir };
+        let own = Own {
+            child,
+            dir,
+            unseal_key,
+        };
         assert!(ready, "{program} exited before it was ready");
         let scheme = if tls { "https" } else { "http" };
         Self {
@@ -133,6 +150,26 @@ impl OpenBao {
             ca_certificate: tls.then(|| own.dir.join("vault-ca.pem")),
             own: Some(own),
         }
+    }
+
+    /// Unseals a private server sealed with `bao operator seal`, with the unseal key it printed
+    /// when it started.
+    ///
+    /// # Panics
+    /// On the shared server (its key is not ours to use), or when the key was not printed or
+    /// the unseal fails.
+    #[allow(clippy::panic, reason = "a test kit fails the test whose setup fails")]
+    pub fn unseal(&self) {
+        let Some(own) = &self.own else {
+            panic!("only a private server (start_own) is unsealed by a test");
+        };
+        let key = own
+            .unseal_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| panic!("the dev server printed no unseal key"));
+        let _ = self.cli(&["operator", "unseal", &key]);
     }
 
     /// The server's address (`http://127.0.0.1:PORT`, or `https://` for a TLS one).

@@ -197,3 +197,33 @@ pub(crate) async fn mongo_restarted(base: &str, user: &User) -> Fault {
     services_up();
     until_recovered("SecantusDB restarted", started, read, 200, &mut during).await
 }
+
+/// Vault sealed: the cached token key keeps serving within `SECRETS_MAX_STALE` (the run's
+/// clock moved past the cache's lifetime), then authenticated routes answer 503; unsealed,
+/// the service serves again after the cache's retry pause.
+pub(crate) async fn vault_sealed(
+    base: &str,
+    user: &User,
+    bao: &palisade_test::OpenBao,
+    clock: &palisade_test::FakeClock,
+) -> Fault {
+    let http = Client::new();
+    let started = Instant::now();
+    let read = || status(http.get(format!("{base}/clients")).bearer_auth(&user.token));
+    let _ = bao.cli(&["operator", "seal"]);
+    let mut during = BTreeMap::new();
+    clock.advance(Duration::from_secs(61));
+    let stale = read().await;
+    *during.entry(stale).or_default() += 1;
+    assert_eq!(
+        stale, 200,
+        "within SECRETS_MAX_STALE, the cached key serves"
+    );
+    clock.advance(Duration::from_secs(600));
+    let down = read().await;
+    *during.entry(down).or_default() += 1;
+    assert_eq!(down, 503, "past SECRETS_MAX_STALE");
+    bao.unseal();
+    clock.advance(Duration::from_secs(2));
+    until_recovered("Vault sealed", started, read, 200, &mut during).await
+}

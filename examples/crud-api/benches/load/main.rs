@@ -129,6 +129,9 @@ async fn run() {
     std::fs::create_dir_all(&dir).unwrap();
     log_to(&dir);
     let accounts = format!("load_{}", std::process::id());
+    let bao = palisade_test::OpenBao::start_own(false);
+    let _ = bao.cli(&["kv", "put", "secret/crud-api", &format!("jwt={JWT_KEY}")]);
+    let clock = palisade_test::FakeClock::new();
     let mongo_url = format!("{}&serverSelectionTimeoutMS=2000", Service::Mongodb.url());
     let values = [
         ("MODE", "test".to_owned()),
@@ -149,7 +152,16 @@ async fn run() {
         ),
         ("REDIS_URL", Service::Redis.url()),
         ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
-        ("JWT_SECRET", secret_file(&dir, "jwt.key", JWT_KEY)),
+        // The token key lives in Vault (a private OpenBao this run seals), read through the
+        // secret cache on the run's clock.
+        ("VAULT_ADDR", bao.url().to_owned()),
+        (
+            "VAULT_TOKEN",
+            secret_file(&dir, "vault.token", bao.root_token()),
+        ),
+        ("JWT_SECRET", "vault:secret/crud-api#jwt".to_owned()),
+        ("SECRETS_CACHE_TTL", "60".to_owned()),
+        ("SECRETS_MAX_STALE", "600".to_owned()),
         ("AUDIT_LOG_DIR", dir.join("audit").display().to_string()),
         ("AUDIT_KEY", secret_file(&dir, "audit.key", AUDIT_KEY)),
     ];
@@ -160,9 +172,13 @@ async fn run() {
             .map(|(_, value)| value.clone())
     })
     .unwrap();
-    let state = crud_api::AppState::new(&settings, Arc::new(crud_api::NoOutbox))
-        .await
-        .unwrap();
+    let state = crud_api::AppState::with_clock(
+        &settings,
+        Arc::new(crud_api::NoOutbox),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
     let app = crud_api::router(&settings, state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -287,6 +303,8 @@ async fn run() {
     injected.push(faults::redis_restarted(&base, probe).await);
     eprintln!("load: {} SecantusDB restarted", now());
     injected.push(faults::mongo_restarted(&base, probe).await);
+    eprintln!("load: {} Vault sealed", now());
+    injected.push(faults::vault_sealed(&base, probe, &bao, &clock).await);
     eprintln!("load: {} faults over", now());
     let background = background.await.unwrap();
     eprintln!("load: under faults {background:?}");

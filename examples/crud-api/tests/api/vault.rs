@@ -2,7 +2,7 @@
 //! through the secret cache: a rotation in Vault reaches the service without a restart; while
 //! Vault is sealed the cached key keeps serving for `SECRETS_MAX_STALE`, then sign-in and
 //! every authenticated route answer 503 (never a 500, never a token checked against a key
-//! nobody can confirm).
+//! nobody can confirm); unsealed, it serves again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,4 +81,8 @@ async fn the_token_key_follows_vault_and_fails_closed_when_vault_stays_sealed() 
     assert_eq!(body["status"], 503);
     let (status, _) = call(signin()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // Unsealed: the next read after the cache's retry pause serves again.
+    bao.unseal();
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(call(clients()).await.0, StatusCode::OK);
 }
