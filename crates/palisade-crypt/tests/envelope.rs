@@ -95,16 +95,21 @@ fn envelope_with(
     )
 }
 
+/// An envelope over `store` with the local key-encryption key 1 and the default options.
+fn local(store: &Arc<MemoryKeyStore>, clock: &FakeClock) -> Envelope {
+    envelope_with(
+        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
+        store.clone(),
+        EnvelopeOptions::DEFAULT,
+        clock,
+    )
+}
+
 #[tokio::test]
 async fn values_open_only_in_their_place() {
     let clock = FakeClock::new();
     let store = Arc::new(MemoryKeyStore::new());
-    let envelope = envelope_with(
-        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
-        store.clone(),
-        EnvelopeOptions::DEFAULT,
-        &clock,
-    );
+    let envelope = local(&store, &clock);
     let sealed = envelope
         .encrypt(&scope("user:1"), &place("7"), b"078-05-1120")
         .await
@@ -168,12 +173,7 @@ async fn values_open_only_in_their_place() {
 async fn a_wrong_key_encryption_key_opens_nothing() {
     let clock = FakeClock::new();
     let store = Arc::new(MemoryKeyStore::new());
-    let right = envelope_with(
-        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
-        store.clone(),
-        EnvelopeOptions::DEFAULT,
-        &clock,
-    );
+    let right = local(&store, &clock);
     let sealed = right
         .encrypt(&scope("user:1"), &place("7"), b"secret")
         .await
@@ -192,12 +192,7 @@ async fn a_wrong_key_encryption_key_opens_nothing() {
 async fn shredding_a_scope_makes_its_values_unreadable_and_spares_the_rest() {
     let clock = FakeClock::new();
     let store = Arc::new(MemoryKeyStore::new());
-    let envelope = envelope_with(
-        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
-        store.clone(),
-        EnvelopeOptions::DEFAULT,
-        &clock,
-    );
+    let envelope = local(&store, &clock);
     let alice = envelope
         .encrypt(&scope("user:alice"), &place("1"), b"alice's")
         .await
@@ -220,12 +215,7 @@ async fn shredding_a_scope_makes_its_values_unreadable_and_spares_the_rest() {
     );
     // A second instance (cold cache) cannot open it either, and the same key material plus
     // the store's remaining rows do not bring it back.
-    let fresh = envelope_with(
-        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
-        store.clone(),
-        EnvelopeOptions::DEFAULT,
-        &clock,
-    );
+    let fresh = local(&store, &clock);
     assert!(matches!(
         fresh.decrypt(&place("1"), &alice).await.unwrap_err(),
         CryptError::KeyDestroyed
@@ -298,12 +288,7 @@ async fn a_cold_cache_unwraps_each_key_once_however_many_ask() {
 async fn a_newer_key_encryption_key_takes_over_and_old_values_ask_to_rotate() {
     let clock = FakeClock::new();
     let store = Arc::new(MemoryKeyStore::new());
-    let v1 = envelope_with(
-        Arc::new(LocalKeyWrapper::new(1, &kek(1)).unwrap()),
-        store.clone(),
-        EnvelopeOptions::DEFAULT,
-        &clock,
-    );
+    let v1 = local(&store, &clock);
     let old = v1
         .encrypt(&scope("user:1"), &place("1"), b"old")
         .await

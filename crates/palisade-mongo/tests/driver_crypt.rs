@@ -316,6 +316,17 @@ async fn a_copied_ciphertext_does_not_decrypt_and_shredding_holds() {
     );
 }
 
+/// An envelope (a fresh instance) over the data keys in `db`'s `data_keys` collection.
+fn in_mongo(db: &Database, kek: &SecretValue) -> Envelope {
+    Envelope::new(
+        KeyName::new("pii").unwrap(),
+        Arc::new(LocalKeyWrapper::new(1, kek).unwrap()),
+        Arc::new(palisade_mongo::MongoKeyStore::new(
+            db.collection("data_keys"),
+        )),
+    )
+}
+
 #[tokio::test]
 async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
     let db = database().await;

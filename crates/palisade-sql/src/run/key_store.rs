@@ -6,7 +6,7 @@ use palisade_crypt::{
     Algorithm, CryptError, DataKeyId, DataKeyStore, KeyFuture, KeyName, KeyScope, StoredKey,
     WrappedKey,
 };
-use sqlx::{AssertSqlSafe, MySqlPool, PgPool, Row as _};
+use sqlx::{AssertSqlSafe, MySqlPool, PgPool};
 
 use crate::QueryError;
 
@@ -121,18 +121,7 @@ impl SqlKeyStore {
                 .fetch_optional(pool)
                 .await
                 .map_err(store_error)?;
-            row.map(|row| {
-                stored(
-                    *id,
-                    row.try_get("key_name"),
-                    row.try_get("scope"),
-                    row.try_get("algorithm"),
-                    row.try_get("kek_version"),
-                    row.try_get("wrapped"),
-                    row.try_get("created_at"),
-                )
-            })
-            .transpose()
+            row.map(|row| stored(&row, Some(*id))).transpose()
         })
     }
 
@@ -157,20 +146,7 @@ impl SqlKeyStore {
                 .fetch_optional(pool)
                 .await
                 .map_err(store_error)?;
-            row.map(|row| {
-                let id: Vec<u8> = row.try_get("id").map_err(store_error)?;
-                let id = <[u8; 16]>::try_from(id).map_err(|_| CryptError::Undecryptable)?;
-                stored(
-                    DataKeyId::from_bytes(id),
-                    row.try_get("key_name"),
-                    row.try_get("scope"),
-                    row.try_get("algorithm"),
-                    row.try_get("kek_version"),
-                    row.try_get("wrapped"),
-                    row.try_get("created_at"),
-                )
-            })
-            .transpose()
+            row.map(|row| stored(&row, None)).transpose()
         })
     }
 
@@ -211,27 +187,36 @@ impl SqlKeyStore {
     }
 }
 
-/// A stored key from a row; a row that is not one (edited by hand) opens nothing.
-fn stored(
-    id: DataKeyId,
-    key_name: Result<String, sqlx::Error>,
-    scope: Result<String, sqlx::Error>,
-    algorithm: Result<i16, sqlx::Error>,
-    kek_version: Result<i64, sqlx::Error>,
-    wrapped: Result<Vec<u8>, sqlx::Error>,
-    created_at: Result<i64, sqlx::Error>,
-) -> Result<StoredKey, CryptError> {
+/// A stored key from a row (its `id` column read unless given); a row that is not one
+/// (edited by hand) opens nothing.
+fn stored<R>(row: &R, id: Option<DataKeyId>) -> Result<StoredKey, CryptError>
+where
+    R: sqlx::Row,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let read = || -> Option<StoredKey> {
+        let id = match id {
+            Some(id) => id,
+            None => DataKeyId::from_bytes(
+                <[u8; 16]>::try_from(row.try_get::<Vec<u8>, _>("id").ok()?).ok()?,
+            ),
+        };
         Some(StoredKey {
             id,
-            key_name: KeyName::new(&key_name.ok()?).ok()?,
-            scope: KeyScope::new(scope.ok()?).ok()?,
-            algorithm: Algorithm::from_id(u8::try_from(algorithm.ok()?).ok()?)?,
+            key_name: KeyName::new(&row.try_get::<String, _>("key_name").ok()?).ok()?,
+            scope: KeyScope::new(row.try_get::<String, _>("scope").ok()?).ok()?,
+            algorithm: Algorithm::from_id(
+                u8::try_from(row.try_get::<i16, _>("algorithm").ok()?).ok()?,
+            )?,
             wrapped: WrappedKey {
-                kek_version: u32::try_from(kek_version.ok()?).ok()?,
-                blob: wrapped.ok()?,
+                kek_version: u32::try_from(row.try_get::<i64, _>("kek_version").ok()?).ok()?,
+                blob: row.try_get("wrapped").ok()?,
             },
-            created_at: u64::try_from(created_at.ok()?).ok()?,
+            created_at: u64::try_from(row.try_get::<i64, _>("created_at").ok()?).ok()?,
         })
     };
     read().ok_or(CryptError::Undecryptable)
