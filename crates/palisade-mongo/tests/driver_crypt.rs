@@ -354,13 +354,7 @@ async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
     );
     // Another instance (a new store on the same collection) finds the key and the scope's
     // current key.
-    let reader = Envelope::new(
-        KeyName::new("pii").unwrap(),
-        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
-        Arc::new(palisade_mongo::MongoKeyStore::new(
-            db.collection("data_keys"),
-        )),
-    );
+    let reader = in_mongo(&db, &kek);
     assert_eq!(
         reader
             .decrypt(&context, &sealed)
@@ -375,13 +369,7 @@ async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
     // Shredding deletes the key's document; a cold instance cannot open the value.
     assert_eq!(reader.shred(&alice).await.unwrap(), 1);
     assert_eq!(keys.count_documents(doc! {}).await.unwrap(), 0);
-    let cold = Envelope::new(
-        KeyName::new("pii").unwrap(),
-        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
-        Arc::new(palisade_mongo::MongoKeyStore::new(
-            db.collection("data_keys"),
-        )),
-    );
+    let cold = in_mongo(&db, &kek);
     assert!(matches!(
         cold.decrypt(&context, &sealed).await.unwrap_err(),
         CryptError::KeyDestroyed
@@ -395,13 +383,7 @@ async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
     )
     .await
     .unwrap();
-    let other = Envelope::new(
-        KeyName::new("pii").unwrap(),
-        Arc::new(LocalKeyWrapper::new(1, &kek).unwrap()),
-        Arc::new(palisade_mongo::MongoKeyStore::new(
-            db.collection("data_keys"),
-        )),
-    );
+    let other = in_mongo(&db, &kek);
     assert!(matches!(
         other.decrypt(&context, &sealed).await.unwrap_err(),
         CryptError::Undecryptable
