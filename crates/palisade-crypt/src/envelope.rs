@@ -143,8 +143,9 @@ impl Envelope {
     /// bound to `context`.
     ///
     /// # Errors
-    /// [`CryptError::PlaintextTooLong`] past 16 MiB; [`CryptError::Wrapper`] or
-    /// [`CryptError::Store`] when a new data key cannot be made or stored.
+    /// [`CryptError::PlaintextTooLong`] past 16 MiB; [`CryptError::KeyDestroyed`] when the
+    /// scope was shredded; [`CryptError::Wrapper`] or [`CryptError::Store`] when a new data
+    /// key cannot be made or stored.
     pub async fn encrypt(
         &self,
         scope: &KeyScope,
@@ -210,7 +211,9 @@ impl Envelope {
     /// Destroys every data key of `scope` (crypto-shredding): everything encrypted under them
     /// becomes unreadable here at once, and in other instances within
     /// [`cache_ttl`](EnvelopeOptions::cache_ttl). Returns how many keys were destroyed. The
-    /// scope's next encryption starts a new key.
+    /// scope stays destroyed: encrypting for it again is [`CryptError::KeyDestroyed`] (a
+    /// write racing an erasure cannot leave readable data behind); use a new scope for a new
+    /// owner.
     ///
     /// # Errors
     /// [`CryptError::Store`] when the store cannot be written (nothing is forgotten here then,

@@ -50,13 +50,19 @@ pub trait DataKeyStore: Send + Sync + Debug {
         not_before: u64,
     ) -> KeyFuture<'a, Option<StoredKey>>;
 
-    /// Stores a new key.
+    /// Stores a new key, unless its scope was destroyed: a key stored by a writer racing the
+    /// destruction must not survive it.
     ///
     /// # Errors
-    /// [`CryptError::Store`](crate::CryptError::Store) when the store cannot be written.
+    /// [`CryptError::KeyDestroyed`](crate::CryptError::KeyDestroyed) when the scope was
+    /// destroyed (before or during this call); [`CryptError::Store`](crate::CryptError::Store)
+    /// when the store cannot be written.
     fn insert<'a>(&'a self, key: &'a StoredKey) -> KeyFuture<'a, ()>;
 
-    /// Deletes every key of `scope` (in every keyring); returns how many there were.
+    /// Deletes every key of `scope` (in every keyring) and records that the scope was
+    /// destroyed, so no key is stored for it again; returns how many keys there were.
+    /// Stores record the destruction before deleting, and check it after inserting, so a
+    /// key inserted concurrently is either deleted here or refused there.
     ///
     /// # Errors
     /// [`CryptError::Store`](crate::CryptError::Store) when the store cannot be written.
@@ -68,6 +74,7 @@ pub trait DataKeyStore: Send + Sync + Debug {
 #[derive(Debug, Default)]
 pub struct MemoryKeyStore {
     keys: Mutex<HashMap<DataKeyId, StoredKey>>,
+    destroyed: Mutex<std::collections::HashSet<KeyScope>>,
     loads: AtomicU64,
 }
 
@@ -127,11 +134,23 @@ impl DataKeyStore for MemoryKeyStore {
     }
 
     fn insert<'a>(&'a self, key: &'a StoredKey) -> KeyFuture<'a, ()> {
+        let destroyed = self
+            .destroyed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if destroyed.contains(&key.scope) {
+            return KeyFuture::ready(Err(crate::CryptError::KeyDestroyed));
+        }
         self.with(|keys| keys.insert(key.id, key.clone()));
         KeyFuture::ready(Ok(()))
     }
 
     fn destroy_scope<'a>(&'a self, scope: &'a KeyScope) -> KeyFuture<'a, u64> {
+        let mut destroyed = self
+            .destroyed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        destroyed.insert(scope.clone());
         let removed = self.with(|keys| {
             let before = keys.len();
             keys.retain(|_, k| &k.scope != scope);

@@ -178,6 +178,13 @@ async fn questions_an_encrypted_field_cannot_answer_are_refused_by_name() {
         assert_eq!(at, path, "{filter:?}");
         assert_eq!(error.status(), 400);
     }
+    // A refusal inside an encrypted value names the field, never the keys of the value.
+    let error = alice
+        .insert_one(&doc! {"name": "a2", "ssn": {"078-05-1120": {"$gt": 1}}})
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&error).1, "document.ssn", "{error}");
+    assert!(!error.to_string().contains("078-05-1120"), "{error}");
     // Writes: $set only, only by _id; no $inc, no path inside, no pipeline use but $match.
     let error = alice
         .update_many(doc! {"name": "a1"}, doc! {"$set": {"ssn": "1"}})
@@ -368,12 +375,26 @@ async fn keys_kept_in_mongodb_serve_another_instance_and_shred_there() {
     assert_eq!(third.data_key_id(), sealed.data_key_id());
     // Shredding deletes the key's document; a cold instance cannot open the value.
     assert_eq!(reader.shred(&alice).await.unwrap(), 1);
-    assert_eq!(keys.count_documents(doc! {}).await.unwrap(), 0);
+    assert_eq!(
+        keys.count_documents(doc! {"scope": "user:alice"})
+            .await
+            .unwrap(),
+        0
+    );
     let cold = in_mongo(&db, &kek);
     assert!(matches!(
         cold.decrypt(&context, &sealed).await.unwrap_err(),
         CryptError::KeyDestroyed
     ));
+    // The scope stays destroyed: a writer racing the erasure stores no new key for it.
+    let err = cold.encrypt(&alice, &context, b"late").await.unwrap_err();
+    assert!(matches!(err, CryptError::KeyDestroyed), "{err:?}");
+    assert_eq!(
+        keys.count_documents(doc! {"scope": "user:alice"})
+            .await
+            .unwrap(),
+        0
+    );
     // A tampered key document opens nothing.
     let bob = KeyScope::new("user:bob").unwrap();
     let sealed = cold.encrypt(&bob, &context, b"bob's").await.unwrap();

@@ -348,7 +348,7 @@ async fn shredding_deletes_the_owners_keys_in_postgresql() {
         .unwrap();
     assert_eq!(destroyed, 1);
     let left: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM {}",
+        "SELECT count(*) FROM {} WHERE key_name <> ''",
         world.keys
     )))
     .fetch_one(&world.pool)
@@ -433,5 +433,7 @@ async fn data_keys_kept_in_mariadb_serve_a_cold_instance_and_shred() {
         cold.decrypt(&context, &sealed).await.unwrap_err(),
         CryptError::KeyDestroyed
     ));
+    let err = cold.encrypt(&alice, &context, b"late").await.unwrap_err();
+    assert!(matches!(err, CryptError::KeyDestroyed), "{err:?}");
     assert!(SqlKeyStore::postgres(postgres().await, "Bad-Name").is_err());
 }

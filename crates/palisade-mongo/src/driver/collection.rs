@@ -123,7 +123,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
         &self,
         result: Result<V, impl Into<DriverError>>,
     ) -> Result<V, DriverError> {
-        let result = result.map_err(Into::into);
+        let result = result.map_err(|e| self.trimmed(e.into()));
         #[cfg(feature = "audit")]
         if let (Err(error), Some(events)) = (&result, &self.events) {
             events.refused(error);

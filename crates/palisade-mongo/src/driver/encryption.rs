@@ -106,6 +106,26 @@ impl<T: Send + Sync> ScopedCollection<T> {
         Ok(pipeline)
     }
 
+    /// A refusal whose path goes inside an encrypted field, cut at the field: the keys of an
+    /// encrypted value are part of the value (`document.email.<an address>`).
+    pub(super) fn trimmed(&self, error: DriverError) -> DriverError {
+        #[cfg(feature = "crypt")]
+        if let (Some(encryption), DriverError::Rejected(rejected)) = (&self.encryption, &error) {
+            let segments: Vec<&str> = rejected.path().split('.').collect();
+            if let Some(at) = segments
+                .iter()
+                .skip(1)
+                .position(|segment| encryption.fields.covers(segment))
+                .map(|at| at + 1)
+                .filter(|at| at + 1 < segments.len())
+            {
+                let path = segments.get(..=at).unwrap_or_default().join(".");
+                return Rejected::new(rejected.problem().clone(), path).into();
+            }
+        }
+        error
+    }
+
     /// Encrypts what an update sets in encrypted fields, for the document `id` names.
     #[allow(
         clippy::unused_async,

@@ -44,7 +44,8 @@ pub enum DriverError {
 impl DriverError {
     /// The HTTP status a web handler should answer with: the refusal's own (400 or 422), 400
     /// for an unroutable organization or an operation the server refused as malformed, 409
-    /// for a duplicate key, 503 when the database cannot be reached, 500 otherwise.
+    /// for a duplicate key, 410 for data whose keys were shredded, 503 when the database (or
+    /// a key store) cannot be reached, 500 otherwise.
     #[must_use]
     pub fn status(&self) -> http::StatusCode {
         self.problem_details().status()
@@ -79,6 +80,13 @@ impl DriverError {
             Self::Crypt(crypt) if crypt.is_unavailable() => {
                 Problem::database_unavailable("mongo/keys-unavailable")
             }
+            // The owner's keys were shredded (an erased account): the data is gone for good.
+            #[cfg(feature = "crypt")]
+            Self::Crypt(palisade_crypt::CryptError::KeyDestroyed) => Problem::new(
+                "mongo/keys-destroyed",
+                "the data was erased",
+                StatusCode::GONE,
+            ),
             #[cfg(feature = "crypt")]
             Self::Crypt(_) => Problem::internal("mongo/undecryptable", "the operation failed"),
             Self::Secret(_)

@@ -15,7 +15,8 @@ use crate::driver::DriverError;
 
 /// A [`DataKeyStore`] in a MongoDB collection: one document per data key,
 /// `{_id: <16-byte id>, key_name, scope, algorithm, kek_version, wrapped, created_at}`, nothing
-/// secret (the keys are wrapped). Destroying a scope deletes its documents: keep the
+/// secret (the keys are wrapped), and one `{_id: "destroyed:<scope>"}` per destroyed scope (no
+/// key is stored for it again). Destroying a scope deletes its documents: keep the
 /// collection's backups shorter-lived than your erasure promise, since a restored backup
 /// brings the keys back.
 ///
@@ -79,6 +80,9 @@ impl MongoKeyStore {
     }
 
     async fn insert_now(&self, key: &StoredKey) -> Result<(), CryptError> {
+        if self.destroyed(&key.scope).await? {
+            return Err(CryptError::KeyDestroyed);
+        }
         self.collection
             .insert_one(doc! {
                 "_id": id_bson(&key.id),
@@ -91,10 +95,38 @@ impl MongoKeyStore {
             })
             .await
             .map_err(store_error)?;
+        // Destroyed meanwhile: the destruction may have deleted before this insert landed.
+        if self.destroyed(&key.scope).await? {
+            self.collection
+                .delete_one(doc! {"_id": id_bson(&key.id)})
+                .await
+                .map_err(store_error)?;
+            return Err(CryptError::KeyDestroyed);
+        }
         Ok(())
     }
 
+    /// Whether `scope` was destroyed (its tombstone, `{_id: "destroyed:<scope>"}`, exists).
+    async fn destroyed(&self, scope: &KeyScope) -> Result<bool, CryptError> {
+        let found = self
+            .collection
+            .find_one(doc! {"_id": tombstone(scope)})
+            .projection(doc! {"_id": 1})
+            .await
+            .map_err(store_error)?;
+        Ok(found.is_some())
+    }
+
     async fn destroy_now(&self, scope: &KeyScope) -> Result<u64, CryptError> {
+        // The tombstone first: an insert that lands after it is refused by its own check.
+        self.collection
+            .update_one(
+                doc! {"_id": tombstone(scope)},
+                doc! {"$set": {"destroyed_scope": scope.as_str()}},
+            )
+            .upsert(true)
+            .await
+            .map_err(store_error)?;
         let deleted = self
             .collection
             .delete_many(doc! {"scope": scope.as_str()})
@@ -102,6 +134,12 @@ impl MongoKeyStore {
             .map_err(store_error)?;
         Ok(deleted.deleted_count)
     }
+}
+
+/// The `_id` of the document that records `scope`'s destruction (a string: data keys' ids
+/// are binary, so the two never meet).
+fn tombstone(scope: &KeyScope) -> String {
+    format!("destroyed:{scope}")
 }
 
 fn id_bson(id: &DataKeyId) -> Bson {

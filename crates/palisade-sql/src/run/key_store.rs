@@ -17,7 +17,8 @@ enum Pool {
 
 /// A [`DataKeyStore`] in a table of its own: one row per data key (`id`, `key_name`,
 /// `scope`, `algorithm`, `kek_version`, `wrapped`, `created_at`), nothing secret (the keys
-/// are wrapped). Destroying a scope deletes its rows: keep the table's backups shorter-lived
+/// are wrapped), and one row with an empty `key_name` per destroyed scope (no key is stored
+/// for it again). Destroying a scope deletes its rows: keep the table's backups shorter-lived
 /// than your erasure promise. [`create_table`](Self::create_table) makes the table and its
 /// index; grant the service `SELECT, INSERT, DELETE` on it and nothing else.
 pub struct SqlKeyStore {
@@ -151,6 +152,19 @@ impl SqlKeyStore {
     }
 
     async fn insert_now(&self, key: &StoredKey) -> Result<(), CryptError> {
+        if self.destroyed(&key.scope).await? {
+            return Err(CryptError::KeyDestroyed);
+        }
+        self.insert_row(key).await?;
+        // Destroyed meanwhile: the destruction may have deleted before this insert landed.
+        if self.destroyed(&key.scope).await? {
+            self.delete_row(&key.id).await?;
+            return Err(CryptError::KeyDestroyed);
+        }
+        Ok(())
+    }
+
+    async fn insert_row(&self, key: &StoredKey) -> Result<(), CryptError> {
         let t = &self.table;
         on_pool!(self, pool, p => {
             let sql = format!(
@@ -173,10 +187,57 @@ impl SqlKeyStore {
         })
     }
 
-    async fn destroy_now(&self, scope: &KeyScope) -> Result<u64, CryptError> {
+    async fn delete_row(&self, id: &DataKeyId) -> Result<(), CryptError> {
         let t = &self.table;
         on_pool!(self, pool, p => {
-            let sql = format!("DELETE FROM {t} WHERE scope = {}", p(1));
+            let sql = format!("DELETE FROM {t} WHERE id = {}", p(1));
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(id.as_bytes().to_vec())
+                .execute(pool)
+                .await
+                .map_err(store_error)?;
+            Ok(())
+        })
+    }
+
+    /// Whether `scope` was destroyed: its tombstone, a row of `scope` whose `key_name` is
+    /// empty (no key has an empty name), exists.
+    async fn destroyed(&self, scope: &KeyScope) -> Result<bool, CryptError> {
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!("SELECT 1 FROM {t} WHERE scope = {} AND key_name = ''", p(1));
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.as_str().to_owned())
+                .fetch_optional(pool)
+                .await
+                .map_err(store_error)?;
+            Ok(row.is_some())
+        })
+    }
+
+    async fn destroy_now(&self, scope: &KeyScope) -> Result<u64, CryptError> {
+        // The tombstone first: an insert that lands after it is refused by its own check.
+        if !self.destroyed(scope).await? {
+            let id = DataKeyId::random()?;
+            let t = &self.table;
+            on_pool!(self, pool, p => {
+                let sql = format!(
+                    "INSERT INTO {t} (id, key_name, scope, algorithm, kek_version, wrapped, created_at) \
+                     VALUES ({}, '', {}, 0, 0, {}, 0)",
+                    p(1), p(2), p(3)
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(id.as_bytes().to_vec())
+                    .bind(scope.as_str().to_owned())
+                    .bind(Vec::<u8>::new())
+                    .execute(pool)
+                    .await
+                    .map_err(store_error)?;
+            });
+        }
+        let t = &self.table;
+        on_pool!(self, pool, p => {
+            let sql = format!("DELETE FROM {t} WHERE scope = {} AND key_name <> ''", p(1));
             let done = sqlx::query(AssertSqlSafe(sql))
                 .bind(scope.as_str().to_owned())
                 .execute(pool)

@@ -176,10 +176,20 @@ async fn create_whole(
         index::repair(&state, &user, id);
         return Err(error);
     }
+    // An erasure that began while this write was under way revoked the user's tokens: the
+    // record goes again, so none outlives the account.
+    if state.generations().read(&user.id).await? != user.claims.generation {
+        let _ = records.delete_one(doc! {"_id": id}).await;
+        if entity == INDEXED {
+            index::repair(&state, &user, id);
+        }
+        return Err(ApiError::unauthorized());
+    }
+    // Gone already: an erasure removed it.
     let stored = records
         .find_one_decrypted(doc! {"_id": id})
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or_else(ApiError::not_found)?;
     Ok((StatusCode::CREATED, Json(to_json(stored))))
 }
 

@@ -60,6 +60,9 @@ pub(crate) async fn erase(
 ) -> Result<StatusCode, ApiError> {
     let id = account_id(&user)?;
     let database = state.tenant(user.organization())?;
+    // Tokens first: no request of this user starts a write after this point, and one already
+    // under way finds its token revoked when it is done (and undoes its record).
+    state.generations().revoke(&user.id).await?;
     let erased = state
         .owned()
         .erase_owned(&database, user.id.as_str())
@@ -76,9 +79,7 @@ pub(crate) async fn erase(
     // The user's data key goes too: any copy of their encrypted fields (a backup, a replica)
     // becomes unreadable.
     state.fields().shred(&user.id).await?;
-    // The account's tokens die with it: every token issued so far, then (after the account
-    // is gone) any a sign-in racing the erasure was issued meanwhile.
-    state.generations().revoke(&user.id).await?;
+    // Any token a sign-in racing the erasure was issued meanwhile dies with the account.
     let users = state.directory().collection::<Document>("users");
     users
         .delete_one(doc! {"_id": id})

@@ -164,3 +164,87 @@ async fn contact_details_are_stored_encrypted_served_decrypted_and_shredded_with
     let err = cold.decrypt(&place, &backup).await.unwrap_err();
     assert!(matches!(err, CryptError::KeyDestroyed), "{err:?}");
 }
+
+/// Found by an outside attacker: writes racing `DELETE /me` left a data key, and records it
+/// could decrypt, after the erasure answered 204. Now the tokens are revoked first, a write
+/// that finds its token revoked when done undoes its record, and a shredded scope stores no
+/// key again.
+#[tokio::test]
+async fn writes_racing_an_erasure_leave_no_key_and_no_record() {
+    let started = start_with(&[("RATE_LIMIT_ENABLED", "false".to_owned())]).await;
+    let base = started.base.clone();
+    let http = Client::new();
+    let mongo = raw_mongo().await;
+    let directory = mongo.database(&started.mongo_db);
+    for round in 0..3 {
+        let email = format!("{}@example.com", unique_name("racer"));
+        let password = "a long enough password";
+        let mut token = sign_up(&http, &base, &email, password).await;
+        let user = claims(&token);
+        let user_id = user["user_id"].as_str().unwrap().to_owned();
+        let tenant = started.tenant_database(user["organization_id"].as_str().unwrap());
+        call(
+            http.post(format!("{base}/clients"))
+                .bearer_auth(&token)
+                .json(&json!({"name": "first", "email": "a@example.com"})),
+        )
+        .await;
+        loop {
+            let writes: Vec<_> = (0..8)
+                .map(|i| {
+                    let (http, base, token) = (http.clone(), base.clone(), token.clone());
+                    tokio::spawn(async move {
+                        call(http.post(format!("{base}/clients")).bearer_auth(&token).json(&json!({"name": i, "email": format!("{i}@example.com"), "phone": "+1 555 0100"}))).await.0
+                    })
+                })
+                .collect();
+            let erased = http
+                .delete(format!("{base}/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            for write in writes {
+                let status = write.await.unwrap();
+                assert!(
+                    [
+                        StatusCode::CREATED,
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::NOT_FOUND,
+                        StatusCode::GONE,
+                        StatusCode::SERVICE_UNAVAILABLE
+                    ]
+                    .contains(&status),
+                    "round {round}: a racing write answered {status}"
+                );
+            }
+            if erased == StatusCode::NO_CONTENT {
+                break;
+            }
+            // Records written meanwhile: the account stays, to be erased again.
+            assert_eq!(erased, StatusCode::CONFLICT, "round {round}");
+            let (_, body) = call(
+                http.post(format!("{base}/signin"))
+                    .json(&json!({"email": email, "password": password})),
+            )
+            .await;
+            token = body["access_token"].as_str().unwrap().to_owned();
+        }
+        // Every racing write has answered, so every one has undone itself if it had to.
+        let scope = format!("user:{user_id}");
+        let keys = directory
+            .collection::<Document>("data_keys")
+            .count_documents(doc! {"scope": &scope})
+            .await
+            .unwrap();
+        assert_eq!(keys, 0, "round {round}: a data key outlived the erasure");
+        let records = mongo
+            .database(&tenant)
+            .collection::<Document>("clients")
+            .count_documents(doc! {"user_id": &user_id})
+            .await
+            .unwrap();
+        assert_eq!(records, 0, "round {round}: a record outlived the erasure");
+    }
+}
