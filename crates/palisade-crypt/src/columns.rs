@@ -91,6 +91,16 @@ impl EncryptedColumns {
         &self.table
     }
 
+    /// The encrypted columns, each with its blind index column if it has one.
+    pub fn encrypted(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.columns.iter().map(|spec| {
+            (
+                spec.name.as_str(),
+                spec.index.as_ref().map(|(_, c)| c.as_str()),
+            )
+        })
+    }
+
     /// What `column` is, if it is encrypted or a blind index (names compared ASCII
     /// case-insensitively, as SQL compares unquoted names).
     #[must_use]

@@ -29,5 +29,5 @@ pub use run::{
     verify_privileges,
 };
 #[cfg(feature = "crypt")]
-pub use run::{EncryptedQuery, SqlKeyStore};
+pub use run::{EncryptedQuery, Reencrypted, SqlKeyStore, reencrypt_rows};
 pub use sort::{Direction, SortError, SortKey, SortKeys};

@@ -9,6 +9,8 @@ mod error;
 #[cfg(feature = "crypt")]
 mod key_store;
 mod privileges;
+#[cfg(feature = "crypt")]
+mod reencrypt;
 mod rewrite;
 mod rows;
 mod user;
@@ -33,6 +35,9 @@ pub use key_store::SqlKeyStore;
 pub use privileges::{
     Excess, Expect, PrivilegeReport, VerifyError, VerifyPrivileges, verify_privileges,
 };
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use reencrypt::{Reencrypted, reencrypt_rows};
 use rewrite::rewrite;
 pub use rows::RowStream;
 pub use user::{AsUser, AsUserQuery, USER_SETTING};
