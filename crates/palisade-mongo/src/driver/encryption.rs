@@ -218,7 +218,7 @@ impl<T: Send + Sync> ScopedCollection<T> {
 }
 
 #[cfg(feature = "crypt")]
-impl<T: serde::de::DeserializeOwned + Send + Sync> ScopedCollection<T> {
+impl<T: serde::de::DeserializeOwned + Send + Sync + 'static> ScopedCollection<T> {
     /// The owner's documents that match `filter`, with their encrypted fields decrypted.
     ///
     /// # Errors
@@ -274,7 +274,15 @@ impl<T: serde::de::DeserializeOwned + Send + Sync> ScopedCollection<T> {
                 .await
                 .map_err(DriverError::Crypt)?;
         }
-        bson::from_document(document).map_err(|_| DriverError::Serialize)
+        // A collection of `Document`s takes the document as it is (no serde round trip).
+        let document: Box<dyn std::any::Any> = Box::new(document);
+        match document.downcast::<T>() {
+            Ok(same) => Ok(*same),
+            Err(document) => match document.downcast::<Document>() {
+                Ok(document) => bson::from_document(*document).map_err(|_| DriverError::Serialize),
+                Err(_) => Err(DriverError::Serialize),
+            },
+        }
     }
 }
 
