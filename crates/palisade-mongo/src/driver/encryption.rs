@@ -258,12 +258,20 @@ impl<T: serde::de::DeserializeOwned + Send + Sync + 'static> ScopedCollection<T>
     /// As [`find_decrypted`](Self::find_decrypted).
     #[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
     pub async fn find_one_decrypted(&self, filter: Document) -> Result<Option<T>, DriverError> {
-        let options = mongodb::options::FindOptions::builder().limit(1).build();
-        Ok(self
-            .find_decrypted(filter, options)
-            .await?
-            .into_iter()
-            .next())
+        let scoped = self.checked(self.scoped_filter(filter))?;
+        let running = self.started("find", self.collection.name(), Some(&scoped));
+        // `find_one`, as the driver sends it: one batch, no cursor left for a `getMore`.
+        let result = self
+            .collection
+            .clone_with_type::<Document>()
+            .find_one(scoped)
+            .await;
+        let found =
+            super::collection::ended(running, result, |found| Some(u64::from(found.is_some())))?;
+        match found {
+            Some(document) => Ok(Some(self.decrypted(document).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn decrypted(&self, mut document: Document) -> Result<T, DriverError> {
