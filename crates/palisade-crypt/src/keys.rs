@@ -76,6 +76,20 @@ impl KeyScope {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// How a key store records that the scope was destroyed: `destroyed:` and the SHA-256 of
+    /// the scope in hex, so the record names no erased owner.
+    #[must_use]
+    pub fn tombstone(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        let mut out = String::with_capacity(10 + 64);
+        out.push_str("destroyed:");
+        for byte in digest {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out
+    }
 }
 
 impl fmt::Display for KeyScope {
@@ -219,6 +233,9 @@ mod tests {
         assert!(KeyName::new("p i i").is_err());
         assert!(KeyName::new(&"a".repeat(65)).is_err());
         assert!(KeyScope::new("user:42").is_ok());
+        let tombstone = KeyScope::new("user:42").unwrap().tombstone();
+        assert_eq!(tombstone.len(), 10 + 64);
+        assert!(tombstone.starts_with("destroyed:") && !tombstone.contains("42"));
         assert!(KeyScope::new("").is_err());
         assert!(KeyScope::new("user 42").is_err());
         assert!(KeyScope::new("x".repeat(201)).is_err());

@@ -15,8 +15,8 @@ use crate::driver::DriverError;
 
 /// A [`DataKeyStore`] in a MongoDB collection: one document per data key,
 /// `{_id: <16-byte id>, key_name, scope, algorithm, kek_version, wrapped, created_at}`, nothing
-/// secret (the keys are wrapped), and one `{_id: "destroyed:<scope>"}` per destroyed scope (no
-/// key is stored for it again). Destroying a scope deletes its documents: keep the
+/// secret (the keys are wrapped), and one `{_id: "destroyed:<SHA-256 of the scope>"}` per
+/// destroyed scope (no key is stored for it again; the record names no erased owner). Destroying a scope deletes its documents: keep the
 /// collection's backups shorter-lived than your erasure promise, since a restored backup
 /// brings the keys back.
 ///
@@ -106,11 +106,12 @@ impl MongoKeyStore {
         Ok(())
     }
 
-    /// Whether `scope` was destroyed (its tombstone, `{_id: "destroyed:<scope>"}`, exists).
+    /// Whether `scope` was destroyed (its tombstone, `{_id: "destroyed:<SHA-256 of the
+    /// scope>"}`, a string where keys' ids are binary, exists).
     async fn destroyed(&self, scope: &KeyScope) -> Result<bool, CryptError> {
         let found = self
             .collection
-            .find_one(doc! {"_id": tombstone(scope)})
+            .find_one(doc! {"_id": scope.tombstone()})
             .projection(doc! {"_id": 1})
             .await
             .map_err(store_error)?;
@@ -121,8 +122,8 @@ impl MongoKeyStore {
         // The tombstone first: an insert that lands after it is refused by its own check.
         self.collection
             .update_one(
-                doc! {"_id": tombstone(scope)},
-                doc! {"$set": {"destroyed_scope": scope.as_str()}},
+                doc! {"_id": scope.tombstone()},
+                doc! {"$set": {"destroyed": true}},
             )
             .upsert(true)
             .await
@@ -134,12 +135,6 @@ impl MongoKeyStore {
             .map_err(store_error)?;
         Ok(deleted.deleted_count)
     }
-}
-
-/// The `_id` of the document that records `scope`'s destruction (a string: data keys' ids
-/// are binary, so the two never meet).
-fn tombstone(scope: &KeyScope) -> String {
-    format!("destroyed:{scope}")
 }
 
 fn id_bson(id: &DataKeyId) -> Bson {

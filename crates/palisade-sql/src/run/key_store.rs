@@ -17,8 +17,8 @@ enum Pool {
 
 /// A [`DataKeyStore`] in a table of its own: one row per data key (`id`, `key_name`,
 /// `scope`, `algorithm`, `kek_version`, `wrapped`, `created_at`), nothing secret (the keys
-/// are wrapped), and one row with an empty `key_name` per destroyed scope (no key is stored
-/// for it again). Destroying a scope deletes its rows: keep the table's backups shorter-lived
+/// are wrapped), and one row with an empty `key_name` per destroyed scope, its `scope` the
+/// SHA-256 of the destroyed one (no key is stored for it again; no erased owner named). Destroying a scope deletes its rows: keep the table's backups shorter-lived
 /// than your erasure promise. [`create_table`](Self::create_table) makes the table and its
 /// index; grant the service `SELECT, INSERT, DELETE` on it and nothing else.
 pub struct SqlKeyStore {
@@ -200,14 +200,15 @@ impl SqlKeyStore {
         })
     }
 
-    /// Whether `scope` was destroyed: its tombstone, a row of `scope` whose `key_name` is
-    /// empty (no key has an empty name), exists.
+    /// Whether `scope` was destroyed: its tombstone, a row whose `key_name` is empty (no key
+    /// has an empty name) and whose `scope` is [`KeyScope::tombstone`] (naming no erased
+    /// owner), exists.
     async fn destroyed(&self, scope: &KeyScope) -> Result<bool, CryptError> {
         let t = &self.table;
         on_pool!(self, pool, p => {
             let sql = format!("SELECT 1 FROM {t} WHERE scope = {} AND key_name = ''", p(1));
             let row = sqlx::query(AssertSqlSafe(sql))
-                .bind(scope.as_str().to_owned())
+                .bind(scope.tombstone())
                 .fetch_optional(pool)
                 .await
                 .map_err(store_error)?;
@@ -228,7 +229,7 @@ impl SqlKeyStore {
                 );
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(id.as_bytes().to_vec())
-                    .bind(scope.as_str().to_owned())
+                    .bind(scope.tombstone())
                     .bind(Vec::<u8>::new())
                     .execute(pool)
                     .await
