@@ -7,7 +7,8 @@ use crate::{QueryEvent, QueryPhase, SecurityEvent, Sink};
 /// The tracing target of every audit event.
 pub const TARGET: &str = "palisade::audit";
 
-/// Emits each event as a `tracing` event at `INFO` with target [`TARGET`], its fields under
+/// Emits each event as a `tracing` event with target [`TARGET`] (at `INFO`; a query's start
+/// at `DEBUG`, since its end carries everything the start says and the outcome), its fields under
 /// OpenTelemetry's names (`db.system.name`, `db.query.summary`, `error.type`, `user.id`,
 /// `client.address`, ...), to the subscriber that was the default where the sink was made
 /// (the global one, or a thread's own). Events come from the audit thread, so they carry the
@@ -67,27 +68,39 @@ fn query(event: &QueryEvent) {
             outcome.error_type(),
         ),
     };
-    tracing::info!(
-        target: TARGET,
-        event = name,
-        query_id = event.id(),
-        db.system.name = target.system().name(),
-        db.namespace = target.namespace(),
-        db.collection.name = info.collection(),
-        db.operation.name = info.operation(),
-        db.query.summary = info.summary(),
-        db.query.text = info.text(),
-        db.query.parameters = parameters.as_deref(),
-        server.address = target.server_address(),
-        server.port = target.server_port(),
-        elapsed_us,
-        db.response.returned_rows = rows,
-        db.response.status_code = status,
-        "error.type" = error,
-        user.id = actor.user.as_deref(),
-        request_id = actor.request_id.as_deref(),
-        client.address = actor.client.map(tracing::field::display),
-    );
+    // The start at DEBUG: the end carries all it says and the outcome, so an INFO log has one
+    // line per query; the chained log keeps both.
+    macro_rules! emit {
+        ($level:expr) => {
+            tracing::event!(
+                target: TARGET,
+                $level,
+                event = name,
+                query_id = event.id(),
+                db.system.name = target.system().name(),
+                db.namespace = target.namespace(),
+                db.collection.name = info.collection(),
+                db.operation.name = info.operation(),
+                db.query.summary = info.summary(),
+                db.query.text = info.text(),
+                db.query.parameters = parameters.as_deref(),
+                server.address = target.server_address(),
+                server.port = target.server_port(),
+                elapsed_us,
+                db.response.returned_rows = rows,
+                db.response.status_code = status,
+                "error.type" = error,
+                user.id = actor.user.as_deref(),
+                request_id = actor.request_id.as_deref(),
+                client.address = actor.client.map(tracing::field::display),
+            )
+        };
+    }
+    if elapsed_us.is_none() {
+        emit!(tracing::Level::DEBUG);
+    } else {
+        emit!(tracing::Level::INFO);
+    }
 }
 
 fn security(event: &SecurityEvent) {

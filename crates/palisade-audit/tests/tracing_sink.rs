@@ -72,9 +72,10 @@ fn json_events_carry_opentelemetry_names_and_no_values() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(events.len(), 3, "{text}");
+    // At INFO, one line per query (its end) and one per security event.
+    assert_eq!(events.len(), 2, "{text}");
     assert!(events.iter().all(|e| e["target"] == TARGET));
-    let end = &events[1]["fields"];
+    let end = &events[0]["fields"];
     assert_eq!(end["event"], "db.query.end");
     assert_eq!(end["db.system.name"], "mariadb");
     assert_eq!(end["db.namespace"], "shop");
@@ -84,10 +85,53 @@ fn json_events_carry_opentelemetry_names_and_no_values() {
     assert_eq!(end["error.type"], "database");
     assert_eq!(end["server.port"], 3306);
     assert_eq!(end["db.query.parameters"], "password_hash, note, id");
-    let security = &events[2]["fields"];
+    let security = &events[1]["fields"];
     assert_eq!(security["security.kind"], "guard_refused");
     assert_eq!(security["security.reason"], "tautology");
     assert_eq!(security["user.id"], "u-1");
+}
+
+#[test]
+fn a_query_start_is_a_debug_line_before_its_end() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer({
+            let buffer = buffer.clone();
+            move || buffer.clone()
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let audit = Audit::builder().sink(TracingSink::new()).build();
+    emit(&audit, &Canary::new());
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let levels_and_names: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["level"].as_str().unwrap(),
+                e["fields"]["event"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        levels_and_names,
+        [
+            ("DEBUG", "db.query.start"),
+            ("INFO", "db.query.end"),
+            ("INFO", "security")
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        events[0]["fields"]["query_id"], events[1]["fields"]["query_id"],
+        "{text}"
+    );
 }
 
 #[test]
@@ -137,7 +181,7 @@ fn palisade_redacts_json_formatter_carries_audit_events_and_still_masks() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(events.len(), 4, "{text}");
-    assert_eq!(events[1]["fields"]["db.query.summary"], "UPDATE users");
-    assert_eq!(events[3]["fields"]["security.kind"], "auth_failed");
+    assert_eq!(events.len(), 3, "{text}");
+    assert_eq!(events[0]["fields"]["db.query.summary"], "UPDATE users");
+    assert_eq!(events[2]["fields"]["security.kind"], "auth_failed");
 }

@@ -9,15 +9,35 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use palisade_redact::RedactingFormat;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
 
 use crate::settings::LogFormat;
 
-/// Installs the process-wide subscriber (once; later calls change nothing).
-pub fn init(format: LogFormat) {
+/// Installs the process-wide subscriber writing to standard output (once; later calls
+/// change nothing). Lines are written by a thread of their own, so a request never waits on
+/// the terminal or the pipe; none is dropped (a full queue makes the logging call wait). Keep
+/// the guard until the end: dropping it writes what is queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("crud-api-log")
+        .finish(std::io::stdout());
+    install(format, writer);
+    guard
+}
+
+/// Installs the process-wide subscriber writing through `writer`, the service's format
+/// (JSON or text, every line redacted) at `INFO` (once; later calls change nothing).
+pub fn install<W>(format: LogFormat, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
         .with_ansi(false);
     let installed = match format {
         LogFormat::Json => builder

@@ -34,6 +34,8 @@ use palisade_test::bench::{Row, report};
 const JWT_KEY: &str = "the load run's token key, thirty-two bytes or more";
 const AUDIT_KEY: &str = "the load run's audit checkpoint key, 32 bytes+";
 const USERS: usize = 200;
+/// Rounds of the overhead comparison, with and without the layers in turn.
+const ROUNDS: u32 = 5;
 
 fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -96,18 +98,23 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(run());
+    let log = runtime.block_on(run());
+    // The service's last lines (the drivers' goodbyes as the runtime stops) still have a
+    // writer.
+    drop(runtime);
+    drop(log);
 }
 
-/// The service's log, as JSON lines in `dir/service.log` (the access lines name each
-/// answer's route and status).
-fn log_to(dir: &Path) {
+/// The service's log as the service writes it (its JSON format, redacted, through a writer
+/// thread), to `dir/service.log` (the access lines name each answer's route and status).
+/// Keep the guard until the log is read.
+fn log_to(dir: &Path) -> tracing_appender::non_blocking::WorkerGuard {
     let file = std::fs::File::create(dir.join("service.log")).unwrap();
-    tracing_subscriber::fmt()
-        .json()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(file);
+    crud_api::logs::install(crud_api::LogFormat::Json, writer);
+    guard
 }
 
 /// The access lines of `dir/service.log` with a 5xx status other than 503.
@@ -120,14 +127,14 @@ fn server_errors(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-async fn run() {
+async fn run() -> tracing_appender::non_blocking::WorkerGuard {
     let seconds = setting("LOAD_SECONDS", 60);
     let connections = setting("LOAD_CONNECTIONS", 200);
     let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/load")
         .join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    log_to(&dir);
+    let log = log_to(&dir);
     let accounts = format!("load_{}", std::process::id());
     let bao = palisade_test::OpenBao::start_own(false);
     let _ = bao.cli(&["kv", "put", "secret/crud-api", &format!("jwt={JWT_KEY}")]);
@@ -209,6 +216,26 @@ async fn run() {
         .collect();
     std::fs::write(&data, lines.join("\n") + "\n").unwrap();
 
+    // `LOAD_ONLY=overhead`: the layers' cost alone, each read apart, for profiling
+    // (`LOAD_SECONDS` long each); no steady run, no faults.
+    if std::env::var("LOAD_ONLY").is_ok_and(|only| only == "overhead") {
+        for mix in ["list", "get", "reads"] {
+            let (with, without) = compare(&origin, &bare, &data, mix, seconds).await;
+            eprintln!(
+                "load: {mix}: p50 {} µs with every layer, {} µs without ({:+} µs); p90 {} / {} µs; statuses {:?}",
+                with.p50_us,
+                without.p50_us,
+                with.p50_us as i64 - without.p50_us as i64,
+                with.p90_us,
+                without.p90_us,
+                with.statuses
+            );
+        }
+        let _ = stop.send(());
+        server.await.unwrap();
+        return log;
+    }
+
     // The steady run, memory sampled every second.
     eprintln!("load: {seconds} s of mixed traffic from {connections} connections");
     let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -262,19 +289,7 @@ async fn run() {
 
     // The layers' cost: the same reads, one connection, with and without Palisade.
     eprintln!("load: the same reads with and without Palisade, one connection");
-    let (with, without) = {
-        let (origin, bare, data) = (origin.clone(), bare.clone(), data.clone());
-        tokio::task::spawn_blocking(move || {
-            let _warm = wrk::run(&origin, &data, "reads", 1, 1, 3);
-            let _warm = wrk::run(&bare, &data, "reads", 1, 1, 3);
-            (
-                wrk::run(&origin, &data, "reads", 1, 1, 15),
-                wrk::run(&bare, &data, "reads", 1, 1, 15),
-            )
-        })
-        .await
-        .unwrap()
-    };
+    let (with, without) = compare(&origin, &bare, &data, "reads", 15).await;
     let overhead = with.p50_us as f64 - without.p50_us as f64;
     row(
         format!(
@@ -390,6 +405,71 @@ async fn run() {
         "flat: <= 1.2x",
         rss_end <= rss_warm * 1.2,
     );
+    log
+}
+
+/// The same reads (`mix`), one connection, `seconds` long, against the service with every
+/// layer (`origin`) and without them (`bare`), each warmed first: (with, without).
+async fn compare(
+    origin: &str,
+    bare: &str,
+    data: &Path,
+    mix: &'static str,
+    seconds: u32,
+) -> (wrk::Outcome, wrk::Outcome) {
+    let (origin, bare, data) = (origin.to_owned(), bare.to_owned(), data.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let _warm = wrk::run(&origin, &data, mix, 1, 1, 3);
+        let _warm = wrk::run(&bare, &data, mix, 1, 1, 3);
+        // Alternating rounds, so a drift in the machine or the database during the run
+        // weighs on both sides alike.
+        let mut with_runs = Vec::new();
+        let mut without_runs = Vec::new();
+        let (mut with_cpu, mut without_cpu) = (0, 0);
+        let db = std::env::var("EXP_DB_PID").unwrap_or_else(|_| "self".into());
+        let (mut with_db, mut without_db) = (0, 0);
+        for round in 0..ROUNDS {
+            let first_bare = round % 2 == 1;
+            for bare_turn in [first_bare, !first_bare] {
+                let before = cpu_us();
+                let db_before = cpu_of(&db);
+                if bare_turn {
+                    without_runs.push(wrk::run(&bare, &data, mix, 1, 1, seconds.div_ceil(ROUNDS)));
+                    without_cpu += cpu_us() - before;
+                    without_db += cpu_of(&db) - db_before;
+                } else {
+                    with_runs.push(wrk::run(&origin, &data, mix, 1, 1, seconds.div_ceil(ROUNDS)));
+                    with_cpu += cpu_us() - before;
+                    with_db += cpu_of(&db) - db_before;
+                }
+            }
+        }
+        let with = wrk::Outcome::merged(&with_runs);
+        let without = wrk::Outcome::merged(&without_runs);
+        eprintln!("load: {mix}: database CPU per request {} / {} µs", with_db / with.requests.max(1), without_db / without.requests.max(1));
+        eprintln!(
+            "load: {mix}: CPU per request {} µs with every layer, {} µs without; p50 by round {:?} / {:?}",
+            with_cpu / with.requests.max(1),
+            without_cpu / without.requests.max(1),
+            with_runs.iter().map(|r| r.p50_us).collect::<Vec<_>>(),
+            without_runs.iter().map(|r| r.p50_us).collect::<Vec<_>>(),
+        );
+        (with, without)
+    })
+    .await
+    .unwrap()
+}
+
+/// The CPU time this process has used so far (user and system, every thread), in µs.
+fn cpu_us() -> u64 {
+    cpu_of("self")
+}
+
+fn cpu_of(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    // utime and stime, in clock ticks of 10 ms.
+    (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) * 10_000
 }
 
 /// The time of day (UTC), for matching the run's events with the databases' timestamps.

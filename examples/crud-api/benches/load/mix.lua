@@ -1,7 +1,7 @@
 -- crud-api's load mix for wrk (`cargo xtask load`). LOAD_DATA names a file of seeded users,
 -- one per line: TOKEN CLIENT_ID PROJECT_ID. LOAD_MIX is `mix` (lists, reads, creates,
 -- updates, reports and failing sign-ins from many addresses behind the trusted proxy) or
--- `reads` (lists and reads only, for the overhead comparison). `done` prints one line,
+-- `reads` (lists and reads only, for the overhead comparison; `list` and `get` each alone). `done` prints one line,
 -- `LOAD_RESULT {json}`, with the latency percentiles and the count of each status.
 local users = {}
 for line in io.lines(os.getenv("LOAD_DATA")) do
@@ -32,10 +32,10 @@ function request()
     ["content-type"] = "application/json",
   }
   local pick = n % 20
-  if mix == "reads" then
-    if pick % 2 == 0 then
-      return wrk.format("GET", "/api/v1/clients?filters=" .. filter, headers)
-    end
+  if mix == "list" or (mix == "reads" and pick % 2 == 0) then
+    return wrk.format("GET", "/api/v1/clients?filters=" .. filter, headers)
+  end
+  if mix == "get" or mix == "reads" then
     return wrk.format("GET", "/api/v1/projects/" .. user.project, headers)
   end
   if pick < 8 then

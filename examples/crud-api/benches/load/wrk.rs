@@ -23,6 +23,31 @@ impl Outcome {
         self.requests as f64 / (self.micros as f64 / 1e6)
     }
 
+    /// Several runs as one: their requests, time and statuses summed, each percentile the
+    /// median of the runs' (an odd number of equally long runs keeps it one run's figure).
+    pub(crate) fn merged(runs: &[Self]) -> Self {
+        let median = |pick: fn(&Self) -> u64| {
+            let mut figures: Vec<u64> = runs.iter().map(pick).collect();
+            figures.sort_unstable();
+            figures.get(figures.len() / 2).copied().unwrap_or(0)
+        };
+        let mut statuses = BTreeMap::new();
+        for run in runs {
+            for (status, count) in &run.statuses {
+                *statuses.entry(*status).or_default() += count;
+            }
+        }
+        Self {
+            requests: runs.iter().map(|r| r.requests).sum(),
+            micros: runs.iter().map(|r| r.micros).sum(),
+            p50_us: median(|r| r.p50_us),
+            p90_us: median(|r| r.p90_us),
+            p99_us: median(|r| r.p99_us),
+            socket_errors: runs.iter().map(|r| r.socket_errors).sum(),
+            statuses,
+        }
+    }
+
     /// The statuses outside `allowed`, with their counts.
     pub(crate) fn unexpected(&self, allowed: &[u16]) -> Vec<(u16, u64)> {
         self.statuses
