@@ -30,6 +30,8 @@ use palisade_test::bench::{Row, keep, median_pair_ms, report};
 use palisade_test::python::run_script;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
+#[path = "redact/formatter.rs"]
+mod formatter;
 #[path = "redact/single_lines.rs"]
 mod single_lines;
 #[path = "redact/site_packages.rs"]
@@ -363,6 +365,10 @@ fn peers_on_corpora() {
 }
 
 fn main() {
+    formatter::run();
+    if std::env::var_os("REDACT_BENCH_FORMATTER_ONLY").is_some() {
+        return;
+    }
     site_packages::run();
     let redactor = Redactor::new();
     single_lines::run("secrets", &redactor);

@@ -74,8 +74,7 @@ impl Walk<'_> {
                     self.masked(end);
                     return Some(());
                 }
-                let raw = self.src.get(self.at..end)?;
-                let text: String = serde_json::from_str(raw).ok()?;
+                let text = string_text(self.src.get(self.at..end)?)?;
                 match self.masker.redactor().redact(&text) {
                     std::borrow::Cow::Borrowed(_) => self.copy_to(end),
                     std::borrow::Cow::Owned(redacted) => {
@@ -121,7 +120,7 @@ impl Walk<'_> {
             }
             let sensitive = if close == b'}' {
                 let end = string_end(self.src, self.at)?;
-                let key: String = serde_json::from_str(self.src.get(self.at..end)?).ok()?;
+                let key = string_text(self.src.get(self.at..end)?)?;
                 self.copy_to(end)?;
                 self.whitespace();
                 if self.peek()? != b':' {
@@ -141,6 +140,19 @@ impl Walk<'_> {
             }
         }
     }
+}
+
+/// The text of a JSON string literal (quotes included in `raw`): borrowed when it has no
+/// escape (the common case, no allocation), decoded by serde_json otherwise; `None` when it is
+/// not a valid literal.
+fn string_text(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.bytes().all(|b| b != b'\\' && b != b'"' && b >= 0x20) {
+        return Some(std::borrow::Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(raw)
+        .ok()
+        .map(std::borrow::Cow::Owned)
 }
 
 /// Where the string that starts at `at` ends (after its closing quote).

@@ -9,49 +9,62 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use palisade_redact::RedactingFormat;
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
 
 use crate::settings::LogFormat;
 
 /// Installs the process-wide subscriber writing to standard output (once; later calls
-/// change nothing). Lines are written by a thread of their own, so a request never waits on
-/// the terminal or the pipe; none is dropped (a full queue makes the logging call wait). Keep
-/// the guard until the end: dropping it writes what is queued.
-#[must_use = "dropping the guard stops the log writer"]
-pub fn init(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("crud-api-log")
-        .finish(std::io::stdout());
-    install(format, writer);
-    guard
+/// change nothing). Each line is written whole as it is made (standard output is
+/// line-buffered): nothing waits in memory for a crash to lose, and no writer thread is woken
+/// per line (on a busy service that costs more than the write).
+pub fn init(format: LogFormat) {
+    let _always_on = install(format, std::io::stdout);
 }
 
+/// Turns the log off and on again (the load benchmark measures the layers without it).
+pub type LogSwitch = Box<dyn Fn(bool) + Send + Sync>;
+
 /// Installs the process-wide subscriber writing through `writer`, the service's format
-/// (JSON or text, every line redacted) at `INFO` (once; later calls change nothing).
-pub fn install<W>(format: LogFormat, writer: W)
+/// (JSON or text, every line redacted) at `INFO` (once; later calls change nothing, and their
+/// switch does nothing).
+pub fn install<W>(format: LogFormat, writer: W) -> LogSwitch
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(LevelFilter::INFO);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false);
+    let registry = tracing_subscriber::registry().with(filter);
     let installed = match format {
-        LogFormat::Json => builder
-            .fmt_fields(JsonFields::new())
-            .event_format(RedactingFormat::new(
-                tracing_subscriber::fmt::format().json().flatten_event(true),
-            ))
+        LogFormat::Json => registry
+            .with(
+                layer
+                    .fmt_fields(JsonFields::new())
+                    .event_format(RedactingFormat::new(
+                        tracing_subscriber::fmt::format().json().flatten_event(true),
+                    )),
+            )
             .try_init(),
-        LogFormat::Text => builder
-            .event_format(RedactingFormat::new(tracing_subscriber::fmt::format()))
+        LogFormat::Text => registry
+            .with(layer.event_format(RedactingFormat::new(tracing_subscriber::fmt::format())))
             .try_init(),
     };
     // A subscriber installed before (a test harness) stays.
-    drop(installed);
+    if installed.is_err() {
+        return Box::new(|_| {});
+    }
+    Box::new(move |on| {
+        let _ = handle.reload(if on {
+            LevelFilter::INFO
+        } else {
+            LevelFilter::OFF
+        });
+    })
 }
 
 /// One line per request: method, route template, status, duration.

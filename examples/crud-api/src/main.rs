@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> ExitCode {
-    let _log = crud_api::logs::init(settings.log_format);
+    crud_api::logs::init(settings.log_format);
     let state = match AppState::new(&settings, Arc::new(NoOutbox)).await {
         Ok(state) => state,
         Err(error) => return fail(&error),

@@ -19,8 +19,6 @@ use mongodb::options::FindOptions;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub(crate) static FIND_US: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
-
 struct Bare {
     client: mongodb::Client,
     accounts: String,
@@ -76,7 +74,6 @@ async fn list(
         .limit(100)
         .sort(doc! {"_id": 1})
         .build();
-    let started = std::time::Instant::now();
     let found: Vec<Document> = collection(&bare, &claims, &entity)
         .find(doc! {"$and": [filter], "user_id": &claims.sub})
         .with_options(options)
@@ -85,7 +82,6 @@ async fn list(
         .try_collect()
         .await
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
-    FIND_US.lock().unwrap().push(started.elapsed().as_micros() as u64);
     Ok(Json(Value::Array(
         found
             .into_iter()

