@@ -52,12 +52,13 @@ fn emit(audit: &Audit, canary: &Canary) {
     audit.flush();
 }
 
-#[test]
-fn json_events_carry_opentelemetry_names_and_no_values() {
-    let canary = Canary::new();
+/// The JSON lines a `TracingSink` writes for `emit`, through tracing-subscriber's JSON
+/// format at `level`.
+fn json_lines_of_emit(level: tracing::Level, canary: &Canary) -> String {
     let buffer = Buffer::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
+        .with_max_level(level)
         .with_writer({
             let buffer = buffer.clone();
             move || buffer.clone()
@@ -65,8 +66,14 @@ fn json_events_carry_opentelemetry_names_and_no_values() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let audit = Audit::builder().sink(TracingSink::new()).build();
-    emit(&audit, &canary);
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    emit(&audit, canary);
+    String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+}
+
+#[test]
+fn json_events_carry_opentelemetry_names_and_no_values() {
+    let canary = Canary::new();
+    let text = json_lines_of_emit(tracing::Level::INFO, &canary);
     canary.assert_absent("JSON audit events", &text);
     let events: Vec<serde_json::Value> = text
         .lines()
@@ -93,19 +100,7 @@ fn json_events_carry_opentelemetry_names_and_no_values() {
 
 #[test]
 fn a_query_start_is_a_debug_line_before_its_end() {
-    let buffer = Buffer::default();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer({
-            let buffer = buffer.clone();
-            move || buffer.clone()
-        })
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let audit = Audit::builder().sink(TracingSink::new()).build();
-    emit(&audit, &Canary::new());
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = json_lines_of_emit(tracing::Level::DEBUG, &Canary::new());
     let events: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
