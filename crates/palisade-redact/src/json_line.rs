@@ -211,6 +211,24 @@ mod tests {
         let _parsed: serde_json::Value = serde_json::from_str(&redacted).unwrap();
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The borrowed path reads a literal exactly as serde_json decodes it, escapes,
+        /// quotes, control characters and any Unicode included.
+        #[test]
+        fn a_string_literal_reads_as_serde_json_decodes_it(text in "\\PC*|[\\x00-\\x7f\"\\\\]*") {
+            let literal = serde_json::to_string(&text).unwrap();
+            let read = string_text(&literal);
+            proptest::prop_assert_eq!(read.as_deref(), Some(text.as_str()));
+            let unicode_escaped: String = std::iter::once("\"".to_owned())
+                .chain(text.encode_utf16().map(|unit| format!("\\u{unit:04x}")))
+                .chain(std::iter::once("\"".to_owned()))
+                .collect();
+            let read = string_text(&unicode_escaped);
+            proptest::prop_assert_eq!(read.as_deref(), Some(text.as_str()));
+        }
+    }
+
     #[test]
     fn text_and_broken_json_are_not_json_lines() {
         let masker = FieldMasker::new();
