@@ -23,9 +23,9 @@ pub use code::{
 pub use extract::{Bearer, BearerVerifier, TURNSTILE_HEADER, Turnstile, bearer_token};
 pub use jwks::{ENTRA_COMMON_KEYS, JwksStats, JwksVerifier};
 pub use token::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, IssueError, KeyInvalid, KeyLoadError, MAX_LEEWAY,
-    OwnAlgorithm, Registered, SigningKey, TokenIssuer, TokenRefused, TokenVerifier, Verified,
-    VerifierConfigInvalid, VerifyingKey,
+    CachedVerifier, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, IssueError, KeyInvalid, KeyLoadError,
+    MAX_LEEWAY, OwnAlgorithm, Registered, SigningKey, TokenIssuer, TokenRefused, TokenVerifier,
+    Verified, VerifierConfigInvalid, VerifyingKey,
 };
 pub use turnstile::{
     SITEVERIFY_URL, TurnstileAccepted, TurnstileConfigInvalid, TurnstileErrorCode,

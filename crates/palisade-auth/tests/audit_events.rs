@@ -82,3 +82,32 @@ async fn refusals_are_reported_with_their_reason_and_nothing_else() {
         ]
     );
 }
+
+#[test]
+fn a_remembered_token_refused_later_is_reported_too() {
+    let seen = Recorder::new();
+    let audit = Audit::builder().sink(seen.clone()).build();
+    let clock = Arc::new(FakeClock::new());
+    let secret = SecretValue::from_string("at least thirty-two bytes of secret key".into());
+    let key = SigningKey::new("k1", OwnAlgorithm::Hs256, &secret).unwrap();
+    let issuer = TokenIssuer::new(key.clone())
+        .lifetime(std::time::Duration::from_secs(60))
+        .unwrap()
+        .clock(clock.clone());
+    let verifier = palisade_auth::CachedVerifier::<serde_json::Value>::new(
+        TokenVerifier::new([key.verifying_key()])
+            .clock(clock.clone())
+            .with_audit(audit.clone()),
+        1 << 20,
+    )
+    .unwrap();
+    let token = issuer.issue("u-1", &serde_json::json!({})).unwrap();
+    verifier.verify(&token).unwrap();
+    verifier.verify(&token).unwrap();
+    clock.advance(std::time::Duration::from_secs(120));
+    verifier.verify(&token).unwrap_err();
+    assert_eq!(
+        reasons(&audit, &seen),
+        [(SecurityKind::TokenRefused, "token/expired")]
+    );
+}

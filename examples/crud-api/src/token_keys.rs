@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use palisade_audit::Audit;
-use palisade_auth::{OwnAlgorithm, SigningKey, TokenIssuer, TokenVerifier};
+use palisade_auth::{CachedVerifier, OwnAlgorithm, SigningKey, TokenIssuer, TokenVerifier};
+
+use crate::routes::Claims;
 use palisade_clock::Clock;
 use palisade_secrets::{CachePolicy, Cached, Registry, SecretRef, SecretValue};
 
@@ -19,10 +21,15 @@ use crate::state::StartError;
 /// The audience of the service's own tokens.
 pub(crate) const AUDIENCE: &str = "crud-api";
 
+/// The memory for verified tokens: 4 MiB, some 5,000 signed-in clients' tokens.
+const VERIFIED_TOKENS_BYTES: u64 = 4 << 20;
+
 /// The issuer and verifier built from one reading of the keys.
 pub(crate) struct Built {
     pub(crate) issuer: TokenIssuer,
-    pub(crate) verifier: TokenVerifier,
+    /// Remembers the tokens it verified, so a client's token is checked in full once
+    /// per key reading (a rotation builds a new one, with an empty memory).
+    pub(crate) verifier: CachedVerifier<Claims>,
     /// The key values they were built from, to see a rotation.
     secrets: Vec<SecretValue>,
 }
@@ -174,11 +181,13 @@ fn build(keys: &[(&SecretValue, &str)], audit: &Audit) -> Result<Built, String> 
         .next()
         .map(|key| TokenIssuer::new(key).audience(AUDIENCE))
         .ok_or_else(|| "no key".to_owned())?;
+    let verifier = TokenVerifier::new(verifying)
+        .audience(AUDIENCE)
+        .with_audit(audit.clone());
     Ok(Built {
         issuer,
-        verifier: TokenVerifier::new(verifying)
-            .audience(AUDIENCE)
-            .with_audit(audit.clone()),
+        verifier: CachedVerifier::new(verifier, VERIFIED_TOKENS_BYTES)
+            .map_err(|e| e.to_string())?,
         secrets: keys.iter().map(|(secret, _)| (*secret).clone()).collect(),
     })
 }

@@ -226,6 +226,8 @@ pub struct VerifyingKey {
     kid: String,
     algorithm: Algorithm,
     key: DecodingKey,
+    /// HS256's key, its inner and outer pads computed once rather than per token.
+    hmac: Option<aws_lc_rs::hmac::Key>,
 }
 
 impl VerifyingKey {
@@ -257,10 +259,17 @@ impl VerifyingKey {
     }
 
     pub(crate) fn from_parts(kid: &str, algorithm: Algorithm, key: DecodingKey) -> Self {
+        let hmac = match (&algorithm, key.kind()) {
+            (Algorithm::HS256, jsonwebtoken::DecodingKeyKind::SecretOrDer(secret)) => Some(
+                aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret),
+            ),
+            _ => None,
+        };
         Self {
             kid: kid.to_owned(),
             algorithm,
             key,
+            hmac,
         }
     }
 
@@ -278,6 +287,11 @@ impl VerifyingKey {
 
     pub(crate) const fn decoding(&self) -> &DecodingKey {
         &self.key
+    }
+
+    /// HS256's prepared key.
+    pub(crate) const fn hmac(&self) -> Option<&aws_lc_rs::hmac::Key> {
+        self.hmac.as_ref()
     }
 }
 

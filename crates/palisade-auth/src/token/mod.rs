@@ -1,5 +1,6 @@
 //! The application's own bearer tokens: issued and verified with its keys.
 
+mod cached;
 pub(crate) mod claims;
 mod issuer;
 mod keys;
@@ -7,6 +8,7 @@ mod refused;
 pub(crate) mod rules;
 pub(crate) mod verifier;
 
+pub use cached::CachedVerifier;
 pub use claims::Registered;
 pub use issuer::{IssueError, TokenIssuer};
 pub use keys::{KeyInvalid, KeyLoadError, OwnAlgorithm, SigningKey, VerifyingKey};

@@ -122,9 +122,18 @@ impl TokenVerifier {
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
         let result = self.verify_quietly(token);
         if let Err(refused) = &result {
-            self.events.token_refused(refused.id());
+            self.refused(refused);
         }
         result
+    }
+
+    pub(crate) const fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Reports a refusal (the audit event, when configured).
+    pub(crate) fn refused(&self, refused: &TokenRefused) {
+        self.events.token_refused(refused.id());
     }
 
     fn verify_quietly<C: DeserializeOwned>(
@@ -205,13 +214,22 @@ pub(crate) fn verify_with<C: DeserializeOwned>(
     if header.alg != key.algorithm() {
         return Err(TokenRefused::AlgorithmNotAllowed);
     }
-    let valid = jsonwebtoken::crypto::verify(
-        token.signature,
-        token.message.as_bytes(),
-        key.decoding(),
-        key.algorithm(),
-    )
-    .map_err(|error| refusal(&error))?;
+    let valid = match key.hmac() {
+        // HS256 with the key prepared once (jsonwebtoken would prepare it per token).
+        Some(hmac) => {
+            let tag = URL_SAFE_NO_PAD
+                .decode(token.signature)
+                .map_err(|_| TokenRefused::Malformed)?;
+            aws_lc_rs::hmac::verify(hmac, token.message.as_bytes(), &tag).is_ok()
+        }
+        None => jsonwebtoken::crypto::verify(
+            token.signature,
+            token.message.as_bytes(),
+            key.decoding(),
+            key.algorithm(),
+        )
+        .map_err(|error| refusal(&error))?,
+    };
     if !valid {
         return Err(TokenRefused::BadSignature);
     }

@@ -209,7 +209,7 @@ async fn run() {
     std::fs::write(&data, lines.join("\n") + "\n").unwrap();
 
     // `LOAD_ONLY=overhead`: the layers' cost alone, each read apart, for profiling
-    // (`LOAD_SECONDS` long each); no steady run, no faults.
+    // (`LOAD_SECONDS` long each, `LOAD_ROWS` to pick rows); no steady run, no faults.
     if std::env::var("LOAD_ONLY").is_ok_and(|only| only == "overhead") {
         for (mix, logged) in [
             ("list", true),
@@ -219,6 +219,11 @@ async fn run() {
             ("get", false),
             ("reads", false),
         ] {
+            // `LOAD_ROWS=reads:off,get:on` runs only those rows.
+            let row = format!("{mix}:{}", if logged { "on" } else { "off" });
+            if std::env::var("LOAD_ROWS").is_ok_and(|rows| !rows.split(',').any(|r| r == row)) {
+                continue;
+            }
             log_switch(logged);
             let Comparison {
                 with,
@@ -470,6 +475,17 @@ async fn compare(
         for round in 0..ROUNDS {
             let first_bare = round % 2 == 1;
             for bare_turn in [first_bare, !first_bare] {
+                if std::env::var("LOAD_ONLY").is_ok_and(|only| only == "overhead") {
+                    // For a profiler's samples: which side ran when.
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    eprintln!(
+                        "load: {mix} round {round} {} from {:.3}",
+                        if bare_turn { "without" } else { "with" },
+                        now.as_secs_f64()
+                    );
+                }
                 let before = cpu_us();
                 if bare_turn {
                     without_runs.push(wrk::run(&bare, &data, mix, 1, 1, seconds.div_ceil(ROUNDS)));

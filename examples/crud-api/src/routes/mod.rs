@@ -20,6 +20,7 @@ use palisade_ratelimit::RateLimitLayer;
 use tower::ServiceBuilder;
 
 pub(crate) use entities::{ENTITIES, OWNER_FIELD};
+pub(crate) use user::Claims;
 
 use crate::error::ApiError;
 use crate::state::AppState;
