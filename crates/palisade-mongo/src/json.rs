@@ -27,28 +27,24 @@ pub fn document_from_json(json: Value) -> Result<Document, Rejected> {
     if !json.is_object() {
         return Err(invalid("a JSON object"));
     }
-    match Bson::try_from(canonical_binary(json)) {
+    let mut json = json;
+    canonical_binary(&mut json);
+    match Bson::try_from(json) {
         Ok(Bson::Document(document)) => Ok(document),
         _ => Err(invalid("valid extended JSON")),
     }
 }
 
-/// Rewrites every legacy binary object to the canonical form, everywhere in `json`.
-fn canonical_binary(json: Value) -> Value {
+/// Rewrites every legacy binary object to the canonical form, everywhere in `json`, in place
+/// (nothing else is copied).
+fn canonical_binary(json: &mut Value) {
     match json {
-        Value::Object(object) => {
-            if let Some(canonical) = legacy_binary(&object) {
-                return canonical;
-            }
-            Value::Object(
-                object
-                    .into_iter()
-                    .map(|(key, value)| (key, canonical_binary(value)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(canonical_binary).collect()),
-        other => other,
+        Value::Object(object) => match legacy_binary(object) {
+            Some(canonical) => *json = canonical,
+            None => object.values_mut().for_each(canonical_binary),
+        },
+        Value::Array(items) => items.iter_mut().for_each(canonical_binary),
+        _ => {}
     }
 }
 

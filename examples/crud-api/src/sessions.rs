@@ -1,9 +1,16 @@
 //! Token generations: a counter per user in Redis that every token carries (`gen`). Changing
 //! or resetting the password and erasing the account advance it, so every token issued
 //! before is refused at once on the instance that revoked it and within a second on every
-//! other (each instance remembers a generation it read for one second, so a request costs
-//! no Redis round trip while a user keeps working).
+//! other (each instance remembers a generation it read for one second, reading it again in
+//! the background before then, so a request costs no Redis round trip while a user keeps
+//! working).
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use moka::ops::compute::Op;
+use palisade_clock::Clock;
 use redis::AsyncCommands as _;
 use redis::aio::ConnectionManager;
 
@@ -16,17 +23,32 @@ const KEEP_SECONDS: i64 = 24 * 3600;
 pub(crate) struct GenerationsUnavailable;
 
 /// How long an instance trusts a generation it read.
-const REMEMBERED: std::time::Duration = std::time::Duration::from_secs(1);
+const REMEMBERED: Duration = Duration::from_secs(1);
+
+/// After this long a remembered generation is read again in the background by the first
+/// request that finds it (served meanwhile from memory), so a user who keeps working never
+/// waits for Redis; past [`REMEMBERED`] the request reads it itself.
+const REFRESH_AFTER: Duration = Duration::from_millis(750);
 
 /// The most users whose generation an instance remembers.
 const REMEMBERED_USERS: u64 = 100_000;
+
+/// A generation as this instance read it.
+#[derive(Debug, Clone, Copy)]
+struct Remembered {
+    generation: u64,
+    read_at: Instant,
+}
 
 /// The users' token generations.
 #[derive(Clone)]
 pub(crate) struct Generations {
     redis: ConnectionManager,
     prefix: String,
-    remembered: moka::sync::Cache<String, u64>,
+    remembered: moka::sync::Cache<String, Remembered>,
+    /// The users whose generation is being read in the background (one read each).
+    refreshing: Arc<Mutex<HashSet<String>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Generations {
@@ -38,7 +60,7 @@ impl std::fmt::Debug for Generations {
 }
 
 impl Generations {
-    pub(crate) fn new(redis: ConnectionManager, deployment: &str) -> Self {
+    pub(crate) fn new(redis: ConnectionManager, deployment: &str, clock: Arc<dyn Clock>) -> Self {
         Self {
             redis,
             prefix: format!("{deployment}:gen:"),
@@ -46,17 +68,58 @@ impl Generations {
                 .max_capacity(REMEMBERED_USERS)
                 .time_to_live(REMEMBERED)
                 .build(),
+            refreshing: Arc::default(),
+            clock,
         }
     }
 
     /// The user's generation, as this instance read it within the last second.
     pub(crate) async fn current(&self, user: &str) -> Result<u64, GenerationsUnavailable> {
-        if let Some(generation) = self.remembered.get(user) {
-            return Ok(generation);
+        if let Some(remembered) = self.remembered.get(user) {
+            let age = self
+                .clock
+                .now_coarse()
+                .saturating_duration_since(remembered.read_at);
+            if age >= REFRESH_AFTER {
+                self.refresh_in_background(user);
+            }
+            return Ok(remembered.generation);
         }
         let generation = self.read(user).await?;
-        self.remembered.insert(user.to_owned(), generation);
+        self.remember(user, generation);
         Ok(generation)
+    }
+
+    /// Keeps `generation` unless a higher one is remembered: generations only rise, so a
+    /// read that started before a revocation on this instance cannot bring back the
+    /// generation it revoked.
+    fn remember(&self, user: &str, generation: u64) {
+        let now = self.clock.now_coarse();
+        self.remembered
+            .entry_by_ref(user)
+            .and_compute_with(|entry| match entry {
+                Some(entry) if entry.value().generation > generation => Op::Nop,
+                _ => Op::Put(Remembered {
+                    generation,
+                    read_at: now,
+                }),
+            });
+    }
+
+    /// Reads the user's generation again without making the request wait; a failed read
+    /// leaves the remembered one to expire.
+    fn refresh_in_background(&self, user: &str) {
+        let first = lock(&self.refreshing).insert(user.to_owned());
+        if !first {
+            return;
+        }
+        let (generations, user) = (self.clone(), user.to_owned());
+        tokio::spawn(async move {
+            if let Ok(generation) = generations.read(&user).await {
+                generations.remember(&user, generation);
+            }
+            lock(&generations.refreshing).remove(&user);
+        });
     }
 
     /// The user's generation as Redis has it now (0 until the first revocation): what a new
@@ -74,16 +137,22 @@ impl Generations {
     pub(crate) async fn revoke(&self, user: &str) -> Result<(), GenerationsUnavailable> {
         let key = format!("{}{user}", self.prefix);
         let mut redis = self.redis.clone();
-        let _: () = redis::pipe()
+        let (generation,): (u64,) = redis::pipe()
             .atomic()
             .incr(&key, 1)
-            .ignore()
             .expire(&key, KEEP_SECONDS)
             .ignore()
             .query_async(&mut redis)
             .await
             .map_err(|_| GenerationsUnavailable)?;
-        self.remembered.invalidate(user);
+        // Remembered at once (not merely forgotten): a background read that started before
+        // the increment cannot bring the old generation back.
+        self.remember(user, generation);
         Ok(())
     }
+}
+
+/// The set, even if a thread panicked holding it (a set of names cannot be left half-changed).
+fn lock(refreshing: &Mutex<HashSet<String>>) -> MutexGuard<'_, HashSet<String>> {
+    refreshing.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -78,16 +78,17 @@ where
         Ok(Self { verifier, verified })
     }
 
-    /// Verifies `token` (in full the first time) and reads its claims.
+    /// Verifies `token` (in full the first time) and reads its claims, shared with the
+    /// cache (nothing is copied).
     ///
     /// # Errors
     /// [`TokenRefused`] as [`TokenVerifier::verify`] names it.
-    pub fn verify(&self, token: &str) -> Result<Verified<C>, TokenRefused> {
+    pub fn verify(&self, token: &str) -> Result<Arc<Verified<C>>, TokenRefused> {
         let rules = self.verifier.rules();
         rules.check_len(token)?;
         if let Some(remembered) = self.verified.get(token) {
             return match rules.check(&remembered.registered, &rules.issuers) {
-                Ok(()) => Ok(Verified::clone(&remembered)),
+                Ok(()) => Ok(remembered),
                 Err(refused) => {
                     // Expired: it will not be valid again.
                     self.verified.invalidate(token);
@@ -96,9 +97,9 @@ where
                 }
             };
         }
-        let verified = self.verifier.verify::<C>(token)?;
+        let verified = Arc::new(self.verifier.verify::<C>(token)?);
         self.verified
-            .insert(Arc::from(token), Arc::new(verified.clone()));
+            .insert(Arc::from(token), Arc::clone(&verified));
         Ok(verified)
     }
 

@@ -254,7 +254,7 @@ pub(crate) async fn change_password(
     user: User,
     Body(body): Body<PasswordChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = ObjectId::parse_str(&user.id).map_err(|_| ApiError::unauthorized())?;
+    let id = ObjectId::parse_str(user.id()).map_err(|_| ApiError::unauthorized())?;
     let users = state.directory().collection::<Document>("users");
     let account = users
         .find_one(doc! {"_id": id})
@@ -283,7 +283,7 @@ pub(crate) async fn change_password(
         .await
         .map_err(ApiError::mongo)?;
     // Every token issued before (this one too) is refused from now on.
-    state.generations().revoke(&user.id).await?;
+    state.generations().revoke(user.id()).await?;
     Ok(Json(
         serde_json::json!({ "message": "The password has been changed." }),
     ))

@@ -57,14 +57,14 @@ pub(crate) fn collection(
         return Err(ApiError::not_found());
     }
     let database = state.tenant(user.organization())?;
-    let scope = Scope::new(OWNER_FIELD, user.id.as_str()).with_policy(state.filters().clone());
+    let scope = Scope::new(OWNER_FIELD, user.id()).with_policy(state.filters().clone());
     let records = ScopedCollection::new(database.collection::<Document>(entity), scope)
-        .with_audit(Audit::new(user.id.as_str(), DateTime::now()))
+        .with_audit(Audit::new(user.id(), DateTime::now()))
         .with_references(state.references().clone())
         .with_events(state.audit().clone());
     Ok(match state.fields().of(entity) {
         // The clients' contact details are encrypted under the user's own data key.
-        Some(fields) => records.with_encryption(fields, Fields::scope(&user.id)?),
+        Some(fields) => records.with_encryption(fields, Fields::scope(user.id())?),
         None => records,
     })
 }
@@ -178,7 +178,7 @@ async fn create_whole(
     }
     // An erasure that began while this write was under way revoked the user's tokens: the
     // record goes again, so none outlives the account.
-    if state.generations().read(&user.id).await? != user.claims.generation {
+    if state.generations().read(user.id()).await? != user.claims().generation {
         let _ = records.delete_one(doc! {"_id": id}).await;
         if entity == INDEXED {
             index::repair(&state, &user, id);
@@ -279,7 +279,12 @@ async fn delete_whole(
     let id = record_id(&id)?;
     // The index row goes in a transaction committed only once the document is gone.
     let row = if entity == INDEXED {
-        Some(state.sql().unindex_document(&user.id, &id.to_hex()).await?)
+        Some(
+            state
+                .sql()
+                .unindex_document(user.id(), &id.to_hex())
+                .await?,
+        )
     } else {
         None
     };

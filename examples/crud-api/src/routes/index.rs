@@ -39,7 +39,7 @@ pub(crate) async fn write_row(
     };
     state
         .sql()
-        .upsert_document(&user.id, user.organization(), &row)
+        .upsert_document(user.id(), user.organization(), &row)
         .await?;
     Ok(())
 }
@@ -52,7 +52,7 @@ async fn repair_once(state: &AppState, user: &User, id: ObjectId) -> Result<(), 
         None => {
             state
                 .sql()
-                .unindex_document(&user.id, &id.to_hex())
+                .unindex_document(user.id(), &id.to_hex())
                 .await?
                 .commit()
                 .await

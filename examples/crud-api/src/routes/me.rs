@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 fn account_id(user: &User) -> Result<ObjectId, ApiError> {
-    ObjectId::parse_str(&user.id).map_err(|_| ApiError::unauthorized())
+    ObjectId::parse_str(user.id()).map_err(|_| ApiError::unauthorized())
 }
 
 pub(crate) async fn export(
@@ -30,10 +30,7 @@ pub(crate) async fn export(
         .map_err(ApiError::mongo)?
         .ok_or_else(ApiError::unauthorized)?;
     let database = state.tenant(user.organization())?;
-    let mut records = state
-        .owned()
-        .export_owned(&database, user.id.as_str())
-        .await?;
+    let mut records = state.owned().export_owned(&database, user.id()).await?;
     state
         .fields()
         .decrypt_export(&database, &mut records)
@@ -50,7 +47,7 @@ pub(crate) async fn export(
         "records".into(),
         Bson::Document(records).into_relaxed_extjson(),
     );
-    export.insert("sql".into(), state.sql().export(&user.id).await?);
+    export.insert("sql".into(), state.sql().export(user.id()).await?);
     Ok(Json(Value::Object(export)))
 }
 
@@ -62,12 +59,9 @@ pub(crate) async fn erase(
     let database = state.tenant(user.organization())?;
     // Tokens first: no request of this user starts a write after this point, and one already
     // under way finds its token revoked when it is done (and undoes its record).
-    state.generations().revoke(&user.id).await?;
-    let erased = state
-        .owned()
-        .erase_owned(&database, user.id.as_str())
-        .await?;
-    let rows_left = state.sql().erase(&user.id).await?;
+    state.generations().revoke(user.id()).await?;
+    let erased = state.owned().erase_owned(&database, user.id()).await?;
+    let rows_left = state.sql().erase(user.id()).await?;
     if erased.remaining() > 0 || rows_left > 0 {
         // Something was written meanwhile: the account stays so the user can erase again.
         return Err(ApiError::Problem(palisade_problem::Problem::new(
@@ -78,14 +72,14 @@ pub(crate) async fn erase(
     }
     // The user's data key goes too: any copy of their encrypted fields (a backup, a replica)
     // becomes unreadable.
-    state.fields().shred(&user.id).await?;
+    state.fields().shred(user.id()).await?;
     // Any token a sign-in racing the erasure was issued meanwhile dies with the account.
     let users = state.directory().collection::<Document>("users");
     users
         .delete_one(doc! {"_id": id})
         .await
         .map_err(ApiError::mongo)?;
-    state.generations().revoke(&user.id).await?;
+    state.generations().revoke(user.id()).await?;
     // The organization goes with its last member, database and all.
     let members = users
         .count_documents(doc! {"organization_id": user.organization()})

@@ -16,7 +16,7 @@ pub(crate) async fn documents_per_project(
     user: User,
     Params(query): Params<ReportQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    match state.sql().documents_per_project(&user.id, &query).await {
+    match state.sql().documents_per_project(user.id(), &query).await {
         Ok(rows) => Ok(Json(rows)),
         Err(ReportError::Sort) => Err(ApiError::bad_request(
             "crud/sort-invalid",

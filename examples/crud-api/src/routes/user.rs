@@ -6,7 +6,9 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use http::request::Parts;
-use palisade_auth::{TokenRefused, bearer_token};
+use std::sync::Arc;
+
+use palisade_auth::{TokenRefused, Verified, bearer_token};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -28,17 +30,25 @@ pub(crate) struct Claims {
     pub(crate) generation: u64,
 }
 
-/// A request's verified user.
+/// A request's verified user: the token's claims, shared with the verifier's memory of it
+/// (a clone is one reference count).
 #[derive(Debug, Clone)]
 pub(crate) struct User {
-    /// The user id (`sub`).
-    pub(crate) id: String,
-    pub(crate) claims: Claims,
+    verified: Arc<Verified<Claims>>,
 }
 
 impl User {
+    /// The user id (`sub`, checked equal to `user_id`).
+    pub(crate) fn id(&self) -> &str {
+        &self.claims().user_id
+    }
+
+    pub(crate) fn claims(&self) -> &Claims {
+        &self.verified.claims
+    }
+
     pub(crate) fn organization(&self) -> &str {
-        &self.claims.organization_id
+        &self.claims().organization_id
     }
 }
 
@@ -51,24 +61,15 @@ impl FromRequestParts<AppState> for User {
         }
         let token = bearer_token(&parts.headers).ok_or(TokenRefused::Missing)?;
         let verified = state.token_keys().current().await?.verifier.verify(token)?;
-        let id = verified
-            .registered
-            .subject
-            .filter(|subject| *subject == verified.claims.user_id)
-            .ok_or(TokenRefused::Claim("sub"))?;
-        if state.generations().current(&id).await? != verified.claims.generation {
+        if verified.registered.subject.as_deref() != Some(verified.claims.user_id.as_str()) {
+            return Err(TokenRefused::Claim("sub").into());
+        }
+        let user = Self { verified };
+        if state.generations().current(user.id()).await? != user.claims().generation {
             return Err(TokenRefused::Claim("gen").into());
         }
-        palisade_web::context::identify(
-            &parts.extensions,
-            &id,
-            Some(&verified.claims.organization_id),
-        )
-        .map_err(|_| TokenRefused::Claim("sub"))?;
-        let user = Self {
-            id,
-            claims: verified.claims,
-        };
+        palisade_web::context::identify(&parts.extensions, user.id(), Some(user.organization()))
+            .map_err(|_| TokenRefused::Claim("sub"))?;
         parts.extensions.insert(user.clone());
         Ok(user)
     }

@@ -278,7 +278,11 @@ impl AppState {
                     .await?
                     .map(|verifier| verifier.with_audit(audit.clone())),
                 oidc,
-                generations: Generations::new(redis.clone(), &settings.mongo_db),
+                generations: Generations::new(
+                    redis.clone(),
+                    &settings.mongo_db,
+                    Arc::clone(&clock),
+                ),
                 auth_limiter: limiter(
                     &redis,
                     settings,
