@@ -16,6 +16,7 @@
 )]
 
 mod bare;
+mod cleanup;
 mod consistency;
 mod faults;
 mod seed;
@@ -127,6 +128,10 @@ async fn run() {
         .join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log_switch = log_to(&dir);
+    let left = cleanup::drop_databases("load").await;
+    if left > 0 {
+        eprintln!("load: dropped {left} databases earlier runs left behind");
+    }
     let accounts = format!("load_{}", std::process::id());
     let bao = palisade_test::OpenBao::start_own(false);
     let _ = bao.cli(&["kv", "put", "secret/crud-api", &format!("jwt={JWT_KEY}")]);
@@ -245,6 +250,7 @@ async fn run() {
         log_switch(true);
         let _ = stop.send(());
         server.await.unwrap();
+        cleanup::drop_databases(&accounts).await;
         return;
     }
 
@@ -410,6 +416,7 @@ async fn run() {
     // Stop, then the audit chain and memory.
     let _ = stop.send(());
     server.await.unwrap();
+    cleanup::drop_databases(&accounts).await;
     let files = log_files(&dir.join("audit"), "audit").unwrap();
     let key = ChainKey::new(&SecretValue::from_string(AUDIT_KEY.to_owned())).unwrap();
     let verified = verify_files(&files, Some(&key)).unwrap();
