@@ -5,6 +5,7 @@
 //! verify tokens answer 503 rather than trust keys nobody can confirm.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use palisade_audit::Audit;
@@ -34,9 +35,17 @@ pub(crate) struct Built {
     secrets: Vec<SecretValue>,
 }
 
+/// How long the keys are used without asking the cache again: a rotation is picked up at
+/// most this much later than the cache's own TTL lets it, and a request rarely pays for
+/// the cache's lookup.
+const RECHECK_NANOS: u64 = 100_000_000;
+
 /// Where the keys are read again from.
 struct KeySource {
     cache: Cached<Registry>,
+    clock: Arc<dyn Clock>,
+    /// When the cache was last asked (the clock's coarse nanoseconds).
+    checked_at: AtomicU64,
     current: (SecretRef, String),
     previous: Option<(SecretRef, String)>,
 }
@@ -75,7 +84,9 @@ impl TokenKeys {
             .and_then(|p| p.with_max_stale(settings.secrets_max_stale))
             .map_err(|e| StartError(format!("SECRETS_CACHE_TTL: {e}")))?;
         let source = KeySource {
-            cache: Cached::with_clock(registry, policy, clock),
+            cache: Cached::with_clock(registry, policy, Arc::clone(&clock)),
+            checked_at: AtomicU64::new(clock.coarse_nanos()),
+            clock,
             current: (current, settings.jwt_key_id.clone()),
             previous: settings
                 .jwt_previous_secret
@@ -100,6 +111,10 @@ impl TokenKeys {
         let Some(source) = &self.source else {
             return Ok(self.built.load_full());
         };
+        let now = source.clock.coarse_nanos();
+        if now.saturating_sub(source.checked_at.load(Ordering::Relaxed)) < RECHECK_NANOS {
+            return Ok(self.built.load_full());
+        }
         let secrets = read(source).await.map_err(|(setting, error)| {
             tracing::warn!(setting, %error, "the token keys cannot be read");
             if error.is_outage() {
@@ -110,6 +125,7 @@ impl TokenKeys {
         })?;
         let built = self.built.load_full();
         if same(&built.secrets, &secrets) {
+            source.checked_at.store(now, Ordering::Relaxed);
             return Ok(built);
         }
         let _one = self.rebuilding.lock().await;
@@ -125,6 +141,7 @@ impl TokenKeys {
             "the token keys changed in the store: tokens are now signed with the new key"
         );
         self.built.store(Arc::clone(&rebuilt));
+        source.checked_at.store(now, Ordering::Relaxed);
         Ok(rebuilt)
     }
 }
