@@ -84,7 +84,7 @@ async fn refusals_are_reported_with_their_reason_and_nothing_else() {
 }
 
 #[test]
-fn a_remembered_token_refused_later_is_reported_too() {
+fn a_cached_verifier_reports_its_refusals_too() {
     let seen = Recorder::new();
     let audit = Audit::builder().sink(seen.clone()).build();
     let clock = Arc::new(FakeClock::new());
@@ -106,8 +106,12 @@ fn a_remembered_token_refused_later_is_reported_too() {
     verifier.verify(&token).unwrap();
     clock.advance(std::time::Duration::from_secs(120));
     verifier.verify(&token).unwrap_err();
+    verifier.verify(&"A".repeat(9000)).unwrap_err();
     assert_eq!(
         reasons(&audit, &seen),
-        [(SecurityKind::TokenRefused, "token/expired")]
+        [
+            (SecurityKind::TokenRefused, "token/expired"),
+            (SecurityKind::TokenRefused, "token/too-long"),
+        ]
     );
 }

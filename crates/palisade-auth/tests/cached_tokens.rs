@@ -143,18 +143,18 @@ fn the_memory_is_bounded_and_too_small_a_bound_is_refused() {
     let verifier = TokenVerifier::new([key.verifying_key()]);
     assert!(
         CachedVerifier::<Value>::new(verifier.clone(), 4096).is_err(),
-        "4 KiB cannot hold one 8 KiB token"
+        "4 KiB cannot hold one 8 KiB token and its claims"
     );
-    let cached = CachedVerifier::<Value>::new(verifier, 16 * 1024).unwrap();
+    let cached = CachedVerifier::<Value>::new(verifier, 32 * 1024).unwrap();
     let tokens: Vec<String> = (0..200)
         .map(|n| issuer.issue(&format!("u-{n}"), &json!({})).unwrap())
         .collect();
     for token in &tokens {
         cached.verify(token).unwrap();
     }
-    let weight = tokens[0].len() as u64 + 512;
+    let weight = 2 * tokens[0].len() as u64 + 512;
     assert!(
-        cached.tokens() <= 16 * 1024 / weight,
+        cached.tokens() <= 32 * 1024 / weight,
         "{} tokens remembered",
         cached.tokens()
     );
@@ -179,4 +179,14 @@ fn debug_shows_no_token_and_no_claim() {
         assert!(!debug.contains(secret), "{debug}");
     }
     assert!(debug.starts_with("CachedVerifier {"), "{debug}");
+}
+
+#[test]
+fn a_token_verified_at_the_end_of_its_leeway_is_not_kept() {
+    let (issuer, cached, clock) = setup();
+    let token = issuer.issue("u-1", &json!({})).unwrap();
+    // 60 s of life and 30 s of leeway: valid at the last second, with nothing left to keep.
+    clock.advance(Duration::from_secs(90));
+    assert!(cached.verify(&token).is_ok());
+    assert_eq!(cached.tokens(), 0, "nothing of it stays in memory");
 }

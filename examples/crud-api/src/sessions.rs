@@ -46,6 +46,10 @@ pub(crate) struct Generations {
     redis: ConnectionManager,
     prefix: String,
     remembered: moka::sync::Cache<String, Remembered>,
+    /// The generations this instance revoked, for as long as Redis keeps them: a read that
+    /// was under way during a revocation, or a generation Redis lost, is never taken below
+    /// them.
+    floors: moka::sync::Cache<String, u64>,
     /// The users whose generation is being read in the background (one read each).
     refreshing: Arc<Mutex<HashSet<String>>>,
     clock: Arc<dyn Clock>,
@@ -68,6 +72,10 @@ impl Generations {
                 .max_capacity(REMEMBERED_USERS)
                 .time_to_live(REMEMBERED)
                 .build(),
+            floors: moka::sync::Cache::builder()
+                .max_capacity(REMEMBERED_USERS)
+                .time_to_live(Duration::from_secs(KEEP_SECONDS.unsigned_abs()))
+                .build(),
             refreshing: Arc::default(),
             clock,
         }
@@ -85,25 +93,30 @@ impl Generations {
             }
             return Ok(remembered.generation);
         }
+        let started = self.clock.now_coarse();
         let generation = self.read(user).await?;
-        self.remember(user, generation);
-        Ok(generation)
+        Ok(self.remember(user, generation, started))
     }
 
-    /// Keeps `generation` unless a higher one is remembered: generations only rise, so a
-    /// read that started before a revocation on this instance cannot bring back the
-    /// generation it revoked.
-    fn remember(&self, user: &str, generation: u64) {
-        let now = self.clock.now_coarse();
-        self.remembered
+    /// Keeps `generation`, read from `read_at` on, unless a higher one is remembered or was
+    /// revoked here: generations only rise, so a read that started before a revocation on
+    /// this instance cannot bring back the generation it revoked. The generation kept.
+    fn remember(&self, user: &str, generation: u64, read_at: Instant) -> u64 {
+        let generation = generation.max(self.floors.get(user).unwrap_or(0));
+        let kept = self
+            .remembered
             .entry_by_ref(user)
             .and_compute_with(|entry| match entry {
                 Some(entry) if entry.value().generation > generation => Op::Nop,
                 _ => Op::Put(Remembered {
                     generation,
-                    read_at: now,
+                    read_at,
                 }),
             });
+        match kept {
+            moka::ops::compute::CompResult::Unchanged(entry) => entry.into_value().generation,
+            _ => generation,
+        }
     }
 
     /// Reads the user's generation again without making the request wait; a failed read
@@ -115,8 +128,9 @@ impl Generations {
         }
         let (generations, user) = (self.clone(), user.to_owned());
         tokio::spawn(async move {
+            let started = generations.clock.now_coarse();
             if let Ok(generation) = generations.read(&user).await {
-                generations.remember(&user, generation);
+                generations.remember(&user, generation, started);
             }
             lock(&generations.refreshing).remove(&user);
         });
@@ -145,9 +159,15 @@ impl Generations {
             .query_async(&mut redis)
             .await
             .map_err(|_| GenerationsUnavailable)?;
-        // Remembered at once (not merely forgotten): a background read that started before
-        // the increment cannot bring the old generation back.
-        self.remember(user, generation);
+        // Remembered at once (not merely forgotten), and kept as a floor: a read that started
+        // before the increment cannot bring the old generation back.
+        self.floors
+            .entry_by_ref(user)
+            .and_compute_with(|entry| match entry {
+                Some(entry) if entry.value() >= &generation => Op::Nop,
+                _ => Op::Put(generation),
+            });
+        self.remember(user, generation, self.clock.now_coarse());
         Ok(())
     }
 }

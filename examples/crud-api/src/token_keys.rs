@@ -22,7 +22,7 @@ use crate::state::StartError;
 /// The audience of the service's own tokens.
 pub(crate) const AUDIENCE: &str = "crud-api";
 
-/// The memory for verified tokens: 4 MiB, some 5,000 signed-in clients' tokens.
+/// The memory for verified tokens: 4 MiB, some 3,500 signed-in clients' tokens.
 const VERIFIED_TOKENS_BYTES: u64 = 4 << 20;
 
 /// The issuer and verifier built from one reading of the keys.

@@ -259,10 +259,16 @@ impl VerifyingKey {
     }
 
     pub(crate) fn from_parts(kid: &str, algorithm: Algorithm, key: DecodingKey) -> Self {
-        let hmac = match (&algorithm, key.kind()) {
-            (Algorithm::HS256, jsonwebtoken::DecodingKeyKind::SecretOrDer(secret)) => Some(
-                aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret),
-            ),
+        // Only an HMAC secret (never a public key's DER) becomes an HMAC key.
+        let hmac = match (&algorithm, key.family(), key.kind()) {
+            (
+                Algorithm::HS256,
+                jsonwebtoken::AlgorithmFamily::Hmac,
+                jsonwebtoken::DecodingKeyKind::SecretOrDer(secret),
+            ) => Some(aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                secret,
+            )),
             _ => None,
         };
         Self {

@@ -278,11 +278,15 @@ pub(crate) async fn change_password(
         Err(_) => return Err(ApiError::internal()),
     }
     let hash = hash_new_password(&state, &body.new_password).await?;
+    // Revoked before the change as well as after: when Redis fails after the password has
+    // changed (a 503), the old tokens are already refused.
+    state.generations().revoke(user.id()).await?;
     users
         .update_one(doc! {"_id": id}, doc! {"$set": {"password_hash": hash}})
         .await
         .map_err(ApiError::mongo)?;
-    // Every token issued before (this one too) is refused from now on.
+    // Every token issued before (this one too) is refused from now on, including any a
+    // sign-in with the old password got while the change was being made.
     state.generations().revoke(user.id()).await?;
     Ok(Json(
         serde_json::json!({ "message": "The password has been changed." }),

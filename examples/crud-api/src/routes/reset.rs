@@ -81,6 +81,9 @@ pub(crate) async fn reset(
         .and_then(|hex| ObjectId::parse_str(hex).ok())
         .ok_or_else(ApiError::internal)?;
     let hash = hash_new_password(&state, &body.new_password).await?;
+    // Revoked before the change as well as after: when Redis fails after the password has
+    // changed (a 503), the old tokens are already refused.
+    state.generations().revoke(&id.to_hex()).await?;
     let changed = state
         .directory()
         .collection::<Document>("users")
