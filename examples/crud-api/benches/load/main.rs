@@ -473,9 +473,9 @@ async fn compare(
     let (origin, bare, data) = (origin.to_owned(), bare.to_owned(), data.to_owned());
     tokio::task::spawn_blocking(move || {
         // A quiet start: what the run before wrote (its log lines, its audit batches) is on
-        // disk before this comparison begins, not written back by the kernel during it.
+        // disk before this comparison begins (`sync` returns once it is), not written back
+        // by the kernel during it.
         let _ = std::process::Command::new("sync").status();
-        std::thread::sleep(Duration::from_secs(2));
         let _warm = wrk::run(&origin, &data, mix, 1, 1, 3);
         let _warm = wrk::run(&bare, &data, mix, 1, 1, 3);
         // Alternating rounds, so a drift in the machine or the database during the run
