@@ -353,7 +353,11 @@ impl SettingInvalid {
 
 /// A random key for a process without `JWT_SECRET` (dev and test): tokens end with it.
 pub(crate) fn ephemeral_key() -> Result<SecretValue, getrandom::Error> {
-    let mut bytes = vec![0_u8; 32];
-    getrandom::fill(&mut bytes)?;
+    // A fixed first byte, then 32 random ones: random bytes alone would now and then begin
+    // with what a public key begins with (`{`, after whitespace), which the key is refused for.
+    let mut bytes = vec![b'k'; 33];
+    if let Some((_, random)) = bytes.split_first_mut() {
+        getrandom::fill(random)?;
+    }
     Ok(SecretValue::from_bytes(bytes))
 }
