@@ -21,5 +21,6 @@ mod process;
 mod readme;
 mod reports;
 mod reset;
+mod revocation;
 mod tokens;
 mod vault;

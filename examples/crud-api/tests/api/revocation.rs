@@ -1,0 +1,168 @@
+//! Revocation across instances of one deployment: each instance follows the deployment's
+//! revocation feed in Redis and trusts the generations it remembers only while its last look
+//! at the feed began less than a second ago (on its own clock).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_test::{FakeClock, Service};
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::common::{
+    Started, bind, call, claims, database_name, new_user, secret_file, serve_with_clock,
+};
+
+/// A deployment's two instances, each on a fake clock of its own.
+async fn two_instances() -> ((Started, Arc<FakeClock>), (Started, Arc<FakeClock>)) {
+    let deployment = database_name();
+    let key = [(
+        "JWT_SECRET",
+        secret_file("the deployment's token key, 32 bytes or more"),
+    )];
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let clock = Arc::new(FakeClock::new());
+        let started = serve_with_clock(bind().await, &deployment, &key, clock.clone()).await;
+        instances.push((started, clock));
+    }
+    let second = instances.pop().unwrap();
+    (instances.pop().unwrap(), second)
+}
+
+async fn status(http: &Client, base: &str, token: &str) -> StatusCode {
+    call(http.get(format!("{base}/clients")).bearer_auth(token))
+        .await
+        .0
+}
+
+/// Requests to `base` with `token` until one is refused: the look at the feed that a request
+/// starts runs in the background, so the refusal comes a request or a few later. How many
+/// requests it took (at most `attempts`).
+async fn refused_within(http: &Client, base: &str, token: &str, attempts: usize) -> Option<usize> {
+    for attempt in 1..=attempts {
+        if status(http, base, token).await == StatusCode::UNAUTHORIZED {
+            return Some(attempt);
+        }
+    }
+    None
+}
+
+/// Warms `base`'s memory of `token`'s user: a first request reads the generation and starts
+/// the first look at the feed; once the look is done, the generation is remembered.
+async fn remembered(http: &Client, base: &str, token: &str) {
+    for _ in 0..20 {
+        assert_eq!(status(http, base, token).await, StatusCode::OK);
+    }
+}
+
+/// R-AUTH: a password changed on one instance refuses the old token on the other through the
+/// feed, before the other's trust in its memory runs out; a fresh token works on both.
+#[tokio::test]
+async fn a_revocation_reaches_the_other_instance_through_the_feed() {
+    let ((first, _), (second, second_clock)) = two_instances().await;
+    let http = Client::new();
+    let token = new_user(&http, &first.base, "ann").await;
+    remembered(&http, &second.base, &token).await;
+    let email = claims(&token)["email"].as_str().unwrap().to_owned();
+    let (changed, _) = call(
+        http.post(format!("{}/changePassword", first.base))
+            .bearer_auth(&token)
+            .json(&json!({"old_password": "ann's long password", "new_password": "ann's new long password"})),
+    )
+    .await;
+    assert_eq!(changed, StatusCode::OK);
+    assert_eq!(
+        status(&http, &first.base, &token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // The second instance, its clock standing still, serves what it remembers.
+    assert_eq!(status(&http, &second.base, &token).await, StatusCode::OK);
+    // A quarter second on the second instance's clock: its next request looks at the feed,
+    // well before the second after which it would stop trusting its memory.
+    second_clock.advance(Duration::from_millis(300));
+    assert!(
+        refused_within(&http, &second.base, &token, 50)
+            .await
+            .is_some(),
+        "the second instance still accepts a revoked token"
+    );
+    let (signed_in, body) = call(
+        http.post(format!("{}/signin", second.base))
+            .json(&json!({"email": email, "password": "ann's new long password"})),
+    )
+    .await;
+    assert_eq!(signed_in, StatusCode::OK);
+    let fresh = body["access_token"].as_str().unwrap();
+    assert_eq!(status(&http, &first.base, fresh).await, StatusCode::OK);
+    assert_eq!(status(&http, &second.base, fresh).await, StatusCode::OK);
+}
+
+/// R-AUTH: an instance whose looks at the feed fail (here: never started again, its clock
+/// standing still for the looks but not for the trust) stops trusting its memory after a
+/// second: the first request after it reads Redis itself.
+#[tokio::test]
+async fn without_a_look_for_a_second_every_request_reads_redis() {
+    let ((first, _), (second, second_clock)) = two_instances().await;
+    let http = Client::new();
+    let token = new_user(&http, &first.base, "bob").await;
+    remembered(&http, &second.base, &token).await;
+    // The revocation recorded where the feed cannot carry it: the generation raised in Redis
+    // directly, as a revocation whose feed entry was lost would leave it.
+    let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
+    let mut redis = redis::Client::open(Service::Redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("INCR")
+        .arg(format!("{}:gen:{user}", first.mongo_db))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    // Within the second, the memory is trusted.
+    assert_eq!(status(&http, &second.base, &token).await, StatusCode::OK);
+    // A second after the last look began, the next request reads Redis itself.
+    second_clock.advance(Duration::from_millis(1001));
+    assert_eq!(
+        status(&http, &second.base, &token).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// R-AUTH: when Redis loses the feed (a restart without persistence, a flush), every
+/// instance forgets what it remembered at its next look.
+#[tokio::test]
+async fn a_lost_feed_makes_every_instance_forget() {
+    let ((first, _), (second, second_clock)) = two_instances().await;
+    let http = Client::new();
+    let token = new_user(&http, &first.base, "cy").await;
+    remembered(&http, &second.base, &token).await;
+    let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
+    let mut redis = redis::Client::open(Service::Redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    // The feed gone and the user's generation raised, with no feed entry naming the user.
+    let prefix = format!("{}:gen:", first.mongo_db);
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{prefix}~incarnation"))
+        .arg(format!("{prefix}~last"))
+        .arg(format!("{prefix}~feed"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("INCR")
+        .arg(format!("{prefix}{user}"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    second_clock.advance(Duration::from_millis(300));
+    assert!(
+        refused_within(&http, &second.base, &token, 50)
+            .await
+            .is_some(),
+        "the second instance kept what it remembered from a feed Redis lost"
+    );
+}
