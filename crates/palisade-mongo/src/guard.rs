@@ -31,7 +31,8 @@ pub(crate) const LOGICAL: &[&str] = &["$and", "$or", "$nor"];
 #[derive(Debug, Clone, Default)]
 pub struct FilterPolicy {
     limits: Limits,
-    fields: Fields,
+    /// Shared: a policy is built once and cloned into every request's scope.
+    fields: std::sync::Arc<Fields>,
 }
 
 /// A filter that passed the guard: only allowed operators, within the limits, typed fields
@@ -67,7 +68,7 @@ impl FilterPolicy {
     pub fn with_limits(limits: Limits) -> Self {
         Self {
             limits,
-            fields: Fields::default(),
+            fields: std::sync::Arc::default(),
         }
     }
 
@@ -83,7 +84,7 @@ impl FilterPolicy {
     /// it, and only equality may compare them).
     #[must_use]
     pub fn scalar_field(mut self, path: &str) -> Self {
-        self.fields.exact(path, FieldKind::Scalar);
+        std::sync::Arc::make_mut(&mut self.fields).exact(path, FieldKind::Scalar);
         self
     }
 
@@ -107,7 +108,7 @@ impl FilterPolicy {
     /// ```
     #[must_use]
     pub fn object_id_field(mut self, pattern: &str) -> Self {
-        self.fields.typed(pattern, FieldKind::ObjectId);
+        std::sync::Arc::make_mut(&mut self.fields).typed(pattern, FieldKind::ObjectId);
         self
     }
 
@@ -116,7 +117,7 @@ impl FilterPolicy {
     /// simple, braced or URN; converted to subtype 4, the standard representation) or null.
     #[must_use]
     pub fn uuid_field(mut self, pattern: &str) -> Self {
-        self.fields.typed(pattern, FieldKind::Uuid);
+        std::sync::Arc::make_mut(&mut self.fields).typed(pattern, FieldKind::Uuid);
         self
     }
 
@@ -124,7 +125,7 @@ impl FilterPolicy {
     /// dates: compared values must be BSON dates, RFC 3339 strings (converted) or null.
     #[must_use]
     pub fn date_field(mut self, pattern: &str) -> Self {
-        self.fields.typed(pattern, FieldKind::Date);
+        std::sync::Arc::make_mut(&mut self.fields).typed(pattern, FieldKind::Date);
         self
     }
 

@@ -123,7 +123,8 @@ fn id_text(id: &Bson) -> String {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ForeignKeys {
-    keys: Vec<ForeignKey>,
+    /// Shared: the keys are declared once and cloned into every request's collection.
+    keys: std::sync::Arc<Vec<ForeignKey>>,
 }
 
 impl ForeignKeys {
@@ -136,7 +137,7 @@ impl ForeignKeys {
     /// Declares one more reference.
     #[must_use]
     pub fn with(mut self, key: ForeignKey) -> Self {
-        self.keys.push(key);
+        std::sync::Arc::make_mut(&mut self.keys).push(key);
         self
     }
 
@@ -153,7 +154,7 @@ impl ForeignKeys {
     /// [`Problem::ShapeInvalid`] when a referring field holds a document.
     pub fn in_document(&self, document: &Document) -> Result<Vec<Reference<'_>>, Rejected> {
         let mut found = Vec::new();
-        for key in &self.keys {
+        for key in self.keys.iter() {
             let segments: Vec<&str> = key.field.split('.').collect();
             let mut path = String::from("document");
             collect_in_document(key, document, &segments, &mut path, &mut found)?;
@@ -176,7 +177,7 @@ impl ForeignKeys {
                 continue;
             };
             for (written, value) in fields {
-                for key in &self.keys {
+                for key in self.keys.iter() {
                     update_entry(key, operator, written, value, &mut found)?;
                 }
             }

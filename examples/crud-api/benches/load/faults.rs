@@ -142,12 +142,18 @@ pub(crate) async fn postgres_backends_killed(base: &str, user: &User) -> Fault {
     .await
 }
 
-/// Redis stopped and started again: authenticated routes answer 503 while revocations cannot
-/// be checked, sign-ins 429 (the limit fails closed); afterwards the limits still hold.
-pub(crate) async fn redis_restarted(base: &str, user: &User) -> Fault {
+/// Redis stopped and started again: once the service has gone a second without following
+/// the revocation feed (on the run's clock), authenticated routes answer 503, as revocations
+/// cannot be checked; sign-ins 429 (the limit fails closed); afterwards the limits still hold.
+pub(crate) async fn redis_restarted(
+    base: &str,
+    user: &User,
+    clock: &palisade_test::FakeClock,
+) -> Fault {
     let http = Client::new();
     let started = Instant::now();
     stop("redis").await;
+    clock.advance(Duration::from_millis(1001));
     let mut during = BTreeMap::new();
     for _ in 0..3 {
         let read = status(http.get(format!("{base}/clients")).bearer_auth(&user.token)).await;

@@ -357,7 +357,7 @@ async fn run() {
     eprintln!("load: {} PostgreSQL backends terminated", now());
     injected.push(faults::postgres_backends_killed(&base, probe).await);
     eprintln!("load: {} Redis restarted", now());
-    injected.push(faults::redis_restarted(&base, probe).await);
+    injected.push(faults::redis_restarted(&base, probe, &clock).await);
     eprintln!("load: {} SecantusDB restarted", now());
     injected.push(faults::mongo_restarted(&base, probe).await);
     eprintln!("load: {} Vault sealed", now());
