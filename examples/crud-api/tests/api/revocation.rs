@@ -48,6 +48,16 @@ async fn refused_within(http: &Client, base: &str, token: &str, attempts: usize)
     None
 }
 
+/// Runs `command` on the deployment's Redis, behind the service's back.
+async fn redis_command(command: &redis::Cmd) {
+    let mut redis = redis::Client::open(Service::Redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: i64 = command.query_async(&mut redis).await.unwrap();
+}
+
 /// Warms `base`'s memory of `token`'s user: a first request reads the generation and starts
 /// the first look at the feed; once the look is done, the generation is remembered.
 async fn remembered(http: &Client, base: &str, token: &str) {
@@ -110,16 +120,7 @@ async fn without_a_look_for_a_second_every_request_reads_redis() {
     // The revocation recorded where the feed cannot carry it: the generation raised in Redis
     // directly, as a revocation whose feed entry was lost would leave it.
     let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
-    let mut redis = redis::Client::open(Service::Redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("INCR")
-        .arg(format!("{}:gen:{user}", first.mongo_db))
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    redis_command(redis::cmd("INCR").arg(format!("{}:gen:{user}", first.mongo_db))).await;
     // Within the second, the memory is trusted.
     assert_eq!(status(&http, &second.base, &token).await, StatusCode::OK);
     // A second after the last look began, the next request reads Redis itself.
@@ -139,25 +140,16 @@ async fn a_lost_feed_makes_every_instance_forget() {
     let token = new_user(&http, &first.base, "cy").await;
     remembered(&http, &second.base, &token).await;
     let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
-    let mut redis = redis::Client::open(Service::Redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
     // The feed gone and the user's generation raised, with no feed entry naming the user.
     let prefix = format!("{}:gen:", first.mongo_db);
-    let _: i64 = redis::cmd("DEL")
-        .arg(format!("{prefix}~incarnation"))
-        .arg(format!("{prefix}~last"))
-        .arg(format!("{prefix}~feed"))
-        .query_async(&mut redis)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("INCR")
-        .arg(format!("{prefix}{user}"))
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    redis_command(
+        redis::cmd("DEL")
+            .arg(format!("{prefix}~incarnation"))
+            .arg(format!("{prefix}~last"))
+            .arg(format!("{prefix}~feed")),
+    )
+    .await;
+    redis_command(redis::cmd("INCR").arg(format!("{prefix}{user}"))).await;
     second_clock.advance(Duration::from_millis(300));
     assert!(
         refused_within(&http, &second.base, &token, 50)
