@@ -12,8 +12,10 @@
 //! less than a second ago: when Redis does not answer for longer, every request asks Redis
 //! itself (and gets a `503` while Redis is down), never a generation that may be stale.
 //!
-//! The feed carries an incarnation id: when Redis loses the feed (a restart without
-//! persistence, a flush) or drops old revocations an instance had not yet seen, the
+//! The feed carries an incarnation id, and each revocation a random id of its own: when
+//! Redis loses the feed (a restart without persistence, a flush), rolls it back (a failover
+//! to a replica that lagged, a restored snapshot: the revocation an instance saw last is no
+//! longer there under its number) or drops old revocations an instance had not yet seen, the
 //! instance forgets everything it remembers.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -24,7 +26,8 @@ use palisade_clock::Clock;
 use redis::AsyncCommands as _;
 use redis::aio::ConnectionManager;
 
-/// How long a generation is kept after it last advanced: longer than any token lives, so a
+/// How long a generation is kept after it last advanced or was last given to a new token:
+/// longer than any token lives, so it never expires while a token carrying it is valid, and a
 /// token never outlives the record of its revocation.
 const KEEP_SECONDS: i64 = 24 * 3600;
 
@@ -53,42 +56,79 @@ const FEED_LENGTH: u64 = 100_000;
 const LOOK_AT_MOST: u64 = 10_000;
 
 /// Advances a user's generation and records the revocation in the feed, in one step.
-/// KEYS: generation, feed counter, feed, trimmed-up-to, incarnation. ARGV: seconds to keep
-/// the generation, user, feed length, a new incarnation id. Returns the generation and the
-/// revocation's number.
+/// KEYS: generation, feed counter, feed, trimmed-up-to, incarnation, revocation ids. ARGV:
+/// seconds to keep the generation, user, feed length, a new incarnation id, the revocation's
+/// random id. Returns the generation and the revocation's number.
 const REVOKE: &str = r"
 redis.call('SET', KEYS[5], ARGV[4], 'NX')
 local generation = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 local number = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[3], number, ARGV[2])
+redis.call('ZADD', KEYS[6], number, ARGV[5])
 local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3])
 if over > 0 then
   local gone = redis.call('ZRANGE', KEYS[3], 0, over - 1, 'WITHSCORES')
   redis.call('SET', KEYS[4], gone[#gone])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1)
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', gone[#gone])
 end
 return {generation, number}
 ";
 
 /// The feed after revocation ARGV[1] (`-1`: from the start). KEYS: feed counter, feed,
-/// trimmed-up-to, incarnation. ARGV: last number seen, most users, a new incarnation id
-/// (kept if there is none). Returns the incarnation, the last number, the number up to
-/// which revocations were dropped, and the users revoked after ARGV[1].
+/// trimmed-up-to, incarnation, revocation ids. ARGV: last number seen, most users, a new
+/// incarnation id (kept if there is none), the id of the revocation seen last (empty for
+/// none). Returns the incarnation, the last number, the number up to which revocations were
+/// dropped, the users revoked after ARGV[1], the number the feed now has under the id seen
+/// last (`-1`: none) and the id of the last revocation (empty for none).
 const LOOK: &str = r"
 redis.call('SET', KEYS[4], ARGV[3], 'NX')
 local incarnation = redis.call('GET', KEYS[4])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local trimmed = tonumber(redis.call('GET', KEYS[3]) or '0')
 local users = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
-return {incarnation, last, trimmed, users}
+local at = -1
+if ARGV[4] ~= '' then
+  at = tonumber(redis.call('ZSCORE', KEYS[5], ARGV[4]) or '-1')
+end
+local id = redis.call('ZRANGEBYSCORE', KEYS[5], last, last, 'LIMIT', 0, 1)[1] or ''
+return {incarnation, last, trimmed, users, at, id}
+";
+
+/// What [`LOOK`] returns: the incarnation, the last number, the number up to which
+/// revocations were dropped, the users revoked since, the number under the id seen last
+/// (`-1`: none) and the id of the last revocation.
+type LookAnswer = (String, u64, u64, Vec<String>, i64, String);
+
+/// Where an instance's last look left it in the feed.
+#[derive(Debug, Clone)]
+struct Seen {
+    incarnation: String,
+    /// The number of the last revocation, and its random id (empty for none).
+    last: u64,
+    last_id: String,
+}
+
+/// A user's generation, raised to ARGV[2] when below it (a generation Redis lost), kept
+/// ARGV[1] seconds longer when there is one. KEYS: generation.
+const READ: &str = r"
+local generation = tonumber(redis.call('GET', KEYS[1]) or '0')
+if generation < tonumber(ARGV[2]) then
+  generation = tonumber(ARGV[2])
+  redis.call('SET', KEYS[1], generation)
+end
+if generation > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return generation
 ";
 
 /// What an instance has seen of the feed.
 #[derive(Debug, Default)]
 struct Followed {
-    /// The incarnation and the last revocation number seen (none before the first look).
-    seen: Option<(String, u64)>,
+    /// None before the first look.
+    seen: Option<Seen>,
     /// When the last completed look began.
     looked_from: Option<Instant>,
     /// A look is under way.
@@ -107,6 +147,7 @@ pub(crate) struct Generations {
     floors: moka::sync::Cache<String, u64>,
     followed: Arc<Mutex<Followed>>,
     revoke_script: Arc<redis::Script>,
+    read_script: Arc<redis::Script>,
     look_script: Arc<redis::Script>,
     clock: Arc<dyn Clock>,
 }
@@ -134,6 +175,7 @@ impl Generations {
                 .build(),
             followed: Arc::default(),
             revoke_script: Arc::new(redis::Script::new(REVOKE)),
+            read_script: Arc::new(redis::Script::new(READ)),
             look_script: Arc::new(redis::Script::new(LOOK)),
             clock,
         }
@@ -152,7 +194,18 @@ impl Generations {
             .mget(&[self.key(user), self.feed_key("last")])
             .await
             .map_err(|_| GenerationsUnavailable)?;
-        Ok(self.remember(user, generation.unwrap_or(0), number.unwrap_or(0)))
+        let generation = generation.unwrap_or(0);
+        if self
+            .floors
+            .get(user)
+            .is_some_and(|floor| floor > generation)
+        {
+            // Redis lost a generation this instance revoked: written back, so that tokens
+            // issued anywhere from now on carry it.
+            let (generations, user) = (self.clone(), user.to_owned());
+            tokio::spawn(async move { generations.read(&user).await });
+        }
+        Ok(self.remember(user, generation, number.unwrap_or(0)))
     }
 
     /// Whether what this instance remembers may be trusted; starts a look at the feed when
@@ -183,28 +236,34 @@ impl Generations {
     /// failed look changes nothing, so the trust runs out.
     async fn look(&self, from: Instant) {
         let seen = lock(&self.followed).seen.clone();
-        let after = seen.as_ref().map_or(-1, |(_, last)| i128::from(*last));
+        let after = seen.as_ref().map_or(-1, |seen| i128::from(seen.last));
         let mut redis = self.redis.clone();
-        let answer: Result<(String, u64, u64, Vec<String>), _> = self
+        let answer: redis::RedisResult<LookAnswer> = self
             .look_script
             .key(self.feed_key("last"))
             .key(self.feed_key("feed"))
             .key(self.feed_key("trimmed"))
             .key(self.feed_key("incarnation"))
+            .key(self.feed_key("ids"))
             .arg(after.to_string())
             .arg(LOOK_AT_MOST)
-            .arg(new_incarnation())
+            .arg(new_random_id())
+            .arg(seen.as_ref().map_or("", |seen| seen.last_id.as_str()))
             .invoke_async(&mut redis)
             .await;
         let mut followed = lock(&self.followed);
         followed.looking = false;
-        let Ok((incarnation, last, trimmed, users)) = answer else {
+        let Ok((incarnation, last, trimmed, users, at, last_id)) = answer else {
             return;
         };
-        let continues = seen.as_ref().is_some_and(|(was, seen_last)| {
-            *was == incarnation
-                && last >= *seen_last
-                && trimmed <= *seen_last
+        // The feed goes on from where this instance left it: the same incarnation, not cut
+        // past it, and the revocation seen last still there under its number (not rolled
+        // back and numbered again).
+        let continues = seen.as_ref().is_some_and(|seen| {
+            seen.incarnation == incarnation
+                && last >= seen.last
+                && trimmed <= seen.last
+                && (seen.last == 0 || u64::try_from(at).is_ok_and(|at| at == seen.last))
                 && (users.len() as u64) < LOOK_AT_MOST
         });
         if continues {
@@ -214,7 +273,11 @@ impl Generations {
         } else {
             self.remembered.invalidate_all();
         }
-        followed.seen = Some((incarnation, last));
+        followed.seen = Some(Seen {
+            incarnation,
+            last,
+            last_id,
+        });
         followed.looked_from = Some(from);
     }
 
@@ -225,11 +288,7 @@ impl Generations {
     fn remember(&self, user: &str, generation: u64, number: u64) -> u64 {
         let generation = generation.max(self.floors.get(user).unwrap_or(0));
         let followed = lock(&self.followed);
-        if followed
-            .seen
-            .as_ref()
-            .is_none_or(|(_, last)| number < *last)
-        {
+        if followed.seen.as_ref().is_none_or(|seen| number < seen.last) {
             return generation;
         }
         let kept = self
@@ -247,14 +306,17 @@ impl Generations {
     }
 
     /// The user's generation as Redis has it now (0 until the first revocation): what a new
-    /// token carries.
+    /// token carries. The generation is kept a day longer from now, so it never expires while
+    /// a token carrying it is valid; one this instance revoked and Redis lost is written back.
     pub(crate) async fn read(&self, user: &str) -> Result<u64, GenerationsUnavailable> {
         let mut redis = self.redis.clone();
-        let value: Option<u64> = redis
-            .get(self.key(user))
+        self.read_script
+            .key(self.key(user))
+            .arg(KEEP_SECONDS)
+            .arg(self.floors.get(user).unwrap_or(0))
+            .invoke_async(&mut redis)
             .await
-            .map_err(|_| GenerationsUnavailable)?;
-        Ok(value.unwrap_or(0))
+            .map_err(|_| GenerationsUnavailable)
     }
 
     /// Refuses every token of `user` issued so far.
@@ -267,10 +329,12 @@ impl Generations {
             .key(self.feed_key("feed"))
             .key(self.feed_key("trimmed"))
             .key(self.feed_key("incarnation"))
+            .key(self.feed_key("ids"))
             .arg(KEEP_SECONDS)
             .arg(user)
             .arg(FEED_LENGTH)
-            .arg(new_incarnation())
+            .arg(new_random_id())
+            .arg(new_random_id())
             .invoke_async(&mut redis)
             .await
             .map_err(|_| GenerationsUnavailable)?;
@@ -297,11 +361,12 @@ impl Generations {
     }
 }
 
-/// A random incarnation id, kept by Redis only when the feed has none.
-fn new_incarnation() -> String {
+/// A random id: of a revocation, or of an incarnation of the feed (kept by Redis only when
+/// the feed has none).
+fn new_random_id() -> String {
     let mut bytes = [0_u8; 16];
-    // Without randomness every instance offers the same id; the first one kept still names
-    // this incarnation of the feed until Redis loses it.
+    // Without randomness the ids repeat: a feed lost or rolled back may go unnoticed (the
+    // trust still runs out when Redis does not answer); nothing else changes.
     let _ = getrandom::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -49,13 +49,13 @@ async fn refused_within(http: &Client, base: &str, token: &str, attempts: usize)
 }
 
 /// Runs `command` on the deployment's Redis, behind the service's back.
-async fn redis_command(command: &redis::Cmd) {
+async fn redis_command<T: redis::FromRedisValue>(command: &redis::Cmd) -> T {
     let mut redis = redis::Client::open(Service::Redis.url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let _: i64 = command.query_async(&mut redis).await.unwrap();
+    command.query_async(&mut redis).await.unwrap()
 }
 
 /// Warms `base`'s memory of `token`'s user: a first request reads the generation and starts
@@ -120,7 +120,8 @@ async fn without_a_look_for_a_second_every_request_reads_redis() {
     // The revocation recorded where the feed cannot carry it: the generation raised in Redis
     // directly, as a revocation whose feed entry was lost would leave it.
     let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
-    redis_command(redis::cmd("INCR").arg(format!("{}:gen:{user}", first.mongo_db))).await;
+    let _: i64 =
+        redis_command(redis::cmd("INCR").arg(format!("{}:gen:{user}", first.mongo_db))).await;
     // Within the second, the memory is trusted.
     assert_eq!(status(&http, &second.base, &token).await, StatusCode::OK);
     // A second after the last look began, the next request reads Redis itself.
@@ -142,14 +143,14 @@ async fn a_lost_feed_makes_every_instance_forget() {
     let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
     // The feed gone and the user's generation raised, with no feed entry naming the user.
     let prefix = format!("{}:gen:", first.mongo_db);
-    redis_command(
+    let _: i64 = redis_command(
         redis::cmd("DEL")
             .arg(format!("{prefix}~incarnation"))
             .arg(format!("{prefix}~last"))
             .arg(format!("{prefix}~feed")),
     )
     .await;
-    redis_command(redis::cmd("INCR").arg(format!("{prefix}{user}"))).await;
+    let _: i64 = redis_command(redis::cmd("INCR").arg(format!("{prefix}{user}"))).await;
     second_clock.advance(Duration::from_millis(300));
     assert!(
         refused_within(&http, &second.base, &token, 50)
@@ -157,4 +158,128 @@ async fn a_lost_feed_makes_every_instance_forget() {
             .is_some(),
         "the second instance kept what it remembered from a feed Redis lost"
     );
+}
+
+/// Changes the password of the user of `token` (whose password `new_user` chose) on `base`.
+async fn change_password(http: &Client, base: &str, token: &str, name: &str) {
+    let (status, _) = call(
+        http.post(format!("{base}/changePassword"))
+            .bearer_auth(token)
+            .json(&json!({"old_password": format!("{name}'s long password"), "new_password": format!("{name}'s new long password")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// R-AUTH: a feed rolled back (a failover to a replica that lagged, a restored snapshot) and
+/// numbered again up to where an instance had seen it is noticed: the revocation the instance
+/// saw last is no longer there under its number, so it forgets everything.
+#[tokio::test]
+async fn a_feed_rolled_back_and_numbered_again_makes_an_instance_forget() {
+    let ((first, _), (second, second_clock)) = two_instances().await;
+    let http = Client::new();
+    let (dee, eve) = (
+        new_user(&http, &first.base, "dee").await,
+        new_user(&http, &first.base, "eve").await,
+    );
+    remembered(&http, &second.base, &dee).await;
+    remembered(&http, &second.base, &eve).await;
+    // Eve's password change (it revokes twice, before and after the change), seen by the
+    // second instance (her token refused there before its trust in its memory could run out).
+    let prefix = format!("{}:gen:", first.mongo_db);
+    let last_number = || async {
+        let last: Option<u64> =
+            redis_command(redis::cmd("GET").arg(format!("{prefix}~last"))).await;
+        last.unwrap_or(0)
+    };
+    let before = last_number().await;
+    change_password(&http, &first.base, &eve, "eve").await;
+    let last = last_number().await;
+    second_clock.advance(Duration::from_millis(300));
+    assert!(
+        refused_within(&http, &second.base, &eve, 50)
+            .await
+            .is_some()
+    );
+    // Redis rolled back to before Eve's revocations...
+    let eve_id = claims(&eve)["user_id"].as_str().unwrap().to_owned();
+    let () = redis_command(redis::cmd("SET").arg(format!("{prefix}~last")).arg(before)).await;
+    let _: i64 = redis_command(
+        redis::cmd("ZREMRANGEBYSCORE")
+            .arg(format!("{prefix}~ids"))
+            .arg(format!("({before}"))
+            .arg("+inf"),
+    )
+    .await;
+    let _: i64 = redis_command(
+        redis::cmd("ZREM")
+            .arg(format!("{prefix}~feed"))
+            .arg(&eve_id),
+    )
+    .await;
+    // ...then Dee's revocations, numbered as Eve's were.
+    change_password(&http, &first.base, &dee, "dee").await;
+    assert_eq!(last_number().await, last);
+    second_clock.advance(Duration::from_millis(300));
+    assert!(
+        refused_within(&http, &second.base, &dee, 50)
+            .await
+            .is_some(),
+        "the second instance took a rolled-back feed for the one it had followed"
+    );
+}
+
+/// R-AUTH: a generation that the instance which revoked it remembers, and Redis lost, is
+/// written back, so the tokens issued anywhere afterwards carry it (and are not refused by
+/// that instance for carrying the lost one).
+#[tokio::test]
+async fn a_generation_redis_lost_is_written_back_by_the_instance_that_revoked_it() {
+    let ((first, first_clock), (second, _)) = two_instances().await;
+    let http = Client::new();
+    let token = new_user(&http, &first.base, "fay").await;
+    let email = claims(&token)["email"].as_str().unwrap().to_owned();
+    let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
+    change_password(&http, &first.base, &token, "fay").await;
+    let sign_in = |base: String| {
+        let (http, email) = (http.clone(), email.clone());
+        async move {
+            let (status, body) = call(
+                http.post(format!("{base}/signin"))
+                    .json(&json!({"email": email, "password": "fay's new long password"})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let current = sign_in(first.base.clone()).await;
+    let generation = claims(&current)["gen"].as_u64().unwrap();
+    assert!(generation > 0);
+    // Redis loses the deployment's generations and feed.
+    let prefix = format!("{}:gen:", first.mongo_db);
+    let mut lost = redis::cmd("DEL");
+    lost.arg(format!("{prefix}{user}"));
+    for name in ["~incarnation", "~last", "~feed", "~ids", "~trimmed"] {
+        lost.arg(format!("{prefix}{name}"));
+    }
+    let _: i64 = redis_command(&lost).await;
+    // The first instance notices at its next look, reads the generation again and writes
+    // back the one it revoked; the current token keeps working there meanwhile.
+    first_clock.advance(Duration::from_millis(300));
+    let mut written_back = false;
+    for _ in 0..50 {
+        assert_eq!(status(&http, &first.base, &current).await, StatusCode::OK);
+        let stored: Option<u64> =
+            redis_command(redis::cmd("GET").arg(format!("{prefix}{user}"))).await;
+        if stored == Some(generation) {
+            written_back = true;
+            break;
+        }
+    }
+    assert!(written_back, "the revoked generation was not written back");
+    // A token issued by the other instance carries it, and works on both.
+    let fresh = sign_in(second.base.clone()).await;
+    assert_eq!(claims(&fresh)["gen"].as_u64(), Some(generation));
+    assert_eq!(status(&http, &first.base, &fresh).await, StatusCode::OK);
+    assert_eq!(status(&http, &second.base, &fresh).await, StatusCode::OK);
 }
