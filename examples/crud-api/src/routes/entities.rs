@@ -53,12 +53,11 @@ pub(crate) fn collection(
     entity: &str,
     user: &User,
 ) -> Result<ScopedCollection<Document>, ApiError> {
-    if !ENTITIES.contains(&entity) {
-        return Err(ApiError::not_found());
-    }
-    let database = state.tenant(user.organization())?;
+    let collection = state
+        .entity_collection(user.organization(), entity)?
+        .ok_or_else(ApiError::not_found)?;
     let scope = Scope::new(OWNER_FIELD, user.id()).with_policy(state.filters().clone());
-    let records = ScopedCollection::new(database.collection::<Document>(entity), scope)
+    let records = ScopedCollection::new(collection, scope)
         .with_audit(Audit::new(user.id(), DateTime::now()))
         .with_references(state.references().clone())
         .with_events(state.audit().clone());

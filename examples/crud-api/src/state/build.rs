@@ -265,6 +265,7 @@ impl AppState {
                 client: tenants_client,
                 directory,
                 tenants,
+                collections: moka::sync::Cache::new(super::KEPT_ORGANIZATIONS),
                 sql,
                 passwords,
                 token_keys,

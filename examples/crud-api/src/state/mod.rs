@@ -8,7 +8,8 @@ pub(crate) use build::secret_sources;
 
 use std::sync::Arc;
 
-use mongodb::{Client, Database};
+use bson::Document;
+use mongodb::{Client, Collection, Database};
 use palisade_audit::Audit;
 use palisade_auth::{OneTimeCodes, RedisCodes, TurnstileVerifier};
 use palisade_mongo::{FilterPolicy, ForeignKeys, OwnedCollections, TenantRouter};
@@ -18,6 +19,7 @@ use palisade_ratelimit::RedisLimiter;
 use crate::error::ApiError;
 use crate::oidc::Oidc;
 use crate::outbox::Outbox;
+use crate::routes::ENTITIES;
 use crate::sessions::Generations;
 use crate::sql::Sql;
 
@@ -32,6 +34,9 @@ struct Inner {
     client: Client,
     directory: Database,
     tenants: TenantRouter,
+    /// The handles of each organization's collections, made once (a handle names a
+    /// collection; nothing is opened).
+    collections: moka::sync::Cache<String, Arc<EntityCollections>>,
     sql: Sql,
     passwords: Passwords,
     token_keys: crate::token_keys::TokenKeys,
@@ -50,6 +55,12 @@ struct Inner {
     fields: crate::fields::Fields,
 }
 
+/// One organization's collections, in the order of [`ENTITIES`].
+type EntityCollections = [Collection<Document>; ENTITIES.len()];
+
+/// The most organizations whose collection handles are kept.
+pub(crate) const KEPT_ORGANIZATIONS: u64 = 10_000;
+
 /// Why the service cannot start: names the part, never a secret.
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -66,6 +77,30 @@ impl AppState {
     /// The accounts' database (users and organizations).
     pub(crate) fn directory(&self) -> &Database {
         &self.inner.directory
+    }
+
+    /// The organization's collection of `entity` (one of [`ENTITIES`]; none for another
+    /// name).
+    pub(crate) fn entity_collection(
+        &self,
+        organization: &str,
+        entity: &str,
+    ) -> Result<Option<Collection<Document>>, ApiError> {
+        let Some(index) = ENTITIES.iter().position(|known| *known == entity) else {
+            return Ok(None);
+        };
+        let collections = match self.inner.collections.get(organization) {
+            Some(collections) => collections,
+            None => {
+                let database = self.tenant(organization)?;
+                let collections = Arc::new(ENTITIES.map(|entity| database.collection(entity)));
+                self.inner
+                    .collections
+                    .insert(organization.to_owned(), Arc::clone(&collections));
+                collections
+            }
+        };
+        Ok(collections.get(index).cloned())
     }
 
     /// The organization's own database.
