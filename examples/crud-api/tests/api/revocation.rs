@@ -74,14 +74,7 @@ async fn a_revocation_reaches_the_other_instance_through_the_feed() {
     let http = Client::new();
     let token = new_user(&http, &first.base, "ann").await;
     remembered(&http, &second.base, &token).await;
-    let email = claims(&token)["email"].as_str().unwrap().to_owned();
-    let (changed, _) = call(
-        http.post(format!("{}/changePassword", first.base))
-            .bearer_auth(&token)
-            .json(&json!({"old_password": "ann's long password", "new_password": "ann's new long password"})),
-    )
-    .await;
-    assert_eq!(changed, StatusCode::OK);
+    change_password(&http, &first.base, &token, "ann").await;
     assert_eq!(
         status(&http, &first.base, &token).await,
         StatusCode::UNAUTHORIZED
@@ -97,13 +90,7 @@ async fn a_revocation_reaches_the_other_instance_through_the_feed() {
             .is_some(),
         "the second instance still accepts a revoked token"
     );
-    let (signed_in, body) = call(
-        http.post(format!("{}/signin", second.base))
-            .json(&json!({"email": email, "password": "ann's new long password"})),
-    )
-    .await;
-    assert_eq!(signed_in, StatusCode::OK);
-    let fresh = body["access_token"].as_str().unwrap();
+    let fresh = &signed_in_again(&http, &second.base, &token, "ann").await;
     assert_eq!(status(&http, &first.base, fresh).await, StatusCode::OK);
     assert_eq!(status(&http, &second.base, fresh).await, StatusCode::OK);
 }
@@ -169,6 +156,20 @@ async fn change_password(http: &Client, base: &str, token: &str, name: &str) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A new token for the user of `token` (signed up by `new_user` as `name`), signed in on
+/// `base` with the password `change_password` chose.
+async fn signed_in_again(http: &Client, base: &str, token: &str, name: &str) -> String {
+    let email = claims(token)["email"].as_str().unwrap().to_owned();
+    let new_password = format!("{name}'s new long password");
+    let (status, body) = call(
+        http.post(format!("{base}/signin"))
+            .json(&json!({"email": email, "password": new_password})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// R-AUTH: a feed rolled back (a failover to a replica that lagged, a restored snapshot) and
@@ -237,22 +238,9 @@ async fn a_generation_redis_lost_is_written_back_by_the_instance_that_revoked_it
     let ((first, first_clock), (second, _)) = two_instances().await;
     let http = Client::new();
     let token = new_user(&http, &first.base, "fay").await;
-    let email = claims(&token)["email"].as_str().unwrap().to_owned();
     let user = claims(&token)["user_id"].as_str().unwrap().to_owned();
     change_password(&http, &first.base, &token, "fay").await;
-    let sign_in = |base: String| {
-        let (http, email) = (http.clone(), email.clone());
-        async move {
-            let (status, body) = call(
-                http.post(format!("{base}/signin"))
-                    .json(&json!({"email": email, "password": "fay's new long password"})),
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK);
-            body["access_token"].as_str().unwrap().to_owned()
-        }
-    };
-    let current = sign_in(first.base.clone()).await;
+    let current = signed_in_again(&http, &first.base, &token, "fay").await;
     let generation = claims(&current)["gen"].as_u64().unwrap();
     assert!(generation > 0);
     // Redis loses the deployment's generations and feed.
@@ -278,7 +266,7 @@ async fn a_generation_redis_lost_is_written_back_by_the_instance_that_revoked_it
     }
     assert!(written_back, "the revoked generation was not written back");
     // A token issued by the other instance carries it, and works on both.
-    let fresh = sign_in(second.base.clone()).await;
+    let fresh = signed_in_again(&http, &second.base, &token, "fay").await;
     assert_eq!(claims(&fresh)["gen"].as_u64(), Some(generation));
     assert_eq!(status(&http, &first.base, &fresh).await, StatusCode::OK);
     assert_eq!(status(&http, &second.base, &fresh).await, StatusCode::OK);
