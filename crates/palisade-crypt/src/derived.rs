@@ -1,9 +1,10 @@
 //! `DerivedKeys`: data keys derived from a local key and their id, with no key store.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use hmac::{KeyInit, Mac};
+use palisade_clock::{Clock as _, SharedClock};
 use palisade_secrets::SecretValue;
 use zeroize::Zeroizing;
 
@@ -30,6 +31,7 @@ pub struct DerivedKeys {
     key_name: KeyName,
     version: u32,
     algorithm: Algorithm,
+    clock: SharedClock,
 }
 
 impl DerivedKeys {
@@ -54,7 +56,17 @@ impl DerivedKeys {
             key_name,
             version,
             algorithm,
+            clock: SharedClock::system(),
         })
+    }
+
+    /// Reads the time from `clock` (the system clock by default): a derived key is as new as
+    /// the moment it is loaded, so its lifetime in an [`Envelope`](crate::Envelope) on the
+    /// same clock starts then.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Into<SharedClock>) -> Self {
+        self.clock = clock.into();
+        self
     }
 
     fn derive(&self, version: u32, context: &WrapContext) -> Result<DataKey> {
@@ -101,7 +113,9 @@ impl KeyWrapper for DerivedKeys {
 
 impl DataKeyStore for DerivedKeys {
     fn load<'a>(&'a self, id: &'a DataKeyId) -> KeyFuture<'a, Option<StoredKey>> {
-        let created_at = SystemTime::now()
+        let created_at = self
+            .clock
+            .system_now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         KeyFuture::ready(KeyScope::new("derived").map(|scope| {
